@@ -1,0 +1,1 @@
+"""friendli-images: a Python client for Friendli Dedicated Endpoints image generation."""
