@@ -38,11 +38,11 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from spec_fixes import FixOutcome, apply_fixes  # noqa: E402
+from spec_fixes import FixOutcome, apply_fixes
 
 __all__ = [
-    "GenerationError",
     "Generated",
+    "GenerationError",
     "check",
     "diff_trees",
     "generate",
@@ -113,7 +113,7 @@ def _generator_failed(result: subprocess.CompletedProcess[str]) -> bool:
 
 
 def generate(spec_path: Path, workdir: Path) -> Generated:
-    """Generate the package for ``spec_path`` into ``workdir/generated``; nothing else is touched."""
+    """Generate the package for ``spec_path`` into ``workdir/generated``, touching nothing else."""
     spec = load_spec(spec_path)
     spec_bytes = spec_path.read_bytes()
     fixed, outcomes = apply_fixes(spec)
@@ -186,7 +186,7 @@ def _files(root: Path) -> dict[str, Path]:
 
 
 def diff_trees(expected: Path, actual: Path) -> list[str]:
-    """Describe every file that differs between two trees (``+`` missing, ``-`` extra, ``M`` changed)."""
+    """List the files that differ: ``+`` missing, ``-`` extra, ``M`` changed."""
     want, have = _files(expected), _files(actual)
     lines = []
     for name in sorted(want.keys() | have.keys()):
@@ -222,7 +222,9 @@ def _workdir(target: Path) -> tempfile.TemporaryDirectory[str]:
     return tempfile.TemporaryDirectory(prefix=".regenerate-", dir=target.parent)
 
 
-def regenerate(spec_path: Path = SPEC_PATH, target: Path = OUTPUT_DIR) -> tuple[bool, list[FixOutcome]]:
+def regenerate(
+    spec_path: Path = SPEC_PATH, target: Path = OUTPUT_DIR
+) -> tuple[bool, list[FixOutcome]]:
     """Rewrite ``target`` from ``spec_path``; returns (whether anything changed, fix outcomes)."""
     with _workdir(target) as workdir:
         generated = generate(spec_path, Path(workdir))

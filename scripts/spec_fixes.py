@@ -129,7 +129,7 @@ def _operations(spec: Spec) -> Iterator[tuple[str, dict[str, Any]]]:
 
 
 def _is_json(media_type: str) -> bool:
-    base = media_type.split(";")[0].strip().lower()
+    base = media_type.split(";", maxsplit=1)[0].strip().lower()
     return base == "application/json" or base.endswith("+json")
 
 
