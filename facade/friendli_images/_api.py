@@ -1,0 +1,98 @@
+"""One-call helpers: open a client, generate, optionally save, close."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+
+from ._client import AsyncFriendliImages, FriendliImages
+from ._config import ResponseFormat
+from ._control_images import ControlImage
+from ._results import ImageResult
+
+__all__ = ["agenerate_image", "generate_image"]
+
+
+def generate_image(
+    prompt: str,
+    *,
+    model: str,
+    num_inference_steps: int | None = None,
+    guidance_scale: float | None = None,
+    seed: int | None = None,
+    response_format: ResponseFormat | None = None,
+    control_images: Sequence[ControlImage] | None = None,
+    controlnet_weights: Sequence[float] | None = None,
+    n: int = 1,
+    concurrency: int | None = None,
+    save_to: str | os.PathLike[str] | None = None,
+    stem: str = "image",
+    overwrite: bool = False,
+    timeout: float | httpx.Timeout | None = None,
+    **client_options: Any,
+) -> ImageResult:
+    """Generate images in one call and, with ``save_to``, save them into that directory.
+
+    ``client_options`` go to ``FriendliImages`` (``token``, ``base_url``, ``team_id``,
+    ``max_retries``, ``retry_ambiguous``, ``download_timeout``, ``http_client``). URL
+    results are downloaded while the client is still open; without ``save_to`` they are
+    fetched later, on first use, with a short-lived connection.
+    """
+    with FriendliImages(**client_options) as client:
+        result = client.generate(
+            prompt,
+            model=model,
+            num_inference_steps=num_inference_steps,
+            guidance_scale=guidance_scale,
+            seed=seed,
+            response_format=response_format,
+            control_images=control_images,
+            controlnet_weights=controlnet_weights,
+            n=n,
+            concurrency=concurrency,
+            timeout=timeout,
+        )
+        if save_to is not None:
+            result.save(save_to, stem, overwrite=overwrite)
+    return result
+
+
+async def agenerate_image(
+    prompt: str,
+    *,
+    model: str,
+    num_inference_steps: int | None = None,
+    guidance_scale: float | None = None,
+    seed: int | None = None,
+    response_format: ResponseFormat | None = None,
+    control_images: Sequence[ControlImage] | None = None,
+    controlnet_weights: Sequence[float] | None = None,
+    n: int = 1,
+    concurrency: int | None = None,
+    save_to: str | os.PathLike[str] | None = None,
+    stem: str = "image",
+    overwrite: bool = False,
+    timeout: float | httpx.Timeout | None = None,
+    **client_options: Any,
+) -> ImageResult:
+    """The async twin of ``generate_image``, with ``AsyncFriendliImages``."""
+    async with AsyncFriendliImages(**client_options) as client:
+        result = await client.generate(
+            prompt,
+            model=model,
+            num_inference_steps=num_inference_steps,
+            guidance_scale=guidance_scale,
+            seed=seed,
+            response_format=response_format,
+            control_images=control_images,
+            controlnet_weights=controlnet_weights,
+            n=n,
+            concurrency=concurrency,
+            timeout=timeout,
+        )
+        if save_to is not None:
+            await result.asave(save_to, stem, overwrite=overwrite)
+    return result

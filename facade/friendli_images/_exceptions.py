@@ -1,0 +1,200 @@
+"""The exceptions raised by friendli_images.
+
+Every error the package raises derives from ``FriendliImagesError``::
+
+    FriendliImagesError
+    ├── InvalidRequestError (also ValueError)      rejected before anything is sent
+    ├── OutputExistsError (also FileExistsError)   save() would overwrite a file
+    ├── MissingDependencyError (also ImportError)  an optional extra is not installed
+    ├── ImageDownloadError                         fetching a ``url`` result failed
+    └── APIError                                   the API call failed
+        ├── APIConnectionError                     no usable response (network)
+        │   └── APITimeoutError
+        ├── APIResponseValidationError             a 200 whose body does not match the spec
+        └── APIStatusError                         a non-2xx status
+            ├── BadRequestError              400
+            ├── AuthenticationError          401
+            ├── PermissionDeniedError        403
+            ├── NotFoundError                404
+            ├── UnprocessableEntityError     422   (``detail`` holds the validation errors)
+            ├── RateLimitError               429   (``retry_after`` in seconds, if sent)
+            └── InternalServerError          5xx
+
+Messages and bodies never contain the API token: it is replaced by ``[secure]``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import httpx
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "FriendliImagesError",
+    "ImageDownloadError",
+    "InternalServerError",
+    "InvalidRequestError",
+    "MissingDependencyError",
+    "NotFoundError",
+    "OutputExistsError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "UnprocessableEntityError",
+]
+
+
+class FriendliImagesError(Exception):
+    """Base class of every error raised by friendli_images."""
+
+
+class InvalidRequestError(FriendliImagesError, ValueError):
+    """An argument was rejected before any request was sent.
+
+    ``param`` names the argument (``"num_inference_steps"``, ``"control_images[1]"``).
+    """
+
+    def __init__(self, message: str, *, param: str) -> None:
+        super().__init__(message)
+        self.param = param
+
+
+class OutputExistsError(FriendliImagesError, FileExistsError):
+    """Saving would replace an existing file; pass ``overwrite=True`` to allow it."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"{path} already exists; pass overwrite=True to replace it")
+        self.filename = path
+
+
+class MissingDependencyError(FriendliImagesError, ImportError):
+    """An optional dependency (Pillow) is needed for this call."""
+
+
+class ImageDownloadError(FriendliImagesError):
+    """Downloading an image from its ``url`` failed (status, network, timeout or scheme)."""
+
+    def __init__(self, message: str, *, url: str, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.url = url
+        self.status_code = status_code
+
+
+class APIError(FriendliImagesError):
+    """The image-generation call failed; ``request`` is the request that was (to be) sent."""
+
+    def __init__(self, message: str, *, request: httpx.Request | None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.request = request
+
+
+class APIConnectionError(APIError):
+    """No usable response arrived: the connection failed, dropped or broke mid-response.
+
+    ``sent`` tells whether the request may have reached the server (a failure after
+    sending may mean the image was generated, and billed, anyway).
+    """
+
+    def __init__(
+        self, message: str = "Connection error.", *, request: httpx.Request | None, sent: bool
+    ) -> None:
+        super().__init__(message, request=request)
+        self.sent = sent
+
+
+class APITimeoutError(APIConnectionError):
+    """The call ran past its timeout."""
+
+    def __init__(
+        self, message: str = "Request timed out.", *, request: httpx.Request | None, sent: bool
+    ) -> None:
+        super().__init__(message, request=request, sent=sent)
+
+
+class APIResponseValidationError(APIError):
+    """The API answered 200 with a body that does not match the spec (JSON, shape, base64)."""
+
+    def __init__(self, message: str, *, response: httpx.Response | None, body: str | None) -> None:
+        super().__init__(message, request=response.request if response is not None else None)
+        self.response = response
+        self.body = body
+
+
+class APIStatusError(APIError):
+    """The API answered with a non-success status.
+
+    ``message`` is the server's own message, ``body`` its decoded body (JSON or text).
+    """
+
+    status_code: int
+
+    def __init__(self, message: str, *, response: httpx.Response, body: Any) -> None:
+        super().__init__(
+            f"Error code: {response.status_code} - {message}", request=response.request
+        )
+        self.message = message
+        self.response = response
+        self.status_code = response.status_code
+        self.body = body
+
+
+class BadRequestError(APIStatusError):
+    """400: the API rejected the request."""
+
+    status_code: Literal[400]
+
+
+class AuthenticationError(APIStatusError):
+    """401: the token is missing, wrong or expired."""
+
+    status_code: Literal[401]
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the token may not use this endpoint or team."""
+
+    status_code: Literal[403]
+
+
+class NotFoundError(APIStatusError):
+    """404: no such endpoint (check ``model``) or path (check ``base_url``)."""
+
+    status_code: Literal[404]
+
+
+class UnprocessableEntityError(APIStatusError):
+    """422: the body failed the API's validation; ``detail`` holds its explanation."""
+
+    status_code: Literal[422]
+
+    def __init__(self, message: str, *, response: httpx.Response, body: Any) -> None:
+        super().__init__(message, response=response, body=body)
+        self.detail: Any = body.get("detail") if isinstance(body, dict) else body
+
+
+class RateLimitError(APIStatusError):
+    """429: too many requests; ``retry_after`` is the server's wait hint in seconds."""
+
+    status_code: Literal[429]
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        response: httpx.Response,
+        body: Any,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, response=response, body=body)
+        self.retry_after = retry_after
+
+
+class InternalServerError(APIStatusError):
+    """5xx: the API or the endpoint failed (503: asleep or scaling)."""

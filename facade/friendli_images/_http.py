@@ -1,0 +1,141 @@
+"""The HTTP exchange behind a generated endpoint call.
+
+The generated endpoint functions build the request (path, headers, the JSON body from
+the model's ``to_dict()``) and parse the response into models; all they need from their
+"httpx client" is one ``request(method, url, json=..., headers=...)`` call. An
+``Exchange`` answers that call for exactly one attempt:
+
+* it sends through the facade's ``httpx.Client`` (or the caller's own), against the
+  configured base URL, adding the ``Authorization`` header to this request only;
+* it writes the JSON body itself, streaming control images (``Base64Payload``) in
+  chunks with an exact ``Content-Length``, so no copy of a large base64 string is made;
+* it remembers the request and response, so that failures inside the generated code
+  (a body that does not parse, a status ``HTTPStatus`` does not know) can still be
+  reported with the real status and body.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import Any
+
+import httpx
+
+from ._control_images import Base64Payload
+
+__all__ = ["AsyncExchange", "Exchange", "encode_json_body"]
+
+Part = bytes | Base64Payload
+
+
+def _replace_payloads(value: Any, found: dict[str, Base64Payload]) -> Any:
+    if isinstance(value, Base64Payload):
+        marker = f"friendli-images-payload-{uuid.uuid4().hex}"
+        found[marker] = value
+        return marker
+    if isinstance(value, dict):
+        return {key: _replace_payloads(item, found) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_replace_payloads(item, found) for item in value]
+    return value
+
+
+def encode_json_body(value: Any) -> tuple[list[Part], int]:
+    """Serialise ``value`` to compact UTF-8 JSON parts and their total length in bytes.
+
+    Each ``Base64Payload`` inside becomes a JSON string written later, chunk by chunk.
+    """
+    payloads: dict[str, Base64Payload] = {}
+    text = json.dumps(
+        _replace_payloads(value, payloads),
+        ensure_ascii=False,
+        separators=(",", ":"),
+        allow_nan=False,
+    )
+    parts: list[Part] = []
+    for marker, payload in payloads.items():
+        before, after = text.split(f'"{marker}"', 1)
+        parts.extend((before.encode() + b'"', payload))
+        text = '"' + after
+    parts.append(text.encode())
+    length = sum(len(p) if isinstance(p, bytes) else p.encoded_length for p in parts)
+    return parts, length
+
+
+def _iter_parts(parts: list[Part]) -> Iterator[bytes]:
+    for part in parts:
+        if isinstance(part, bytes):
+            yield part
+        else:
+            yield from part.iter_encoded()
+
+
+async def _aiter_parts(parts: list[Part]) -> AsyncIterator[bytes]:
+    for chunk in _iter_parts(parts):
+        yield chunk
+
+
+class _ExchangeBase:
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        headers: Mapping[str, str],
+        timeout: httpx.Timeout,
+    ) -> None:
+        self._base_url = base_url.rstrip("/")
+        self._headers = headers
+        self._timeout = timeout
+        self.sent_request: httpx.Request | None = None
+        self.response: httpx.Response | None = None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self._base_url!r})"
+
+    def _request_args(self, url: str, kwargs: dict[str, Any]) -> tuple[str, list[Part] | None]:
+        """Complete ``kwargs`` for ``build_request``; return the URL and any streamed parts."""
+        headers = {**dict(kwargs.pop("headers", None) or {}), **self._headers}
+        parts: list[Part] | None = None
+        if "json" in kwargs:
+            parts, length = encode_json_body(kwargs.pop("json"))
+            headers["Content-Type"] = "application/json"
+            headers["Content-Length"] = str(length)
+            if len(parts) == 1:
+                kwargs["content"], parts = parts[0], None
+        kwargs["headers"] = headers
+        kwargs["timeout"] = self._timeout
+        return self._base_url + url, parts
+
+
+class Exchange(_ExchangeBase):
+    """One attempt's HTTP exchange for the generated sync endpoint functions."""
+
+    def __init__(self, http: httpx.Client, **settings: Any) -> None:
+        super().__init__(**settings)
+        self._http = http
+
+    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        full_url, parts = self._request_args(url, kwargs)
+        if parts is not None:
+            kwargs["content"] = _iter_parts(parts)
+        self.sent_request = self._http.build_request(method, full_url, **kwargs)
+        self.response = self._http.send(self.sent_request, follow_redirects=False)
+        return self.response
+
+
+class AsyncExchange(_ExchangeBase):
+    """One attempt's HTTP exchange for the generated async endpoint functions."""
+
+    def __init__(self, http: httpx.AsyncClient, **settings: Any) -> None:
+        super().__init__(**settings)
+        self._http = http
+
+    async def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        full_url, parts = self._request_args(url, kwargs)
+        if parts is not None:
+            kwargs["content"] = _aiter_parts(parts)
+        self.sent_request = self._http.build_request(method, full_url, **kwargs)
+        self.response = await self._http.send(self.sent_request, follow_redirects=False)
+        return self.response
