@@ -1,0 +1,46 @@
+"""pytest plugin: a :class:`~friendli_images.testing.FriendliTestServer` per test.
+
+Installed with the package (a ``pytest11`` entry point), so the fixture needs no import::
+
+    def test_generate(friendli_server):
+        client = FriendliImages(token=friendli_server.token, base_url=friendli_server.base_url)
+        ...
+
+    @pytest.mark.friendli_server(latency=0.2, image_size=(256, 256))
+    def test_slow_endpoint(friendli_server): ...
+
+The ``friendli_server`` marker passes its keyword arguments to the server's constructor.
+Each test gets a fresh, started server that is stopped afterwards; a test fails at
+teardown if the server hit an internal error (a bug in the test server, not the client).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from .testing import FriendliTestServer
+
+__all__ = ["friendli_server", "pytest_configure"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the ``friendli_server`` marker, so ``--strict-markers`` accepts it."""
+    config.addinivalue_line(
+        "markers",
+        "friendli_server(**kwargs): keyword arguments for the FriendliTestServer that the "
+        "friendli_server fixture starts (token, latency, image_size, ...)",
+    )
+
+
+@pytest.fixture
+def friendli_server(request: pytest.FixtureRequest) -> Iterator[FriendliTestServer]:
+    """A started :class:`~friendli_images.testing.FriendliTestServer` on 127.0.0.1."""
+    marker = request.node.get_closest_marker("friendli_server")
+    kwargs = dict(marker.kwargs) if marker is not None else {}
+    with FriendliTestServer(**kwargs) as server:
+        yield server
+        errors = server.errors
+    if errors:
+        pytest.fail(f"the Friendli test server failed internally: {errors!r}", pytrace=False)
