@@ -1,0 +1,663 @@
+"""The ``friendli-images`` command: generate images from a shell, or run a local mock API.
+
+    friendli-images generate PROMPT --model ENDPOINT [options]
+    friendli-images mock-server [--port P] [--token T] [--latency S] [--image-size WxH]
+    friendli-images --version
+
+Exit status of ``generate``: 0 when every image was saved; 1 for an API, network or file
+error (in a batch: any failed request; the other images are still saved and listed);
+2 for a usage error (bad option, an argument the API would reject, no token); 130 after
+Ctrl-C and 143 after SIGTERM. Files are written atomically, so an interrupted run leaves
+complete images or none, never half a file.
+
+The API token comes from ``FRIENDLI_TOKEN`` or ``--token-file``, never from an option
+value: command lines end up in shell history and in every user's ``ps`` output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import shlex
+import signal
+import sys
+import threading
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
+
+from . import _config
+from ._client import DEFAULT_CONCURRENCY, AsyncFriendliImages
+from ._exceptions import (
+    APIStatusError,
+    FriendliImagesError,
+    InvalidRequestError,
+    OutputExistsError,
+)
+from ._progress import progress_for
+from ._version import __version__
+
+if TYPE_CHECKING:
+    from .testing import FriendliTestServer
+
+__all__ = ["main"]
+
+logger = logging.getLogger("friendli_images.cli")
+
+PROG: Final = "friendli-images"
+EXIT_OK: Final = 0
+EXIT_FAILURE: Final = 1
+EXIT_USAGE: Final = 2
+EXIT_INTERRUPTED: Final = 130  # 128 + SIGINT, as shells report it
+EXIT_TERMINATED: Final = 143  # 128 + SIGTERM
+
+_IMAGE_EXTENSIONS: Final = (".png", ".jpg", ".webp", ".gif", ".bin")
+"""Every extension the facade gives a saved image (``.bin``: type not recognised)."""
+
+_OPTION_FOR_PARAM: Final = {
+    "prompt": "PROMPT",
+    "model": "--model",
+    "num_inference_steps": "--steps",
+    "guidance_scale": "--guidance",
+    "seed": "--seed",
+    "response_format": "--format",
+    "control_images": "--control-image",
+    "controlnet_weights": "--controlnet-weight",
+    "base_url": "--base-url",
+    "team_id": "--team",
+}
+"""The option to name when the facade rejects one of its parameters."""
+
+_ENVIRONMENT_HELP: Final = f"""\
+environment:
+  {_config.TOKEN_ENV}      your Friendli Personal API Key (flp_...), unless --token-file
+  {_config.BASE_URL_ENV}   default for --base-url ({_config.DEFAULT_BASE_URL})
+  {_config.TEAM_ENV}       default for --team
+
+exit status: 0 all images saved, 1 API/network/file error (any failed request),
+2 usage error, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM)
+"""
+
+
+# -- argument types ----------------------------------------------------------------------
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid port: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be in [0, 65535], got {value}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number of seconds: {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
+    return value
+
+
+def _image_size(text: str) -> tuple[int, int]:
+    width, sep, height = text.lower().partition("x")
+    if sep and width.isdigit() and height.isdigit() and int(width) > 0 and int(height) > 0:
+        return int(width), int(height)
+    raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 256x256, got {text!r}")
+
+
+def _stem(text: str) -> str:
+    if not text or text in (".", "..") or "/" in text or os.sep in text:
+        raise argparse.ArgumentTypeError(f"must be a file name without a directory, got {text!r}")
+    return text
+
+
+def _token_file(text: str) -> str:
+    """Read the token from a file (``-``: standard input); its first line, stripped."""
+    try:
+        if text == "-":
+            content = sys.stdin.readline()
+        else:
+            with open(text, encoding="utf-8") as file:
+                content = file.readline()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise argparse.ArgumentTypeError(f"cannot read {text!r}: {reason}") from None
+    token = content.strip()
+    if not token:
+        raise argparse.ArgumentTypeError(f"{text!r} holds no token")
+    return token
+
+
+# -- the parser --------------------------------------------------------------------------
+
+
+def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=argparse.SUPPRESS,  # given before or after the command, never reset by it
+        help="log retries and details (DEBUG), and show tracebacks of errors",
+    )
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        parents=[common],
+        description="Generate images with Friendli Dedicated Endpoints.",
+        epilog=f"Run '{PROG} COMMAND --help' for the options of a command.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    generate = commands.add_parser(
+        "generate",
+        parents=[common],
+        help="generate images and save them",
+        description=(
+            "Generate images from PROMPT with the endpoint --model, save them into --out and "
+            "print one saved path per line."
+        ),
+        epilog=_ENVIRONMENT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    generate.add_argument("prompt", metavar="PROMPT", help="what the image should show")
+    generate.add_argument("--model", required=True, metavar="ENDPOINT", help="the endpoint ID")
+    request = generate.add_argument_group("request")
+    request.add_argument(
+        "--steps", type=int, metavar="N", help="inference steps, 1 to 50 (default: the model's)"
+    )
+    request.add_argument(
+        "--guidance", type=float, metavar="X", help="guidance scale (default: the model's)"
+    )
+    request.add_argument(
+        "--seed", type=int, metavar="S", help="seed; request i of a batch uses S+i"
+    )
+    request.add_argument(
+        "--format",
+        choices=_config.RESPONSE_FORMATS,
+        help="response format; url results are downloaded (default: the endpoint's, url)",
+    )
+    request.add_argument(
+        "--control-image",
+        action="append",
+        dest="control_images",
+        metavar="PATH_OR_URL",
+        help="a ControlNet image: file, http(s) URL or data: URI; repeat for several, in order",
+    )
+    request.add_argument(
+        "--controlnet-weight",
+        action="append",
+        dest="controlnet_weights",
+        type=float,
+        metavar="W",
+        help="weight of the control image at the same position; give one per --control-image",
+    )
+    batch = generate.add_argument_group("batch")
+    batch.add_argument(
+        "-n", type=_positive_int, default=1, metavar="N", help="number of images (default: 1)"
+    )
+    batch.add_argument(
+        "--concurrency",
+        type=_positive_int,
+        default=DEFAULT_CONCURRENCY,
+        metavar="C",
+        help=f"requests in flight at once (default: {DEFAULT_CONCURRENCY})",
+    )
+    output = generate.add_argument_group("output")
+    output.add_argument(
+        "--out",
+        type=Path,
+        default=Path(),
+        metavar="DIR",
+        help="directory to save into, created if needed (default: the current directory)",
+    )
+    output.add_argument(
+        "--stem",
+        type=_stem,
+        default="image",
+        metavar="NAME",
+        help="file name before the extension; a batch adds -0, -1, ... (default: image)",
+    )
+    output.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace existing files (without it, nothing is generated if one exists)",
+    )
+    output.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON document (paths, seeds, formats, failures) instead of paths",
+    )
+    connection = generate.add_argument_group("connection")
+    connection.add_argument(
+        "--token-file",
+        type=_token_file,
+        dest="token",
+        metavar="PATH",
+        help=f"read the API token from PATH ('-': stdin) instead of {_config.TOKEN_ENV}",
+    )
+    connection.add_argument(
+        "--team", metavar="ID", help=f"team to run as (default: {_config.TEAM_ENV})"
+    )
+    connection.add_argument(
+        "--base-url",
+        metavar="URL",
+        help=f"API address (default: {_config.BASE_URL_ENV}, else {_config.DEFAULT_BASE_URL})",
+    )
+
+    mock = commands.add_parser(
+        "mock-server",
+        parents=[common],
+        help="run a local mock of the API, for trying the client offline",
+        description=(
+            "Serve a mock of the image-generation API on 127.0.0.1 until Ctrl-C or SIGTERM. "
+            "It prints shell 'export' lines with its address and token; images are "
+            "deterministic patterns, not generated from the prompt."
+        ),
+    )
+    mock.add_argument(
+        "--port", type=_port, default=0, metavar="P", help="port (default: a free one)"
+    )
+    mock.add_argument(
+        "--token",
+        default=None,
+        metavar="T",
+        help="token the server accepts; a local test value, not a secret (default: test-token)",
+    )
+    mock.add_argument(
+        "--latency",
+        type=_seconds,
+        default=0.0,
+        metavar="S",
+        help="seconds each generation takes (default: 0)",
+    )
+    mock.add_argument(
+        "--image-size",
+        type=_image_size,
+        default=(256, 256),
+        metavar="WxH",
+        help="size of the images (default: 256x256)",
+    )
+    return parser, {"generate": generate, "mock-server": mock}
+
+
+# -- generate ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Job:
+    """A ``generate`` command, checked and ready to run."""
+
+    args: argparse.Namespace
+    token: str
+    names: list[str]
+    """The file name (without extension) of each request's image."""
+
+    @property
+    def count(self) -> int:
+        return int(self.args.n)
+
+    def seed_for(self, index: int) -> int | None:
+        seed: int | None = self.args.seed
+        return None if seed is None else seed + index
+
+
+@dataclass(frozen=True)
+class _Saved:
+    index: int
+    path: Path
+    seed: int
+    response_format: str
+    mime_type: str
+
+
+@dataclass(frozen=True)
+class _Failed:
+    index: int
+    seed: int | None
+    error: Exception
+
+
+@dataclass
+class _Report:
+    """What a run did so far; filled in as requests finish, so Ctrl-C keeps it."""
+
+    saved: list[_Saved] = field(default_factory=list)
+    failed: list[_Failed] = field(default_factory=list)
+    terminated: bool = False
+
+
+class _NoImageError(FriendliImagesError):
+    """The API answered success but its ``data`` held no image."""
+
+
+def _describe(error: BaseException) -> str:
+    """One line for stderr: the server's own message, or the exception's text."""
+    if isinstance(error, APIStatusError):
+        reason = error.response.reason_phrase
+        return f"{error.status_code} {reason}: {error.message}".replace("  ", " ")
+    if isinstance(error, OutputExistsError):
+        return f"{error.filename} already exists; use --overwrite to replace it"
+    if isinstance(error, OSError) and error.strerror:
+        where = f": {error.filename}" if error.filename else ""
+        return f"{error.strerror}{where}"
+    return str(error) or type(error).__name__
+
+
+def _file_names(stem: str, count: int) -> list[str]:
+    return [stem] if count == 1 else [f"{stem}-{index}" for index in range(count)]
+
+
+def _existing_output(directory: Path, names: list[str]) -> Path | None:
+    """A file a run could overwrite: same name, any image extension (the type is only
+    known once the image arrives)."""
+    for name in names:
+        for extension in _IMAGE_EXTENSIONS:
+            candidate = directory / f"{name}{extension}"
+            if candidate.exists():
+                return candidate
+    return None
+
+
+async def _generate_one(
+    client: AsyncFriendliImages, job: _Job, index: int, report: _Report
+) -> BaseException | None:
+    """Generate and save request ``index``; return its error (``None``: saved)."""
+    args = job.args
+    seed = job.seed_for(index)
+    try:
+        result = await client.generate(
+            args.prompt,
+            model=args.model,
+            num_inference_steps=args.steps,
+            guidance_scale=args.guidance,
+            seed=seed,
+            response_format=args.format,
+            control_images=args.control_images,
+            controlnet_weights=args.controlnet_weights,
+        )
+        if not result.images:
+            raise _NoImageError("the API reported success but sent no image")
+        for position, image in enumerate(result.images):
+            name = job.names[index]
+            if len(result.images) > 1:  # the API sent several images for one request
+                name = f"{name}-{position}"
+            await image.acontent()  # the exact type, hence the extension, is known now
+            path = await image.asave(
+                args.out / f"{name}{image.extension}", overwrite=args.overwrite
+            )
+            logger.debug("request %d (seed %s): saved %s", index, image.seed, path)
+            report.saved.append(
+                _Saved(index, path, image.seed, image.response_format, image.mime_type)
+            )
+    except (FriendliImagesError, OSError) as error:
+        if index == 0 and isinstance(error, InvalidRequestError):
+            # Rejected before sending: every request would be, the same way. A usage
+            # error. (Later requests only get here if, say, a control image vanished.)
+            raise
+        logger.debug("request %d (seed %s) failed", index, seed, exc_info=True)
+        report.failed.append(_Failed(index, seed, error))
+        return error
+    return None
+
+
+def _cancel_on_sigterm(report: _Report) -> None:
+    """Make SIGTERM cancel the run like Ctrl-C does, so no temporary file is left behind."""
+    task = asyncio.current_task()
+    if task is None:  # pragma: no cover - always called from the main task
+        return
+
+    def terminate() -> None:
+        report.terminated = True
+        task.cancel()
+
+    # Not available on Windows, nor outside the main thread: SIGTERM then kills as usual.
+    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, terminate)
+
+
+async def _run(job: _Job, report: _Report, *, verbose: bool) -> None:
+    """Run every request of ``job``, at most ``--concurrency`` at once."""
+    _cancel_on_sigterm(report)
+    args = job.args
+    progress = progress_for(job.count, sys.stderr, lines=verbose)
+    try:
+        async with AsyncFriendliImages(
+            token=job.token, base_url=args.base_url, team_id=args.team
+        ) as client:
+            slots = asyncio.Semaphore(args.concurrency)
+
+            async def request(index: int) -> None:
+                async with slots:
+                    error = await _generate_one(client, job, index, report)
+                if error is None:
+                    progress.advance(f"saved {report.saved[-1].path}")
+                else:
+                    progress.advance(f"request {index} failed: {_describe(error)}", failed=True)
+
+            tasks = [asyncio.create_task(request(index)) for index in range(job.count)]
+            try:
+                await asyncio.gather(*tasks)
+            finally:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+    finally:
+        progress.close()
+
+
+def _print_report(report: _Report, *, as_json: bool) -> None:
+    saved = sorted(report.saved, key=lambda item: (item.index, str(item.path)))
+    failed = sorted(report.failed, key=lambda item: item.index)
+    if not as_json:
+        for item in saved:
+            print(item.path)
+        sys.stdout.flush()
+        return
+    document = {
+        "images": [
+            {
+                "index": item.index,
+                "path": str(item.path),
+                "seed": item.seed,
+                "response_format": item.response_format,
+                "mime_type": item.mime_type,
+            }
+            for item in saved
+        ],
+        "errors": [
+            {
+                "index": item.index,
+                "seed": item.seed,
+                "type": type(item.error).__name__,
+                "status_code": getattr(item.error, "status_code", None),
+                "message": _describe(item.error),
+            }
+            for item in failed
+        ],
+    }
+    print(json.dumps(document, indent=2), flush=True)
+
+
+def _print_failures(report: _Report, count: int, *, verbose: bool) -> None:
+    failed = sorted(report.failed, key=lambda item: item.index)
+    for item in failed:
+        if verbose:
+            traceback.print_exception(item.error, file=sys.stderr)
+        where = ""
+        if count > 1:
+            where = f"request {item.index}" + ("" if item.seed is None else f" (seed {item.seed})")
+            where += ": "
+        print(f"error: {where}{_describe(item.error)}", file=sys.stderr)
+    if count > 1 and failed:
+        print(f"error: {len(failed)} of {count} requests failed", file=sys.stderr)
+
+
+def _usage_message(error: InvalidRequestError) -> str:
+    option = _OPTION_FOR_PARAM.get(error.param.partition("[")[0])
+    return f"argument {option}: {error}" if option else str(error)
+
+
+def _generate_command(
+    args: argparse.Namespace, parser: argparse.ArgumentParser, *, verbose: bool
+) -> int:
+    token: str | None = args.token or os.environ.get(_config.TOKEN_ENV) or None
+    if token is None:
+        parser.error(
+            f"no API token: set {_config.TOKEN_ENV} to your Friendli Personal API Key "
+            "(flp_...), or use --token-file PATH"
+        )
+    out: Path = args.out
+    if out.exists() and not out.is_dir():
+        parser.error(f"argument --out: {str(out)!r} exists and is not a directory")
+    names = _file_names(args.stem, args.n)
+    if not args.overwrite:
+        existing = _existing_output(out, names)
+        if existing is not None:
+            print(
+                f"error: {existing} already exists; use --overwrite to replace it, "
+                "or choose another --stem or --out (nothing was generated)",
+                file=sys.stderr,
+            )
+            return EXIT_FAILURE
+    job = _Job(args, token, names)
+    report = _Report()
+    status = EXIT_OK
+    try:
+        asyncio.run(_run(job, report, verbose=verbose))
+    except InvalidRequestError as error:
+        if verbose:
+            traceback.print_exception(error, file=sys.stderr)
+        parser.error(_usage_message(error))
+    except KeyboardInterrupt:
+        status = EXIT_INTERRUPTED
+    except asyncio.CancelledError:
+        if not report.terminated:
+            raise
+        status = EXIT_TERMINATED
+    _print_report(report, as_json=args.json)
+    if status != EXIT_OK:
+        print(
+            f"{'interrupted' if status == EXIT_INTERRUPTED else 'terminated'}: "
+            f"{len(report.saved)} image(s) saved",
+            file=sys.stderr,
+        )
+        return status
+    _print_failures(report, job.count, verbose=verbose)
+    return EXIT_FAILURE if report.failed else EXIT_OK
+
+
+# -- mock-server -------------------------------------------------------------------------
+
+
+def _announce(server: FriendliTestServer) -> None:
+    print(f"export {_config.BASE_URL_ENV}={shlex.quote(server.base_url)}")
+    print(f"export {_config.TOKEN_ENV}={shlex.quote(server.token)}", flush=True)
+    print(
+        f"Friendli mock server on {server.base_url} (images from {server.image_base_url}); "
+        "any --model works. Ctrl-C to stop.",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def _log_new_requests(server: FriendliTestServer, seen: int) -> int:
+    requests = server.requests
+    for request in requests[seen:]:
+        print(
+            f"{request.method} {request.path} ({request.body_length} bytes)",
+            file=sys.stderr,
+            flush=True,
+        )
+    return len(requests)
+
+
+def _mock_server_command(
+    args: argparse.Namespace, parser: argparse.ArgumentParser, *, verbose: bool
+) -> int:
+    from .testing import DEFAULT_TOKEN, FriendliTestServer  # only this command needs it
+
+    server = FriendliTestServer(
+        token=args.token or DEFAULT_TOKEN,
+        port=args.port,
+        latency=args.latency,
+        image_size=args.image_size,
+    )
+    try:
+        server.start()
+    except OSError as error:
+        print(f"error: cannot listen on port {args.port}: {_describe(error)}", file=sys.stderr)
+        return EXIT_FAILURE
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+    try:
+        _announce(server)
+        seen = 0
+        while not stop.wait(0.2):
+            seen = _log_new_requests(server, seen)
+        _log_new_requests(server, seen)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        server.stop()
+    for bug in server.errors:  # the mock's own bugs, not the client's
+        traceback.print_exception(bug, file=sys.stderr)
+    print("mock server stopped", file=sys.stderr)
+    return EXIT_OK
+
+
+# -- entry point -------------------------------------------------------------------------
+
+
+def _configure_logging(verbose: bool) -> None:
+    if not verbose:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    package_logger = logging.getLogger("friendli_images")
+    package_logger.addHandler(handler)
+    package_logger.setLevel(logging.DEBUG)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status (the console script exits with it)."""
+    parser, subparsers = _build_parser()
+    args = parser.parse_args(argv)
+    verbose = bool(getattr(args, "verbose", False))
+    _configure_logging(verbose)
+    commands: dict[str, Callable[..., int]] = {
+        "generate": _generate_command,
+        "mock-server": _mock_server_command,
+    }
+    command = commands[args.command]
+    subparser = subparsers[args.command]
+    try:
+        return command(args, subparser, verbose=verbose)
+    except KeyboardInterrupt:  # Ctrl-C outside a run (mock-server start, token prompt)
+        return EXIT_INTERRUPTED
+    except (FriendliImagesError, OSError) as error:
+        if verbose:
+            traceback.print_exception(error, file=sys.stderr)
+        print(f"error: {_describe(error)}", file=sys.stderr)
+        return EXIT_FAILURE
