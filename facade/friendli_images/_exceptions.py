@@ -70,7 +70,7 @@ class OutputExistsError(FriendliImagesError, FileExistsError):
 
     def __init__(self, path: str) -> None:
         super().__init__(f"{path} already exists; pass overwrite=True to replace it")
-        self.filename = path
+        self.path = path
 
 
 class MissingDependencyError(FriendliImagesError, ImportError):

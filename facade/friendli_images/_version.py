@@ -1,1 +1,5 @@
+"""The package version, read by pyproject.toml (setuptools dynamic version)."""
+
+__all__ = ["__version__"]
+
 __version__ = "0.1.0"

@@ -1,0 +1,42 @@
+"""Fixtures for the facade's tests: a client bound to the loopback test server."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from friendli_images import AsyncFriendliImages, FriendliImages, _config
+from friendli_images.testing import FriendliTestServer
+
+
+@pytest.fixture(autouse=True)
+def _fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep exponential backoff short; Retry-After is still honoured as sent."""
+    monkeypatch.setattr(_config, "INITIAL_RETRY_DELAY", 0.01)
+    monkeypatch.setattr(_config, "MAX_RETRY_DELAY", 0.05)
+
+
+@pytest.fixture
+def server(friendli_server: FriendliTestServer) -> FriendliTestServer:
+    """The plugin's per-test server, under a short name."""
+    return friendli_server
+
+
+@pytest.fixture
+def client(server: FriendliTestServer) -> Iterator[FriendliImages]:
+    with FriendliImages(token=server.token, base_url=server.base_url, timeout=10) as client:
+        yield client
+
+
+@pytest.fixture
+async def aclient(server: FriendliTestServer) -> AsyncIterator[AsyncFriendliImages]:
+    async with AsyncFriendliImages(
+        token=server.token, base_url=server.base_url, timeout=10
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """The async client is asyncio-based."""
+    return "asyncio"

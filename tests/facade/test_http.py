@@ -1,0 +1,58 @@
+"""The JSON body writer of the HTTP exchange."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from friendli_images._control_images import prepare_control_image
+from friendli_images._http import _iter_parts, encode_json_body
+from friendli_images.testing import render_png
+
+
+class TestEncodeJsonBody:
+    @pytest.mark.parametrize(
+        "value",
+        [
+            {"model": "m", "prompt": "p"},
+            {"prompt": 'ünïcödé "quotes" \\ and \n newlines', "seed": 0, "x": [1.5, None, True]},
+            {"nested": {"a": [{"b": "c"}]}},
+        ],
+    )
+    def test_plain_values_match_json(self, value: dict[str, Any]) -> None:
+        """Without payloads the body is compact UTF-8 JSON of the value."""
+        parts, length = encode_json_body(value)
+
+        body = b"".join(_iter_parts(parts))
+        assert value == json.loads(body)
+        assert len(body) == length
+
+    def test_payloads_stream_in_place(self) -> None:
+        """Payloads are written where they stand, and the length is exact."""
+        first = render_png(1, 40, 40)
+        second = render_png(2, 8, 8)
+        value = {
+            "prompt": "p",
+            "control_images": [
+                {"image": prepare_control_image(first, "a")},
+                {"image": "https://x/y.png"},
+                {"image": prepare_control_image(second, "b")},
+            ],
+            "controlnet_weights": [0.5, 1.0, 0.0],
+        }
+
+        parts, length = encode_json_body(value)
+
+        body = b"".join(_iter_parts(parts))
+        assert len(body) == length
+        decoded = json.loads(body)
+        images = [item["image"] for item in decoded["control_images"]]
+        assert images[1] == "https://x/y.png"
+        assert images[0] == prepare_control_image(first, "a").to_data_uri()  # type: ignore[union-attr]
+        assert [0.5, 1.0, 0.0] == decoded["controlnet_weights"]
+
+    def test_nan_is_refused(self) -> None:
+        """NaN is not JSON: it is never written."""
+        with pytest.raises(ValueError, match="JSON"):
+            encode_json_body({"guidance_scale": float("nan")})

@@ -1,0 +1,83 @@
+"""The public surface: names, module, exception tree."""
+
+from __future__ import annotations
+
+import friendli_images
+from friendli_images import (
+    APIConnectionError,
+    APIError,
+    APIResponseValidationError,
+    APIStatusError,
+    APITimeoutError,
+    FriendliImagesError,
+    ImageDownloadError,
+    InternalServerError,
+    InvalidRequestError,
+    MissingDependencyError,
+    OutputExistsError,
+    RateLimitError,
+    UnprocessableEntityError,
+)
+
+
+class TestPublicNames:
+    def test_all_is_sorted_and_importable(self) -> None:
+        """Every name in __all__ exists; the list is sorted."""
+        names = friendli_images.__all__
+
+        assert sorted(names) == names
+        for name in names:
+            assert hasattr(friendli_images, name)
+
+    def test_classes_show_the_public_module(self) -> None:
+        """Public classes and functions present themselves as friendli_images.X."""
+        for name in (
+            "FriendliImages",
+            "AsyncFriendliImages",
+            "ImageResult",
+            "generate_image",
+            "APIStatusError",
+            "encode_control_image",
+        ):
+            assert "friendli_images" == getattr(friendli_images, name).__module__
+
+    def test_private_modules_declare_all(self) -> None:
+        """Each private module declares what it exports."""
+        import importlib
+        import pkgutil
+
+        for module in pkgutil.iter_modules(friendli_images.__path__):
+            if module.name.startswith("_") and module.name != "__main__":
+                loaded = importlib.import_module(f"friendli_images.{module.name}")
+                assert hasattr(loaded, "__all__"), module.name
+
+
+class TestExceptionTree:
+    def test_hierarchy(self) -> None:
+        """Every error derives from FriendliImagesError; builtins are mixed in where natural."""
+        assert issubclass(InvalidRequestError, ValueError)
+        assert issubclass(OutputExistsError, FileExistsError)
+        assert issubclass(MissingDependencyError, ImportError)
+        for error in (
+            APIConnectionError,
+            APITimeoutError,
+            APIResponseValidationError,
+            APIStatusError,
+            RateLimitError,
+            UnprocessableEntityError,
+            InternalServerError,
+        ):
+            assert issubclass(error, APIError)
+        assert issubclass(APITimeoutError, APIConnectionError)
+        for base in (
+            APIError,
+            InvalidRequestError,
+            OutputExistsError,
+            ImageDownloadError,
+            MissingDependencyError,
+        ):
+            assert issubclass(base, FriendliImagesError)
+
+    def test_version(self) -> None:
+        """The package has a version string."""
+        assert friendli_images.__version__.count(".") == 2

@@ -1,0 +1,315 @@
+"""Results: type sniffing, downloads without the token, safe atomic saving."""
+
+from __future__ import annotations
+
+import base64
+import os
+from pathlib import Path
+
+import pytest
+from friendli_images import (
+    AsyncFriendliImages,
+    FriendliImages,
+    GeneratedImage,
+    ImageDownloadError,
+    ImageResult,
+    OutputExistsError,
+    ResponseFormat,
+)
+from friendli_images.testing import (
+    Delay,
+    DropConnection,
+    ErrorStatus,
+    FriendliTestServer,
+    TruncatedBody,
+    WrongShape,
+    render_png,
+)
+
+WEBP = b"RIFF\x10\x00\x00\x00WEBPVP8 " + bytes(8)
+GIF = b"GIF89a" + bytes(10)
+
+
+def listing(directory: Path) -> list[str]:
+    """Every entry in ``directory``, hidden temporary files included."""
+    return sorted(os.listdir(directory))
+
+
+def b64_item(data: bytes, seed: int = 1, response_format: str = "png") -> dict[str, object]:
+    return {
+        "seed": seed,
+        "response_format": response_format,
+        "b64_json": base64.b64encode(data).decode(),
+    }
+
+
+class TestTypes:
+    @pytest.mark.parametrize(
+        ("data", "response_format", "mime", "extension"),
+        [
+            (render_png(1, 4, 4), "raw", "image/png", ".png"),
+            (b"\xff\xd8\xff\xe0" + bytes(12), "png", "image/jpeg", ".jpg"),
+            (WEBP, "png", "image/webp", ".webp"),
+            (GIF, "raw", "image/gif", ".gif"),
+            (b"unknown bytes here", "jpeg", "image/jpeg", ".jpg"),
+            (b"unknown bytes here", "raw", "application/octet-stream", ".bin"),
+        ],
+    )
+    def test_sniffed_from_bytes_then_format(
+        self,
+        client: FriendliImages,
+        server: FriendliTestServer,
+        data: bytes,
+        response_format: str,
+        mime: str,
+        extension: str,
+    ) -> None:
+        """The magic number decides the type; the response format is the fallback."""
+        server.inject(WrongShape({"data": [b64_item(data, response_format=response_format)]}))
+
+        image = client.generate("x", model="ep").images[0]
+
+        assert (mime, extension) == (image.mime_type, image.extension)
+
+    def test_url_image_type_before_download(self, client: FriendliImages) -> None:
+        """A URL result's type is guessed from its path until its bytes are known."""
+        image = client.generate("x", model="ep", response_format="url").images[0]
+
+        assert "image/png" == image.mime_type
+        assert "url=" in repr(image)
+
+    def test_to_pil(self, client: FriendliImages) -> None:
+        """to_pil() opens the image with Pillow."""
+        pytest.importorskip("PIL")
+
+        picture = client.generate("x", model="ep", response_format="jpeg").images[0].to_pil()
+
+        assert ("JPEG", (64, 64)) == (picture.format, picture.size)
+
+
+class TestDownload:
+    def test_token_is_not_sent_to_image_host(self, server: FriendliTestServer) -> None:
+        """The image download carries neither the token nor the team header."""
+        with FriendliImages(token=server.token, base_url=server.base_url, team_id="t") as client:
+            client.generate("x", model="ep").images[0].content()
+
+        (download,) = server.image_requests
+        assert "authorization" not in download.headers
+        assert "x-friendli-team" not in download.headers
+        assert download.listener == "images"
+
+    @pytest.mark.anyio
+    async def test_async_download_without_token(
+        self, aclient: AsyncFriendliImages, server: FriendliTestServer
+    ) -> None:
+        """The async download carries no token either."""
+        result = await aclient.generate("x", model="ep")
+        await result.images[0].acontent()
+
+        assert "authorization" not in server.image_requests[0].headers
+
+    def test_content_is_downloaded_once(
+        self, client: FriendliImages, server: FriendliTestServer
+    ) -> None:
+        """content() downloads on first use and keeps the bytes."""
+        image = client.generate("x", model="ep", seed=4).images[0]
+
+        assert image.content() == image.content() == render_png(4, 64, 64)
+        assert 1 == len(server.image_requests)
+
+    def test_download_after_client_closed(self, server: FriendliTestServer) -> None:
+        """A URL result can still be fetched after its client was closed."""
+        with FriendliImages(token=server.token, base_url=server.base_url) as client:
+            image = client.generate("x", model="ep", seed=2).images[0]
+
+        assert render_png(2, 64, 64) == image.content()
+
+    @pytest.mark.parametrize(
+        ("fault", "message"),
+        [
+            (ErrorStatus(404), "404"),
+            (ErrorStatus(500), "500"),
+            (TruncatedBody(), "failed"),
+            (DropConnection(), "failed"),
+        ],
+    )
+    def test_download_failures(
+        self, client: FriendliImages, server: FriendliTestServer, fault: object, message: str
+    ) -> None:
+        """A failed download is an ImageDownloadError naming the URL without its query."""
+        image = client.generate("x", model="ep").images[0]
+        server.inject(fault, route="image")  # type: ignore[arg-type]
+
+        with pytest.raises(ImageDownloadError, match=message) as info:
+            image.content()
+
+        assert image.url == info.value.url
+        assert server.token not in str(info.value)
+
+    def test_download_deadline(self, server: FriendliTestServer) -> None:
+        """A download slower than download_timeout fails with a timeout message."""
+        with FriendliImages(
+            token=server.token, base_url=server.base_url, download_timeout=0.2
+        ) as client:
+            image = client.generate("x", model="ep").images[0]
+            server.inject(Delay(1.0), route="image")
+
+            with pytest.raises(ImageDownloadError, match=r"took longer than 0\.2 s"):
+                image.content()
+
+    @pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://example.com/a.png"])
+    def test_only_http_urls(
+        self, client: FriendliImages, server: FriendliTestServer, url: str
+    ) -> None:
+        """A result URL that is not http(s) is never fetched."""
+        server.inject(WrongShape({"data": [{"seed": 1, "response_format": "url", "url": url}]}))
+        image = client.generate("x", model="ep").images[0]
+
+        with pytest.raises(ImageDownloadError, match="only http and https"):
+            image.content()
+
+    def test_signed_url_query_not_in_errors(
+        self, client: FriendliImages, server: FriendliTestServer
+    ) -> None:
+        """Signature query strings of image URLs stay out of error messages."""
+        url = f"{server.image_base_url}/images/missing.png?X-Signature=s3cr3t"
+        server.inject(WrongShape({"data": [{"seed": 1, "response_format": "url", "url": url}]}))
+        image = client.generate("x", model="ep").images[0]
+
+        with pytest.raises(ImageDownloadError) as info:
+            image.content()
+
+        assert "s3cr3t" not in str(info.value)
+        assert "s3cr3t" not in repr(image)
+
+
+class TestSaveImage:
+    def test_into_directory(self, client: FriendliImages, tmp_path: Path) -> None:
+        """Saving into a directory names the file by seed with the right extension."""
+        image = client.generate("x", model="ep", seed=9, response_format="jpeg").images[0]
+
+        path = image.save(tmp_path)
+
+        assert tmp_path / "image-9.jpg" == path
+        assert image.content() == path.read_bytes()
+
+    @pytest.mark.parametrize("response_format", ["url", "png"])
+    def test_name_without_extension_gets_one(
+        self, client: FriendliImages, tmp_path: Path, response_format: ResponseFormat
+    ) -> None:
+        """A file name without suffix gets the sniffed one, for URL and base64 results."""
+        image = client.generate("x", model="ep", seed=1, response_format=response_format).images[0]
+
+        path = image.save(tmp_path / "cat")
+
+        assert tmp_path / "cat.png" == path
+        assert render_png(1, 64, 64) == path.read_bytes()
+        assert ["cat.png"] == listing(tmp_path)
+
+    def test_name_with_extension_is_kept(self, client: FriendliImages, tmp_path: Path) -> None:
+        """An explicit file name is used as given."""
+        image = client.generate("x", model="ep", response_format="png").images[0]
+
+        assert tmp_path / "out.image" == image.save(tmp_path / "out.image")
+
+    def test_never_overwrites(self, client: FriendliImages, tmp_path: Path) -> None:
+        """An existing file is left alone and OutputExistsError raised, unless overwrite=True."""
+        target = tmp_path / "cat.png"
+        target.write_bytes(b"precious")
+        image = client.generate("x", model="ep", response_format="png").images[0]
+
+        with pytest.raises(OutputExistsError, match="overwrite=True") as info:
+            image.save(target)
+
+        assert isinstance(info.value, FileExistsError)
+        assert b"precious" == target.read_bytes()
+        assert ["cat.png"] == listing(tmp_path)
+
+        image.save(target, overwrite=True)
+
+        assert image.content() == target.read_bytes()
+
+    def test_failed_download_leaves_nothing(
+        self, client: FriendliImages, server: FriendliTestServer, tmp_path: Path
+    ) -> None:
+        """A download cut mid-body leaves no file and no temporary file behind."""
+        server.image_size = (256, 256)
+        image = client.generate("x", model="ep").images[0]
+        server.inject(TruncatedBody(0.5), route="image")
+
+        with pytest.raises(ImageDownloadError):
+            image.save(tmp_path / "cat")
+
+        assert [] == listing(tmp_path)
+
+    def test_interrupted_write_leaves_nothing(
+        self, client: FriendliImages, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Even Ctrl-C in the middle of writing leaves no partial file."""
+        image = client.generate("x", model="ep", response_format="png").images[0]
+
+        def interrupt(self: object, data: bytes) -> None:
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr("friendli_images._files.AtomicWriter.write", interrupt)
+        with pytest.raises(KeyboardInterrupt):
+            image.save(tmp_path / "cat.png")
+
+        assert [] == listing(tmp_path)
+
+    @pytest.mark.anyio
+    async def test_asave(self, aclient: AsyncFriendliImages, tmp_path: Path) -> None:
+        """asave streams a URL result to disk with the async client."""
+        image = (await aclient.generate("x", model="ep", seed=3)).images[0]
+
+        path = await image.asave(tmp_path)
+
+        assert render_png(3, 64, 64) == path.read_bytes()
+
+
+class TestSaveResult:
+    def test_names(self, client: FriendliImages, tmp_path: Path) -> None:
+        """One image is saved as <stem><ext>; several as <stem>-<i><ext>; the folder is created."""
+        one = client.generate("x", model="ep", response_format="png")
+        several = client.generate("x", model="ep", n=3, seed=1, response_format="jpeg")
+
+        assert [tmp_path / "a" / "cat.png"] == one.save(tmp_path / "a", "cat")
+        assert [tmp_path / "b" / f"dog-{i}.jpg" for i in range(3)] == several.save(
+            tmp_path / "b", "dog"
+        )
+
+    def test_existing_file_stops_before_writing(
+        self, client: FriendliImages, tmp_path: Path
+    ) -> None:
+        """If any target exists, nothing at all is written."""
+        result = client.generate("x", model="ep", n=3, seed=1, response_format="png")
+        (tmp_path / "image-2.png").write_bytes(b"precious")
+
+        with pytest.raises(OutputExistsError):
+            result.save(tmp_path)
+
+        assert ["image-2.png"] == listing(tmp_path)
+        assert b"precious" == (tmp_path / "image-2.png").read_bytes()
+
+    def test_failure_rolls_back(
+        self, client: FriendliImages, server: FriendliTestServer, tmp_path: Path
+    ) -> None:
+        """A download failing on the third image removes the two already saved."""
+        result = client.generate("x", model="ep", n=3, seed=1, concurrency=1)
+        result.images[0].content()
+        result.images[1].content()
+        server.inject(ErrorStatus(500), route="image")
+
+        with pytest.raises(ImageDownloadError):
+            result.save(tmp_path)
+
+        assert [] == listing(tmp_path)
+
+    def test_result_is_a_sequence(self, client: FriendliImages) -> None:
+        """An ImageResult iterates, indexes and measures like its images list."""
+        result = client.generate("x", model="ep", n=2)
+
+        assert isinstance(result, ImageResult)
+        assert 2 == len(result)
+        assert list(result) == result.images
+        assert isinstance(result[1], GeneratedImage)
