@@ -1,0 +1,111 @@
+"""Measure, in a fresh process, the peak RSS increase of sending one control image.
+
+    python bench/_memory_child.py CASE --base-url URL --file PATH
+
+prints one JSON object. Cases:
+
+* ``facade``: ``FriendliImages.generate(..., control_images=[path])``;
+* ``facade-async``: the same with ``AsyncFriendliImages``;
+* ``httpx-json``: what one writes with raw httpx: read the file, base64 it into a
+  ``data:`` URI and ``httpx.Client.post(url, json=body)``.
+
+Everything that is not the request itself happens before the peak window opens: imports,
+building the client, and one warm-up request without a control image (which opens the
+connection and runs any lazy imports). Then the peak is reset (``start_peak_window``), the
+request is sent and its response read, and the increase is the peak minus the RSS at the
+start. The test server runs in another process, so only the client's memory counts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import gc
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+from _common import MODEL, PROMPT, TOKEN, peak_rss_bytes, start_peak_window
+
+GENERATION_PATH = "/dedicated/v1/images/generations"
+
+
+def _measure(run: Callable[[], object]) -> dict[str, Any]:
+    gc.collect()
+    start, reset = start_peak_window()
+    run()
+    return _result(start, reset)
+
+
+def _result(start: int, reset: bool) -> dict[str, Any]:
+    peak = peak_rss_bytes()
+    return {"start_rss": start, "peak_rss": peak, "increase": peak - start, "peak_reset": reset}
+
+
+def _facade(base_url: str, path: Path) -> dict[str, Any]:
+    from friendli_images import FriendliImages
+
+    with FriendliImages(token=TOKEN, base_url=base_url, max_retries=0) as client:
+        client.generate(PROMPT, model=MODEL, response_format="url")  # warm-up
+        return _measure(
+            lambda: client.generate(
+                PROMPT, model=MODEL, response_format="url", control_images=[path]
+            )
+        )
+
+
+def _facade_async(base_url: str, path: Path) -> dict[str, Any]:
+    from friendli_images import AsyncFriendliImages
+
+    async def main() -> dict[str, Any]:
+        async with AsyncFriendliImages(token=TOKEN, base_url=base_url, max_retries=0) as client:
+            await client.generate(PROMPT, model=MODEL, response_format="url")  # warm-up
+            gc.collect()
+            start, reset = start_peak_window()
+            await client.generate(PROMPT, model=MODEL, response_format="url", control_images=[path])
+            return _result(start, reset)
+
+    return asyncio.run(main())
+
+
+def _httpx_json(base_url: str, path: Path) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    url = base_url + GENERATION_PATH
+    body: dict[str, Any] = {"model": MODEL, "prompt": PROMPT, "response_format": "url"}
+    with httpx.Client() as client:
+        client.post(url, json=body, headers=headers).json()  # warm-up
+
+        def send() -> object:
+            uri = "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+            return client.post(
+                url, json={**body, "control_images": [{"image": uri}]}, headers=headers
+            ).json()
+
+        return _measure(send)
+
+
+CASES: dict[str, Callable[[str, Path], dict[str, Any]]] = {
+    "facade": _facade,
+    "facade-async": _facade_async,
+    "httpx-json": _httpx_json,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("case", choices=sorted(CASES))
+    parser.add_argument("--base-url", required=True)
+    parser.add_argument("--file", type=Path, required=True)
+    args = parser.parse_args(argv)
+    result = CASES[args.case](args.base_url, args.file)
+    result["case"] = args.case
+    result["file_bytes"] = args.file.stat().st_size
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
