@@ -968,7 +968,8 @@ class _Walker:
         before = _collect_parameters(self.old, *old)
         after = _collect_parameters(self.new, *new)
         for key in list(before) + [k for k in after if k not in before]:
-            place, name = key
+            place = key[0]
+            name = (after.get(key) or before[key])[0].get("name")
             location = f"{place} parameter {name}"
             if key not in after:
                 old_param, old_ptr = before[key]
@@ -1499,7 +1500,8 @@ def _change_lines(changes: Sequence[Change]) -> list[str]:
                 value is None or isinstance(value, str | int | float | bool)
                 for value in (change.old, change.new)
             )
-            detail = f": {_value(change.old)} → {_value(change.new)}" if scalars else ""
+            shown = scalars and "→" not in change.message
+            detail = f": {_value(change.old)} → {_value(change.new)}" if shown else ""
             lines.append(
                 f"- {_code(change.location)}: {_plain(change.message)}{detail}"
                 f" ({_code(change.pointer)})"
