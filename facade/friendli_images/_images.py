@@ -32,6 +32,7 @@ from typing import Literal
 
 __all__ = [
     "MAX_DIMENSION",
+    "check_dimensions",
     "jpeg_backend",
     "render_jpeg",
     "render_png",
@@ -48,7 +49,8 @@ _LOW_SIX_BITS = bytes(value & 0x3F for value in range(256))
 _GRADIENT_MAX = 192
 
 
-def _check_dimensions(width: int, height: int) -> None:
+def check_dimensions(width: int, height: int) -> None:
+    """Raise ``TypeError``/``ValueError`` unless both are ints in ``[1, MAX_DIMENSION]``."""
     for name, value in (("width", width), ("height", height)):
         if isinstance(value, bool) or not isinstance(value, int):
             raise TypeError(f"{name} must be an int, not {type(value).__name__}")
@@ -253,7 +255,7 @@ def render_png(seed: int, width: int, height: int) -> bytes:
     Raises:
         ValueError: If a dimension is outside ``[1, MAX_DIMENSION]``.
     """
-    _check_dimensions(width, height)
+    check_dimensions(width, height)
     return _cache.get(("png", seed, width, height), lambda: _encode_png(seed, width, height))
 
 
@@ -267,7 +269,7 @@ def render_jpeg(seed: int, width: int, height: int) -> bytes:
     Raises:
         ValueError: If a dimension is outside ``[1, MAX_DIMENSION]``.
     """
-    _check_dimensions(width, height)
+    check_dimensions(width, height)
     backend = jpeg_backend()
     encode = _encode_jpeg_pillow if backend == "pillow" else _encode_jpeg_builtin
     return _cache.get(("jpeg", backend, seed, width, height), lambda: encode(seed, width, height))

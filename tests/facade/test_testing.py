@@ -212,6 +212,11 @@ class TestLifecycle:
             server.stop()
         server.stop()
 
+        with server:
+            assert (
+                200 == generate(http, server, headers={"Authorization": "Bearer other"}).status_code
+            )
+
     def test_stop_closes_idle_keep_alive_connections(self, http: httpx.Client) -> None:
         """stop() returns promptly although the client holds an idle keep-alive connection."""
         server = FriendliTestServer().start()
@@ -773,7 +778,28 @@ class TestRequestBodies:
 
             assert 413 == response.status_code
             assert "close" == response.headers["connection"]
-            assert [] == server.requests
+            (request,) = server.requests
+            assert (b"", None) == (request.body, request.fault)
+
+    def test_expect_100_continue(self, server: FriendliTestServer) -> None:
+        """A client that sends Expect: 100-continue gets the interim response, then the answer."""
+        body = json.dumps(BODY).encode()
+        head = (
+            f"POST {GENERATION_PATH} HTTP/1.1\r\nHost: x\r\n"
+            f"Authorization: Bearer {DEFAULT_TOKEN}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            "Expect: 100-continue\r\nConnection: close\r\n\r\n"
+        ).encode()
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+            sock.sendall(head)
+            interim = sock.recv(65536)
+            sock.sendall(body)
+            received = b""
+            while chunk := sock.recv(65536):
+                received += chunk
+
+        assert interim.startswith(b"HTTP/1.1 100 Continue\r\n")
+        assert received.startswith(b"HTTP/1.1 200 OK\r\n")
 
     @pytest.mark.parametrize(
         "raw",
