@@ -610,16 +610,16 @@ def _mock_server_command(
         return EXIT_FAILURE
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+    seen = 0
     try:
         _announce(server)
-        seen = 0
         while not stop.wait(0.2):
             seen = _log_new_requests(server, seen)
-        _log_new_requests(server, seen)
     except KeyboardInterrupt:
         pass
     finally:
         signal.signal(signal.SIGTERM, previous)
+        _log_new_requests(server, seen)
         server.stop()
     for bug in server.errors:  # the mock's own bugs, not the client's
         traceback.print_exception(bug, file=sys.stderr)

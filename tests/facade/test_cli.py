@@ -1,0 +1,696 @@
+"""The ``friendli-images`` command, end to end: a subprocess against the loopback test server."""
+
+from __future__ import annotations
+
+import base64
+import fcntl
+import importlib.metadata
+import io
+import json
+import os
+import pty
+import re
+import select
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import termios
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import pytest
+from friendli_images import __version__
+from friendli_images._cli import main
+from friendli_images._progress import progress_for
+from friendli_images.testing import (
+    GENERATION_PATH,
+    Delay,
+    ErrorStatus,
+    FriendliTestServer,
+    render_jpeg,
+    render_png,
+)
+
+TIMEOUT = 30
+
+
+@pytest.fixture
+def server() -> Iterator[FriendliTestServer]:
+    """A fresh test server for each test, stopped afterwards."""
+    with FriendliTestServer(token="cli-token") as server:
+        yield server
+        assert [] == server.errors
+
+
+def environment(**variables: str) -> dict[str, str]:
+    """The test process's environment without FRIENDLI_*, plus ``variables``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FRIENDLI_")}
+    env.update(variables)
+    return env
+
+
+def server_env(server: FriendliTestServer, **variables: str) -> dict[str, str]:
+    return environment(FRIENDLI_TOKEN=server.token, FRIENDLI_BASE_URL=server.base_url, **variables)
+
+
+def command(*args: str | Path) -> list[str]:
+    return [sys.executable, "-m", "friendli_images", *map(str, args)]
+
+
+def run_cli(
+    *args: str | Path,
+    env: Mapping[str, str],
+    cwd: Path | None = None,
+    stdin: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        command(*args),
+        env=env,
+        cwd=cwd,
+        input=stdin,
+        stdin=None if stdin is not None else subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+
+
+def call_main(*args: str | Path) -> int:
+    """``main()`` in this process: the exit status, whether returned or raised by argparse."""
+    try:
+        return main([str(arg) for arg in args])
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+
+
+def bodies(server: FriendliTestServer) -> list[dict[str, object]]:
+    return [request.json for request in server.generation_requests]
+
+
+def wait_for(condition: object, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            pytest.fail("timed out waiting for the CLI")
+        time.sleep(0.02)
+
+
+def assert_no_temporary_files(directory: Path) -> None:
+    assert [] == [p.name for p in directory.rglob("*.part")]
+
+
+class TestGenerate:
+    def test_single_image_with_defaults(self, server: FriendliTestServer, tmp_path: Path) -> None:
+        """One image is saved as ./image.png; only prompt and model are sent."""
+        result = run_cli("generate", "a cat", "--model", "ep", env=server_env(server), cwd=tmp_path)
+
+        assert (0, "", "image.png\n") == (result.returncode, result.stderr, result.stdout)
+        [body] = bodies(server)
+        assert {"model": "ep", "prompt": "a cat"} == body
+        assert render_png(1, 64, 64) == (tmp_path / "image.png").read_bytes()  # server's seed 1
+
+    def test_every_request_option(self, server: FriendliTestServer, tmp_path: Path) -> None:
+        """Each request option lands in the body, the team in its header; --base-url wins."""
+        control = tmp_path / "edges.png"
+        control.write_bytes(render_png(9, 8, 8))
+        url = "http://127.0.0.1:9/pose.png"  # only passed on: nobody fetches it
+
+        result = run_cli(
+            "generate",
+            "a cat",
+            "--model",
+            "ep-1",
+            "--steps",
+            "30",
+            "--guidance",
+            "7.5",
+            "--seed",
+            "42",
+            "--format",
+            "jpeg",
+            "--control-image",
+            control,
+            "--control-image",
+            url,
+            "--controlnet-weight",
+            "0.5",
+            "--controlnet-weight",
+            "1",
+            "--team",
+            "team-7",
+            "--base-url",
+            server.base_url,
+            "--out",
+            tmp_path / "out",
+            "--stem",
+            "cat",
+            env=environment(FRIENDLI_TOKEN=server.token, FRIENDLI_BASE_URL="http://127.0.0.1:9"),
+            cwd=tmp_path,
+        )
+        assert 0 == result.returncode, result.stderr
+
+        [request] = server.generation_requests
+        expected_control = (
+            "data:image/png;base64," + base64.b64encode(control.read_bytes()).decode()
+        )
+        assert {
+            "model": "ep-1",
+            "prompt": "a cat",
+            "num_inference_steps": 30,
+            "guidance_scale": 7.5,
+            "seed": 42,
+            "response_format": "jpeg",
+            "control_images": [{"image": expected_control}, {"image": url}],
+            "controlnet_weights": [0.5, 1.0],
+        } == request.json
+        assert "team-7" == request.headers["x-friendli-team"]
+        assert "Bearer cli-token" == request.headers["authorization"]
+        assert f"{tmp_path / 'out' / 'cat.jpg'}\n" == result.stdout
+        assert render_jpeg(42, 64, 64) == (tmp_path / "out" / "cat.jpg").read_bytes()
+
+    def test_environment_defaults(self, server: FriendliTestServer, tmp_path: Path) -> None:
+        """FRIENDLI_BASE_URL and FRIENDLI_TEAM are the defaults of --base-url and --team."""
+        result = run_cli(
+            "generate",
+            "a",
+            "--model",
+            "ep",
+            "--format",
+            "png",
+            env=server_env(server, FRIENDLI_TEAM="team-env"),
+            cwd=tmp_path,
+        )
+
+        assert 0 == result.returncode, result.stderr
+        assert "team-env" == server.generation_requests[0].headers["x-friendli-team"]
+
+    @pytest.mark.parametrize("from_stdin", [False, True])
+    def test_token_file(self, server: FriendliTestServer, tmp_path: Path, from_stdin: bool) -> None:
+        """--token-file reads the token's first line from a file, or from stdin with '-'."""
+        token_file = tmp_path / "token"
+        token_file.write_text(f"{server.token}\n# ignored\n")
+        env = environment(FRIENDLI_TOKEN="not-this-one", FRIENDLI_BASE_URL=server.base_url)
+
+        result = run_cli(
+            "generate",
+            "a",
+            "--model",
+            "ep",
+            "--token-file",
+            "-" if from_stdin else token_file,
+            env=env,
+            cwd=tmp_path,
+            stdin=token_file.read_text() if from_stdin else None,
+        )
+
+        assert 0 == result.returncode, result.stderr
+        assert "Bearer cli-token" == server.generation_requests[0].headers["authorization"]
+
+    def test_batch_seeds_and_order(self, server: FriendliTestServer, tmp_path: Path) -> None:
+        """-n 4 --seed 10 sends seeds 10..13, saves image-i in request order, silent on a pipe."""
+        result = run_cli(
+            "generate",
+            "a",
+            "--model",
+            "ep",
+            "-n",
+            "4",
+            "--seed",
+            "10",
+            "--format",
+            "png",
+            "--out",
+            tmp_path,
+            env=server_env(server),
+        )
+
+        assert (0, "") == (result.returncode, result.stderr)
+        paths = [tmp_path / f"image-{i}.png" for i in range(4)]
+        assert [str(p) for p in paths] == result.stdout.splitlines()
+        assert [10, 11, 12, 13] == sorted(body["seed"] for body in bodies(server))  # type: ignore[type-var]
+        assert [render_png(10 + i, 64, 64) for i in range(4)] == [p.read_bytes() for p in paths]
+
+    def test_batch_without_seed(self, server: FriendliTestServer, tmp_path: Path) -> None:
+        """Without --seed no request sends one: the server chooses."""
+        result = run_cli(
+            "generate", "a", "--model", "ep", "-n", "3", "--out", tmp_path, env=server_env(server)
+        )
+
+        assert 0 == result.returncode, result.stderr
+        assert [{"model": "ep", "prompt": "a"}] * 3 == bodies(server)
+        assert 3 == len(result.stdout.splitlines())
+
+    def test_concurrency_limits_requests_in_flight(
+        self, server: FriendliTestServer, tmp_path: Path
+    ) -> None:
+        """With --concurrency 2, the third request starts only when one of the first two ends."""
+        server.latency = 0.25
+
+        result = run_cli(
+            "generate",
+            "a",
+            "--model",
+            "ep",
+            "-n",
+            "4",
+            "--concurrency",
+            "2",
+            "--format",
+            "png",
+            "--out",
+            tmp_path,
+            env=server_env(server),
+        )
+
+        assert 0 == result.returncode, result.stderr
+        arrivals = sorted(r.received_at for r in server.generation_requests)
+        assert arrivals[1] - arrivals[0] < 0.2
+        assert arrivals[2] - arrivals[0] >= 0.2
+
+    def test_json_output(self, server: FriendliTestServer, tmp_path: Path) -> None:
+        """--json prints paths, seeds and formats of the images and the failures of a batch."""
+        server.inject(ErrorStatus(500, "boom"))
+
+        result = run_cli(
+            "generate",
+            "a",
+            "--model",
+            "ep",
+            "-n",
+            "2",
+            "--concurrency",
+            "1",
+            "--seed",
+            "5",
+            "--format",
+            "png",
+            "--out",
+            tmp_path,
+            "--json",
+            env=server_env(server),
+        )
+
+        assert 1 == result.returncode
+        assert {
+            "images": [
+                {
+                    "index": 1,
+                    "path": str(tmp_path / "image-1.png"),
+                    "seed": 6,
+                    "response_format": "png",
+                    "mime_type": "image/png",
+                }
+            ],
+            "errors": [
+                {
+                    "index": 0,
+                    "seed": 5,
+                    "type": "InternalServerError",
+                    "status_code": 500,
+                    "message": "500 Internal Server Error: boom",
+                }
+            ],
+        } == json.loads(result.stdout)
+
+    def test_failed_request_in_batch(self, server: FriendliTestServer, tmp_path: Path) -> None:
+        """One failed request exits 1 with its message; the other images are saved and listed."""
+        server.inject(Delay(0))  # request 0 goes through
+        server.inject(ErrorStatus(500, "GPU on fire"))  # request 1 fails (500: not retried)
+
+        result = run_cli(
+            "generate",
+            "a",
+            "--model",
+            "ep",
+            "-n",
+            "4",
+            "--concurrency",
+            "1",
+            "--seed",
+            "20",
+            "--format",
+            "png",
+            "--out",
+            tmp_path,
+            env=server_env(server),
+        )
+
+        assert 1 == result.returncode
+        assert [str(tmp_path / f"image-{i}.png") for i in (0, 2, 3)] == result.stdout.splitlines()
+        assert not (tmp_path / "image-1.png").exists()
+        assert (
+            "error: request 1 (seed 21): 500 Internal Server Error: GPU on fire\n"
+            "error: 1 of 4 requests failed\n"
+        ) == result.stderr
+
+    def test_api_error(self, server: FriendliTestServer, tmp_path: Path) -> None:
+        """An API error exits 1 with the server's message, no traceback and no file."""
+        env = environment(FRIENDLI_TOKEN="wrong", FRIENDLI_BASE_URL=server.base_url)
+
+        result = run_cli("generate", "a", "--model", "ep", "--out", tmp_path, env=env)
+
+        assert (1, "", "error: 401 Unauthorized: Invalid token\n") == (
+            result.returncode,
+            result.stdout,
+            result.stderr,
+        )
+        assert [] == list(tmp_path.iterdir())
+
+    def test_verbose(self, server: FriendliTestServer, tmp_path: Path) -> None:
+        """--verbose logs retry decisions and shows the traceback of a failure."""
+        server.inject(ErrorStatus(503, "asleep", retry_after=0))  # retried at once
+        server.inject(ErrorStatus(400, "no such LoRA"))  # not retried
+
+        result = run_cli(
+            "generate", "a", "--model", "ep", "--verbose", "--out", tmp_path, env=server_env(server)
+        )
+
+        assert 1 == result.returncode
+        assert "DEBUG friendli_images: Retrying image generation" in result.stderr
+        assert "Traceback (most recent call last)" in result.stderr
+        assert result.stderr.endswith("error: 400 Bad Request: no such LoRA\n")
+
+    def test_existing_file_is_kept(self, server: FriendliTestServer, tmp_path: Path) -> None:
+        """Without --overwrite an existing output stops the run before any request."""
+        (tmp_path / "image-1.png").write_bytes(b"precious")
+
+        result = run_cli(
+            "generate", "a", "--model", "ep", "-n", "2", "--out", tmp_path, env=server_env(server)
+        )
+
+        assert 1 == result.returncode
+        assert f"error: {tmp_path / 'image-1.png'} already exists; use --overwrite" in result.stderr
+        assert b"precious" == (tmp_path / "image-1.png").read_bytes()
+        assert [] == server.generation_requests
+
+    def test_overwrite(self, server: FriendliTestServer, tmp_path: Path) -> None:
+        """With --overwrite the existing file is replaced."""
+        (tmp_path / "image.png").write_bytes(b"old")
+
+        result = run_cli(
+            "generate",
+            "a",
+            "--model",
+            "ep",
+            "--seed",
+            "3",
+            "--out",
+            tmp_path,
+            "--overwrite",
+            env=server_env(server),
+        )
+
+        assert 0 == result.returncode, result.stderr
+        assert render_png(3, 64, 64) == (tmp_path / "image.png").read_bytes()
+
+    def test_missing_token(self, server: FriendliTestServer, tmp_path: Path) -> None:
+        """Without a token the command is a usage error naming FRIENDLI_TOKEN; nothing is sent."""
+        env = environment(FRIENDLI_BASE_URL=server.base_url)
+
+        result = run_cli("generate", "a", "--model", "ep", env=env, cwd=tmp_path)
+
+        assert 2 == result.returncode
+        assert "error: no API token: set FRIENDLI_TOKEN" in result.stderr
+        assert "--token-file" in result.stderr
+        assert [] == server.requests
+
+    @pytest.mark.parametrize(
+        ("args", "message"),
+        [
+            (["--frobnicate"], "unrecognized arguments: --frobnicate"),
+            (["-n", "0"], "argument -n: must be at least 1, got 0"),
+            (["--concurrency", "x"], "argument --concurrency: invalid integer: 'x'"),
+            (["--format", "gif"], "argument --format: invalid choice: 'gif'"),
+            (["--steps", "99"], "argument --steps: num_inference_steps must be an integer in"),
+            (["--controlnet-weight", "0.5"], "argument --controlnet-weight: controlnet_weights"),
+            (["--control-image", "missing.png"], "argument --control-image: control_images[0]"),
+            (["--base-url", "ftp://x"], "argument --base-url: base_url must be an http(s) URL"),
+            (["--stem", "a/b"], "argument --stem: must be a file name"),
+            (["--token-file", "nowhere"], "argument --token-file: cannot read 'nowhere'"),
+            (["--out", "afile"], "argument --out: 'afile' exists and is not a directory"),
+        ],
+    )
+    def test_usage_errors(
+        self,
+        server: FriendliTestServer,
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str],
+        args: list[str],
+        message: str,
+    ) -> None:
+        """Bad options, and arguments the facade rejects, exit 2 with argparse's message."""
+        (tmp_path / "afile").write_text("")
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.setenv("FRIENDLI_TOKEN", server.token)
+        monkeypatch.setenv("FRIENDLI_BASE_URL", server.base_url)
+
+        status = call_main("generate", "a", "--model", "ep", *args)
+
+        stderr = capsys.readouterr().err
+        assert 2 == status
+        assert stderr.startswith("usage: friendli-images")
+        assert f"error: {message}" in stderr
+        assert [] == server.requests
+
+    def test_usage_error_end_to_end(self, server: FriendliTestServer, tmp_path: Path) -> None:
+        """A rejected argument exits 2 from a real process too, with usage and no traceback."""
+        result = run_cli(
+            "generate", "a", "--model", "ep", "--steps", "0", env=server_env(server), cwd=tmp_path
+        )
+
+        assert (2, "") == (result.returncode, result.stdout)
+        assert result.stderr.startswith("usage: friendli-images generate [-h]")
+        assert result.stderr.endswith(
+            "friendli-images generate: error: argument --steps: "
+            "num_inference_steps must be an integer in [1, 50], got 0\n"
+        )
+        assert [] == server.requests
+
+    @pytest.mark.parametrize(
+        ("signum", "status", "word"),
+        [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")],
+    )
+    def test_interrupted(
+        self,
+        server: FriendliTestServer,
+        tmp_path: Path,
+        signum: signal.Signals,
+        status: int,
+        word: str,
+    ) -> None:
+        """Ctrl-C (and SIGTERM) cancel the requests in flight: no traceback, no partial file."""
+        server.latency = 10
+        with subprocess.Popen(
+            command("generate", "a", "--model", "ep", "-n", "2", "--out", tmp_path),
+            env=server_env(server),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        ) as process:
+            wait_for(lambda: len(server.generation_requests) == 2)
+            process.send_signal(signum)
+            stdout, stderr = process.communicate(timeout=TIMEOUT)
+
+        assert (status, "", f"{word}: 0 image(s) saved\n") == (process.returncode, stdout, stderr)
+        assert_no_temporary_files(tmp_path)
+
+
+class TestProgress:
+    def test_bar_on_a_terminal(self, server: FriendliTestServer, tmp_path: Path) -> None:
+        """On a terminal a batch draws a tqdm bar on stderr; stdout still lists the paths."""
+        main_fd, terminal_fd = pty.openpty()
+        fcntl.ioctl(terminal_fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+        output = b""
+        try:
+            with subprocess.Popen(
+                command("generate", "a", "--model", "ep", "-n", "3", "--out", tmp_path),
+                env=server_env(server),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=terminal_fd,
+            ) as process:
+                os.close(terminal_fd)
+                terminal_fd = -1
+                deadline = time.monotonic() + TIMEOUT
+                while time.monotonic() < deadline:
+                    ready, _, _ = select.select([main_fd], [], [], 0.5)
+                    if not ready:
+                        continue
+                    try:
+                        chunk = os.read(main_fd, 4096)
+                    except OSError:  # EIO: the child closed its terminal
+                        break
+                    if not chunk:
+                        break
+                    output += chunk
+                stdout, _ = process.communicate(timeout=TIMEOUT)
+        finally:
+            os.close(main_fd)
+            if terminal_fd >= 0:
+                os.close(terminal_fd)
+
+        assert 0 == process.returncode
+        assert 3 == len(stdout.splitlines())
+        text = output.decode()
+        assert re.search(r"generating: +0%\|.*\| 0/3", text), text
+        assert re.search(r"generating: 100%\|.*\| 3/3", text), text
+
+    def test_bar_counts_failures(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """The bar shows how many requests failed."""
+        stream = TerminalStream()
+
+        progress = progress_for(2, stream)
+        progress.advance("saved a.png")
+        progress.advance("request 1 failed: boom", failed=True)
+        progress.close()
+
+        assert "2/2" in stream.getvalue()
+        assert "failed=1" in stream.getvalue()
+
+    def test_lines_without_tqdm(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Without tqdm a terminal gets one line per finished request."""
+        monkeypatch.setitem(sys.modules, "tqdm", None)  # makes `import tqdm` fail
+        stream = TerminalStream()
+
+        progress = progress_for(2, stream)
+        progress.advance("saved a.png")
+        progress.advance("request 1 failed: boom", failed=True)
+        progress.close()
+
+        assert "[1/2] saved a.png\n[2/2] request 1 failed: boom\n" == stream.getvalue()
+
+    @pytest.mark.parametrize(("total", "terminal"), [(1, True), (5, False)])
+    def test_silent(self, total: int, terminal: bool) -> None:
+        """A single request, or a stream that is not a terminal, shows no progress."""
+        stream = TerminalStream() if terminal else io.StringIO()
+
+        progress = progress_for(total, stream)
+        progress.advance("saved a.png")
+        progress.close()
+
+        assert "" == stream.getvalue()
+
+
+class TerminalStream(io.StringIO):
+    """A text stream that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+class TestMockServer:
+    def test_generate_against_mock_server(self, tmp_path: Path) -> None:
+        """The mock server prints export lines that generate uses; SIGTERM stops it cleanly."""
+        with subprocess.Popen(
+            command("mock-server", "--port", "0", "--token", "t0k", "--image-size", "32x16"),
+            env=environment(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        ) as process:
+            try:
+                assert process.stdout is not None
+                exports = [process.stdout.readline(), process.stdout.readline()]
+                variables = dict(
+                    line.removeprefix("export ").strip().split("=", 1) for line in exports
+                )
+                assert "t0k" == variables["FRIENDLI_TOKEN"]
+                assert re.fullmatch(r"http://127\.0\.0\.1:\d+", variables["FRIENDLI_BASE_URL"])
+
+                result = run_cli(
+                    "generate",
+                    "a",
+                    "--model",
+                    "anything",
+                    "--seed",
+                    "4",
+                    env=environment(**variables),
+                    cwd=tmp_path,
+                )
+                assert (0, "image.png\n") == (result.returncode, result.stdout), result.stderr
+                assert render_png(4, 32, 16) == (tmp_path / "image.png").read_bytes()
+            finally:
+                process.send_signal(signal.SIGTERM)
+                _, stderr = process.communicate(timeout=TIMEOUT)
+
+        assert 0 == process.returncode
+        assert f"POST {GENERATION_PATH} (" in stderr
+        assert stderr.endswith("mock server stopped\n")
+        assert "Traceback" not in stderr
+
+    def test_ctrl_c(self) -> None:
+        """Ctrl-C stops the mock server with status 0 and no traceback."""
+        with subprocess.Popen(
+            command("mock-server"),
+            env=environment(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        ) as process:
+            assert process.stdout is not None
+            exports = [process.stdout.readline(), process.stdout.readline()]
+            process.send_signal(signal.SIGINT)
+            _, stderr = process.communicate(timeout=TIMEOUT)
+
+        assert 0 == process.returncode
+        assert exports[0].startswith("export FRIENDLI_BASE_URL=http://127.0.0.1:")
+        assert "export FRIENDLI_TOKEN=test-token\n" == exports[1]
+        assert stderr.endswith("mock server stopped\n")
+        assert "Traceback" not in stderr
+
+    def test_port_in_use(self) -> None:
+        """A port that is taken is an error (exit 1) that names it."""
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            port = taken.getsockname()[1]
+
+            result = run_cli("mock-server", "--port", str(port), env=environment())
+
+        assert 1 == result.returncode
+        assert result.stderr.startswith(f"error: cannot listen on port {port}: ")
+
+
+class TestCommand:
+    def test_version(self) -> None:
+        """--version prints the package version."""
+        result = run_cli("--version", env=environment())
+
+        assert (0, f"friendli-images {__version__}\n") == (result.returncode, result.stdout)
+
+    def test_no_command(self) -> None:
+        """A command is required (usage error)."""
+        result = run_cli(env=environment())
+
+        assert 2 == result.returncode
+        assert "the following arguments are required: COMMAND" in result.stderr
+
+    def test_console_script(self) -> None:
+        """The friendli-images console script runs the same main()."""
+        [entry] = importlib.metadata.entry_points(group="console_scripts", name="friendli-images")
+
+        assert "friendli_images._cli:main" == entry.value
+
+    def test_light_import(self) -> None:
+        """Importing the CLI loads neither the test server nor tqdm."""
+        code = (
+            "import sys, friendli_images._cli; "
+            "print(sorted(m for m in ('friendli_images.testing', 'tqdm') if m in sys.modules))"
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            check=True,
+        )
+
+        assert "[]\n" == result.stdout
