@@ -28,6 +28,8 @@ BASE = parse_document((ROOT / "openapi.yaml").read_text(encoding="utf-8"), "open
 MODEL = Path("generated/friendli_images_api/models/dedicated_image_generation_body.py")
 
 Spec = dict[str, Any]
+Routes = dict[str, tuple[int, dict[str, str], bytes]]
+"""Loopback server routes: path -> (status, headers, body)."""
 
 
 def digest(root: Path) -> dict[str, str]:
@@ -92,7 +94,7 @@ def run(project: Path, *args: str | Path) -> int:
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
-    routes: ClassVar[dict[str, tuple[int, dict[str, str], bytes]]] = {}
+    routes: ClassVar[Routes] = {}
 
     def do_GET(self) -> None:
         status, headers, payload = self.routes.get(self.path, (404, {}, b"not found"))
@@ -108,9 +110,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def server() -> Iterator[tuple[str, dict[str, tuple[int, dict[str, str], bytes]]]]:
+def server() -> Iterator[tuple[str, Routes]]:
     """A loopback HTTP server; tests fill in its routes."""
-    routes: ClassVar[dict[str, tuple[int, dict[str, str], bytes]]] = {}
+    routes: Routes = {}
     handler = type("Handler", (_Handler,), {"routes": routes})
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
@@ -142,7 +144,7 @@ class TestErrors:
         assert before == digest(project)
 
     def test_http_error(
-        self, project: Path, server: Any, capsys: pytest.CaptureFixture[str]
+        self, project: Path, server: tuple[str, Routes], capsys: pytest.CaptureFixture[str]
     ) -> None:
         """An HTTP error status is an error, not an empty spec."""
         url, _ = server
@@ -343,7 +345,7 @@ class TestUpdate:
     def test_unchanged_upstream_is_byte_identical(
         self,
         project: Path,
-        server: Any,
+        server: tuple[str, Routes],
         fake_generate: list[Path],
         capsys: pytest.CaptureFixture[str],
     ) -> None:
