@@ -680,6 +680,22 @@ class TestReferences:
         fixes = {fix.name: fix.applied for fix in report.fixes}
         assert fixes["inline_titled_ref_aliases"] is False
 
+    def test_moving_objects_into_components_is_no_change(self) -> None:
+        """A request body, parameter and response moved into components read the same."""
+
+        def extract(spec: Spec) -> None:
+            op = operation(spec)
+            spec["components"]["requestBodies"] = {"Generation": op["requestBody"]}
+            spec["components"]["parameters"] = {"Team": op["parameters"][0]}
+            spec["components"]["responses"] = {"Generated": op["responses"]["200"]}
+            op["requestBody"] = {"$ref": "#/components/requestBodies/Generation"}
+            op["parameters"] = [{"$ref": "#/components/parameters/Team"}]
+            op["responses"]["200"] = {"$ref": "#/components/responses/Generated"}
+
+        report = compare(BASE, mutated(extract))
+
+        assert [] == list(report.changes())
+
     def test_response_schema_replaced(self) -> None:
         """A response pointing at another component of another shape is breaking."""
 

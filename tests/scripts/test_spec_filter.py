@@ -83,10 +83,14 @@ def upstream_like() -> dict[str, Any]:
         "Unused": {"description": "never referenced"},
     }
     operation["responses"]["400"] = {"$ref": "#/components/responses/Invalid"}
-    components["requestBodies"] = {"Unused": {"content": {}}}
     operation["requestBody"]["content"]["application/json"]["examples"] = {
         "cat": {"$ref": "#/components/examples/Cat"}
     }
+    components["requestBodies"] = {
+        "Generation": operation["requestBody"],
+        "Unused": {"content": {}},
+    }
+    operation["requestBody"] = {"$ref": "#/components/requestBodies/Generation"}
     components["securitySchemes"]["apiKey"] = {"type": "apiKey", "in": "header", "name": "X-Key"}
 
     # Things the filter must drop: other operations, a #stream pseudo-path, another method.
@@ -149,14 +153,22 @@ class TestSelect:
         assert {"RateLimit"} == set(components["headers"])
         assert {"Cat"} == set(components["examples"])
         assert {"Invalid"} == set(components["responses"])
+        assert {"Generation"} == set(components["requestBodies"])
         assert {"token"} == set(components["securitySchemes"])
-        assert "requestBodies" not in components
 
     def test_component_sections_in_specification_order(self) -> None:
         """Sections come in the order the OpenAPI specification lists them."""
         components = select_operations(upstream_like(), TRACKED).spec["components"]
 
-        expected = ["schemas", "responses", "parameters", "examples", "headers", "securitySchemes"]
+        expected = [
+            "schemas",
+            "responses",
+            "parameters",
+            "examples",
+            "requestBodies",
+            "headers",
+            "securitySchemes",
+        ]
         assert expected == list(components)
 
     def test_security_scheme_from_top_level_requirement(self) -> None:
