@@ -441,8 +441,8 @@ class TestEndToEnd:
 
 @pytest.mark.skipif(
     not SNAPSHOT.is_file(),
-    reason=f"the upstream snapshot {SNAPSHOT} is not here (shared/ sits beside the project "
-    "only on the maintainers' machines and in CI)",
+    reason=f"no upstream snapshot at {SNAPSHOT}: ../shared/upstream/ is not beside this checkout "
+    "(a fresh clone has none)",
 )
 class TestUpstreamSnapshot:
     def test_dry_run_is_documentation_only(
