@@ -174,8 +174,8 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argumen
         parents=[common],
         help="generate images and save them",
         description=(
-            "Generate images from PROMPT with the endpoint --model, save them into --out and "
-            "print one saved path per line."
+            "Generate images from PROMPT with the endpoint --model, save them into --out\n"
+            "and print one saved path per line (in request order)."
         ),
         epilog=_ENVIRONMENT_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -267,7 +267,6 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argumen
 
     mock = commands.add_parser(
         "mock-server",
-        parents=[common],
         help="run a local mock of the API, for trying the client offline",
         description=(
             "Serve a mock of the image-generation API on 127.0.0.1 until Ctrl-C or SIGTERM. "
@@ -354,8 +353,8 @@ class _NoImageError(FriendliImagesError):
 def _describe(error: BaseException) -> str:
     """One line for stderr: the server's own message, or the exception's text."""
     if isinstance(error, APIStatusError):
-        reason = error.response.reason_phrase
-        return f"{error.status_code} {reason}: {error.message}".replace("  ", " ")
+        status = f"{error.status_code} {error.response.reason_phrase}".rstrip()
+        return f"{status}: {error.message}"
     if isinstance(error, OutputExistsError):
         return f"{error.filename} already exists; use --overwrite to replace it"
     if isinstance(error, OSError) and error.strerror:
@@ -555,7 +554,11 @@ def _generate_command(
         if not report.terminated:
             raise
         status = EXIT_TERMINATED
-    _print_report(report, as_json=args.json)
+    try:
+        _print_report(report, as_json=args.json)
+    except BrokenPipeError:  # the reader went away (`| head -1`): stop quietly, like cat
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILURE
     if status != EXIT_OK:
         print(
             f"{'interrupted' if status == EXIT_INTERRUPTED else 'terminated'}: "

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import base64
-import fcntl
 import importlib.metadata
 import io
 import json
 import os
-import pty
 import re
 import select
 import signal
@@ -16,20 +14,21 @@ import socket
 import struct
 import subprocess
 import sys
-import termios
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from friendli_images import __version__
-from friendli_images._cli import main
+from friendli_images._cli import _build_parser, main
 from friendli_images._progress import progress_for
 from friendli_images.testing import (
     GENERATION_PATH,
     Delay,
     ErrorStatus,
     FriendliTestServer,
+    WrongShape,
     render_jpeg,
     render_png,
 )
@@ -360,6 +359,33 @@ class TestGenerate:
         )
         assert [] == list(tmp_path.iterdir())
 
+    @pytest.mark.parametrize(
+        ("fault", "route", "message"),
+        [
+            (ErrorStatus(404), "image", "failed: 404 Not Found"),
+            (WrongShape({"data": []}), "generate", "the API reported success but sent no image"),
+        ],
+    )
+    def test_no_image(
+        self,
+        server: FriendliTestServer,
+        tmp_path: Path,
+        fault: ErrorStatus | WrongShape,
+        route: Literal["generate", "image"],
+        message: str,
+    ) -> None:
+        """A url result that cannot be downloaded, or a success without image, exits 1."""
+        server.inject(fault, route=route)
+
+        result = run_cli(
+            "generate", "a", "--model", "ep", "--out", tmp_path, env=server_env(server)
+        )
+
+        assert (1, "") == (result.returncode, result.stdout)
+        assert result.stderr.startswith("error: ")
+        assert result.stderr.endswith(f"{message}\n")
+        assert [] == list(tmp_path.iterdir())
+
     def test_verbose(self, server: FriendliTestServer, tmp_path: Path) -> None:
         """--verbose logs retry decisions and shows the traceback of a failure."""
         server.inject(ErrorStatus(503, "asleep", retry_after=0))  # retried at once
@@ -504,6 +530,9 @@ class TestGenerate:
 class TestProgress:
     def test_bar_on_a_terminal(self, server: FriendliTestServer, tmp_path: Path) -> None:
         """On a terminal a batch draws a tqdm bar on stderr; stdout still lists the paths."""
+        pty = pytest.importorskip("pty")
+        fcntl = pytest.importorskip("fcntl")
+        termios = pytest.importorskip("termios")
         main_fd, terminal_fd = pty.openpty()
         fcntl.ioctl(terminal_fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
         output = b""
@@ -672,6 +701,15 @@ class TestCommand:
 
         assert 2 == result.returncode
         assert "the following arguments are required: COMMAND" in result.stderr
+
+    @pytest.mark.parametrize(
+        "argv", [["-v", "generate", "a", "--model", "m"], ["generate", "a", "--model", "m", "-v"]]
+    )
+    def test_verbose_before_or_after_the_command(self, argv: list[str]) -> None:
+        """-v/--verbose counts wherever it is given."""
+        parser, _ = _build_parser()
+
+        assert parser.parse_args(argv).verbose is True
 
     def test_console_script(self) -> None:
         """The friendli-images console script runs the same main()."""
