@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -80,6 +79,8 @@ async def arun_batch(
     count: int, concurrency: int, attempt: Callable[[int], Awaitable[T]], *, strict: bool
 ) -> list[T | FriendliImagesError]:
     """``run_batch`` for coroutines; cancelling the caller cancels every request."""
+    import asyncio  # here, not at the top: sync users never pay for importing it
+
     semaphore = asyncio.Semaphore(concurrency)
 
     async def limited(index: int) -> T | FriendliImagesError:

@@ -9,7 +9,6 @@ between attempts, and run batches.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import math
@@ -777,5 +776,7 @@ class AsyncFriendliImages(_BaseClient):
             delay = self._next_delay(outcome, retries_taken, call)
             if delay is None:
                 raise outcome.error
+            import asyncio  # here, not at the top: sync users never pay for importing it
+
             await asyncio.sleep(delay)
             retries_taken += 1
