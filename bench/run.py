@@ -51,6 +51,7 @@ import base64
 import functools
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -85,6 +86,7 @@ BATCH_CONCURRENCY = 8
 BATCH_LATENCY = 0.2
 RESULT_IMAGES = 4
 SMALL_IMAGE = (64, 64)
+FIGURE_GROUPS = ("per_call", "control_image_memory", "decode_save", "batch", "import")
 
 
 @dataclass(frozen=True)
@@ -183,23 +185,35 @@ def _spread(values: Sequence[float], scale: float = 1.0) -> dict[str, float]:
 # -- import time ---------------------------------------------------------------------------
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def bench_import(settings: Settings) -> Figure:
+    statements = {"pass": "pass", "httpx": "import httpx", "ours": "import friendli_images"}
+    cpu: dict[str, list[float]] = {name: [] for name in statements}
     with tempfile.TemporaryDirectory(prefix="friendli-bench-pyc-") as pycache:
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         env["PYTHONPYCACHEPREFIX"] = pycache
-        statements = ["pass", "import httpx", "import friendli_images"]
 
-        def interpreter(statement: str) -> Callable[[], object]:
+        def interpreter(name: str) -> Callable[[], object]:
             def run() -> object:
-                return subprocess.run([sys.executable, "-c", statement], env=env, check=True)
+                before = _children_cpu()
+                subprocess.run([sys.executable, "-c", statements[name]], env=env, check=True)
+                cpu[name].append(_children_cpu() - before)
+                return None
 
             return run
 
-        cases = [interpreter(statement) for statement in statements]
+        cases = [interpreter(name) for name in statements]
         _alternate(cases, 2)  # fills the bytecode cache, warms the OS file cache
+        for times in cpu.values():
+            times.clear()
         _log(f"import time: {settings.import_reps} fresh interpreters per statement")
         empty, httpx_times, ours = _alternate(cases, settings.import_reps)
     base = median(empty)
+    cpu_ms = {name: median(times) * 1000 for name, times in cpu.items()}
     return Figure(
         key="import",
         title="import friendli_images, fresh interpreter",
@@ -214,6 +228,8 @@ def bench_import(settings: Settings) -> Figure:
             "python_startup_ms": base * 1000,
             "httpx_total_ms": _spread(httpx_times, 1000),
             "friendli_images_total_ms": _spread(ours, 1000),
+            "cpu_median_ms": cpu_ms,
+            "cpu_ratio": (cpu_ms["ours"] - cpu_ms["pass"]) / (cpu_ms["httpx"] - cpu_ms["pass"]),
             "bytecode_cache": "PYTHONPYCACHEPREFIX, warmed",
         },
     )
@@ -546,6 +562,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--quick", action="store_true", help="fewer samples, smaller payloads")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"default: {DEFAULT_JSON}")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=FIGURE_GROUPS,
+        help="measure only this figure (repeatable); default: all",
+    )
     args = parser.parse_args(argv)
     settings = Settings.quick() if args.quick else Settings.full()
     started = time.perf_counter()
@@ -560,7 +582,10 @@ def main(argv: list[str] | None = None) -> int:
         "settings": asdict(settings),
     }
     figures: list[Figure] = []
-    figures.append(bench_import(settings))  # first: no server running yet
+    groups = args.only or list(FIGURE_GROUPS)
+    report["figure_groups"] = groups
+    if "import" in groups:  # first, while no server is running
+        figures.append(bench_import(settings))
     side = settings.decode_image_side
     specs = {
         "fast": (0.0, SMALL_IMAGE),
@@ -572,12 +597,15 @@ def main(argv: list[str] | None = None) -> int:
         ServerProcess(specs) as servers,
     ):
         workdir = Path(tmp)
-        figures.append(bench_per_call(servers.urls["fast"], settings))
-        figures.extend(bench_memory(servers.urls["fast"], settings, workdir))
-        figures.append(bench_decode_save(servers.urls["large"], settings, workdir))
-        figures.extend(bench_batch(servers.urls["slow"], settings))
-    order = ["per_call", "control_image_memory", "decode_save", "batch", "import"]
-    figures.sort(key=lambda f: next(i for i, key in enumerate(order) if f.key.startswith(key)))
+        if "per_call" in groups:
+            figures.append(bench_per_call(servers.urls["fast"], settings))
+        if "control_image_memory" in groups:
+            figures.extend(bench_memory(servers.urls["fast"], settings, workdir))
+        if "decode_save" in groups:
+            figures.append(bench_decode_save(servers.urls["large"], settings, workdir))
+        if "batch" in groups:
+            figures.extend(bench_batch(servers.urls["slow"], settings))
+    figures.sort(key=lambda f: next(i for i, g in enumerate(FIGURE_GROUPS) if f.key.startswith(g)))
     report["duration_s"] = round(time.perf_counter() - started, 1)
     report["figures"] = [figure.to_json() for figure in figures]
     print(render_table(report, figures))
