@@ -17,7 +17,6 @@ value: command lines end up in shell history and in every user's ``ps`` output.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import json
 import logging
@@ -422,6 +421,8 @@ async def _generate_one(
 
 def _cancel_on_sigterm(report: _Report) -> None:
     """Make SIGTERM cancel the run like Ctrl-C does, so no temporary file is left behind."""
+    import asyncio
+
     task = asyncio.current_task()
     if task is None:  # pragma: no cover - always called from the main task
         return
@@ -437,6 +438,8 @@ def _cancel_on_sigterm(report: _Report) -> None:
 
 async def _run(job: _Job, report: _Report, *, verbose: bool) -> None:
     """Run every request of ``job``, at most ``--concurrency`` at once."""
+    import asyncio
+
     _cancel_on_sigterm(report)
     args = job.args
     progress = progress_for(job.count, sys.stderr, lines=verbose)
@@ -539,6 +542,8 @@ def _generate_command(
                 file=sys.stderr,
             )
             return EXIT_FAILURE
+    import asyncio  # here: --version and mock-server do without it
+
     job = _Job(args, token, names)
     report = _Report()
     status = EXIT_OK
