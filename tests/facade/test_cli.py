@@ -146,7 +146,7 @@ class TestGenerate:
             "--out",
             tmp_path / "out",
             "--stem",
-            "cat",
+            "cat.v2",  # a dot in the stem is not an extension
             env=environment(FRIENDLI_TOKEN=server.token, FRIENDLI_BASE_URL="http://127.0.0.1:9"),
             cwd=tmp_path,
         )
@@ -168,8 +168,8 @@ class TestGenerate:
         } == request.json
         assert "team-7" == request.headers["x-friendli-team"]
         assert "Bearer cli-token" == request.headers["authorization"]
-        assert f"{tmp_path / 'out' / 'cat.jpg'}\n" == result.stdout
-        assert render_jpeg(42, 64, 64) == (tmp_path / "out" / "cat.jpg").read_bytes()
+        assert f"{tmp_path / 'out' / 'cat.v2.jpg'}\n" == result.stdout
+        assert render_jpeg(42, 64, 64) == (tmp_path / "out" / "cat.v2.jpg").read_bytes()
 
     def test_environment_defaults(self, server: FriendliTestServer, tmp_path: Path) -> None:
         """FRIENDLI_BASE_URL and FRIENDLI_TEAM are the defaults of --base-url and --team."""
