@@ -592,11 +592,8 @@ def _announce(server: FriendliTestServer) -> None:
 def _log_new_requests(server: FriendliTestServer, seen: int) -> int:
     requests = server.requests
     for request in requests[seen:]:
-        print(
-            f"{request.method} {request.path} ({request.body_length} bytes)",
-            file=sys.stderr,
-            flush=True,
-        )
+        size = f" ({request.body_length} bytes)" if request.body_length else ""
+        print(f"{request.method} {request.path}{size}", file=sys.stderr, flush=True)
     return len(requests)
 
 

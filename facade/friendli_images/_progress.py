@@ -9,6 +9,7 @@ actually drawn, so the command starts as fast without it.
 from __future__ import annotations
 
 import importlib
+import os
 from typing import Any, Protocol, TextIO
 
 __all__ = ["Progress", "progress_for"]
@@ -55,9 +56,13 @@ class _Bar:
 
     def __init__(self, tqdm_class: Any, total: int, stream: TextIO) -> None:
         self._failed = 0
-        self._bar = tqdm_class(
-            total=total, file=stream, desc="generating", unit="image", dynamic_ncols=True
-        )
+        columns, lines = _terminal_size(stream)
+        size: dict[str, Any] = {"dynamic_ncols": True}
+        if not (columns and lines):
+            # Some terminals report 0x0 (``script``, ``docker run -t``, editor shells):
+            # tqdm would then hide its bar (row 0 is not < 0 rows), so give it a size.
+            size = {"ncols": columns or 80, "nrows": lines or 24}
+        self._bar = tqdm_class(total=total, file=stream, desc="generating", unit="image", **size)
 
     def advance(self, label: str, *, failed: bool = False) -> None:
         if failed:
@@ -67,6 +72,15 @@ class _Bar:
 
     def close(self) -> None:
         self._bar.close()
+
+
+def _terminal_size(stream: TextIO) -> tuple[int, int]:
+    """``(columns, lines)`` of the terminal behind ``stream``; ``(0, 0)`` if unknown."""
+    try:
+        size = os.get_terminal_size(stream.fileno())
+    except (AttributeError, ValueError, OSError):  # no file descriptor, or not a terminal
+        return 0, 0
+    return size.columns, size.lines
 
 
 def _is_terminal(stream: TextIO) -> bool:

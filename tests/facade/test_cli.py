@@ -570,6 +570,24 @@ class TestProgress:
         assert re.search(r"generating: +0%\|.*\| 0/3", text), text
         assert re.search(r"generating: 100%\|.*\| 3/3", text), text
 
+    def test_bar_on_a_terminal_without_size(self) -> None:
+        """A terminal that reports 0x0 columns and lines still gets a bar."""
+        pty = pytest.importorskip("pty")
+        main_fd, terminal_fd = pty.openpty()  # a new pty reports 0x0 until someone sets it
+        try:
+            with open(terminal_fd, "w", closefd=False) as stream:
+                progress = progress_for(2, stream)
+                progress.advance("saved a.png")
+                progress.advance("saved b.png")
+                progress.close()
+            ready, _, _ = select.select([main_fd], [], [], 2.0)
+            output = os.read(main_fd, 65536).decode() if ready else ""
+        finally:
+            os.close(main_fd)
+            os.close(terminal_fd)
+
+        assert "2/2" in output
+
     def test_bar_counts_failures(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """The bar shows how many requests failed."""
         stream = TerminalStream()
