@@ -349,6 +349,10 @@ class _NoImageError(FriendliImagesError):
     """The API answered success but its ``data`` held no image."""
 
 
+class _RequestFailed(Exception):
+    """One request of the batch failed (already recorded in the report)."""
+
+
 def _describe(error: BaseException) -> str:
     """One line for stderr: the server's own message, or the exception's text."""
     if isinstance(error, APIStatusError):
@@ -367,8 +371,10 @@ def _file_names(stem: str, count: int) -> list[str]:
 
 
 def _existing_output(directory: Path, names: list[str]) -> Path | None:
-    """A file a run could overwrite: same name, any image extension (the type is only
-    known once the image arrives)."""
+    """An existing file that a run could replace: a target name with any image extension.
+
+    Any extension, because an image's type is only known once it has arrived.
+    """
     for name in names:
         for extension in _IMAGE_EXTENSIONS:
             candidate = directory / f"{name}{extension}"
@@ -377,12 +383,11 @@ def _existing_output(directory: Path, names: list[str]) -> Path | None:
     return None
 
 
-async def _generate_one(
-    client: AsyncFriendliImages, job: _Job, index: int, report: _Report
-) -> BaseException | None:
-    """Generate and save request ``index``; return its error (``None``: saved)."""
+async def _generate_one(client: AsyncFriendliImages, job: _Job, index: int, report: _Report) -> str:
+    """Generate and save request ``index``, record it in ``report``; return a progress note."""
     args = job.args
     seed = job.seed_for(index)
+    paths: list[Path] = []
     try:
         result = await client.generate(
             args.prompt,
@@ -405,6 +410,7 @@ async def _generate_one(
                 args.out / f"{name}{image.extension}", overwrite=args.overwrite
             )
             logger.debug("request %d (seed %s): saved %s", index, image.seed, path)
+            paths.append(path)
             report.saved.append(
                 _Saved(index, path, image.seed, image.response_format, image.mime_type)
             )
@@ -415,8 +421,8 @@ async def _generate_one(
             raise
         logger.debug("request %d (seed %s) failed", index, seed, exc_info=True)
         report.failed.append(_Failed(index, seed, error))
-        return error
-    return None
+        raise _RequestFailed(f"request {index} failed: {_describe(error)}") from error
+    return "saved " + ", ".join(map(str, paths))
 
 
 def _cancel_on_sigterm(report: _Report) -> None:
@@ -450,12 +456,13 @@ async def _run(job: _Job, report: _Report, *, verbose: bool) -> None:
             slots = asyncio.Semaphore(args.concurrency)
 
             async def request(index: int) -> None:
-                async with slots:
-                    error = await _generate_one(client, job, index, report)
-                if error is None:
-                    progress.advance(f"saved {report.saved[-1].path}")
+                try:
+                    async with slots:
+                        note = await _generate_one(client, job, index, report)
+                except _RequestFailed as failure:
+                    progress.advance(str(failure), failed=True)
                 else:
-                    progress.advance(f"request {index} failed: {_describe(error)}", failed=True)
+                    progress.advance(note)
 
             tasks = [asyncio.create_task(request(index)) for index in range(job.count)]
             try:
@@ -648,18 +655,17 @@ def _configure_logging(verbose: bool) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (the console script exits with it)."""
     parser, subparsers = _build_parser()
-    args = parser.parse_args(argv)
-    verbose = bool(getattr(args, "verbose", False))
-    _configure_logging(verbose)
     commands: dict[str, Callable[..., int]] = {
         "generate": _generate_command,
         "mock-server": _mock_server_command,
     }
-    command = commands[args.command]
-    subparser = subparsers[args.command]
+    verbose = False
     try:
-        return command(args, subparser, verbose=verbose)
-    except KeyboardInterrupt:  # Ctrl-C outside a run (mock-server start, token prompt)
+        args = parser.parse_args(argv)
+        verbose = bool(getattr(args, "verbose", False))
+        _configure_logging(verbose)
+        return commands[args.command](args, subparsers[args.command], verbose=verbose)
+    except KeyboardInterrupt:  # Ctrl-C outside a run (e.g. while --token-file - waits)
         return EXIT_INTERRUPTED
     except (FriendliImagesError, OSError) as error:
         if verbose:
