@@ -1,8 +1,8 @@
 """Pieces shared by the benchmark runner and its child processes.
 
-The runner (``run.py``) and the processes it starts (``_serve.py`` for the loopback test
-server, ``_memory_child.py`` for one memory measurement) import this module by its bare
-name: ``python bench/run.py`` puts ``bench/`` first on ``sys.path``.
+The runner (``run.py``) and the processes it starts (``python -m bench._serve`` for the
+loopback test server, ``python -m bench._memory_child`` for one memory measurement, both
+from the repository root) share these.
 """
 
 from __future__ import annotations
@@ -172,7 +172,7 @@ ServerSpec = tuple[float, tuple[int, int]]
 
 
 class ServerProcess:
-    """``FriendliTestServer``\\s in a child process (``_serve.py``), one per named spec.
+    """``FriendliTestServer``\\s in a child process (``bench._serve``), one per named spec.
 
     The server runs outside the measuring process so that its work (reading and
     validating a 67 MB body, rendering images) neither competes for this process's GIL
@@ -185,11 +185,11 @@ class ServerProcess:
         self.urls: dict[str, str] = {}
 
     def __enter__(self) -> Self:
-        command = [sys.executable, str(BENCH_DIR / "_serve.py"), "--token", TOKEN]
+        command = [sys.executable, "-m", "bench._serve", "--token", TOKEN]
         for name, (latency, (width, height)) in self._specs.items():
             command += ["--server", f"{name}:{latency}:{width}x{height}"]
         process = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+            command, cwd=REPO_ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
         )
         self._process = process
         stdout: IO[str] | None = process.stdout

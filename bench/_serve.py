@@ -1,6 +1,6 @@
 """Run loopback ``FriendliTestServer``\\s for the benchmarks until stdin closes.
 
-    python bench/_serve.py --token T --server small:0:64x64 --server slow:0.2:64x64
+    python -m bench._serve --token T --server small:0:64x64 --server slow:0.2:64x64
 
 prints one JSON line ``{"small": "http://127.0.0.1:PORT", ...}`` once every server listens,
 then serves until its standard input reaches end of file (the runner closes it).

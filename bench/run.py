@@ -65,10 +65,17 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from _common import (
+from friendli_images import AsyncFriendliImages, FriendliImages
+from friendli_images.testing import render_png
+
+if not __package__:  # run as `python bench/run.py`: make the `bench` package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._common import (
     BENCH_DIR,
     MODEL,
     PROMPT,
+    REPO_ROOT,
     TOKEN,
     ServerProcess,
     git_state,
@@ -238,51 +245,73 @@ def bench_import(settings: Settings) -> Figure:
 # -- per-call overhead ---------------------------------------------------------------------
 
 
-def bench_per_call(base_url: str, settings: Settings) -> Figure:
-    from friendli_images import FriendliImages
-
-    url = base_url + GENERATION_PATH
+def _time_calls(
+    raw: httpx.Client, client: FriendliImages, url: str, settings: Settings
+) -> tuple[list[float], list[float]]:
     body = _url_body()
     headers = _headers()
+
+    def baseline() -> object:
+        return raw.post(url + GENERATION_PATH, json=body, headers=headers).json()
+
+    def candidate() -> object:
+        return client.generate(PROMPT, model=MODEL, response_format="url")
+
+    _alternate([baseline, candidate], settings.call_warmup)
+    raw_times, our_times = _alternate([baseline, candidate], settings.call_rounds)
+    return raw_times, our_times
+
+
+def bench_per_call(base_url: str, settings: Settings) -> list[Figure]:
+    _log(f"per-call: {settings.call_rounds} calls each, alternating, loopback and in memory")
     with (
         httpx.Client() as raw,
         FriendliImages(token=TOKEN, base_url=base_url, max_retries=0) as client,
     ):
+        loopback = _time_calls(raw, client, base_url, settings)
+        answer = raw.post(base_url + GENERATION_PATH, json=_url_body(), headers=_headers())
+        answer.raise_for_status()
 
-        def baseline() -> object:
-            return raw.post(url, json=body, headers=headers).json()
+    def replay(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=answer.content, headers=answer.headers)
 
-        def candidate() -> object:
-            return client.generate(PROMPT, model=MODEL, response_format="url")
-
-        _alternate([baseline, candidate], settings.call_warmup)
-        _log(f"per-call: {settings.call_rounds} calls each, alternating")
-        raw_times, our_times = _alternate([baseline, candidate], settings.call_rounds)
-    return Figure(
-        key="per_call",
-        title="generate() per call, url format (median)",
-        baseline_label="httpx post + json()",
-        baseline=median(raw_times) * 1000,
-        candidate_label="FriendliImages.generate",
-        candidate=median(our_times) * 1000,
-        unit="ms",
-        target=1.15,
-        samples=settings.call_rounds,
-        details={
-            "baseline_ms": _spread(raw_times, 1000),
-            "candidate_ms": _spread(our_times, 1000),
-            "overhead_us": (median(our_times) - median(raw_times)) * 1e6,
-            "server_latency_s": 0.0,
-        },
-    )
+    fake_url = "http://friendli.bench.invalid"
+    with (
+        httpx.Client(transport=httpx.MockTransport(replay)) as raw,
+        httpx.Client(transport=httpx.MockTransport(replay)) as ours,
+        FriendliImages(token=TOKEN, base_url=fake_url, max_retries=0, http_client=ours) as client,
+    ):
+        in_memory = _time_calls(raw, client, fake_url, settings)
+    rows = [
+        ("per_call", "loopback test server, url format", loopback, 1.15, True),
+        ("per_call_in_memory", "in-memory transport: client CPU only", in_memory, None, False),
+    ]
+    return [
+        Figure(
+            key=key,
+            title=f"generate() per call, median; {where}",
+            baseline_label="httpx post + json()",
+            baseline=median(raw_times) * 1000,
+            candidate_label="FriendliImages.generate",
+            candidate=median(our_times) * 1000,
+            unit="ms",
+            target=target,
+            required=required,
+            samples=settings.call_rounds,
+            details={
+                "baseline_ms": _spread(raw_times, 1000),
+                "candidate_ms": _spread(our_times, 1000),
+                "overhead_us": (median(our_times) - median(raw_times)) * 1e6,
+            },
+        )
+        for key, where, (raw_times, our_times), target, required in rows
+    ]
 
 
 # -- memory of a 50 MiB control image ------------------------------------------------------
 
 
 def _control_image(directory: Path, side: int) -> Path:
-    from friendli_images.testing import render_png
-
     data = render_png(1, side, side)
     if len(data) > MAX_CONTROL_IMAGE_BYTES:
         raise RuntimeError(f"a {side}x{side} PNG is {len(data)} bytes, over the API's limit")
@@ -291,10 +320,13 @@ def _control_image(directory: Path, side: int) -> Path:
     return path
 
 
-def _memory_run(case: str, base_url: str, path: Path) -> dict[str, Any]:
-    child = str(BENCH_DIR / "_memory_child.py")
+def _memory_run(case: str, base_url: str | None, path: Path) -> dict[str, Any]:
+    command = [sys.executable, "-m", "bench._memory_child", case, "--file", str(path)]
+    if base_url is not None:
+        command += ["--base-url", base_url]
     done = subprocess.run(
-        [sys.executable, child, case, "--base-url", base_url, "--file", str(path)],
+        command,
+        cwd=REPO_ROOT,
         capture_output=True,
         text=True,
         check=False,
@@ -366,10 +398,9 @@ def _capture_b64_response(base_url: str) -> bytes:
     return json.dumps({"data": items}).encode()
 
 
-def bench_decode_save(base_url: str, settings: Settings, workdir: Path) -> Figure:
-    from friendli_images import FriendliImages
-
+def bench_decode_save(base_url: str, settings: Settings, workdir: Path) -> list[Figure]:
     payload = _capture_b64_response(base_url)
+    memory = _b64_memory(payload, settings, workdir)
     image_bytes = [len(base64.b64decode(item["b64_json"])) for item in json.loads(payload)["data"]]
 
     def replay(request: httpx.Request) -> httpx.Response:
@@ -411,9 +442,10 @@ def bench_decode_save(base_url: str, settings: Settings, workdir: Path) -> Figur
     raw_times, our_times = times
     side = settings.decode_image_side
     mean_mib = sum(image_bytes) / len(image_bytes) / MIB
-    return Figure(
+    title = f"decode + save {RESULT_IMAGES} x {mean_mib:.1f} MiB b64 images ({side}x{side})"
+    timed = Figure(
         key="decode_save",
-        title=f"decode + save {RESULT_IMAGES} x {mean_mib:.1f} MiB b64 images ({side}x{side})",
+        title=title,
         baseline_label="b64decode + write_bytes",
         baseline=median(raw_times) * 1000,
         candidate_label="generate + ImageResult.save",
@@ -430,14 +462,46 @@ def bench_decode_save(base_url: str, settings: Settings, workdir: Path) -> Figur
             "response, JSON parse, base64 decode, files written and closed",
         },
     )
+    raw_peaks, our_peaks = memory["b64-httpx"], memory["b64-facade"]
+    peak = Figure(
+        key="decode_save_memory",
+        title=f"peak RSS increase, {title}",
+        baseline_label="raw httpx json() + b64decode",
+        baseline=median(raw_peaks) / MIB,
+        candidate_label="generate + ImageResult.save",
+        candidate=median(our_peaks) / MIB,
+        unit="MiB",
+        target=None,
+        required=False,
+        samples=len(our_peaks),
+        details={
+            "response_bytes": len(payload),
+            "baseline_increase_bytes": raw_peaks,
+            "candidate_increase_bytes": our_peaks,
+        },
+    )
+    return [timed, peak]
+
+
+def _b64_memory(payload: bytes, settings: Settings, workdir: Path) -> dict[str, list[int]]:
+    """Peak RSS increase of handling ``payload``, per case, each run in a fresh process."""
+    path = workdir / "b64-response.json"
+    path.write_bytes(payload)
+    cases = ["b64-facade", "b64-httpx"]
+    peaks: dict[str, list[int]] = {case: [] for case in cases}
+    _log(f"decode+save memory: {settings.memory_runs} fresh process(es) per case")
+    for run in range(settings.memory_runs):
+        for offset in range(len(cases)):
+            case = cases[(run + offset) % len(cases)]
+            peaks[case].append(_memory_run(case, None, path)["increase"])
+    path.unlink()
+    return peaks
 
 
 # -- batches -------------------------------------------------------------------------------
 
 
 def bench_batch(base_url: str, settings: Settings) -> list[Figure]:
-    from friendli_images import AsyncFriendliImages, FriendliImages
-
     url = base_url + GENERATION_PATH
     ideal = BATCH_N / BATCH_CONCURRENCY * BATCH_LATENCY
     loop = asyncio.new_event_loop()
@@ -598,11 +662,11 @@ def main(argv: list[str] | None = None) -> int:
     ):
         workdir = Path(tmp)
         if "per_call" in groups:
-            figures.append(bench_per_call(servers.urls["fast"], settings))
+            figures.extend(bench_per_call(servers.urls["fast"], settings))
         if "control_image_memory" in groups:
             figures.extend(bench_memory(servers.urls["fast"], settings, workdir))
         if "decode_save" in groups:
-            figures.append(bench_decode_save(servers.urls["large"], settings, workdir))
+            figures.extend(bench_decode_save(servers.urls["large"], settings, workdir))
         if "batch" in groups:
             figures.extend(bench_batch(servers.urls["slow"], settings))
     figures.sort(key=lambda f: next(i for i, g in enumerate(FIGURE_GROUPS) if f.key.startswith(g)))

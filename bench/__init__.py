@@ -1,0 +1,1 @@
+"""Benchmarks of friendli-images against raw httpx; run ``python bench/run.py``."""
