@@ -24,6 +24,7 @@ def run_batch(
     """
     outcomes: list[T | FriendliImagesError | None] = [None] * count
     unexpected: list[BaseException] = []
+    failures: list[FriendliImagesError] = []  # in the order they happened
     lock = threading.Lock()
     next_index = iter(range(count))
     stop = threading.Event()
@@ -40,6 +41,8 @@ def run_batch(
             except FriendliImagesError as error:
                 outcomes[index] = error
                 if strict:
+                    with lock:
+                        failures.append(error)
                     stop.set()
             except BaseException as error:  # a bug: surface it in the caller's thread
                 unexpected.append(error)
@@ -62,16 +65,8 @@ def run_batch(
         stop.set()
     if unexpected:
         raise unexpected[0]
-    return _finish(outcomes, strict)
-
-
-def _finish(
-    outcomes: list[T | FriendliImagesError | None], strict: bool
-) -> list[T | FriendliImagesError]:
-    if strict:
-        for outcome in outcomes:
-            if isinstance(outcome, FriendliImagesError):
-                raise outcome
+    if failures:
+        raise failures[0]
     return [outcome for outcome in outcomes if outcome is not None]
 
 

@@ -502,6 +502,8 @@ def _batch_result(
     errors: list[BatchFailure] = []
     for index, outcome in enumerate(outcomes):
         if isinstance(outcome, ImageResult):
+            for image in outcome.images:
+                image.request_index = index
             images.extend(outcome.images)
         else:
             errors.append(BatchFailure(index=index, seed=seeds[index], error=outcome))

@@ -80,13 +80,18 @@ class Base64Payload:
             return
         assert self._path is not None
         sent = 0
-        with self._path.open("rb") as file:
-            while sent < self.size:
-                chunk = file.read(min(_RAW_CHUNK, self.size - sent))
-                if not chunk:
-                    break
-                sent += len(chunk)
-                yield base64.b64encode(chunk)
+        try:
+            with self._path.open("rb") as file:
+                while sent < self.size:
+                    chunk = file.read(min(_RAW_CHUNK, self.size - sent))
+                    if not chunk:
+                        break
+                    sent += len(chunk)
+                    yield base64.b64encode(chunk)
+        except OSError as exc:
+            raise FriendliImagesError(
+                f"control image {self._path} could not be read while sending: {exc.strerror or exc}"
+            ) from exc
         if sent != self.size:
             raise FriendliImagesError(
                 f"control image {self._path} changed size while it was being sent"

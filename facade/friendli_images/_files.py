@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import secrets
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -24,11 +25,20 @@ __all__ = ["AtomicWriter", "asave_chunks", "resolve_target", "save_chunks"]
 _NO_HARD_LINKS = frozenset({errno.EPERM, errno.EXDEV, errno.ENOTSUP, errno.EOPNOTSUPP})
 
 
+# What counts as a file extension: a dot, a letter, then at most four letters or digits.
+# "v1.2" or "shot-3.5x" have none, so they still get the image's own.
+_EXTENSION = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,4}")
+
+
+def has_extension(name: str) -> bool:
+    return _EXTENSION.fullmatch(os.path.splitext(name)[1]) is not None
+
+
 def resolve_target(path: Path, default_stem: str, extension: str) -> Path:
-    """A directory gets ``default_stem + extension`` inside it; a name without suffix gets one."""
+    """A directory gets ``default_stem + extension`` inside it; a name without one gets it."""
     if path.is_dir():
         return path / f"{default_stem}{extension}"
-    if not path.suffix:
+    if not has_extension(path.name):
         return path.with_name(path.name + extension)
     return path
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import binascii
 import io
 import os
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,6 +63,8 @@ class GeneratedImage:
         self.response_format = response_format
         """The format the API reports; may be a value newer than this client knows."""
         self.url = url
+        self.request_index = 0
+        """Which request of a batch (``n > 1``) produced this image; 0 for a single call."""
         self.raw = raw
         """The generated model the API's item was parsed into (extra properties included)."""
         self._data = data
@@ -131,13 +134,22 @@ class GeneratedImage:
 
     # -- saving ----------------------------------------------------------------------
 
-    def _target_for(self, path: Path, stem: str) -> Callable[[bytes], Path]:
+    def _target_for(self, resolve: Callable[[str], Path]) -> Callable[[bytes], Path]:
+        """Choose the file name once the first bytes (the magic number) are known."""
+
         def target_for(head: bytes) -> Path:
             if head:
                 self._sniffed = sniff_image_type(head) or self._sniffed
-            return resolve_target(path, stem, self.extension)
+            return resolve(self.extension)
 
         return target_for
+
+    def _named_target(self, folder: Path, name: str) -> Callable[[bytes], Path]:
+        return self._target_for(lambda extension: folder / f"{name}{extension}")
+
+    def _user_target(self, path: str | os.PathLike[str]) -> Callable[[bytes], Path]:
+        stem = f"image-{self.seed}"
+        return self._target_for(lambda extension: resolve_target(Path(path), stem, extension))
 
     def _chunks(self) -> Iterator[bytes]:
         if self._data is not None:
@@ -165,7 +177,7 @@ class GeneratedImage:
         """
         return save_chunks(
             self._chunks(),
-            self._target_for(Path(path), f"image-{self.seed}"),
+            self._user_target(path),
             overwrite=overwrite,
         )
 
@@ -173,7 +185,7 @@ class GeneratedImage:
         """``save()`` for async code: URL results download with the async client."""
         return await asave_chunks(
             self._achunks(),
-            self._target_for(Path(path), f"image-{self.seed}"),
+            self._user_target(path),
             overwrite=overwrite,
         )
 
@@ -215,9 +227,22 @@ class ImageResult:
         return self.images[index]
 
     def _names(self, stem: str) -> list[str]:
-        if len(self.images) == 1:
-            return [stem]
-        return [f"{stem}-{index}" for index in range(len(self.images))]
+        """``<stem>`` for one image; ``<stem>-<i>`` by request index for a batch."""
+        per_request = Counter(image.request_index for image in self.images)
+        if not self.errors and len(per_request) <= 1:  # one request
+            if len(self.images) == 1:
+                return [stem]
+            return [f"{stem}-{position}" for position in range(len(self.images))]
+        names = []
+        taken: Counter[int] = Counter()
+        for image in self.images:
+            index = image.request_index
+            if per_request[index] == 1:
+                names.append(f"{stem}-{index}")
+            else:  # a request that returned several images
+                names.append(f"{stem}-{index}-{taken[index]}")
+                taken[index] += 1
+        return names
 
     def save(
         self, directory: str | os.PathLike[str], stem: str = "image", *, overwrite: bool = False
@@ -236,7 +261,11 @@ class ImageResult:
         written: list[Path] = []
         try:
             for image, name in zip(self.images, names, strict=True):
-                written.append(image.save(folder / name, overwrite=overwrite))
+                written.append(
+                    save_chunks(
+                        image._chunks(), image._named_target(folder, name), overwrite=overwrite
+                    )
+                )
         except BaseException:
             _remove(written)
             raise
@@ -253,7 +282,11 @@ class ImageResult:
         written: list[Path] = []
         try:
             for image, name in zip(self.images, names, strict=True):
-                written.append(await image.asave(folder / name, overwrite=overwrite))
+                written.append(
+                    await asave_chunks(
+                        image._achunks(), image._named_target(folder, name), overwrite=overwrite
+                    )
+                )
         except BaseException:
             _remove(written)
             raise

@@ -236,3 +236,12 @@ class TestPayload:
 
         with pytest.raises(FriendliImagesError, match="changed size"):
             payload.to_data_uri()
+
+    def test_file_vanishing_is_a_friendli_error(self, png_file: Path) -> None:
+        """A file deleted between checking and sending is a FriendliImagesError, not OSError."""
+        payload = prepare_control_image(png_file, "p")
+        assert isinstance(payload, Base64Payload)
+        png_file.unlink()
+
+        with pytest.raises(FriendliImagesError, match="could not be read"):
+            payload.to_data_uri()

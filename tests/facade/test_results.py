@@ -206,6 +206,17 @@ class TestSaveImage:
         assert render_png(1, 64, 64) == path.read_bytes()
         assert ["cat.png"] == listing(tmp_path)
 
+    @pytest.mark.parametrize(
+        ("name", "written"), [("v1.2", "v1.2.png"), ("shot-3.5x", "shot-3.5x.png")]
+    )
+    def test_version_like_names_get_extension(
+        self, client: FriendliImages, tmp_path: Path, name: str, written: str
+    ) -> None:
+        """A dot followed by digits is not an extension."""
+        image = client.generate("x", model="ep", response_format="png").images[0]
+
+        assert tmp_path / written == image.save(tmp_path / name)
+
     def test_name_with_extension_is_kept(self, client: FriendliImages, tmp_path: Path) -> None:
         """An explicit file name is used as given."""
         image = client.generate("x", model="ep", response_format="png").images[0]
@@ -277,6 +288,32 @@ class TestSaveResult:
         assert [tmp_path / "b" / f"dog-{i}.jpg" for i in range(3)] == several.save(
             tmp_path / "b", "dog"
         )
+
+    def test_batch_names_follow_requests(
+        self, client: FriendliImages, server: FriendliTestServer, tmp_path: Path
+    ) -> None:
+        """In a batch with a failed request, files are named by request, not by position."""
+        server.inject(ErrorStatus(400))
+        result = client.generate(
+            "x", model="ep", n=3, seed=10, concurrency=1, response_format="png"
+        )
+
+        paths = result.save(tmp_path)
+
+        assert [tmp_path / "image-1.png", tmp_path / "image-2.png"] == paths
+        assert [1, 2] == [image.request_index for image in result.images]
+        assert render_png(11, 64, 64) == paths[0].read_bytes()
+
+    @pytest.mark.parametrize("stem", ["v1.2", "photo.final", "a.b.c"])
+    def test_dotted_stem_keeps_extension(
+        self, client: FriendliImages, tmp_path: Path, stem: str
+    ) -> None:
+        """A dot in the stem never hides the image's extension."""
+        one = client.generate("x", model="ep", response_format="png")
+        two = client.generate("x", model="ep", n=2, seed=1, response_format="png")
+
+        assert [tmp_path / f"{stem}.png"] == one.save(tmp_path, stem)
+        assert [tmp_path / f"{stem}-{i}.png" for i in range(2)] == two.save(tmp_path, stem)
 
     def test_existing_file_stops_before_writing(
         self, client: FriendliImages, tmp_path: Path
