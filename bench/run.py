@@ -1,6 +1,6 @@
 """Benchmarks of friendli-images, each a ratio against a baseline measured in the same run.
 
-    python bench/run.py [--quick] [--json PATH]
+    python bench/run.py [--quick] [--json PATH] [--only FIGURE ...]
 
 Starts the loopback test server (``friendli_images.testing.FriendliTestServer``) in a
 process of its own, measures five figures, prints a table and writes the same as JSON
@@ -12,10 +12,12 @@ per_call
     (zero server latency, small response) over many calls, against
     ``httpx.Client.post(url, json=<the same body>, headers=<auth>).json()``. Calls
     alternate (baseline, client, client, baseline, ...) after a warm-up of both
-    connections. Target <= 1.15.
+    connections. Target <= 1.15. Reference row ``per_call_in_memory``: the same calls
+    through an in-memory transport replaying the server's answer, i.e. the client's CPU
+    cost without the network.
 control_image_memory
     Peak RSS increase of sending one request with a 50 MiB control image given as a file
-    path, measured in a fresh process per run (``_memory_child.py``), against the file's
+    path, measured in a fresh process per run (``bench/_memory_child.py``), against the file's
     size. Reference rows: the async client, and raw httpx with ``json=`` (the whole file
     read, base64-encoded into a ``data:`` URI, serialised; about 5x). Target <= 2.
 decode_save
@@ -27,7 +29,8 @@ decode_save
     write the files. Client: ``generate(..., response_format="png")`` (strict decoding at
     parse time) then ``ImageResult.save(dir)`` (atomic writes). Baseline:
     ``httpx.Client.post(...).json()``, then ``base64.b64decode`` and ``Path.write_bytes``
-    for each image. Target <= 1.5.
+    for each image. Target <= 1.5. Reference row ``decode_save_memory``: the peak RSS
+    increase of the same work, client against raw httpx, each in a fresh process.
 batch
     Wall time of ``generate(..., n=32, concurrency=8)`` against a server that takes
     200 ms per generation, against the ideal 4 x 200 ms. Reference rows: the async
