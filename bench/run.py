@@ -34,7 +34,8 @@ decode_save
 batch
     Wall time of ``generate(..., n=32, concurrency=8)`` against a server that takes
     200 ms per generation, against the ideal 4 x 200 ms. Reference rows: the async
-    client, and raw httpx on 8 threads. Target <= 1.15.
+    client, raw httpx on 8 threads, and raw ``httpx.AsyncClient`` with a semaphore of 8.
+    Target <= 1.15.
 import
     ``python -c "import friendli_images"`` minus ``python -c "pass"``, against the same
     for ``import httpx``: medians of fresh interpreters, interleaved. Bytecode caches
@@ -515,6 +516,7 @@ def bench_batch(base_url: str, settings: Settings) -> list[Figure]:
             FriendliImages(token=TOKEN, base_url=base_url, max_retries=0) as client,
         ):
             aclient = AsyncFriendliImages(token=TOKEN, base_url=base_url, max_retries=0)
+            araw = httpx.AsyncClient()
 
             def run_sync(n: int) -> None:
                 result = client.generate(
@@ -539,14 +541,29 @@ def bench_batch(base_url: str, settings: Settings) -> list[Figure]:
 
                 list(pool.map(one, range(n)))
 
-            runners = [run_sync, run_async, run_raw]
+            async def araw_batch(n: int) -> None:
+                slots = asyncio.Semaphore(BATCH_CONCURRENCY)
+
+                async def one() -> object:
+                    async with slots:
+                        response = await araw.post(url, json=_url_body(), headers=_headers())
+                    response.raise_for_status()
+                    return response.json()
+
+                await asyncio.gather(*(one() for _ in range(n)))
+
+            def run_raw_async(n: int) -> None:
+                loop.run_until_complete(araw_batch(n))
+
+            runners = [run_sync, run_async, run_raw, run_raw_async]
             for runner in runners:  # opens BATCH_CONCURRENCY connections in each pool
                 runner(BATCH_CONCURRENCY)
             _log(f"batch: {settings.batch_reps} round(s) of n={BATCH_N}, {BATCH_LATENCY}s latency")
-            sync_t, async_t, raw_t = _alternate(
+            sync_t, async_t, raw_t, raw_async_t = _alternate(
                 [functools.partial(runner, BATCH_N) for runner in runners], settings.batch_reps
             )
             loop.run_until_complete(aclient.aclose())
+            loop.run_until_complete(araw.aclose())
     finally:
         loop.close()
     title = f"n={BATCH_N}, concurrency {BATCH_CONCURRENCY}, {BATCH_LATENCY * 1000:.0f} ms latency"
@@ -554,6 +571,7 @@ def bench_batch(base_url: str, settings: Settings) -> list[Figure]:
         ("batch", "FriendliImages.generate", sync_t, 1.15, True),
         ("batch_async", "AsyncFriendliImages.generate", async_t, 1.15, False),
         ("batch_httpx_threads", "raw httpx, 8 threads (reference)", raw_t, None, False),
+        ("batch_httpx_async", "raw httpx.AsyncClient (reference)", raw_async_t, None, False),
     ]
     return [
         Figure(
