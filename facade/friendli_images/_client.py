@@ -15,7 +15,6 @@ import math
 import random
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self, cast
 from urllib.parse import urlsplit
@@ -75,7 +74,7 @@ _PARSE_ERRORS = (ValueError, TypeError, KeyError, AttributeError, IndexError)
 _SECURE = "[secure]"
 
 
-@dataclass(frozen=True)
+@attrs.frozen
 class _Call:
     """One validated ``generate()`` call, ready to send (possibly several times)."""
 
@@ -90,7 +89,7 @@ class _Call:
         )
 
 
-@dataclass(frozen=True)
+@attrs.frozen
 class _Failure:
     """A failed attempt: the error to raise, and whether and when it may be retried."""
 

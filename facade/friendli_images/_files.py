@@ -12,7 +12,6 @@ import contextlib
 import errno
 import os
 import re
-import secrets
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -48,7 +47,7 @@ class AtomicWriter:
 
     def __init__(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
-        self._temp = directory / f".friendli-images-{secrets.token_hex(6)}.part"
+        self._temp = directory / f".friendli-images-{os.urandom(6).hex()}.part"
         self._file: BinaryIO | None = self._temp.open("xb")
 
     def write(self, data: bytes) -> None:

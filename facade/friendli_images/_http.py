@@ -17,7 +17,7 @@ the model's ``to_dict()``) and parse the response into models; all they need fro
 from __future__ import annotations
 
 import json
-import secrets
+import os
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
@@ -32,7 +32,7 @@ Part = bytes | Base64Payload
 
 def _replace_payloads(value: Any, found: dict[str, Base64Payload]) -> Any:
     if isinstance(value, Base64Payload):
-        marker = f"friendli-images-payload-{secrets.token_hex(16)}"
+        marker = f"friendli-images-payload-{os.urandom(16).hex()}"
         found[marker] = value
         return marker
     if isinstance(value, dict):

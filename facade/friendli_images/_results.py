@@ -7,10 +7,11 @@ import io
 import os
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
+
+import attrs
 
 from ._config import DEFAULT_DOWNLOAD_TIMEOUT
 from ._download import AsyncDownloader, Downloader, display_url
@@ -190,7 +191,7 @@ class GeneratedImage:
         )
 
 
-@dataclass(frozen=True)
+@attrs.frozen
 class BatchFailure:
     """One request of a batch (``n > 1``) that failed; the others' images are kept."""
 
