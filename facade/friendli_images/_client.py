@@ -343,6 +343,14 @@ class _BaseClient:
             )
         return n, workers
 
+    @staticmethod
+    def _batch_calls(
+        call: _Call, seed: int | None, count: int
+    ) -> tuple[list[_Call], list[int | None]]:
+        """One call per request of a batch: with a seed, request ``i`` uses ``seed + i``."""
+        seeds = [None if seed is None else seed + i for i in range(count)]
+        return [call if s is None else call.with_seed(s) for s in seeds], seeds
+
     def _api_client(self, exchange: Exchange | AsyncExchange) -> AuthenticatedClient:
         # The exchange adds the Authorization header itself, so the token is never stored
         # in a generated object (whose attrs repr would print it).
@@ -633,8 +641,7 @@ class FriendliImages(_BaseClient):
         )
         if count == 1:
             return self._send(call)
-        seeds = [None if seed is None else seed + i for i in range(count)]
-        calls = [call if s is None else call.with_seed(s) for s in seeds]
+        calls, seeds = self._batch_calls(call, seed, count)
         outcomes = run_batch(count, workers, lambda i: self._send(calls[i]), strict=strict)
         return _batch_result(outcomes, seeds)
 
@@ -754,8 +761,7 @@ class AsyncFriendliImages(_BaseClient):
         )
         if count == 1:
             return await self._send(call)
-        seeds = [None if seed is None else seed + i for i in range(count)]
-        calls = [call if s is None else call.with_seed(s) for s in seeds]
+        calls, seeds = self._batch_calls(call, seed, count)
         outcomes = await arun_batch(count, workers, lambda i: self._send(calls[i]), strict=strict)
         return _batch_result(outcomes, seeds)
 
