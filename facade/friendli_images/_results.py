@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import binascii
+import contextlib
 import io
 import os
 from collections import Counter
@@ -16,7 +17,16 @@ import attrs
 from ._config import DEFAULT_DOWNLOAD_TIMEOUT
 from ._download import AsyncDownloader, Downloader, display_url
 from ._exceptions import FriendliImagesError, MissingDependencyError, OutputExistsError
-from ._files import asave_chunks, resolve_target, save_chunks
+from ._files import (
+    Backups,
+    asave_chunks,
+    check_stem,
+    cleanup_on_sigterm,
+    discard_backups,
+    resolve_target,
+    restore_backups,
+    save_chunks,
+)
 from ._sniff import FORMAT_TYPES, SNIFF_BYTES, extension_for, sniff_image_type
 
 if TYPE_CHECKING:
@@ -150,7 +160,7 @@ class GeneratedImage:
 
     def _user_target(self, path: str | os.PathLike[str]) -> Callable[[bytes], Path]:
         stem = f"image-{self.seed}"
-        return self._target_for(lambda extension: resolve_target(Path(path), stem, extension))
+        return self._target_for(lambda extension: resolve_target(path, stem, extension))
 
     def _chunks(self) -> Iterator[bytes]:
         if self._data is not None:
@@ -171,8 +181,9 @@ class GeneratedImage:
     def save(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
         """Write the image to ``path`` and return the path written.
 
-        ``path`` may be a directory (the file is named ``image-<seed>`` there) or a file
-        name; a name without extension gets the one matching the image type. URL results
+        ``path`` may be a directory (the file is named ``image-<seed>`` there; a path
+        ending in ``/`` is a directory, created if needed) or a file name; a name without
+        extension gets the one matching the image type. URL results
         are streamed to disk in chunks. The file appears complete or not at all, and an
         existing file is only replaced with ``overwrite=True`` (else ``OutputExistsError``).
         """
@@ -251,47 +262,59 @@ class ImageResult:
         """Save every image into ``directory`` (created if needed) and return the paths.
 
         Files are named ``<stem><ext>`` for a single image and ``<stem>-<i><ext>`` for
-        several, with the extension of each image's type. All or nothing: if one image
-        fails (download error, existing file without ``overwrite``), the files this call
-        already wrote are removed again.
+        several, with the extension of each image's type; ``stem`` is a file name without
+        a directory part (else ``InvalidRequestError(param="stem")``). All or nothing: if
+        one image fails (download error, existing file without ``overwrite``), the files
+        this call already wrote are removed again, and with ``overwrite=True`` the files
+        they replaced are put back (they are moved aside, not deleted, until every image
+        is saved).
         """
-        folder = Path(directory)
-        folder.mkdir(parents=True, exist_ok=True)
-        names = self._names(stem)
-        self._check_free(folder, names, overwrite)
+        folder, names = self._prepare(directory, stem, overwrite)
         written: list[Path] = []
-        try:
-            for image, name in zip(self.images, names, strict=True):
-                written.append(
-                    save_chunks(
-                        image._chunks(), image._named_target(folder, name), overwrite=overwrite
+        backups: Backups = []
+        with cleanup_on_sigterm():
+            try:
+                for image, name in zip(self.images, names, strict=True):
+                    target = image._named_target(folder, name)
+                    written.append(
+                        save_chunks(image._chunks(), target, overwrite=overwrite, backups=backups)
                     )
-                )
-        except BaseException:
-            _remove(written)
-            raise
+            except BaseException:
+                _roll_back(written, backups)
+                raise
+        discard_backups(backups)
         return written
 
     async def asave(
         self, directory: str | os.PathLike[str], stem: str = "image", *, overwrite: bool = False
     ) -> list[Path]:
         """``save()`` for async code."""
-        folder = Path(directory)
-        folder.mkdir(parents=True, exist_ok=True)
-        names = self._names(stem)
-        self._check_free(folder, names, overwrite)
+        folder, names = self._prepare(directory, stem, overwrite)
         written: list[Path] = []
+        backups: Backups = []
         try:
             for image, name in zip(self.images, names, strict=True):
+                target = image._named_target(folder, name)
                 written.append(
                     await asave_chunks(
-                        image._achunks(), image._named_target(folder, name), overwrite=overwrite
+                        image._achunks(), target, overwrite=overwrite, backups=backups
                     )
                 )
         except BaseException:
-            _remove(written)
+            _roll_back(written, backups)
             raise
+        discard_backups(backups)
         return written
+
+    def _prepare(
+        self, directory: str | os.PathLike[str], stem: str, overwrite: bool
+    ) -> tuple[Path, list[str]]:
+        """Check the stem and the names, create the folder: everything before writing."""
+        names = self._names(check_stem(stem))
+        folder = Path(directory)
+        self._check_free(folder, names, overwrite)
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder, names
 
     def _check_free(self, folder: Path, names: list[str], overwrite: bool) -> None:
         """Fail before writing anything when a target (as far as known yet) exists."""
@@ -299,10 +322,13 @@ class ImageResult:
             return
         for image, name in zip(self.images, names, strict=True):
             target = folder / f"{name}{image.extension}"
-            if target.exists():
+            if os.path.lexists(target):
                 raise OutputExistsError(str(target))
 
 
-def _remove(paths: list[Path]) -> None:
-    for path in paths:
-        path.unlink(missing_ok=True)
+def _roll_back(written: list[Path], backups: Backups) -> None:
+    """Remove the files a failed save wrote, then put back the ones they replaced."""
+    for path in written:
+        with contextlib.suppress(OSError):
+            path.unlink()
+    restore_backups(backups)
