@@ -22,7 +22,7 @@ import os
 import re
 import signal
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -30,12 +30,15 @@ from ._exceptions import InvalidRequestError, OutputExistsError
 from ._sniff import SNIFF_BYTES
 
 __all__ = [
+    "IMAGE_EXTENSIONS",
     "AtomicWriter",
     "Backups",
     "asave_chunks",
     "check_stem",
+    "check_writable",
     "cleanup_on_sigterm",
     "discard_backups",
+    "existing_output",
     "resolve_target",
     "restore_backups",
     "save_chunks",
@@ -71,6 +74,40 @@ def check_stem(stem: object) -> str:
             f"stem must be a file name without a directory, got {stem!r}", param="stem"
         )
     return stem
+
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".webp", ".gif", ".bin")
+"""Every extension a saved image gets (``.bin``: type not recognised)."""
+
+
+def existing_output(directory: Path, names: Iterable[str]) -> Path | None:
+    """An existing entry a save could collide with: a target name with any image extension.
+
+    Any extension, because an image's type is only known once it has arrived.
+    """
+    for name in names:
+        for extension in IMAGE_EXTENSIONS:
+            candidate = directory / f"{name}{extension}"
+            if os.path.lexists(candidate):
+                return candidate
+    return None
+
+
+def check_writable(directory: Path) -> None:
+    """Raise ``OSError`` unless files can be created in ``directory`` (or where it would be).
+
+    Nothing is created but a probe file, removed at once, in ``directory`` or, if it does
+    not exist yet, in its nearest existing ancestor (which must be a directory).
+    """
+    existing = directory
+    while not os.path.lexists(existing) and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(existing))
+    probe = existing / f".friendli-images-{os.urandom(6).hex()}.probe"
+    descriptor = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.close(descriptor)
+    os.unlink(probe)
 
 
 def resolve_target(path: str | os.PathLike[str], default_stem: str, extension: str) -> Path:

@@ -32,7 +32,13 @@ from ._sniff import FORMAT_TYPES, SNIFF_BYTES, extension_for, sniff_image_type
 if TYPE_CHECKING:
     from PIL import Image as PILImage
 
-__all__ = ["BatchFailure", "GeneratedImage", "ImageResult", "decode_base64_image"]
+__all__ = [
+    "BatchFailure",
+    "GeneratedImage",
+    "ImageResult",
+    "ImageSaveError",
+    "decode_base64_image",
+]
 
 _SUFFIX_TYPES = {
     ".png": "image/png",
@@ -324,6 +330,24 @@ class ImageResult:
             target = folder / f"{name}{image.extension}"
             if os.path.lexists(target):
                 raise OutputExistsError(str(target))
+
+
+class ImageSaveError(FriendliImagesError, OSError):
+    """Images were generated (and billed) but saving them failed; ``result`` keeps them.
+
+    Raised by ``generate_image(save_to=...)``; the cause (``__cause__``) says why the save
+    failed. ``result`` is ``None`` after pickling (images hold open downloaders).
+    """
+
+    def __init__(self, message: str, *, result: ImageResult | None = None) -> None:
+        super().__init__(message)
+        self.result = result
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+    def __reduce__(self) -> tuple[type[ImageSaveError], tuple[str]]:
+        return type(self), (str(self),)
 
 
 def _roll_back(written: list[Path], backups: Backups) -> None:
