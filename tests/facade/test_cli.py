@@ -37,11 +37,11 @@ TIMEOUT = 30
 
 
 @pytest.fixture
-def server() -> Iterator[FriendliTestServer]:
-    """A fresh test server for each test, stopped afterwards."""
-    with FriendliTestServer(token="cli-token") as server:
-        yield server
-        assert [] == server.errors
+def cli_server() -> Iterator[FriendliTestServer]:
+    """A fresh test server for each CLI test (token ``cli-token``), stopped afterwards."""
+    with FriendliTestServer(token="cli-token") as running:
+        yield running
+        assert [] == running.errors
 
 
 def environment(**variables: str) -> dict[str, str]:
@@ -51,8 +51,10 @@ def environment(**variables: str) -> dict[str, str]:
     return env
 
 
-def server_env(server: FriendliTestServer, **variables: str) -> dict[str, str]:
-    return environment(FRIENDLI_TOKEN=server.token, FRIENDLI_BASE_URL=server.base_url, **variables)
+def server_env(cli_server: FriendliTestServer, **variables: str) -> dict[str, str]:
+    return environment(
+        FRIENDLI_TOKEN=cli_server.token, FRIENDLI_BASE_URL=cli_server.base_url, **variables
+    )
 
 
 def command(*args: str | Path) -> list[str]:
@@ -86,8 +88,8 @@ def call_main(*args: str | Path) -> int:
         return int(exit_.code or 0)
 
 
-def bodies(server: FriendliTestServer) -> list[dict[str, object]]:
-    return [request.json for request in server.generation_requests]
+def bodies(cli_server: FriendliTestServer) -> list[dict[str, object]]:
+    return [request.json for request in cli_server.generation_requests]
 
 
 def wait_for(condition: object, seconds: float = 10.0) -> None:
@@ -103,16 +105,20 @@ def assert_no_temporary_files(directory: Path) -> None:
 
 
 class TestGenerate:
-    def test_single_image_with_defaults(self, server: FriendliTestServer, tmp_path: Path) -> None:
+    def test_single_image_with_defaults(
+        self, cli_server: FriendliTestServer, tmp_path: Path
+    ) -> None:
         """One image is saved as ./image.png; only prompt and model are sent."""
-        result = run_cli("generate", "a cat", "--model", "ep", env=server_env(server), cwd=tmp_path)
+        result = run_cli(
+            "generate", "a cat", "--model", "ep", env=server_env(cli_server), cwd=tmp_path
+        )
 
         assert (0, "", "image.png\n") == (result.returncode, result.stderr, result.stdout)
-        [body] = bodies(server)
+        [body] = bodies(cli_server)
         assert {"model": "ep", "prompt": "a cat"} == body
         assert render_png(1, 64, 64) == (tmp_path / "image.png").read_bytes()  # server's seed 1
 
-    def test_every_request_option(self, server: FriendliTestServer, tmp_path: Path) -> None:
+    def test_every_request_option(self, cli_server: FriendliTestServer, tmp_path: Path) -> None:
         """Each request option lands in the body, the team in its header; --base-url wins."""
         control = tmp_path / "edges.png"
         control.write_bytes(render_png(9, 8, 8))
@@ -142,17 +148,19 @@ class TestGenerate:
             "--team",
             "team-7",
             "--base-url",
-            server.base_url,
+            cli_server.base_url,
             "--out",
             tmp_path / "out",
             "--stem",
             "cat.v2",  # a dot in the stem is not an extension
-            env=environment(FRIENDLI_TOKEN=server.token, FRIENDLI_BASE_URL="http://127.0.0.1:9"),
+            env=environment(
+                FRIENDLI_TOKEN=cli_server.token, FRIENDLI_BASE_URL="http://127.0.0.1:9"
+            ),
             cwd=tmp_path,
         )
         assert 0 == result.returncode, result.stderr
 
-        [request] = server.generation_requests
+        [request] = cli_server.generation_requests
         expected_control = (
             "data:image/png;base64," + base64.b64encode(control.read_bytes()).decode()
         )
@@ -171,7 +179,7 @@ class TestGenerate:
         assert f"{tmp_path / 'out' / 'cat.v2.jpg'}\n" == result.stdout
         assert render_jpeg(42, 64, 64) == (tmp_path / "out" / "cat.v2.jpg").read_bytes()
 
-    def test_environment_defaults(self, server: FriendliTestServer, tmp_path: Path) -> None:
+    def test_environment_defaults(self, cli_server: FriendliTestServer, tmp_path: Path) -> None:
         """FRIENDLI_BASE_URL and FRIENDLI_TEAM are the defaults of --base-url and --team."""
         result = run_cli(
             "generate",
@@ -180,19 +188,21 @@ class TestGenerate:
             "ep",
             "--format",
             "png",
-            env=server_env(server, FRIENDLI_TEAM="team-env"),
+            env=server_env(cli_server, FRIENDLI_TEAM="team-env"),
             cwd=tmp_path,
         )
 
         assert 0 == result.returncode, result.stderr
-        assert "team-env" == server.generation_requests[0].headers["x-friendli-team"]
+        assert "team-env" == cli_server.generation_requests[0].headers["x-friendli-team"]
 
     @pytest.mark.parametrize("from_stdin", [False, True])
-    def test_token_file(self, server: FriendliTestServer, tmp_path: Path, from_stdin: bool) -> None:
+    def test_token_file(
+        self, cli_server: FriendliTestServer, tmp_path: Path, from_stdin: bool
+    ) -> None:
         """--token-file reads the token's first line from a file, or from stdin with '-'."""
         token_file = tmp_path / "token"
-        token_file.write_text(f"{server.token}\n# ignored\n")
-        env = environment(FRIENDLI_TOKEN="not-this-one", FRIENDLI_BASE_URL=server.base_url)
+        token_file.write_text(f"{cli_server.token}\n# ignored\n")
+        env = environment(FRIENDLI_TOKEN="not-this-one", FRIENDLI_BASE_URL=cli_server.base_url)
 
         result = run_cli(
             "generate",
@@ -207,9 +217,9 @@ class TestGenerate:
         )
 
         assert 0 == result.returncode, result.stderr
-        assert "Bearer cli-token" == server.generation_requests[0].headers["authorization"]
+        assert "Bearer cli-token" == cli_server.generation_requests[0].headers["authorization"]
 
-    def test_batch_seeds_and_order(self, server: FriendliTestServer, tmp_path: Path) -> None:
+    def test_batch_seeds_and_order(self, cli_server: FriendliTestServer, tmp_path: Path) -> None:
         """-n 4 --seed 10 sends seeds 10..13, saves image-i in request order, silent on a pipe."""
         result = run_cli(
             "generate",
@@ -224,30 +234,38 @@ class TestGenerate:
             "png",
             "--out",
             tmp_path,
-            env=server_env(server),
+            env=server_env(cli_server),
         )
 
         assert (0, "") == (result.returncode, result.stderr)
         paths = [tmp_path / f"image-{i}.png" for i in range(4)]
         assert [str(p) for p in paths] == result.stdout.splitlines()
-        assert [10, 11, 12, 13] == sorted(body["seed"] for body in bodies(server))  # type: ignore[type-var]
+        assert [10, 11, 12, 13] == sorted(body["seed"] for body in bodies(cli_server))  # type: ignore[type-var]
         assert [render_png(10 + i, 64, 64) for i in range(4)] == [p.read_bytes() for p in paths]
 
-    def test_batch_without_seed(self, server: FriendliTestServer, tmp_path: Path) -> None:
+    def test_batch_without_seed(self, cli_server: FriendliTestServer, tmp_path: Path) -> None:
         """Without --seed no request sends one: the server chooses."""
         result = run_cli(
-            "generate", "a", "--model", "ep", "-n", "3", "--out", tmp_path, env=server_env(server)
+            "generate",
+            "a",
+            "--model",
+            "ep",
+            "-n",
+            "3",
+            "--out",
+            tmp_path,
+            env=server_env(cli_server),
         )
 
         assert 0 == result.returncode, result.stderr
-        assert [{"model": "ep", "prompt": "a"}] * 3 == bodies(server)
+        assert [{"model": "ep", "prompt": "a"}] * 3 == bodies(cli_server)
         assert 3 == len(result.stdout.splitlines())
 
     def test_concurrency_limits_requests_in_flight(
-        self, server: FriendliTestServer, tmp_path: Path
+        self, cli_server: FriendliTestServer, tmp_path: Path
     ) -> None:
         """With --concurrency 2, the third request starts only when one of the first two ends."""
-        server.latency = 0.25
+        cli_server.latency = 0.25
 
         result = run_cli(
             "generate",
@@ -262,17 +280,17 @@ class TestGenerate:
             "png",
             "--out",
             tmp_path,
-            env=server_env(server),
+            env=server_env(cli_server),
         )
 
         assert 0 == result.returncode, result.stderr
-        arrivals = sorted(r.received_at for r in server.generation_requests)
+        arrivals = sorted(r.received_at for r in cli_server.generation_requests)
         assert arrivals[1] - arrivals[0] < 0.2
         assert arrivals[2] - arrivals[0] >= 0.2
 
-    def test_json_output(self, server: FriendliTestServer, tmp_path: Path) -> None:
+    def test_json_output(self, cli_server: FriendliTestServer, tmp_path: Path) -> None:
         """--json prints paths, seeds and formats of the images and the failures of a batch."""
-        server.inject(ErrorStatus(500, "boom"))
+        cli_server.inject(ErrorStatus(500, "boom"))
 
         result = run_cli(
             "generate",
@@ -290,7 +308,7 @@ class TestGenerate:
             "--out",
             tmp_path,
             "--json",
-            env=server_env(server),
+            env=server_env(cli_server),
         )
 
         assert 1 == result.returncode
@@ -315,10 +333,10 @@ class TestGenerate:
             ],
         } == json.loads(result.stdout)
 
-    def test_failed_request_in_batch(self, server: FriendliTestServer, tmp_path: Path) -> None:
+    def test_failed_request_in_batch(self, cli_server: FriendliTestServer, tmp_path: Path) -> None:
         """One failed request exits 1 with its message; the other images are saved and listed."""
-        server.inject(Delay(0))  # request 0 goes through
-        server.inject(ErrorStatus(500, "GPU on fire"))  # request 1 fails (500: not retried)
+        cli_server.inject(Delay(0))  # request 0 goes through
+        cli_server.inject(ErrorStatus(500, "GPU on fire"))  # request 1 fails (500: not retried)
 
         result = run_cli(
             "generate",
@@ -335,7 +353,7 @@ class TestGenerate:
             "png",
             "--out",
             tmp_path,
-            env=server_env(server),
+            env=server_env(cli_server),
         )
 
         assert 1 == result.returncode
@@ -346,9 +364,9 @@ class TestGenerate:
             "error: 1 of 4 requests failed\n"
         ) == result.stderr
 
-    def test_api_error(self, server: FriendliTestServer, tmp_path: Path) -> None:
+    def test_api_error(self, cli_server: FriendliTestServer, tmp_path: Path) -> None:
         """An API error exits 1 with the server's message, no traceback and no file."""
-        env = environment(FRIENDLI_TOKEN="wrong", FRIENDLI_BASE_URL=server.base_url)
+        env = environment(FRIENDLI_TOKEN="wrong", FRIENDLI_BASE_URL=cli_server.base_url)
 
         result = run_cli("generate", "a", "--model", "ep", "--out", tmp_path, env=env)
 
@@ -368,17 +386,17 @@ class TestGenerate:
     )
     def test_no_image(
         self,
-        server: FriendliTestServer,
+        cli_server: FriendliTestServer,
         tmp_path: Path,
         fault: ErrorStatus | WrongShape,
         route: Literal["generate", "image"],
         message: str,
     ) -> None:
         """A url result that cannot be downloaded, or a success without image, exits 1."""
-        server.inject(fault, route=route)
+        cli_server.inject(fault, route=route)
 
         result = run_cli(
-            "generate", "a", "--model", "ep", "--out", tmp_path, env=server_env(server)
+            "generate", "a", "--model", "ep", "--out", tmp_path, env=server_env(cli_server)
         )
 
         assert (1, "") == (result.returncode, result.stdout)
@@ -386,13 +404,20 @@ class TestGenerate:
         assert result.stderr.endswith(f"{message}\n")
         assert [] == list(tmp_path.iterdir())
 
-    def test_verbose(self, server: FriendliTestServer, tmp_path: Path) -> None:
+    def test_verbose(self, cli_server: FriendliTestServer, tmp_path: Path) -> None:
         """--verbose logs retry decisions and shows the traceback of a failure."""
-        server.inject(ErrorStatus(503, "asleep", retry_after=0))  # retried at once
-        server.inject(ErrorStatus(400, "no such LoRA"))  # not retried
+        cli_server.inject(ErrorStatus(503, "asleep", retry_after=0))  # retried at once
+        cli_server.inject(ErrorStatus(400, "no such LoRA"))  # not retried
 
         result = run_cli(
-            "generate", "a", "--model", "ep", "--verbose", "--out", tmp_path, env=server_env(server)
+            "generate",
+            "a",
+            "--model",
+            "ep",
+            "--verbose",
+            "--out",
+            tmp_path,
+            env=server_env(cli_server),
         )
 
         assert 1 == result.returncode
@@ -400,20 +425,28 @@ class TestGenerate:
         assert "Traceback (most recent call last)" in result.stderr
         assert result.stderr.endswith("error: 400 Bad Request: no such LoRA\n")
 
-    def test_existing_file_is_kept(self, server: FriendliTestServer, tmp_path: Path) -> None:
+    def test_existing_file_is_kept(self, cli_server: FriendliTestServer, tmp_path: Path) -> None:
         """Without --overwrite an existing output stops the run before any request."""
         (tmp_path / "image-1.png").write_bytes(b"precious")
 
         result = run_cli(
-            "generate", "a", "--model", "ep", "-n", "2", "--out", tmp_path, env=server_env(server)
+            "generate",
+            "a",
+            "--model",
+            "ep",
+            "-n",
+            "2",
+            "--out",
+            tmp_path,
+            env=server_env(cli_server),
         )
 
         assert 1 == result.returncode
         assert f"error: {tmp_path / 'image-1.png'} already exists; use --overwrite" in result.stderr
         assert b"precious" == (tmp_path / "image-1.png").read_bytes()
-        assert [] == server.generation_requests
+        assert [] == cli_server.generation_requests
 
-    def test_overwrite(self, server: FriendliTestServer, tmp_path: Path) -> None:
+    def test_overwrite(self, cli_server: FriendliTestServer, tmp_path: Path) -> None:
         """With --overwrite the existing file is replaced."""
         (tmp_path / "image.png").write_bytes(b"old")
 
@@ -427,22 +460,22 @@ class TestGenerate:
             "--out",
             tmp_path,
             "--overwrite",
-            env=server_env(server),
+            env=server_env(cli_server),
         )
 
         assert 0 == result.returncode, result.stderr
         assert render_png(3, 64, 64) == (tmp_path / "image.png").read_bytes()
 
-    def test_missing_token(self, server: FriendliTestServer, tmp_path: Path) -> None:
+    def test_missing_token(self, cli_server: FriendliTestServer, tmp_path: Path) -> None:
         """Without a token the command is a usage error naming FRIENDLI_TOKEN; nothing is sent."""
-        env = environment(FRIENDLI_BASE_URL=server.base_url)
+        env = environment(FRIENDLI_BASE_URL=cli_server.base_url)
 
         result = run_cli("generate", "a", "--model", "ep", env=env, cwd=tmp_path)
 
         assert 2 == result.returncode
         assert "error: no API token: set FRIENDLI_TOKEN" in result.stderr
         assert "--token-file" in result.stderr
-        assert [] == server.requests
+        assert [] == cli_server.requests
 
     @pytest.mark.parametrize(
         ("args", "message"),
@@ -462,7 +495,7 @@ class TestGenerate:
     )
     def test_usage_errors(
         self,
-        server: FriendliTestServer,
+        cli_server: FriendliTestServer,
         tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str],
@@ -472,8 +505,8 @@ class TestGenerate:
         """Bad options, and arguments the facade rejects, exit 2 with argparse's message."""
         (tmp_path / "afile").write_text("")
         monkeypatch.chdir(tmp_path)
-        monkeypatch.setenv("FRIENDLI_TOKEN", server.token)
-        monkeypatch.setenv("FRIENDLI_BASE_URL", server.base_url)
+        monkeypatch.setenv("FRIENDLI_TOKEN", cli_server.token)
+        monkeypatch.setenv("FRIENDLI_BASE_URL", cli_server.base_url)
 
         status = call_main("generate", "a", "--model", "ep", *args)
 
@@ -481,12 +514,19 @@ class TestGenerate:
         assert 2 == status
         assert stderr.startswith("usage: friendli-images")
         assert f"error: {message}" in stderr
-        assert [] == server.requests
+        assert [] == cli_server.requests
 
-    def test_usage_error_end_to_end(self, server: FriendliTestServer, tmp_path: Path) -> None:
+    def test_usage_error_end_to_end(self, cli_server: FriendliTestServer, tmp_path: Path) -> None:
         """A rejected argument exits 2 from a real process too, with usage and no traceback."""
         result = run_cli(
-            "generate", "a", "--model", "ep", "--steps", "0", env=server_env(server), cwd=tmp_path
+            "generate",
+            "a",
+            "--model",
+            "ep",
+            "--steps",
+            "0",
+            env=server_env(cli_server),
+            cwd=tmp_path,
         )
 
         assert (2, "") == (result.returncode, result.stdout)
@@ -495,7 +535,7 @@ class TestGenerate:
             "friendli-images generate: error: argument --steps: "
             "num_inference_steps must be an integer in [1, 50], got 0\n"
         )
-        assert [] == server.requests
+        assert [] == cli_server.requests
 
     @pytest.mark.parametrize(
         ("signum", "status", "word"),
@@ -503,23 +543,23 @@ class TestGenerate:
     )
     def test_interrupted(
         self,
-        server: FriendliTestServer,
+        cli_server: FriendliTestServer,
         tmp_path: Path,
         signum: signal.Signals,
         status: int,
         word: str,
     ) -> None:
         """Ctrl-C (and SIGTERM) cancel the requests in flight: no traceback, no partial file."""
-        server.latency = 10
+        cli_server.latency = 10
         with subprocess.Popen(
             command("generate", "a", "--model", "ep", "-n", "2", "--out", tmp_path),
-            env=server_env(server),
+            env=server_env(cli_server),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         ) as process:
-            wait_for(lambda: len(server.generation_requests) == 2)
+            wait_for(lambda: len(cli_server.generation_requests) == 2)
             process.send_signal(signum)
             stdout, stderr = process.communicate(timeout=TIMEOUT)
 
@@ -528,7 +568,7 @@ class TestGenerate:
 
 
 class TestProgress:
-    def test_bar_on_a_terminal(self, server: FriendliTestServer, tmp_path: Path) -> None:
+    def test_bar_on_a_terminal(self, cli_server: FriendliTestServer, tmp_path: Path) -> None:
         """On a terminal a batch draws a tqdm bar on stderr; stdout still lists the paths."""
         pty = pytest.importorskip("pty")
         fcntl = pytest.importorskip("fcntl")
@@ -539,7 +579,7 @@ class TestProgress:
         try:
             with subprocess.Popen(
                 command("generate", "a", "--model", "ep", "-n", "3", "--out", tmp_path),
-                env=server_env(server),
+                env=server_env(cli_server),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=terminal_fd,
