@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import importlib.metadata
 import io
 import json
@@ -14,8 +15,9 @@ import socket
 import struct
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -102,6 +104,60 @@ def wait_for(condition: object, seconds: float = 10.0) -> None:
 
 def assert_no_temporary_files(directory: Path) -> None:
     assert [] == [p.name for p in directory.rglob("*.part")]
+
+
+class RawHTTPServer:
+    """A loopback HTTP/1.1 server on a raw socket: ``answer(head, body)`` writes each reply.
+
+    For replies the test server will not make (echoed secrets, malformed bodies). One
+    request per connection; ``answer`` returns the whole response, bytes as sent.
+    """
+
+    def __init__(self, answer: Callable[[bytes, bytes], bytes]) -> None:
+        self._answer = answer
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._threads: list[threading.Thread] = []
+        self._accepting = threading.Thread(target=self._accept, daemon=True)
+
+    def __enter__(self) -> str:
+        self._accepting.start()
+        return f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+
+    def __exit__(self, *exc_info: object) -> None:
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept() on Linux
+        self._listener.close()
+        self._accepting.join(TIMEOUT)
+        for thread in self._threads:
+            thread.join(TIMEOUT)
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self._listener.accept()
+            except OSError:  # closed by __exit__
+                return
+            thread = threading.Thread(target=self._serve, args=(connection,), daemon=True)
+            self._threads.append(thread)
+            thread.start()
+
+    def _serve(self, connection: socket.socket) -> None:
+        with connection:
+            connection.settimeout(TIMEOUT)
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = connection.recv(65536)
+                if not chunk:
+                    return
+                data += chunk
+            head, _, body = data.partition(b"\r\n\r\n")
+            length = re.search(rb"(?im)^content-length: *(\d+)", head)
+            while length and len(body) < int(length.group(1)):
+                chunk = connection.recv(65536)
+                if not chunk:
+                    return
+                body += chunk
+            connection.sendall(self._answer(head, body))
 
 
 class TestGenerate:
@@ -480,17 +536,76 @@ class TestGenerate:
     @pytest.mark.parametrize(
         ("args", "message"),
         [
-            (["--frobnicate"], "unrecognized arguments: --frobnicate"),
-            (["-n", "0"], "argument -n: must be at least 1, got 0"),
-            (["--concurrency", "x"], "argument --concurrency: invalid integer: 'x'"),
-            (["--format", "gif"], "argument --format: invalid choice: 'gif'"),
-            (["--steps", "99"], "argument --steps: num_inference_steps must be an integer in"),
-            (["--controlnet-weight", "0.5"], "argument --controlnet-weight: controlnet_weights"),
-            (["--control-image", "missing.png"], "argument --control-image: control_images[0]"),
-            (["--base-url", "ftp://x"], "argument --base-url: base_url must be an http(s) URL"),
-            (["--stem", "a/b"], "argument --stem: must be a file name"),
-            (["--token-file", "nowhere"], "argument --token-file: cannot read 'nowhere'"),
-            (["--out", "afile"], "argument --out: 'afile' exists and is not a directory"),
+            pytest.param(
+                ["--frobnicate"], "unrecognized arguments: --frobnicate", id="unknown-option"
+            ),
+            pytest.param(["-n", "0"], "argument -n: must be at least 1, got 0", id="n-zero"),
+            pytest.param(
+                ["--concurrency", "x"],
+                "argument --concurrency: invalid integer: 'x'",
+                id="concurrency-not-int",
+            ),
+            pytest.param(
+                ["--format", "gif"], "argument --format: invalid choice: 'gif'", id="format"
+            ),
+            pytest.param(
+                ["--steps", "99"],
+                "argument --steps: num_inference_steps must be an integer in",
+                id="steps-too-many",
+            ),
+            pytest.param(
+                ["--controlnet-weight", "0.5"],
+                "argument --controlnet-weight: controlnet_weights",
+                id="weight-without-image",
+            ),
+            pytest.param(
+                ["--control-image", "missing.png"],
+                "argument --control-image: control_images[0]",
+                id="control-image-missing",
+            ),
+            pytest.param(
+                ["--base-url", "ftp://x"],
+                "argument --base-url: base_url must be an http(s) URL",
+                id="base-url-scheme",
+            ),
+            pytest.param(
+                ["--base-url", "http://[::1"],
+                "argument --base-url: base_url is not a URL",
+                id="base-url-bad-ipv6",
+            ),
+            pytest.param(
+                ["--base-url", "http://127.0.0.1:1/#x"],
+                "argument --base-url: base_url must not have a ?query or #fragment",
+                id="base-url-fragment",
+            ),
+            pytest.param(
+                ["--base-url", "http://user:pw@127.0.0.1:1"],
+                "argument --base-url: base_url must not hold a user name or password",
+                id="base-url-userinfo",
+            ),
+            pytest.param(
+                ["--team", "t\u00e9am"],
+                "argument --team: the team ID must be printable ASCII",
+                id="team-non-ascii",
+            ),
+            pytest.param(
+                ["--stem", "a/b"], "argument --stem: must be a file name", id="stem-directory"
+            ),
+            pytest.param(
+                ["--token-file", "nowhere"],
+                "argument --token-file: cannot read 'nowhere'",
+                id="token-file-missing",
+            ),
+            pytest.param(
+                ["--out", "afile"],
+                "argument --out: 'afile' exists and is not a directory",
+                id="out-is-a-file",
+            ),
+            pytest.param(
+                ["--out", "afile/sub"],
+                "argument --out: cannot save into 'afile/sub'",
+                id="out-under-a-file",
+            ),
         ],
     )
     def test_usage_errors(
@@ -515,6 +630,235 @@ class TestGenerate:
         assert stderr.startswith("usage: friendli-images")
         assert f"error: {message}" in stderr
         assert [] == cli_server.requests
+
+    def test_environment_token_is_stripped(
+        self, cli_server: FriendliTestServer, tmp_path: Path
+    ) -> None:
+        """FRIENDLI_TOKEN from a secret file or a Windows .env ends in CR/LF: stripped."""
+        env = environment(
+            FRIENDLI_TOKEN=f" {cli_server.token}\r\n", FRIENDLI_BASE_URL=cli_server.base_url
+        )
+
+        result = run_cli("generate", "a", "--model", "ep", env=env, cwd=tmp_path)
+
+        assert (0, "", "image.png\n") == (result.returncode, result.stderr, result.stdout)
+        [request] = cli_server.generation_requests
+        assert f"Bearer {cli_server.token}" == request.headers["authorization"]
+
+    def test_unusable_token_is_a_usage_error(
+        self, cli_server: FriendliTestServer, tmp_path: Path
+    ) -> None:
+        """A token that cannot be a header value: exit 2, nothing sent, the token not shown."""
+        env = environment(
+            FRIENDLI_TOKEN="s\u00e9cret-t\u00f6ken", FRIENDLI_BASE_URL=cli_server.base_url
+        )
+
+        result = run_cli("generate", "a", "--model", "ep", env=env, cwd=tmp_path)
+
+        assert (2, "") == (result.returncode, result.stdout)
+        assert "the API token from FRIENDLI_TOKEN must be printable ASCII" in result.stderr
+        assert "cret-t" not in result.stderr
+        assert [] == cli_server.requests
+
+    def test_endless_token_file(self, cli_server: FriendliTestServer, tmp_path: Path) -> None:
+        """--token-file /dev/zero is read with a bound: a usage error, not MemoryError.
+
+        In a subprocess with 512 MiB of address space, so that a regression cannot take
+        the machine's memory.
+        """
+        argv = command("generate", "a", "--model", "ep", "--token-file", "/dev/zero")
+        result = subprocess.run(
+            ["sh", "-c", 'ulimit -v 524288 && exec "$@"', "sh", *argv],
+            env=environment(FRIENDLI_BASE_URL=cli_server.base_url),
+            cwd=tmp_path,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            check=False,
+        )
+
+        assert (2, "") == (result.returncode, result.stdout)
+        assert (
+            "argument --token-file: cannot read '/dev/zero': the first line is longer than 65536"
+        ) in result.stderr
+        assert [] == cli_server.requests
+
+    def test_prompt_from_stdin(self, cli_server: FriendliTestServer, tmp_path: Path) -> None:
+        """``generate -`` reads the prompt from standard input, as CLIs do."""
+        result = run_cli(
+            "generate",
+            "-",
+            "--model",
+            "ep",
+            env=server_env(cli_server),
+            cwd=tmp_path,
+            stdin="a cat\non two lines\n",
+        )
+
+        assert (0, "image.png\n") == (result.returncode, result.stdout)
+        assert [{"model": "ep", "prompt": "a cat\non two lines"}] == bodies(cli_server)
+
+    def test_stdin_read_once(self, cli_server: FriendliTestServer, tmp_path: Path) -> None:
+        """The prompt and the token cannot both come from standard input."""
+        result = run_cli(
+            "generate",
+            "-",
+            "--model",
+            "ep",
+            "--token-file",
+            "-",
+            env=server_env(cli_server),
+            cwd=tmp_path,
+            stdin="tok\n",
+        )
+
+        assert 2 == result.returncode
+        assert "cannot both be read from standard input" in result.stderr
+        assert [] == cli_server.requests
+
+    def test_argv_not_utf8(self, cli_server: FriendliTestServer, tmp_path: Path) -> None:
+        """A prompt that is not UTF-8 on the command line is a usage error, not a traceback."""
+        result = subprocess.run(
+            [*command("generate"), b"caf\xe9", "--model", "ep"],
+            env=server_env(cli_server, LC_ALL="C.UTF-8"),
+            cwd=tmp_path,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=TIMEOUT,
+            check=False,
+        )
+
+        assert (2, b"") == (result.returncode, result.stdout)
+        assert b"argument PROMPT: not valid UTF-8 text" in result.stderr
+        assert b"Traceback" not in result.stderr
+        assert [] == cli_server.requests
+
+    @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only directories")
+    def test_read_only_out(self, cli_server: FriendliTestServer, tmp_path: Path) -> None:
+        """A read-only --out is refused before anything is generated."""
+        out = tmp_path / "out"
+        out.mkdir()
+        out.chmod(0o500)
+        try:
+            result = run_cli(
+                "generate", "a", "--model", "ep", "--out", out, env=server_env(cli_server)
+            )
+        finally:
+            out.chmod(0o700)
+
+        assert 2 == result.returncode
+        assert "argument --out: cannot save into" in result.stderr
+        assert [] == cli_server.requests
+
+    def test_stdout_closed(self, cli_server: FriendliTestServer, tmp_path: Path) -> None:
+        """With stdout closed (``>&-``) the images are saved and no traceback is printed."""
+        result = subprocess.run(
+            ["sh", "-c", 'exec "$@" >&-', "sh", *command("generate", "a", "--model", "ep")],
+            env=server_env(cli_server),
+            cwd=tmp_path,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            check=False,
+        )
+
+        assert (0, "") == (result.returncode, result.stderr)
+        assert ["image.png"] == [path.name for path in tmp_path.iterdir()]
+
+    def test_stderr_closed(self, cli_server: FriendliTestServer, tmp_path: Path) -> None:
+        """With stderr closed (``2>&-``) errors are lost, but never printed among the paths."""
+        cli_server.inject(ErrorStatus(400, "no such LoRA"))
+
+        result = subprocess.run(
+            ["sh", "-c", 'exec "$@" 2>&-', "sh", *command("generate", "a", "--model", "ep")],
+            env=server_env(cli_server),
+            cwd=tmp_path,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            check=False,
+        )
+
+        assert (1, "") == (result.returncode, result.stdout)
+
+    def test_token_in_reason_phrase_is_redacted(self, tmp_path: Path) -> None:
+        """A server echoing the Authorization header in its reason phrase: never printed."""
+        token = "flp_reason-phrase-secret"
+
+        def answer(head: bytes, body: bytes) -> bytes:
+            authorization = re.search(rb"(?im)^authorization: *(.*?)\r$", head)
+            echoed = authorization.group(1) if authorization else b"?"
+            payload = b'{"detail": "denied"}'
+            return (
+                b"HTTP/1.1 403 Forbidden for " + echoed + b"\r\n"
+                b"Content-Type: application/json\r\n"
+                b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(payload) + payload
+            )
+
+        with RawHTTPServer(answer) as base_url:
+            result = run_cli(
+                "generate",
+                "a",
+                "--model",
+                "ep",
+                "--json",
+                "--out",
+                tmp_path,
+                env=environment(FRIENDLI_TOKEN=token, FRIENDLI_BASE_URL=base_url),
+            )
+
+        assert 1 == result.returncode
+        assert token not in result.stdout + result.stderr
+        assert "403 Forbidden for Bearer [REDACTED]: denied" in result.stderr
+        [error] = json.loads(result.stdout)["errors"]
+        assert "403 Forbidden for Bearer [REDACTED]: denied" == error["message"]
+
+    def test_malformed_response_spares_the_batch(self, tmp_path: Path) -> None:
+        """-n 6, one 200 with a malformed body: the other 5 are saved, exit 1, --json printed."""
+
+        def answer(head: bytes, body: bytes) -> bytes:
+            seed = json.loads(body)["seed"]
+            if seed == 13:  # request 3: JSON nested too deeply for any parser
+                payload = b'{"data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+            else:
+                png = base64.b64encode(render_png(seed, 8, 8)).decode()
+                item = {"seed": seed, "response_format": "png", "b64_json": png}
+                payload = json.dumps({"data": [item]}).encode()
+            return (
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(payload) + payload
+            )
+
+        with RawHTTPServer(answer) as base_url:
+            result = run_cli(
+                "generate",
+                "a",
+                "--model",
+                "ep",
+                "-n",
+                "6",
+                "--seed",
+                "10",
+                "--format",
+                "png",
+                "--json",
+                "--out",
+                tmp_path,
+                env=environment(FRIENDLI_TOKEN="tok", FRIENDLI_BASE_URL=base_url),
+            )
+
+        assert 1 == result.returncode
+        assert "Traceback" not in result.stderr
+        document = json.loads(result.stdout)
+        assert [0, 1, 2, 4, 5] == [image["index"] for image in document["images"]]
+        assert [(3, 13)] == [(error["index"], error["seed"]) for error in document["errors"]]
+        saved = sorted(path.name for path in tmp_path.iterdir())
+        assert [f"image-{index}.png" for index in (0, 1, 2, 4, 5)] == saved
+        assert render_png(15, 8, 8) == (tmp_path / "image-5.png").read_bytes()
+        assert_no_temporary_files(tmp_path)
 
     def test_usage_error_end_to_end(self, cli_server: FriendliTestServer, tmp_path: Path) -> None:
         """A rejected argument exits 2 from a real process too, with usage and no traceback."""
