@@ -443,8 +443,13 @@ def redact(text: str, secret: str) -> str:
     """``text`` without ``secret``, also in its escaped forms (``repr``, bytes, JSON)."""
     if not secret:
         return text
-    forms = {secret, repr(secret)[1:-1], repr(secret.encode("utf-8", "backslashreplace"))[2:-1]}
-    forms.add(json.dumps(secret)[1:-1])
+    forms = {
+        secret,
+        repr(secret)[1:-1],
+        ascii(secret)[1:-1],
+        repr(secret.encode("utf-8", "backslashreplace"))[2:-1],
+        json.dumps(secret)[1:-1],
+    }
     for form in sorted(forms, key=len, reverse=True):
         if form:
             text = text.replace(form, "[REDACTED]")

@@ -23,7 +23,7 @@ from typing import Literal
 
 import pytest
 from friendli_images import __version__
-from friendli_images._cli import _build_parser, main
+from friendli_images._cli import _build_parser, api_url_problem, header_value_problem, main, redact
 from friendli_images._progress import progress_for
 from friendli_images.testing import (
     GENERATION_PATH,
@@ -1134,3 +1134,60 @@ class TestCommand:
         )
 
         assert "[]\n" == result.stdout
+
+
+class TestRules:
+    @pytest.mark.parametrize(
+        ("url", "problem"),
+        [
+            pytest.param("https://api.friendli.ai", None, id="default"),
+            pytest.param("http://127.0.0.1:8765/v1/", None, id="loopback-with-path"),
+            pytest.param("http://[::1]:8080", None, id="ipv6"),
+            pytest.param("ftp://x", "must be an http(s) URL with a host", id="scheme"),
+            pytest.param("http://", "must be an http(s) URL with a host", id="no-host"),
+            pytest.param("http://[::1", "is not a URL", id="unclosed-ipv6"),
+            pytest.param("http://h:99999", "is not a URL", id="port-out-of-range"),
+            pytest.param("http://h/\n", "must be ASCII", id="trailing-newline"),
+            pytest.param("http://h\u00e9st", "must be ASCII", id="non-ascii"),
+            pytest.param("http://u:p@h", "must not hold a user name", id="userinfo"),
+            pytest.param("http://h/?q=1", "must not have a ?query", id="query"),
+            pytest.param("http://h/#top", "must not have a ?query", id="fragment"),
+            pytest.param("http://h/#", "must not have a ?query", id="empty-fragment"),
+        ],
+    )
+    def test_api_url_problem(self, url: str, problem: str | None) -> None:
+        found = api_url_problem(url)
+        if problem is None:
+            assert found is None
+        else:
+            assert found is not None
+            assert found.startswith(problem)
+
+    @pytest.mark.parametrize(
+        ("value", "ok"),
+        [
+            pytest.param("team-1", True, id="plain"),
+            pytest.param("a b", True, id="inner-space"),
+            pytest.param("", False, id="empty"),
+            pytest.param("t\r\n", False, id="crlf"),
+            pytest.param(" t", False, id="leading-space"),
+            pytest.param("t\x00x", False, id="nul"),
+            pytest.param("t\u00e9", False, id="non-ascii"),
+            pytest.param("t\udcff", False, id="surrogate"),
+        ],
+    )
+    def test_header_value_problem(self, value: str, ok: bool) -> None:
+        assert ok == (header_value_problem(value) is None)
+
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            pytest.param("403 Bearer s\u00e9c", "403 Bearer [REDACTED]", id="plain"),
+            pytest.param("got 's\\xe9c'", "got '[REDACTED]'", id="repr"),
+            pytest.param("got b's\\xc3\\xa9c'", "got b'[REDACTED]'", id="bytes"),
+            pytest.param('got "s\\u00e9c"', 'got "[REDACTED]"', id="json"),
+            pytest.param("nothing secret", "nothing secret", id="absent"),
+        ],
+    )
+    def test_redact(self, text: str, expected: str) -> None:
+        assert expected == redact(text, "s\u00e9c")
