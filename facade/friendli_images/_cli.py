@@ -8,7 +8,10 @@ Exit status of ``generate``: 0 when every image was saved; 1 for an API, network
 error (in a batch: any failed request; the other images are still saved and listed);
 2 for a usage error (bad option, an argument the API would reject, no token); 130 after
 Ctrl-C and 143 after SIGTERM. Files are written atomically, so an interrupted run leaves
-complete images or none, never half a file.
+complete images or none, never half a file. ``--out`` is checked (writable, names free)
+before anything is generated. With stdout closed (``>&-``) the listing is dropped and the
+exit status is that of the images; with stderr closed, errors are dropped, never printed
+among the paths.
 
 The API token comes from ``FRIENDLI_TOKEN`` or ``--token-file``, never from an option
 value: command lines end up in shell history and in every user's ``ps`` output.
