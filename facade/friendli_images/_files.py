@@ -197,8 +197,16 @@ def _check_free(target: Path, overwrite: bool) -> None:
         raise OutputExistsError(str(target))
 
 
-class _Terminated(BaseException):
-    """SIGTERM arrived during a synchronous save (raised by the handler below)."""
+class _Terminated(SystemExit):
+    """SIGTERM arrived during a save (raised by the handler below).
+
+    A ``SystemExit`` with status 143 (128 + SIGTERM): if it escapes (from ``asyncio.run``,
+    which cancels the save first so that its ``finally`` runs), the process ends quietly
+    with the status a shell reports for SIGTERM.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(128 + signal.SIGTERM)
 
 
 @contextlib.contextmanager
@@ -207,7 +215,8 @@ def cleanup_on_sigterm() -> Iterator[None]:
 
     Only where SIGTERM would otherwise kill the process outright (the default handler,
     in the main thread). Afterwards the process still terminates by SIGTERM, as it
-    would have: the default handler is put back and the signal raised again.
+    would have: the default handler is put back and the signal raised again (or, when
+    the exception surfaced outside the save, as in an event loop, it exits with 143).
     """
     if (
         threading.current_thread() is not threading.main_thread()
@@ -271,11 +280,12 @@ async def asave_chunks(
             break
     target = target_for(head[:SNIFF_BYTES])
     _check_free(target, overwrite)
-    writer = AtomicWriter(target.parent)
-    try:
-        writer.write(head)
-        async for chunk in chunks:
-            writer.write(chunk)
-        return writer.commit(target, overwrite=overwrite, backups=backups)
-    finally:
-        writer.discard()
+    with cleanup_on_sigterm():
+        writer = AtomicWriter(target.parent)
+        try:
+            writer.write(head)
+            async for chunk in chunks:
+                writer.write(chunk)
+            return writer.commit(target, overwrite=overwrite, backups=backups)
+        finally:
+            writer.discard()
