@@ -6,7 +6,7 @@ target appeared in the meantime, so even a race cannot replace someone's file. W
 the file system has no hard links (vfat, exFAT, some SMB or FUSE mounts) the target
 name is first claimed with an exclusive create (``O_CREAT | O_EXCL``, which also refuses
 a dangling symlink) and only that placeholder of ours is replaced. Any failure
-(including Ctrl-C, and SIGTERM during a synchronous save) removes the temporary file:
+(including Ctrl-C, and SIGTERM where it has its default handler) removes the temporary file:
 no partial file is ever left.
 
 With ``backups`` (a list a caller keeps), a file that ``overwrite`` replaces is first

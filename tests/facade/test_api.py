@@ -94,6 +94,7 @@ class TestNothingGeneratedThatCannotBeKept:
             pytest.param("file/sub", "image", id="out-under-a-file"),
             pytest.param("file", "image", id="out-is-a-file"),
             pytest.param("ok", "../x", id="stem-with-directory"),
+            pytest.param("/proc/friendli-images-out", "image", id="nothing-can-be-created"),
         ],
     )
     def test_unusable_output(

@@ -606,6 +606,11 @@ class TestGenerate:
                 "argument --out: cannot save into 'afile/sub'",
                 id="out-under-a-file",
             ),
+            pytest.param(
+                ["--out", "/proc/friendli-images-out"],
+                "argument --out: cannot save into '/proc/friendli-images-out'",
+                id="out-where-nothing-can-be-created",
+            ),
         ],
     )
     def test_usage_errors(
