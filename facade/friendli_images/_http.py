@@ -9,6 +9,10 @@ the model's ``to_dict()``) and parse the response into models; all they need fro
   configured base URL, adding the ``Authorization`` header to this request only;
 * it writes the JSON body itself, streaming control images (``Base64Payload``) in
   chunks with an exact ``Content-Length``, so no copy of a large base64 string is made;
+* it reads the response body as a stream, counting decoded bytes against a limit
+  (``max_response_bytes``: an endless or gzip-bomb body stops there) and the attempt's
+  wall-clock deadline (checked as every piece arrives, so a server trickling bytes cannot
+  stretch it);
 * it remembers the request and response, so that failures inside the generated code
   (a body that does not parse, a status ``HTTPStatus`` does not know) can still be
   reported with the real status and body.
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
@@ -25,7 +30,25 @@ import httpx
 
 from ._control_images import Base64Payload
 
-__all__ = ["AsyncExchange", "Exchange", "encode_json_body"]
+__all__ = ["AsyncExchange", "BodyTooLargeError", "Exchange", "attempt_seconds", "encode_json_body"]
+
+# Headers that describe the body on the wire; the body handed on is already decoded.
+_WIRE_HEADERS = ("content-encoding", "content-length", "transfer-encoding")
+
+
+class BodyTooLargeError(ValueError):
+    """The response body is larger than the client's ``max_response_bytes``."""
+
+
+def attempt_seconds(timeout: httpx.Timeout) -> float | None:
+    """The wall-clock budget of one whole attempt: the largest of ``timeout``'s values.
+
+    ``None`` (no deadline) when the read timeout is ``None``.
+    """
+    if timeout.read is None:
+        return None
+    return max(value for value in timeout.as_dict().values() if value is not None)
+
 
 Part = bytes | Base64Payload
 
@@ -84,12 +107,65 @@ class _ExchangeBase:
         base_url: str,
         headers: Mapping[str, str],
         timeout: httpx.Timeout,
+        max_body_bytes: int,
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._headers = headers
         self._timeout = timeout
+        self._max_body_bytes = max_body_bytes
+        seconds = attempt_seconds(timeout)
+        self._deadline = None if seconds is None else time.monotonic() + seconds
+        self._budget = seconds
         self.sent_request: httpx.Request | None = None
         self.response: httpx.Response | None = None
+
+    def remaining(self) -> float | None:
+        """Seconds left before the attempt's deadline (``None``: no deadline)."""
+        if self._deadline is None:
+            return None
+        return max(self._deadline - time.monotonic(), 0.0)
+
+    def _clipped_timeout(self) -> httpx.Timeout:
+        """The per-operation timeouts, none longer than what is left of the deadline."""
+        left = self.remaining()
+        if left is None:
+            return self._timeout
+        values = {
+            k: left if v is None else min(v, left) for k, v in self._timeout.as_dict().items()
+        }
+        return httpx.Timeout(**values)
+
+    def _add(self, chunks: list[bytes], chunk: bytes, size: int) -> int:
+        size += len(chunk)
+        if size > self._max_body_bytes:
+            raise BodyTooLargeError(
+                f"the response body is larger than max_response_bytes ({self._max_body_bytes} "
+                "bytes, decoded)"
+            )
+        left = self.remaining()
+        if left is not None and left <= 0:
+            raise httpx.ReadTimeout(
+                f"the response did not arrive within the attempt's {self._budget:g} s deadline",
+                request=self.sent_request,
+            )
+        chunks.append(chunk)
+        return size
+
+    def _complete(self, streamed: httpx.Response, chunks: list[bytes]) -> httpx.Response:
+        """A read response holding the decoded body (the stream is already closed)."""
+        headers = [
+            (k, v) for k, v in streamed.headers.multi_items() if k.lower() not in _WIRE_HEADERS
+        ]
+        response = httpx.Response(
+            streamed.status_code,
+            headers=headers,
+            content=b"".join(chunks),
+            request=streamed.request,
+            extensions=streamed.extensions,
+        )
+        chunks.clear()
+        self.response = response
+        return response
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self._base_url!r})"
@@ -105,7 +181,7 @@ class _ExchangeBase:
             if len(parts) == 1:
                 kwargs["content"], parts = parts[0], None
         kwargs["headers"] = headers
-        kwargs["timeout"] = self._timeout
+        kwargs["timeout"] = self._clipped_timeout()
         return self._base_url + url, parts
 
 
@@ -121,8 +197,16 @@ class Exchange(_ExchangeBase):
         if parts is not None:
             kwargs["content"] = _iter_parts(parts)
         self.sent_request = self._http.build_request(method, full_url, **kwargs)
-        self.response = self._http.send(self.sent_request, follow_redirects=False)
-        return self.response
+        streamed = self._http.send(self.sent_request, follow_redirects=False, stream=True)
+        self.response = streamed
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            for chunk in streamed.iter_bytes():
+                size = self._add(chunks, chunk, size)
+        finally:
+            streamed.close()
+        return self._complete(streamed, chunks)
 
 
 class AsyncExchange(_ExchangeBase):
@@ -137,5 +221,13 @@ class AsyncExchange(_ExchangeBase):
         if parts is not None:
             kwargs["content"] = _aiter_parts(parts)
         self.sent_request = self._http.build_request(method, full_url, **kwargs)
-        self.response = await self._http.send(self.sent_request, follow_redirects=False)
-        return self.response
+        streamed = await self._http.send(self.sent_request, follow_redirects=False, stream=True)
+        self.response = streamed
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            async for chunk in streamed.aiter_bytes():
+                size = self._add(chunks, chunk, size)
+        finally:
+            await streamed.aclose()
+        return self._complete(streamed, chunks)
