@@ -30,7 +30,7 @@ def header_value_problem(value: str) -> str | None:
         return "is empty"
     for position, char in enumerate(value):
         code = ord(char)
-        if code > 0x7E:
+        if code > 0x7F:
             return f"has a non-ASCII character at position {position}"
         if (code < 0x20 and char != "\t") or code == 0x7F:
             return f"has a control character at position {position}"
@@ -84,7 +84,7 @@ def base_url_problem(url: str) -> str | None:
         return problem
     parts = urlsplit(url)
     if parts.username is not None or parts.password is not None:
-        return "contains user:password@ (the token is the only credential sent)"
+        return "contains credentials before the host (the token is the only credential sent)"
     if parts.query or url.rstrip("/").endswith("?"):
         return "has a ?query"
     if parts.fragment or "#" in url:
