@@ -134,6 +134,8 @@ def _image_type(head: bytes, param: str) -> str:
 
 
 def _from_path(path: Path, param: str) -> Base64Payload:
+    if "\x00" in str(path):
+        raise _reject(param, "is not a valid file path (it contains a NUL character)")
     try:
         stat = path.stat()
         if not path.is_file():
@@ -147,8 +149,6 @@ def _from_path(path: Path, param: str) -> Base64Payload:
         ) from None
     except OSError as exc:
         raise _reject(param, f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
-    except ValueError:  # a NUL character in the path
-        raise _reject(param, "is not a valid file path (it contains a NUL character)") from None
     return Base64Payload(
         _image_type(head, param), stat.st_size, path=path, mtime_ns=stat.st_mtime_ns, param=param
     )

@@ -82,6 +82,8 @@ class RawServer:
         traceback: TracebackType | None,
     ) -> None:
         self.stopping.set()
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() below
         self._listener.close()
         for sock in list(self._sockets):
             with contextlib.suppress(OSError):
