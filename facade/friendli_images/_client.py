@@ -841,7 +841,7 @@ class AsyncFriendliImages(_BaseClient):
     async def aclose(self) -> None:
         """Close the connection pool (not a client you passed in)."""
         if self._owns_http:
-            await self._http.aclose()
+            await self._http_for_this_loop().aclose()
 
     async def __aenter__(self) -> Self:
         return self

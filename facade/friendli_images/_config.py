@@ -41,9 +41,10 @@ DEFAULT_TIMEOUT: Final = httpx.Timeout(300.0, connect=10.0, pool=30.0)
 DEFAULT_DOWNLOAD_TIMEOUT: Final = 120.0
 """Deadline, in seconds, for downloading one ``url`` result from start to last byte."""
 
-DEFAULT_MAX_RESPONSE_BYTES: Final = 256 * 1024 * 1024
-"""Largest generation response body accepted, decoded (256 MiB): four 50 MiB images in
-base64 (4 x 67 MiB) still fit. Raise it with ``max_response_bytes=``."""
+DEFAULT_MAX_RESPONSE_BYTES: Final = 320 * 1024 * 1024
+"""Largest generation response body accepted, decoded (320 MiB). Four 50 MiB images in
+base64 are 4 x 66.7 MiB = 266.7 MiB, more than 256 MiB, so the limit leaves room for
+them plus the JSON around them. Raise it with ``max_response_bytes=``."""
 
 DEFAULT_MAX_DOWNLOAD_BYTES: Final = 64 * 1024 * 1024
 """Largest image downloaded from a ``url`` result (64 MiB). An image the API makes is a

@@ -91,13 +91,7 @@ class Base64Payload:
         sent = 0
         try:
             with self._path.open("rb") as file:
-                stat = os.fstat(file.fileno())
-                if (stat.st_size, stat.st_mtime_ns) != (self.size, self._mtime_ns):
-                    raise InvalidRequestError(
-                        f"{self._param}: {str(self._path)!r} changed (size or modification "
-                        "time) after it was checked; it was not sent",
-                        param=self._param,
-                    )
+                self._check_stat(os.fstat(file.fileno()))
                 while sent < self.size:
                     chunk = file.read(min(_RAW_CHUNK, self.size - sent))
                     if not chunk:
@@ -111,6 +105,27 @@ class Base64Payload:
         if sent != self.size:
             raise FriendliImagesError(
                 f"control image {self._path} changed size while it was being sent"
+            )
+
+    def check_unchanged(self) -> None:
+        """``InvalidRequestError`` if the file changed since it was checked (before a retry)."""
+        if self._path is None:
+            return
+        try:
+            stat = self._path.stat()
+        except OSError as exc:
+            raise InvalidRequestError(
+                f"{self._param}: {str(self._path)!r} can no longer be read: {exc.strerror or exc}",
+                param=self._param,
+            ) from None
+        self._check_stat(stat)
+
+    def _check_stat(self, stat: os.stat_result) -> None:
+        if (stat.st_size, stat.st_mtime_ns) != (self.size, self._mtime_ns):
+            raise InvalidRequestError(
+                f"{self._param}: {str(self._path)!r} changed (size or modification time) after "
+                "it was checked; it was not sent",
+                param=self._param,
             )
 
     def to_data_uri(self) -> str:

@@ -176,6 +176,9 @@ class _ExchangeBase:
         parts: list[Part] | None = None
         if "json" in kwargs:
             parts, length = encode_json_body(kwargs.pop("json"))
+            for part in parts:
+                if isinstance(part, Base64Payload):
+                    part.check_unchanged()  # before a byte goes out, on every attempt
             headers["Content-Type"] = "application/json"
             headers["Content-Length"] = str(length)
             if len(parts) == 1:
