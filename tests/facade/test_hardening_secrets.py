@@ -130,6 +130,17 @@ class TestTokenHygiene:
         assert "flp_" not in info.value.body
         assert info.value.body.endswith("x[secure]")
 
+    def test_local_protocol_error_is_not_sent(self) -> None:
+        """h11 refusing a header value (from the user's client) sends nothing: not ambiguous."""
+        with RawServer(answer(response("200 OK", b"{}"))) as raw:
+            http = httpx.Client(headers={"X-Bad": "a\nb"})
+            client = FriendliImages(token=SECRET, base_url=raw.url, http_client=http)
+            with http, client, pytest.raises(APIConnectionError) as info:
+                client.generate("x", model="ep", max_retries=0)
+            assert [] == raw.requests
+        assert not info.value.sent
+        assert "before the request was sent" in str(info.value)
+
 
 class TestBaseUrl:
     @pytest.mark.parametrize(
