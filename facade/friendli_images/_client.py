@@ -826,13 +826,15 @@ class AsyncFriendliImages(_BaseClient):
         """The connection pool, replaced when the client is used from a new event loop.
 
         Pooled connections belong to the loop that opened them: after ``asyncio.run()``
-        returns they are dead. A client made by this class opens a fresh pool for the
-        next loop; your own ``http_client`` is used as is.
+        returns they are dead (close the client before that loop ends, ``async with``,
+        to release them cleanly). A pool made by this class is opened again for a new
+        loop, or after ``aclose()``; your own ``http_client`` is used as is.
         """
         import asyncio  # here, not at the top: sync users never pay for importing it
 
         loop = asyncio.get_running_loop()
-        if self._owns_http and self._loop is not None and self._loop is not loop:
+        moved = self._loop is not None and self._loop is not loop
+        if self._owns_http and (moved or self._http.is_closed):
             self._http = httpx.AsyncClient(timeout=self.timeout)
             self._downloader = AsyncDownloader(self._http, self._download_settings)
         self._loop = loop
@@ -840,7 +842,7 @@ class AsyncFriendliImages(_BaseClient):
 
     async def aclose(self) -> None:
         """Close the connection pool (not a client you passed in)."""
-        if self._owns_http:
+        if self._owns_http and not self._http.is_closed:
             await self._http_for_this_loop().aclose()
 
     async def __aenter__(self) -> Self:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from _raw_server import RawConnection, RawServer, answer, response
 from friendli_images import (
     AsyncFriendliImages,
     FriendliImages,
@@ -22,8 +23,6 @@ from friendli_images import (
 )
 from friendli_images._download import redirect_target
 from friendli_images.testing import FriendliTestServer, WrongShape, render_png
-
-from tests.facade._raw_server import RawConnection, RawServer, answer, response
 
 PNG = render_png(3, 16, 16)
 

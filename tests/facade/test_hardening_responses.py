@@ -12,6 +12,7 @@ import zlib
 from pathlib import Path
 
 import pytest
+from _raw_server import RawConnection, RawServer, answer, response
 from friendli_images import (
     APIResponseValidationError,
     APITimeoutError,
@@ -21,8 +22,6 @@ from friendli_images import (
     _config,
 )
 from friendli_images.testing import FriendliTestServer, InvalidJson, WrongShape, render_png
-
-from tests.facade._raw_server import RawConnection, RawServer, answer, response
 
 TOKEN = "flp_test"
 
@@ -227,10 +226,10 @@ class TestAsyncClientAcrossLoops:
         client = AsyncFriendliImages(token=server.token, base_url=server.base_url)
 
         async def once() -> int:
-            result = await client.generate("x", model="ep")
-            await result.images[0].acontent()
-            return len(result)
+            async with client:  # closed at the end of each loop, opened again by the next
+                result = await client.generate("x", model="ep")
+                await result.images[0].acontent()
+                return len(result)
 
         assert 1 == asyncio.run(once())
         assert 1 == asyncio.run(once())
-        asyncio.run(client.aclose())

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from _raw_server import RawServer, answer, response
 from friendli_images import (
     APIConnectionError,
     APIError,
@@ -32,8 +33,6 @@ from friendli_images import (
 )
 from friendli_images._rules import base_url_problem, header_value_problem
 from friendli_images.testing import ErrorStatus, FriendliTestServer, render_png
-
-from tests.facade._raw_server import RawServer, answer, response
 
 SECRET = "flp_s3cret/token+value"
 
