@@ -164,6 +164,7 @@ class _ExchangeBase:
             extensions=streamed.extensions,
         )
         chunks.clear()
+        response.elapsed = streamed.elapsed
         self.response = response
         return response
 
