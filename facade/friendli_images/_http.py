@@ -164,7 +164,6 @@ class _ExchangeBase:
             extensions=streamed.extensions,
         )
         chunks.clear()
-        response.elapsed = streamed.elapsed
         self.response = response
         return response
 
