@@ -32,9 +32,6 @@ from ._control_images import Base64Payload
 
 __all__ = ["AsyncExchange", "BodyTooLargeError", "Exchange", "attempt_seconds", "encode_json_body"]
 
-# Headers that describe the body on the wire; the body handed on is already decoded.
-_WIRE_HEADERS = ("content-encoding", "content-length", "transfer-encoding")
-
 
 class BodyTooLargeError(ValueError):
     """The response body is larger than the client's ``max_response_bytes``."""
@@ -152,20 +149,15 @@ class _ExchangeBase:
         return size
 
     def _complete(self, streamed: httpx.Response, chunks: list[bytes]) -> httpx.Response:
-        """A read response holding the decoded body (the stream is already closed)."""
-        headers = [
-            (k, v) for k, v in streamed.headers.multi_items() if k.lower() not in _WIRE_HEADERS
-        ]
-        response = httpx.Response(
-            streamed.status_code,
-            headers=headers,
-            content=b"".join(chunks),
-            request=streamed.request,
-            extensions=streamed.extensions,
-        )
+        """``streamed``, now read: what ``Response.read()`` does, with the limits applied.
+
+        httpx has no public way to read a body with a size limit, so the decoded body is
+        stored where ``read()`` stores it; ``.content``, ``.text`` and ``.json()`` work as
+        after ``read()``.
+        """
+        streamed._content = b"".join(chunks)
         chunks.clear()
-        self.response = response
-        return response
+        return streamed
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self._base_url!r})"
