@@ -8,6 +8,7 @@ value itself: it may be a secret.
 from __future__ import annotations
 
 import math
+import re
 from urllib.parse import urlsplit, urlunsplit
 
 __all__ = [
@@ -19,6 +20,9 @@ __all__ = [
     "result_url_problem",
     "text_problem",
 ]
+
+_URL_UNSAFE = re.compile(r"[\x00-\x20\x7f]")
+"""Whitespace and control characters: never part of a URL to request."""
 
 MAX_RESULT_URL_LENGTH = 8192
 """Longest ``url`` result accepted (signed URLs are long, but not this long)."""
@@ -60,7 +64,7 @@ def number_problem(value: float | int) -> str | None:
 
 
 def _url_parts_problem(url: str) -> str | None:
-    if any(ord(char) <= 0x20 or ord(char) == 0x7F for char in url):
+    if _URL_UNSAFE.search(url):
         return "contains whitespace or control characters"
     if not url.isascii():
         return "contains non-ASCII characters"

@@ -21,6 +21,7 @@ from friendli_images import (
     InvalidRequestError,
     _config,
 )
+from friendli_images._rules import display_url, result_url_problem
 from friendli_images.testing import FriendliTestServer, InvalidJson, WrongShape, render_png
 
 TOKEN = "flp_test"
@@ -233,3 +234,34 @@ class TestAsyncClientAcrossLoops:
 
         assert 1 == asyncio.run(once())
         assert 1 == asyncio.run(once())
+
+
+class TestUrlRules:
+    @pytest.mark.parametrize(
+        ("url", "problem"),
+        [
+            pytest.param("https://cdn.example/a.png?X-Amz-Signature=abc", None, id="signed"),
+            pytest.param("http://[::1]:8080/a.png", None, id="ipv6"),
+            pytest.param("http://[::1/x.png", "is not a valid URL", id="bad-ipv6"),
+            pytest.param("http://h/a b.png", "contains whitespace or control characters", id="sp"),
+            pytest.param("http://h/\u00e9.png", "contains non-ASCII characters", id="non-ascii"),
+            pytest.param("ftp://h/a.png", "is not an http(s) URL", id="ftp"),
+            pytest.param("http://h:99999/a.png", "is not a valid URL", id="bad-port"),
+            pytest.param("http:///a.png", "has no host", id="no-host"),
+            pytest.param("http://h/" + "a" * 8200, "is longer than 8192 characters", id="long"),
+        ],
+    )
+    def test_result_url_rule(self, url: str, problem: str | None) -> None:
+        assert problem == result_url_problem(url)
+
+    @pytest.mark.parametrize(
+        ("url", "shown"),
+        [
+            ("https://u:p@cdn/a.png?sig=s#f", "https://cdn/a.png"),
+            ("http://[::1]:80/x", "http://[::1]:80/x"),
+            ("http://h/a\nb", "http://h/ab"),  # urlsplit drops tabs and newlines
+            ("http://[::1/x", "<invalid URL>"),
+        ],
+    )
+    def test_display_url_drops_secrets(self, url: str, shown: str) -> None:
+        assert shown == display_url(url)
