@@ -36,6 +36,7 @@ from friendli_images_api.types import UNSET, Response, Unset
 from . import _config, _retry, _rules
 from ._batch import arun_batch, run_batch
 from ._control_images import ControlImage, prepare_control_image
+from ._decoding import ACCEPT_ENCODING
 from ._download import AsyncDownloader, Downloader, DownloadSettings
 from ._exceptions import (
     APIConnectionError,
@@ -291,6 +292,7 @@ class _BaseClient:
             "Authorization": f"Bearer {resolved_token}",
             "User-Agent": f"friendli-images/{__version__} httpx/{httpx.__version__}",
             "Accept": "application/json",
+            "Accept-Encoding": ACCEPT_ENCODING,
         }
 
     def __repr__(self) -> str:

@@ -24,6 +24,7 @@ import attrs
 import httpx
 
 from . import _config
+from ._decoding import BoundedDecoder
 from ._exceptions import ImageDownloadError
 from ._rules import display_url, result_url_problem
 from ._sniff import SNIFF_BYTES, sniff_image_type
@@ -231,9 +232,13 @@ class Downloader:
                     if target is not None:
                         current = target
                         continue
-                    for chunk in response.iter_bytes():
-                        if passed := progress.feed(chunk):
-                            yield passed
+                    decoder = BoundedDecoder(response.headers.get("Content-Encoding"))
+                    for raw in response.iter_raw():
+                        for piece in decoder.feed(raw):
+                            if passed := progress.feed(piece):
+                                yield passed
+                    if passed := progress.feed(decoder.flush()):
+                        yield passed
                     if rest := progress.finish(_declared_length(response)):
                         yield rest
                     return
@@ -287,15 +292,19 @@ class AsyncDownloader:
                     if target is not None:
                         current = target
                         continue
-                    chunks = response.aiter_bytes()
+                    decoder = BoundedDecoder(response.headers.get("Content-Encoding"))
+                    raws = response.aiter_raw()
                     while True:
                         try:
                             async with asyncio.timeout(progress.remaining()):
-                                chunk = await anext(chunks)
+                                raw = await anext(raws)
                         except StopAsyncIteration:
                             break
-                        if passed := progress.feed(chunk):
-                            yield passed
+                        for piece in decoder.feed(raw):
+                            if passed := progress.feed(piece):
+                                yield passed
+                    if passed := progress.feed(decoder.flush()):
+                        yield passed
                     if rest := progress.finish(_declared_length(response)):
                         yield rest
                     return

@@ -9,8 +9,9 @@ the model's ``to_dict()``) and parse the response into models; all they need fro
   configured base URL, adding the ``Authorization`` header to this request only;
 * it writes the JSON body itself, streaming control images (``Base64Payload``) in
   chunks with an exact ``Content-Length``, so no copy of a large base64 string is made;
-* it reads the response body as a stream, counting decoded bytes against a limit
-  (``max_response_bytes``: an endless or gzip-bomb body stops there) and the attempt's
+* it reads the response body as a stream, decoding it in bounded steps and counting
+  decoded bytes against a limit (``max_response_bytes``: an endless or gzip-bomb body
+  stops there) and the attempt's
   wall-clock deadline (checked as every piece arrives, so a server trickling bytes cannot
   stretch it);
 * it remembers the request and response, so that failures inside the generated code
@@ -29,6 +30,7 @@ from typing import Any
 import httpx
 
 from ._control_images import Base64Payload
+from ._decoding import BoundedDecoder
 
 __all__ = ["AsyncExchange", "BodyTooLargeError", "Exchange", "attempt_seconds", "encode_json_body"]
 
@@ -197,8 +199,11 @@ class Exchange(_ExchangeBase):
         chunks: list[bytes] = []
         size = 0
         try:
-            for chunk in streamed.iter_bytes():
-                size = self._add(chunks, chunk, size)
+            decoder = BoundedDecoder(streamed.headers.get("Content-Encoding"))
+            for raw in streamed.iter_raw():
+                for piece in decoder.feed(raw):
+                    size = self._add(chunks, piece, size)
+            self._add(chunks, decoder.flush(), size)
         finally:
             streamed.close()
         return self._complete(streamed, chunks)
@@ -221,8 +226,11 @@ class AsyncExchange(_ExchangeBase):
         chunks: list[bytes] = []
         size = 0
         try:
-            async for chunk in streamed.aiter_bytes():
-                size = self._add(chunks, chunk, size)
+            decoder = BoundedDecoder(streamed.headers.get("Content-Encoding"))
+            async for raw in streamed.aiter_raw():
+                for piece in decoder.feed(raw):
+                    size = self._add(chunks, piece, size)
+            self._add(chunks, decoder.flush(), size)
         finally:
             await streamed.aclose()
         return self._complete(streamed, chunks)

@@ -9,8 +9,10 @@ import gzip
 import math
 import time
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 from _raw_server import RawConnection, RawServer, answer, response
 from friendli_images import (
@@ -21,6 +23,7 @@ from friendli_images import (
     InvalidRequestError,
     _config,
 )
+from friendli_images._decoding import STEP, BoundedDecoder
 from friendli_images._rules import display_url, result_url_problem
 from friendli_images.testing import FriendliTestServer, InvalidJson, WrongShape, render_png
 
@@ -265,3 +268,49 @@ class TestUrlRules:
     )
     def test_display_url_drops_secrets(self, url: str, shown: str) -> None:
         assert shown == display_url(url)
+
+
+def _raw_deflate(data: bytes) -> bytes:
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return compressor.compress(data) + compressor.flush()
+
+
+class TestBoundedDecoder:
+    @pytest.mark.parametrize(
+        ("encoding", "encode"),
+        [
+            pytest.param(None, lambda data: data, id="none"),
+            pytest.param("identity", lambda data: data, id="identity"),
+            pytest.param("gzip", gzip.compress, id="gzip"),
+            pytest.param("deflate", zlib.compress, id="deflate-zlib"),
+            pytest.param("deflate", _raw_deflate, id="deflate-raw"),
+        ],
+    )
+    def test_decodes_in_steps(self, encoding: str | None, encode: Callable[[bytes], bytes]) -> None:
+        data = b"0123456789" * 500_000  # 5 MB: several steps
+        encoded = encode(data)
+        decoder = BoundedDecoder(encoding)
+        pieces = [
+            piece
+            for start in range(0, len(encoded), 65536)
+            for piece in decoder.feed(encoded[start : start + 65536])
+        ]
+        pieces.append(decoder.flush())
+        assert data == b"".join(pieces)
+        assert max(len(piece) for piece in pieces) <= STEP
+
+    @pytest.mark.parametrize(
+        ("encoding", "body"),
+        [
+            pytest.param("br", b"x", id="unsupported"),
+            pytest.param("gzip", b"not gzip at all", id="corrupt-gzip"),
+            pytest.param("deflate", b"\xff\xff\xff\xff", id="corrupt-deflate"),
+        ],
+    )
+    def test_undecodable_is_a_decoding_error(self, encoding: str, body: bytes) -> None:
+        def decode() -> bytes:
+            decoder = BoundedDecoder(encoding)
+            return b"".join(decoder.feed(body)) + decoder.flush()
+
+        with pytest.raises(httpx.DecodingError):
+            decode()
