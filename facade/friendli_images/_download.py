@@ -169,6 +169,10 @@ class _Progress:
             )
 
 
+async def _once(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
 def _follow(response: httpx.Response, url: str, hops: int) -> str | None:
     reason = response.reason_phrase.encode("unicode_escape").decode("ascii")
     return redirect_target(
@@ -233,7 +237,12 @@ class Downloader:
                         current = target
                         continue
                     decoder = BoundedDecoder(response.headers.get("Content-Encoding"))
-                    for raw in response.iter_raw():
+                    if response.is_stream_consumed:  # a transport that answered with a read body
+                        decoder = BoundedDecoder(None)
+                        raws: Iterator[bytes] = iter([response.content])
+                    else:
+                        raws = response.iter_raw()
+                    for raw in raws:
                         for piece in decoder.feed(raw):
                             if passed := progress.feed(piece):
                                 yield passed
@@ -293,7 +302,11 @@ class AsyncDownloader:
                         current = target
                         continue
                     decoder = BoundedDecoder(response.headers.get("Content-Encoding"))
-                    raws = response.aiter_raw()
+                    if response.is_stream_consumed:  # a transport that answered with a read body
+                        decoder = BoundedDecoder(None)
+                        raws: AsyncIterator[bytes] = _once(response.content)
+                    else:
+                        raws = response.aiter_raw()
                     while True:
                         try:
                             async with asyncio.timeout(progress.remaining()):

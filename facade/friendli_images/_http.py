@@ -199,11 +199,14 @@ class Exchange(_ExchangeBase):
         chunks: list[bytes] = []
         size = 0
         try:
-            decoder = BoundedDecoder(streamed.headers.get("Content-Encoding"))
-            for raw in streamed.iter_raw():
-                for piece in decoder.feed(raw):
-                    size = self._add(chunks, piece, size)
-            self._add(chunks, decoder.flush(), size)
+            if streamed.is_stream_consumed:  # a transport that answered with a read body
+                self._add(chunks, streamed.content, size)
+            else:
+                decoder = BoundedDecoder(streamed.headers.get("Content-Encoding"))
+                for raw in streamed.iter_raw():
+                    for piece in decoder.feed(raw):
+                        size = self._add(chunks, piece, size)
+                self._add(chunks, decoder.flush(), size)
         finally:
             streamed.close()
         return self._complete(streamed, chunks)
@@ -226,11 +229,14 @@ class AsyncExchange(_ExchangeBase):
         chunks: list[bytes] = []
         size = 0
         try:
-            decoder = BoundedDecoder(streamed.headers.get("Content-Encoding"))
-            async for raw in streamed.aiter_raw():
-                for piece in decoder.feed(raw):
-                    size = self._add(chunks, piece, size)
-            self._add(chunks, decoder.flush(), size)
+            if streamed.is_stream_consumed:  # a transport that answered with a read body
+                self._add(chunks, streamed.content, size)
+            else:
+                decoder = BoundedDecoder(streamed.headers.get("Content-Encoding"))
+                async for raw in streamed.aiter_raw():
+                    for piece in decoder.feed(raw):
+                        size = self._add(chunks, piece, size)
+                self._add(chunks, decoder.flush(), size)
         finally:
             await streamed.aclose()
         return self._complete(streamed, chunks)
