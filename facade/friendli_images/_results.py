@@ -6,17 +6,22 @@ import binascii
 import contextlib
 import io
 import os
+import warnings
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 import attrs
 
-from ._config import DEFAULT_DOWNLOAD_TIMEOUT
-from ._download import AsyncDownloader, Downloader, display_url
-from ._exceptions import FriendliImagesError, MissingDependencyError, OutputExistsError
+from ._download import AsyncDownloader, Downloader, DownloadSettings, display_url
+from ._exceptions import (
+    FriendliImagesError,
+    ImageDownloadError,
+    MissingDependencyError,
+    OutputExistsError,
+)
 from ._files import (
     Backups,
     asave_chunks,
@@ -55,6 +60,29 @@ def decode_base64_image(text: str) -> bytes:
         return binascii.a2b_base64(text, strict_mode=True)
     except (binascii.Error, ValueError, TypeError) as exc:
         raise ValueError(f"b64_json is not valid base64: {exc}") from None
+
+
+_DONE = object()
+
+
+async def _in_thread(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
+    """Drive a blocking chunk iterator from async code, one chunk per worker-thread step."""
+    import asyncio  # here, not at the top: sync users never pay for importing it
+
+    try:
+        while True:
+            chunk = await asyncio.to_thread(next, chunks, _DONE)
+            if chunk is _DONE:
+                return
+            yield cast(bytes, chunk)
+    finally:
+        await asyncio.to_thread(_close, chunks)
+
+
+def _close(chunks: Iterator[bytes]) -> None:
+    close = getattr(chunks, "close", None)
+    if close is not None:
+        close()
 
 
 class GeneratedImage:
@@ -102,7 +130,10 @@ class GeneratedImage:
         if self._sniffed:
             return self._sniffed
         if self.url:
-            suffix = os.path.splitext(urlsplit(self.url).path)[1].lower()
+            try:
+                suffix = os.path.splitext(urlsplit(self.url).path)[1].lower()
+            except ValueError:
+                suffix = ""
             if suffix in _SUFFIX_TYPES:
                 return _SUFFIX_TYPES[suffix]
         return FORMAT_TYPES.get(self.response_format.lower(), "application/octet-stream")
@@ -120,7 +151,24 @@ class GeneratedImage:
         return data
 
     def _need_downloader(self) -> Downloader:
-        return self._downloader or Downloader(None, DEFAULT_DOWNLOAD_TIMEOUT)
+        """The sync downloader: the client's, or one with the async client's limits.
+
+        The async client's own ``http_client`` cannot serve a sync download (its
+        transport is async-only), so that case is an error rather than silently
+        downloading without the user's proxy or CA settings.
+        """
+        if self._downloader is not None:
+            return self._downloader
+        if self._async_downloader is None:
+            return Downloader(None, DownloadSettings())
+        if self._async_downloader.user_client:
+            raise ImageDownloadError(
+                "this image came from an AsyncFriendliImages with your own http_client, "
+                "whose transport cannot download synchronously; use await acontent() / "
+                "await asave()",
+                url=self.url or "",
+            )
+        return Downloader(None, self._async_downloader.settings)
 
     def content(self) -> bytes:
         """The image bytes: decoded base64, or the URL downloaded (once, then kept)."""
@@ -130,23 +178,47 @@ class GeneratedImage:
         return self._remember(b"".join(self._need_downloader().iter_bytes(self.url)))
 
     async def acontent(self) -> bytes:
-        """``content()`` for async code: downloads with the async client."""
+        """``content()`` for async code: downloads with the async client.
+
+        An image from the sync client downloads in a worker thread with that client's
+        connection pool (its transport, proxy, CA and limits).
+        """
         if self._data is not None:
             return self._data
         assert self.url is not None
-        downloader = self._async_downloader or AsyncDownloader(None, DEFAULT_DOWNLOAD_TIMEOUT)
-        return self._remember(b"".join([c async for c in downloader.aiter_bytes(self.url)]))
+        return self._remember(b"".join([c async for c in self._achunks()]))
 
-    def to_pil(self) -> PILImage.Image:
-        """The image as a ``PIL.Image.Image`` (needs the ``pillow`` extra)."""
+    def to_pil(self, *, max_pixels: int | None = None) -> PILImage.Image:
+        """The image as a ``PIL.Image.Image`` (needs the ``pillow`` extra).
+
+        Images larger than ``max_pixels`` (default: Pillow's ``Image.MAX_IMAGE_PIXELS``,
+        about 89.5 megapixels) are refused before decoding: a small file can declare a
+        huge image. Raises ``FriendliImagesError`` for that and for bytes Pillow cannot
+        decode.
+        """
         try:
             from PIL import Image
         except ImportError:
             raise MissingDependencyError(
                 'to_pil() needs Pillow: pip install "friendli-images[pillow]"'
             ) from None
-        image = Image.open(io.BytesIO(self.content()))
-        image.load()
+        limit = Image.MAX_IMAGE_PIXELS if max_pixels is None else max_pixels
+        data = self.content()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                image = Image.open(io.BytesIO(data))
+            width, height = image.size
+            if limit is not None and width * height > limit:
+                raise FriendliImagesError(
+                    f"the image is {width} x {height} pixels, more than max_pixels={limit}; "
+                    "pass a larger max_pixels to decode it"
+                )
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                image.load()
+        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+            raise FriendliImagesError(f"the image cannot be decoded: {exc}") from exc
         return image
 
     # -- saving ----------------------------------------------------------------------
@@ -178,11 +250,15 @@ class GeneratedImage:
     async def _achunks(self) -> AsyncIterator[bytes]:
         if self._data is not None:
             yield self._data
-        else:
-            assert self.url is not None
-            downloader = self._async_downloader or AsyncDownloader(None, DEFAULT_DOWNLOAD_TIMEOUT)
-            async for chunk in downloader.aiter_bytes(self.url):
+            return
+        assert self.url is not None
+        if self._async_downloader is None and self._downloader is not None:
+            async for chunk in _in_thread(self._downloader.iter_bytes(self.url)):
                 yield chunk
+            return
+        downloader = self._async_downloader or AsyncDownloader(None, DownloadSettings())
+        async for chunk in downloader.aiter_bytes(self.url):
+            yield chunk
 
     def save(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
         """Write the image to ``path`` and return the path written.
