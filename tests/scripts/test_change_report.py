@@ -40,6 +40,25 @@ def mutated(*mutations: Mutation) -> Spec:
     return spec
 
 
+def seed_like(selected: Spec) -> Spec:
+    """The filtered snapshot as the project's hand-copied seed had it (built, not read).
+
+    The first openapi.yaml was copied by hand from the API page: old operation description,
+    no Speakeasy or Mintlify extensions, another token description, no tags list, and an
+    explicit top-level ``security: []``.
+    """
+    seed = copy.deepcopy(selected)
+    operation = seed["paths"][IMAGES]["post"]
+    operation["description"] = "Given a description, the model generates image(s)."
+    for key in ("x-speakeasy-name-override", "x-mint"):
+        operation.pop(key, None)
+    seed["components"]["securitySchemes"]["token"]["description"] = "A Friendli token."
+    seed.pop("tags", None)
+    seed.pop("x-speakeasy-retries", None)
+    seed["security"] = []
+    return seed
+
+
 def compare(old: Spec, new: Spec) -> Report:
     return compare_specs(old, new, TRACKED, source="test")
 
@@ -574,12 +593,12 @@ class TestClassification:
 
     def test_reformatting_is_no_change(self) -> None:
         """Key order and the top-level security [] vs absent are not changes."""
-        reordered = {key: BASE[key] for key in reversed(list(BASE))}
+        old = copy.deepcopy(BASE)
+        old["security"] = []
+        reordered = {key: old[key] for key in reversed(list(old)) if key != "security"}
         reordered = json.loads(json.dumps(reordered))
-        del reordered["security"]
-        reordered["tags"] = BASE["tags"]
 
-        report = compare(BASE, reordered)
+        report = compare(old, reordered)
 
         assert Verdict.NO_CHANGE == report.verdict
 
@@ -899,11 +918,11 @@ class TestRendering:
 )
 class TestUpstreamSnapshot:
     def test_documentation_only(self) -> None:
-        """The real snapshot differs from openapi.yaml in documentation only, listed one by one."""
+        """The snapshot differs from the hand-copied seed in documentation only, one by one."""
         upstream = parse_document(SNAPSHOT.read_text(encoding="utf-8"), str(SNAPSHOT))
         selected = select_operations(upstream, TRACKED).spec
 
-        report = compare(BASE, selected)
+        report = compare(seed_like(selected), selected)
 
         assert Verdict.DOCUMENTATION == report.verdict
         assert {"breaking": 0, "non-breaking": 0, "documentation": 6} == report.counts()

@@ -311,7 +311,8 @@ class TestUpdate:
     ) -> None:
         """A description change exits 10."""
         spec = copy.deepcopy(BASE)
-        spec["paths"][IMAGES]["post"]["description"] = "Generate an image from a text prompt."
+        operation = spec["paths"][IMAGES]["post"]
+        operation["description"] = f"{operation.get('description', '')} Now reworded."
 
         assert 10 == run(project, "--source", write(tmp_path / "upstream.yaml", spec))
 
@@ -448,8 +449,13 @@ class TestUpstreamSnapshot:
     def test_dry_run_is_documentation_only(
         self, project: Path, tmp_path: Path, fake_generate: list[Path]
     ) -> None:
-        """A dry run against the real snapshot says documentation only (10) and writes nothing."""
+        """A dry run of the snapshot over a reworded description: documentation only (10)."""
         markdown = tmp_path / "report.md"
+        upstream = parse_document(SNAPSHOT.read_text(encoding="utf-8"), str(SNAPSHOT))
+        tracked = update_spec.read_tracked(project / update_spec.TRACKED_FILE)
+        seed = select_operations(upstream, tracked).spec
+        seed["paths"][IMAGES]["post"]["description"] = "Given a description, the model ..."
+        (project / "openapi.yaml").write_text(dump_spec(seed), encoding="utf-8")
         before = digest(project)
 
         status = run(project, "--source", SNAPSHOT, "--dry-run", "--report-md", markdown)
