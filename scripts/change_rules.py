@@ -20,6 +20,17 @@ __all__ = [
     "SAFE",
     "ChangeClass",
     "Direction",
+    "Ruling",
+    "constraint_rule",
+    "default_rule",
+    "format_rule",
+    "keyword_rule",
+    "nullable_rule",
+    "read_write_only_rule",
+    "response_code_rule",
+    "security_removed_rule",
+    "type_rule",
+    "unknown_keyword_rule",
 ]
 
 
@@ -55,7 +66,6 @@ UPPER_BOUNDS = frozenset({"maximum", "maxLength", "maxItems", "maxProperties", "
 # String formats openapi-python-client turns into other Python types than ``str``.
 FORMAT_TYPES = {"date": "date", "date-time": "datetime", "uuid": "UUID", "binary": "File"}
 SERIALISATION_KEYS = frozenset({"style", "explode", "allowReserved", "allowEmptyValue"})
-SUCCESS_CODES = ("2", "default")
 REJECTED = "not tolerated: the generated enum rejects unknown values"
 TOLERATED = "tolerated: response enums are open in this client (spec fix open_response_enums)"
 
@@ -100,3 +110,155 @@ def number(value: Any) -> float:
         return float(value)
     except (TypeError, ValueError):
         return float("nan")
+
+
+# --- The rules ---------------------------------------------------------------------------
+# Each takes what changed and returns (class, message); the traversal adds where it is.
+
+Ruling = tuple[ChangeClass, str]
+
+CONSTRAINT_KEYS = (
+    LOWER_BOUNDS
+    | UPPER_BOUNDS
+    | {
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "pattern",
+        "multipleOf",
+        "uniqueItems",
+        "additionalProperties",
+    }
+)
+"""Assertions the rules understand: ``tightened`` says which way each one moved."""
+ANNOTATION_KEYS = frozenset(
+    {"deprecated", "discriminator", "xml", "$id", "$schema", "$anchor", "$defs", "$vocabulary"}
+)
+"""Keywords that describe values without restricting them: a change is never breaking."""
+# Integer and number formats, narrowest first: a move to the right accepts more values.
+NUMERIC_WIDTHS = {"int32": ("integer", 32), "int64": ("integer", 64)}
+NUMERIC_WIDTHS |= {"float": ("number", 32), "double": ("number", 64)}
+WIDER_TYPES = {("integer", "number")}
+"""(narrower, wider) JSON types: every value of the first is a value of the second."""
+
+
+def verb(old: Any, new: Any) -> str:
+    """``added``, ``removed`` or ``changed``, for a value that may be ``MISSING``."""
+    return "added" if old is MISSING else "removed" if new is MISSING else "changed"
+
+
+def nullable_rule(now_nullable: bool, direction: Direction) -> Ruling:
+    if direction is REQUEST:
+        return (SAFE, "now accepts null") if now_nullable else (BREAKS, "no longer accepts null")
+    return (BREAKS, "may now be null") if now_nullable else (SAFE, "is no longer null")
+
+
+def type_rule(old: str | None, new: str | None, direction: Direction) -> Ruling:
+    """A declared JSON type added, dropped or changed (``None``: no type declared)."""
+    request = direction is REQUEST
+    if old is None:
+        return (BREAKS if request else SAFE), f"now restricted to type {new}"
+    if new is None:
+        return (SAFE if request else BREAKS), f"type {old} no longer declared (any type)"
+    if request and (old, new) in WIDER_TYPES:
+        return SAFE, f"type widened from {old} to {new}: every value the client sends still fits"
+    if not request and (new, old) in WIDER_TYPES:
+        return SAFE, f"type narrowed from {old} to {new}: every value returned still fits"
+    return BREAKS, f"type changed from {old} to {new}"
+
+
+def default_rule(direction: Direction) -> Ruling:
+    if direction is REQUEST:
+        return (
+            SAFE,
+            "default changed; this client omits unset fields, so the server's new default applies",
+        )
+    return SAFE, "default changed"
+
+
+def read_write_only_rule(key: str, old: Any, new: Any, direction: Direction) -> Ruling:
+    """``readOnly`` matters for what the client sends, ``writeOnly`` for what it receives."""
+    became = new is True and old is not True
+    change = f"{key} {verb(old, new)}"
+    if became and key == "readOnly" and direction is REQUEST:
+        return BREAKS, f"{change}: the server may now ignore what the client sends here"
+    if became and key == "writeOnly" and direction is RESPONSE:
+        return BREAKS, f"{change}: the server may now omit a field the client reads"
+    return SAFE, change
+
+
+def constraint_rule(key: str, old: Any, new: Any, direction: Direction) -> Ruling:
+    """A known assertion moved (``minimum``, ``pattern``, ``additionalProperties``, ...)."""
+    narrower = tightened(key, old, new)
+    label = f"{key} {describe(old)} → {describe(new)}"
+    if direction is REQUEST:
+        return (BREAKS if narrower else SAFE), (
+            f"constraint {'tightened' if narrower else 'relaxed'}: {label}"
+        )
+    return SAFE, (
+        f"response constraint {'tightened' if narrower else 'relaxed'}: {label}"
+        " (this client does not validate response values)"
+    )
+
+
+def unknown_keyword_rule(key: str, old: Any, new: Any, direction: Direction) -> Ruling:
+    """A keyword the rules do not know: on the request side it may reject what the client
+    sends (``not``, ``dependentRequired``, ``unevaluatedProperties: false``, ...), so it is
+    breaking unless it was only removed (fail safe); a response is not validated."""
+    change = f"'{key}' {verb(old, new)}"
+    if direction is RESPONSE:
+        return SAFE, f"{change} (this client does not validate response values)"
+    if new is MISSING:
+        return SAFE, f"{change}: the request accepts at least what it accepted"
+    return BREAKS, f"{change}: unknown request keyword {key}, treated as a new constraint"
+
+
+def keyword_rule(key: str, old: Any, new: Any, direction: Direction) -> Ruling:
+    """Any schema keyword except ``type``, ``enum``, ``const`` and ``format``."""
+    if is_doc_key(key):
+        return DOC, f"{key} {verb(old, new)}"
+    if key == "default":
+        return default_rule(direction)
+    if key in ("readOnly", "writeOnly"):
+        return read_write_only_rule(key, old, new, direction)
+    if key in ANNOTATION_KEYS:
+        return SAFE, f"{key} {verb(old, new)}"
+    if key in CONSTRAINT_KEYS:
+        return constraint_rule(key, old, new, direction)
+    return unknown_keyword_rule(key, old, new, direction)
+
+
+def format_rule(
+    old: str | None, new: str | None, types: tuple[str, str], direction: Direction
+) -> Ruling:
+    """``format`` changed; ``types`` are the generated Python types before and after."""
+    label = f"format {describe(old)} → {describe(new)}"
+    if types[0] != types[1]:
+        return BREAKS, f"{label}: the generated type changes from {types[0]} to {types[1]}"
+    if direction is RESPONSE:
+        return SAFE, f"{label} (same generated type)"
+    if new is None:
+        return SAFE, f"constraint relaxed: {label}"
+    before, after = NUMERIC_WIDTHS.get(str(old)), NUMERIC_WIDTHS.get(str(new))
+    if before and after and before[0] == after[0] and after[1] >= before[1]:
+        return SAFE, f"constraint relaxed: {label} (same generated type, wider range)"
+    return BREAKS, f"constraint tightened: {label}"
+
+
+def response_code_rule(code: str, *, added: bool) -> Ruling:
+    """A response status documented or dropped. Only 2XX codes are parsed as results:
+    this client turns every other status, ``default`` included, into an error."""
+    success = code.startswith("2")
+    if added:
+        if success:
+            return BREAKS, "new success response: the parsed result may have a new type"
+        if code == "default":
+            return SAFE, "new default response documented (non-2XX statuses are errors here)"
+        return SAFE, "new error response documented"
+    return (BREAKS if success else SAFE), "response no longer documented"
+
+
+def security_removed_rule(names: str, *, anonymous: bool) -> Ruling:
+    """A way to authenticate is no longer listed; ``anonymous``: none is needed any more."""
+    if anonymous:
+        return SAFE, f"authentication no longer required (was {names}); the token is still sent"
+    return BREAKS, f"security requirement no longer accepted: {names}"

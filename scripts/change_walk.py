@@ -14,22 +14,23 @@ from change_rules import (
     BREAKS,
     DOC,
     FORMAT_TYPES,
-    LOWER_BOUNDS,
     MISSING,
     REJECTED,
     REQUEST,
     RESPONSE,
     SAFE,
     SERIALISATION_KEYS,
-    SUCCESS_CODES,
     TOLERATED,
-    UPPER_BOUNDS,
     ChangeClass,
     Direction,
-    describe,
+    format_rule,
     is_doc_key,
+    keyword_rule,
+    nullable_rule,
+    response_code_rule,
+    security_removed_rule,
     short,
-    tightened,
+    type_rule,
 )
 from openapi_common import HTTP_METHODS, Spec, escape, pointer, ref_name, resolve_pointer
 from schema_view import WRAPPER_KEYS, SchemaView, build_view
@@ -110,12 +111,7 @@ class Walker:
         self, before: SchemaView, after: SchemaView, location: str, direction: Direction
     ) -> None:
         if before.nullable != after.nullable:
-            if direction is REQUEST:
-                kind = SAFE if after.nullable else BREAKS
-                text = "now accepts null" if after.nullable else "no longer accepts null"
-            else:
-                kind = BREAKS if after.nullable else SAFE
-                text = "may now be null" if after.nullable else "is no longer null"
+            kind, text = nullable_rule(after.nullable, direction)
             self.add(kind, after.ptr, location, text, old=before.nullable, new=after.nullable)
 
         unions = before.variants is not None or after.variants is not None
@@ -156,21 +152,8 @@ class Walker:
     def _type(
         self, old: str | None, new: str | None, where: str, location: str, direction: Direction
     ) -> None:
-        if old is None:
-            kind = BREAKS if direction is REQUEST else SAFE
-            self.add(kind, where, location, f"now restricted to type {new}", old=None, new=new)
-        elif new is None:
-            kind = SAFE if direction is REQUEST else BREAKS
-            self.add(
-                kind,
-                where,
-                location,
-                f"type {old} no longer declared (any type)",
-                old=old,
-                new=None,
-            )
-        else:
-            self.add(BREAKS, where, location, f"type changed from {old} to {new}", old=old, new=new)
+        kind, text = type_rule(old, new, direction)
+        self.add(kind, where, location, text, old=old, new=new)
 
     def _enum(
         self, before: SchemaView, after: SchemaView, location: str, direction: Direction
@@ -384,40 +367,11 @@ class Walker:
         where = f"{holder}/{escape(key)}"
         old_json = None if old is MISSING else old
         new_json = None if new is MISSING else new
-        verb = "added" if old is MISSING else "removed" if new is MISSING else "changed"
-        if is_doc_key(key):
-            self.add(DOC, where, location, f"{key} {verb}", old=old_json, new=new_json)
-        elif key == "default":
-            text = "default changed"
-            if direction is REQUEST:
-                text += "; this client omits unset fields, so the server's new default applies"
-            self.add(SAFE, where, location, text, old=old_json, new=new_json)
-        elif key in ("deprecated", "readOnly", "writeOnly", "discriminator"):
-            self.add(SAFE, where, location, f"{key} {verb}", old=old_json, new=new_json)
-        elif key == "format":
+        if key == "format":
             self._format(old_json, new_json, holders, location, direction)
-        elif key in LOWER_BOUNDS | UPPER_BOUNDS | {
-            "exclusiveMinimum",
-            "exclusiveMaximum",
-            "pattern",
-            "multipleOf",
-            "uniqueItems",
-            "additionalProperties",
-        }:
-            narrower = tightened(key, old, new)
-            label = f"{key} {describe(old)} → {describe(new)}"
-            if direction is REQUEST:
-                kind = BREAKS if narrower else SAFE
-                text = f"constraint {'tightened' if narrower else 'relaxed'}: {label}"
-            else:
-                kind = SAFE
-                text = (
-                    f"response constraint {'tightened' if narrower else 'relaxed'}: {label}"
-                    " (this client does not validate response values)"
-                )
-            self.add(kind, where, location, text, old=old_json, new=new_json)
-        else:
-            self.add(SAFE, where, location, f"'{key}' {verb}", old=old_json, new=new_json)
+            return
+        kind, text = keyword_rule(key, old, new, direction)
+        self.add(kind, where, location, text, old=old_json, new=new_json)
 
     def _format(
         self, old: Any, new: Any, holders: tuple[str, str], location: str, direction: Direction
@@ -425,16 +379,8 @@ class Walker:
         where = f"{holders[1] if new is not None else holders[0]}/format"
         old_type = self._python_type(old, holders[0], self.base64_old)
         new_type = self._python_type(new, holders[1], self.base64_new)
-        label = f"format {describe(old)} → {describe(new)}"
-        if old_type != new_type:
-            text = f"{label}: the generated type changes from {old_type} to {new_type}"
-            self.add(BREAKS, where, location, text, old=old, new=new)
-        elif direction is RESPONSE:
-            self.add(SAFE, where, location, f"{label} (same generated type)", old=old, new=new)
-        elif new is None:
-            self.add(SAFE, where, location, f"constraint relaxed: {label}", old=old, new=new)
-        else:
-            self.add(BREAKS, where, location, f"constraint tightened: {label}", old=old, new=new)
+        kind, text = format_rule(old, new, (old_type, new_type), direction)
+        self.add(kind, where, location, text, old=old, new=new)
 
     @staticmethod
     def _python_type(value: Any, holder: str, base64: frozenset[str]) -> str:
@@ -664,33 +610,15 @@ class Walker:
         after = {str(k): v for k, v in (new_op.get("responses") or {}).items()}
         for code in list(before) + [c for c in after if c not in before]:
             location = f"response {code}"
-            success = code.startswith(SUCCESS_CODES)
             old_ptr = f"{old_where}/responses/{escape(code)}"
             new_ptr = f"{where}/responses/{escape(code)}"
             if code not in after:
-                kind = BREAKS if success else SAFE
-                self.add(
-                    kind,
-                    old_ptr,
-                    location,
-                    "response no longer documented",
-                    old=before[code],
-                    new=None,
-                )
+                kind, text = response_code_rule(code, added=False)
+                self.add(kind, old_ptr, location, text, old=before[code], new=None)
                 continue
             if code not in before:
-                if success:
-                    text = "new success response: the parsed result may have a new type"
-                    self.add(BREAKS, new_ptr, location, text, old=None, new=after[code])
-                else:
-                    self.add(
-                        SAFE,
-                        new_ptr,
-                        location,
-                        "new error response documented",
-                        old=None,
-                        new=after[code],
-                    )
+                kind, text = response_code_rule(code, added=True)
+                self.add(kind, new_ptr, location, text, old=None, new=after[code])
                 continue
             old_response, old_ptr = _deref(self.old, before[code], old_ptr)
             new_response, new_ptr = _deref(self.new, after[code], new_ptr)
@@ -795,14 +723,24 @@ class Walker:
     def _security(self, old_op: dict[str, Any], new_op: dict[str, Any], where: str) -> None:
         before = _security_alternatives(self.old, old_op)
         after = _security_alternatives(self.new, new_op)
+        self._requirements(before, after, f"{where}/security", "security")
+        self._schemes(before, after)
+
+    def _requirements(
+        self, before: dict[str, str], after: dict[str, str], where: str, location: str
+    ) -> None:
+        anonymous = not after or "(none)" in after.values()
         for signature, names in before.items():
             if signature not in after:
-                text = f"security requirement no longer accepted: {names}"
-                self.add(BREAKS, f"{where}/security", "security", text, old=names, new=None)
+                kind, text = security_removed_rule(names, anonymous=anonymous)
+                self.add(kind, where, location, text, old=names, new=None)
         for signature, names in after.items():
             if signature not in before:
                 text = f"new way to authenticate: {names}"
-                self.add(SAFE, f"{where}/security", "security", text, old=None, new=names)
+                self.add(SAFE, where, location, text, old=None, new=names)
+
+    def _schemes(self, before: dict[str, str], after: dict[str, str]) -> None:
+        """Security schemes both versions use: their documentation."""
         old_schemes = (self.old.get("components") or {}).get("securitySchemes") or {}
         new_schemes = (self.new.get("components") or {}).get("securitySchemes") or {}
         used = {n for names in before.values() for n in names.split(" + ") if n}
@@ -846,6 +784,12 @@ class Walker:
             )
         self._tree(self.old.get("info", {}), self.new.get("info", {}), "/info", "info")
         self._servers(self.old.get("servers"), self.new.get("servers"), "/servers", "servers")
+        self._requirements(
+            _security_alternatives(self.old, {}),
+            _security_alternatives(self.new, {}),
+            "/security",
+            "top-level security",
+        )
         old_tags = {t.get("name"): t for t in self.old.get("tags") or [] if isinstance(t, dict)}
         new_tags = {t.get("name"): t for t in self.new.get("tags") or [] if isinstance(t, dict)}
         dropped = [str(name) for name in old_tags if name not in new_tags]
