@@ -54,12 +54,11 @@ def _change_lines(changes: Sequence[Change]) -> list[str]:
                 value is None or isinstance(value, str | int | float | bool)
                 for value in (change.old, change.new)
             )
-            shown = scalars and "→" not in change.message
+            both_none = change.old is None and change.new is None
+            shown = scalars and not both_none and "→" not in change.message
             detail = f": {_value(change.old)} → {_value(change.new)}" if shown else ""
-            lines.append(
-                f"- {_code(change.location)}: {_plain(change.message)}{detail}"
-                f" ({_code(change.pointer)})"
-            )
+            where = f" ({_code(change.pointer)})" if change.pointer != change.location else ""
+            lines.append(f"- {_code(change.location)}: {_plain(change.message)}{detail}{where}")
         lines.append("")
     return lines
 
@@ -98,6 +97,16 @@ def render_markdown(report: Report, *, limit: int = 60_000) -> str:
             text = "**no longer needed**: upstream no longer has this defect; remove the fix"
         lines.append(f"- {_code(fix.name)}: {text}")
     lines.append("")
+    if report.python_api is not None or report.facade is not None:
+        lines += ["### Python API of `friendli_images_api` (importers)", ""]
+        if report.facade is not None:
+            lines += [f"- Facade: {_plain(report.facade)}", ""]
+        if report.python_api:
+            counts = ", ".join(f"{n} {label}" for label, n in report.python_counts().items() if n)
+            lines += [f"{len(report.python_api)} public name(s) change: {counts}.", ""]
+            lines += _change_lines(report.python_api)
+        elif report.python_api is not None:
+            lines += ["No public name changes.", ""]
     if report.outcome or report.generated is not None:
         lines += ["### Result", ""]
         if report.outcome:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,21 +83,31 @@ class Report:
     generated: list[str] | None = None
     """How generated/ changes (``added``/``removed``/``changed`` lines); None if not generated."""
     error: str | None = None
+    python_api: list[Change] | None = None
+    """What importers of the generated package see change (modules, classes, attributes,
+    signatures, the generator's class overrides, the facade's imports); None if the
+    package was not generated. Kept apart from the wire changes, but in the verdict."""
+    facade: str | None = None
+    """Whether the facade imports against the new generated package; None if not checked."""
 
     def changes(self) -> Iterator[Change]:
+        """The wire changes: operations and the document."""
         for operation in self.operations:
             yield from operation.changes
         yield from self.document
 
     def counts(self) -> dict[str, int]:
-        counts = {kind.label: 0 for kind in sorted(ChangeClass, reverse=True)}
-        for change in self.changes():
-            counts[change.kind.label] += 1
-        return counts
+        """Wire changes per class."""
+        return _counts(self.changes())
+
+    def python_counts(self) -> dict[str, int]:
+        """Python API changes per class (importers of the generated package)."""
+        return _counts(self.python_api or [])
 
     @property
     def verdict(self) -> Verdict:
-        worst = max((change.kind for change in self.changes()), default=None)
+        every = [*self.changes(), *(self.python_api or [])]
+        worst = max((change.kind for change in every), default=None)
         if worst is None:
             return Verdict.NO_CHANGE
         return {
@@ -136,9 +146,23 @@ class Report:
                 for fix in self.fixes
             ],
             "generated": self.generated,
+            "python_api": None
+            if self.python_api is None
+            else {
+                "counts": self.python_counts(),
+                "changes": [change.to_json() for change in self.python_api],
+            },
+            "facade": self.facade,
         }
 
     def to_markdown(self, limit: int = 60_000) -> str:
         from change_markdown import render_markdown
 
         return render_markdown(self, limit=limit)
+
+
+def _counts(changes: Iterable[Change]) -> dict[str, int]:
+    counts = {kind.label: 0 for kind in sorted(ChangeClass, reverse=True)}
+    for change in changes:
+        counts[change.kind.label] += 1
+    return counts

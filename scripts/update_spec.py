@@ -34,7 +34,9 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from regenerate import GenerationError, diff_trees, generate, swap_in
+import yaml
+from python_surface import facade_imports, python_api_changes
+from regenerate import CONFIG_PATH, PACKAGE_NAME, GenerationError, diff_trees, generate, swap_in
 from spec_diff import Report, Verdict, compare_specs
 from spec_filter import SpecError, dump_spec, parse_document, select_operations
 
@@ -165,6 +167,16 @@ def _describe_tree_diff(lines: list[str]) -> list[str]:
     return described
 
 
+def _class_overrides() -> dict[str, dict[str, str]]:
+    """The generator config's ``class_overrides``: generated class name -> new names."""
+    try:
+        config = yaml.safe_load(CONFIG_PATH.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise UpdateError(f"cannot read {CONFIG_PATH}: {exc}") from None
+    overrides = config.get("class_overrides") or {}
+    return {str(name): dict(value) for name, value in overrides.items() if isinstance(value, dict)}
+
+
 class _Run:
     """One update: the paths it works on and the reports it writes."""
 
@@ -174,6 +186,7 @@ class _Run:
         self.spec_path: Path = args.spec_path or root / "openapi.yaml"
         self.generated_dir: Path = args.generated_dir or root / "generated"
         self.tracked_path: Path = args.tracked or root / TRACKED_FILE
+        self.facade_dir: Path = root / "facade"
         self.report_md: Path | None = args.report_md
         self.report_json: Path | None = args.report_json
 
@@ -204,9 +217,34 @@ class _Run:
         self.write_reports(report)
         for label, count in report.counts().items():
             print(f"{label}: {count}")
+        if report.python_api is not None:
+            counts = report.python_counts()
+            print(f"python API: {counts['breaking']} breaking, {counts['non-breaking']} added")
+        if report.facade is not None:
+            print(f"facade: {report.facade}")
         print(report.outcome)
         print(f"verdict: {report.verdict.value}")
         return EXIT_STATUS[report.verdict]
+
+    def check_python_api(self, report: Report, tree: Path) -> None:
+        """Compare the new package's public names with today's and import the facade
+        against it, in the temporary tree, before anything is swapped in."""
+        facade = facade_imports(self.facade_dir, tree) if self.facade_dir.is_dir() else None
+        if facade is None:
+            report.facade = f"not checked: no facade at {self.facade_dir}"
+        elif facade.imports:
+            report.facade = "imports with the new generated package"
+        else:
+            report.facade = f"does NOT import with the new generated package: {facade.detail}"
+        try:
+            report.python_api = python_api_changes(
+                self.generated_dir / PACKAGE_NAME,
+                tree / PACKAGE_NAME,
+                _class_overrides(),
+                facade,
+            )
+        except (OSError, SyntaxError, ValueError) as exc:
+            raise UpdateError(f"cannot read the generated package's Python API: {exc}") from None
 
     def execute(self) -> int:
         try:
@@ -243,6 +281,10 @@ class _Run:
                 return self.fail(f"regeneration failed: {exc}", report)
             tree_diff = diff_trees(fresh.tree, self.generated_dir)
             report.generated = _describe_tree_diff(tree_diff)
+            try:
+                self.check_python_api(report, fresh.tree)
+            except UpdateError as exc:
+                return self.fail(str(exc), report)
             if self.dry_run:
                 report.outcome = "dry run: openapi.yaml and generated/ were not written"
                 return self.finish(report)
