@@ -63,6 +63,29 @@ def _change_lines(changes: Sequence[Change]) -> list[str]:
     return lines
 
 
+def _related_lines(report: Report, limit: int = 40) -> list[str]:
+    """Untracked upstream operations beside the tracked ones, the new ones first."""
+    if not report.related:
+        return []
+    new = report.new_related()
+    lines = ["### Upstream operations beside the tracked ones (not tracked)", ""]
+    if new:
+        names = ", ".join(_code(operation.operation_id) for operation in new)
+        lines += [f"**{len(new)} new since the last sync**: {names}", ""]
+    elif any(operation.new is None for operation in report.related):
+        lines += ["No record of the previous sync's operations yet: none is marked new.", ""]
+    ordered = new + [operation for operation in report.related if not operation.new]
+    for operation in ordered[:limit]:
+        mark = " **new**" if operation.new else ""
+        where = _plain(f"{operation.method.upper()} {operation.path}")
+        reasons = _plain("; ".join(operation.reasons))
+        lines.append(f"- {_code(operation.operation_id)} ({where}): {reasons}{mark}")
+    if len(ordered) > limit:
+        lines.append(f"- … and {len(ordered) - limit} more (see the JSON report)")
+    lines.append("")
+    return lines
+
+
 def render_markdown(report: Report, *, limit: int = 60_000) -> str:
     """The report as Markdown for a pull-request body, ending with the one-line verdict."""
     verdict = report.verdict.value
@@ -76,6 +99,7 @@ def render_markdown(report: Report, *, limit: int = 60_000) -> str:
     lines += ["| class | changes |", "| --- | ---: |"]
     lines += [f"| {label} | {count} |" for label, count in report.counts().items()]
     lines.append("")
+    lines += _related_lines(report)
     for operation in report.operations:
         where = (
             f"{operation.method.upper()} {operation.path}"

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from change_rules import BREAKS, DOC, SAFE, ChangeClass
+from related_operations import RelatedOperation
 
 __all__ = ["Change", "FixStatus", "OperationChanges", "Report", "Verdict"]
 
@@ -89,6 +90,12 @@ class Report:
     package was not generated. Kept apart from the wire changes, but in the verdict."""
     facade: str | None = None
     """Whether the facade imports against the new generated package; None if not checked."""
+    related: list[RelatedOperation] | None = None
+    """Upstream operations sharing a tag or path prefix with a tracked one, not tracked."""
+
+    def new_related(self) -> list[RelatedOperation]:
+        """The related upstream operations that were not upstream at the previous sync."""
+        return [operation for operation in self.related or [] if operation.new]
 
     def changes(self) -> Iterator[Change]:
         """The wire changes: operations and the document."""
@@ -153,6 +160,9 @@ class Report:
                 "changes": [change.to_json() for change in self.python_api],
             },
             "facade": self.facade,
+            "related_upstream_operations": None
+            if self.related is None
+            else [operation.to_json() for operation in self.related],
         }
 
     def to_markdown(self, limit: int = 60_000) -> str:
