@@ -14,12 +14,18 @@ Classes (``ChangeClass``):
     ``maxLength``, ``pattern``, ``format``, ...); a response property removed or no
     longer required; a response that may now be ``null`` or take a new shape; a
     response schema replaced by another component; a new response enum value the
-    client does not tolerate.
+    client does not tolerate; a request keyword the rules do not know (``not``,
+    ``dependentRequired``, ``unevaluatedProperties``, ...: fail safe, the keyword is
+    named); ``readOnly`` added to a request field, ``writeOnly`` to a response field;
+    a security requirement dropped (operation or top level) while one is still needed.
 ``non-breaking``
     New capabilities the current client simply does not use: a new optional request
     property or parameter, a new response property, a new tracked operation, a
     relaxed request constraint, a new request enum value, a response enum value
-    removed, changed defaults, deprecations. A new *response* enum value is
+    removed, changed defaults, deprecations, a request ``integer`` widened to
+    ``number``, a request ``format`` widened without changing the generated type
+    (``int32`` -> ``int64``), security relaxed to ``[]``, a new ``default`` (error)
+    response. A new *response* enum value is
     non-breaking only where the ``open_response_enums`` spec fix turns that enum
     into a plain string (the report says "tolerated: response enums are open in this
     client"); elsewhere the generated enum would reject it, so it is breaking.
@@ -34,6 +40,13 @@ with a ``null`` member, ``type: [X, "null"]`` and ``nullable: true`` all read as
 multi-member ``allOf`` is merged. Direction matters: *request* schemas are what the
 client sends (so accepting more is safe), *response* schemas are what it parses (so
 returning more is not).
+
+The modules: ``change_rules.py`` (the rules, pure functions), ``schema_view.py``
+(normalisation), ``change_walk.py`` (traversal), ``change_model.py`` (report and JSON),
+``change_markdown.py`` (Markdown), ``openapi_common.py`` (pointers, methods, operations).
+What importers of the generated package see is compared by ``python_surface.py`` and
+the untracked upstream operations are listed by ``related_operations.py``; both are
+filled in by ``update_spec.py``, which has the generated trees.
 """
 
 from __future__ import annotations
