@@ -26,7 +26,13 @@ __all__ = [
     "format_rule",
     "keyword_rule",
     "nullable_rule",
+    "parameter_added_rule",
+    "parameter_removed_rule",
+    "property_added_rule",
+    "property_removed_rule",
     "read_write_only_rule",
+    "request_body_added_rule",
+    "required_rule",
     "response_code_rule",
     "security_removed_rule",
     "type_rule",
@@ -150,6 +156,41 @@ def nullable_rule(now_nullable: bool, direction: Direction) -> Ruling:
     if direction is REQUEST:
         return (SAFE, "now accepts null") if now_nullable else (BREAKS, "no longer accepts null")
     return (BREAKS, "may now be null") if now_nullable else (SAFE, "is no longer null")
+
+
+def property_added_rule(required: bool, direction: Direction) -> Ruling:
+    if direction is RESPONSE:
+        return SAFE, "new response property" + (" (always present)" if required else "")
+    if required:
+        return BREAKS, "new required request property"
+    return SAFE, "new optional request property"
+
+
+def property_removed_rule(direction: Direction) -> Ruling:
+    return BREAKS, f"{direction.value} property removed"
+
+
+def required_rule(now_required: bool, direction: Direction) -> Ruling:
+    """A property made required or optional."""
+    if direction is REQUEST:
+        return (BREAKS, "now required") if now_required else (SAFE, "no longer required")
+    if now_required:
+        return SAFE, "now always present"
+    return BREAKS, "no longer required: may be absent"
+
+
+def parameter_added_rule(required: bool) -> Ruling:
+    return (BREAKS, "new required parameter") if required else (SAFE, "new optional parameter")
+
+
+def parameter_removed_rule() -> Ruling:
+    return BREAKS, "parameter removed"
+
+
+def request_body_added_rule(required: bool) -> Ruling:
+    if required:
+        return BREAKS, "request body added (required)"
+    return SAFE, "request body added (optional)"
 
 
 def type_rule(old: str | None, new: str | None, direction: Direction) -> Ruling:

@@ -27,6 +27,12 @@ from change_rules import (
     is_doc_key,
     keyword_rule,
     nullable_rule,
+    parameter_added_rule,
+    parameter_removed_rule,
+    property_added_rule,
+    property_removed_rule,
+    request_body_added_rule,
+    required_rule,
     response_code_rule,
     security_removed_rule,
     short,
@@ -255,44 +261,16 @@ class Walker:
             old_schema, old_ptr = before.properties.get(name, ({}, before.required.get(name, "")))
             new_schema, new_ptr = after.properties.get(name, ({}, after.required.get(name, "")))
             if not had:
-                if direction is RESPONSE:
-                    text = "new response property" + (" (always present)" if is_required else "")
-                    self.add(SAFE, new_ptr, here, text, old=None, new=new_schema)
-                elif is_required:
-                    self.add(
-                        BREAKS,
-                        new_ptr,
-                        here,
-                        "new required request property",
-                        old=None,
-                        new=new_schema,
-                    )
-                else:
-                    self.add(
-                        SAFE,
-                        new_ptr,
-                        here,
-                        "new optional request property",
-                        old=None,
-                        new=new_schema,
-                    )
+                kind, text = property_added_rule(is_required, direction)
+                self.add(kind, new_ptr, here, text, old=None, new=new_schema)
                 continue
             if not has:
-                side = "request" if direction is REQUEST else "response"
-                self.add(
-                    BREAKS, old_ptr, here, f"{side} property removed", old=old_schema, new=None
-                )
+                kind, text = property_removed_rule(direction)
+                self.add(kind, old_ptr, here, text, old=old_schema, new=None)
                 continue
             if was_required != is_required:
                 holder = after.required.get(name) or f"{after.ptr}/required"
-                if direction is REQUEST:
-                    kind = BREAKS if is_required else SAFE
-                    text = "now required" if is_required else "no longer required"
-                else:
-                    kind = SAFE if is_required else BREAKS
-                    text = (
-                        "now always present" if is_required else "no longer required: may be absent"
-                    )
+                kind, text = required_rule(is_required, direction)
                 self.add(kind, holder, here, text, old=was_required, new=is_required)
             self.schema((old_schema, old_ptr), (new_schema, new_ptr), here, direction)
 
@@ -516,23 +494,18 @@ class Walker:
             location = f"{place} parameter {name}"
             if key not in after:
                 old_param, old_ptr = before[key]
-                self.add(BREAKS, old_ptr, location, "parameter removed", old=old_param, new=None)
+                kind, text = parameter_removed_rule()
+                self.add(kind, old_ptr, location, text, old=old_param, new=None)
                 continue
             new_param, new_ptr = after[key]
             if key not in before:
-                if new_param.get("required") is True:
-                    self.add(
-                        BREAKS, new_ptr, location, "new required parameter", old=None, new=new_param
-                    )
-                else:
-                    self.add(
-                        SAFE, new_ptr, location, "new optional parameter", old=None, new=new_param
-                    )
+                kind, text = parameter_added_rule(new_param.get("required") is True)
+                self.add(kind, new_ptr, location, text, old=None, new=new_param)
                 continue
             old_param, old_ptr = before[key]
             was, now = old_param.get("required") is True, new_param.get("required") is True
             if was != now:
-                kind, text = (BREAKS, "now required") if now else (SAFE, "no longer required")
+                kind, text = required_rule(now, REQUEST)
                 self.add(kind, f"{new_ptr}/required", location, text, old=was, new=now)
             for field_name in _keys(old_param, new_param):
                 if field_name in ("name", "in", "required", "schema", "content"):
@@ -578,16 +551,15 @@ class Walker:
             return
         if old_body is None:
             assert new_body is not None
-            required = new_body.get("required") is True
-            text = "request body added" + (" (required)" if required else " (optional)")
-            self.add(BREAKS if required else SAFE, new_ptr, location, text, old=None, new=new_body)
+            kind, text = request_body_added_rule(new_body.get("required") is True)
+            self.add(kind, new_ptr, location, text, old=None, new=new_body)
             return
         if new_body is None:
             self.add(BREAKS, old_ptr, location, "request body removed", old=old_body, new=None)
             return
         was, now = old_body.get("required") is True, new_body.get("required") is True
         if was != now:
-            kind, text = (BREAKS, "now required") if now else (SAFE, "no longer required")
+            kind, text = required_rule(now, REQUEST)
             self.add(kind, f"{new_ptr}/required", location, text, old=was, new=now)
         self._annotations(
             {k: v for k, v in old_body.items() if k not in ("required", "content")},

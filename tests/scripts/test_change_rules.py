@@ -15,6 +15,11 @@ from change_rules import (
     format_rule,
     keyword_rule,
     nullable_rule,
+    parameter_added_rule,
+    property_added_rule,
+    property_removed_rule,
+    request_body_added_rule,
+    required_rule,
     response_code_rule,
     security_removed_rule,
     type_rule,
@@ -24,6 +29,7 @@ from change_rules import (
 P, M, Q, R = pytest.param, MISSING, REQUEST, RESPONSE
 kw, ty, fmt, null = keyword_rule, type_rule, format_rule, nullable_rule
 code, sec = response_code_rule, security_removed_rule
+added, removed, required = property_added_rule, property_removed_rule, required_rule
 
 RULES = [
     # Unknown assertion keywords: breaking on the request side (fail safe), keyword named.
@@ -48,6 +54,21 @@ RULES = [
     P(kw("x-mint", M, {}, R), DOC, "x-mint added", id="extension"),
     P(kw("deprecated", M, True, Q), SAFE, "deprecated added", id="deprecated"),
     P(kw("default", 1, 2, Q), SAFE, "server's new default applies", id="req-default"),
+    # Properties.
+    P(added(True, Q), BREAKS, "new required request property", id="req-property-required"),
+    P(added(False, Q), SAFE, "new optional request property", id="req-property-optional"),
+    P(added(True, R), SAFE, "new response property (always present)", id="resp-property"),
+    P(removed(Q), BREAKS, "request property removed", id="req-property-removed"),
+    P(removed(R), BREAKS, "response property removed", id="resp-property-removed"),
+    P(required(True, Q), BREAKS, "now required", id="req-now-required"),
+    P(required(False, Q), SAFE, "no longer required", id="req-now-optional"),
+    P(required(True, R), SAFE, "now always present", id="resp-now-required"),
+    P(required(False, R), BREAKS, "may be absent", id="resp-now-optional"),
+    # Parameters and request bodies (always the request side).
+    P(parameter_added_rule(True), BREAKS, "new required parameter", id="parameter-required"),
+    P(parameter_added_rule(False), SAFE, "new optional parameter", id="parameter-optional"),
+    P(request_body_added_rule(True), BREAKS, "added (required)", id="body-required"),
+    P(request_body_added_rule(False), SAFE, "added (optional)", id="body-optional"),
     # Types.
     P(ty("integer", "number", Q), SAFE, "type widened", id="req-integer-to-number"),
     P(ty("number", "integer", Q), BREAKS, "type changed", id="req-number-to-integer"),
