@@ -23,6 +23,10 @@ __all__ = [
     "Ruling",
     "constraint_rule",
     "default_rule",
+    "enum_dropped_rule",
+    "enum_introduced_rule",
+    "enum_values_added_rule",
+    "enum_values_removed_rule",
     "format_rule",
     "keyword_rule",
     "nullable_rule",
@@ -191,6 +195,39 @@ def request_body_added_rule(required: bool) -> Ruling:
     if required:
         return BREAKS, "request body added (required)"
     return SAFE, "request body added (optional)"
+
+
+def _values(values: list[Any]) -> str:
+    return ", ".join(map(short, values))
+
+
+def enum_values_removed_rule(removed: list[Any], direction: Direction) -> Ruling:
+    if direction is REQUEST:
+        return BREAKS, f"enum value(s) removed: {_values(removed)}"
+    return SAFE, f"no longer returns enum value(s) {_values(removed)}"
+
+
+def enum_values_added_rule(added: list[Any], direction: Direction, *, tolerated: bool) -> Ruling:
+    """``tolerated``: the ``open_response_enums`` spec fix makes this response enum a string."""
+    if direction is REQUEST:
+        return SAFE, f"new accepted enum value(s): {_values(added)}"
+    if tolerated:
+        return SAFE, f"new response enum value(s) {_values(added)}; {TOLERATED}"
+    return BREAKS, f"new response enum value(s) {_values(added)}; {REJECTED}"
+
+
+def enum_introduced_rule(values: list[Any], direction: Direction) -> Ruling:
+    if direction is REQUEST:
+        return BREAKS, f"now restricted to enum values {_values(values)}"
+    return SAFE, f"now limited to enum values {_values(values)}"
+
+
+def enum_dropped_rule(direction: Direction, *, tolerated: bool) -> Ruling:
+    if direction is REQUEST:
+        return SAFE, "no longer restricted to enum values"
+    if tolerated:
+        return SAFE, f"enum dropped from a response field; {TOLERATED}"
+    return BREAKS, "enum dropped from a response field: any value may now be returned"
 
 
 def type_rule(old: str | None, new: str | None, direction: Direction) -> Ruling:

@@ -15,14 +15,17 @@ from change_rules import (
     DOC,
     FORMAT_TYPES,
     MISSING,
-    REJECTED,
     REQUEST,
     RESPONSE,
     SAFE,
     SERIALISATION_KEYS,
-    TOLERATED,
     ChangeClass,
     Direction,
+    Ruling,
+    enum_dropped_rule,
+    enum_introduced_rule,
+    enum_values_added_rule,
+    enum_values_removed_rule,
     format_rule,
     is_doc_key,
     keyword_rule,
@@ -168,85 +171,24 @@ class Walker:
         if old_values == new_values:
             return
         where = f"{after.enum_holder() if new_values is not None else before.enum_holder()}/enum"
+        rulings: list[Ruling] = []
         if old_values is not None and new_values is not None:
             removed = [value for value in old_values if value not in new_values]
             added = [value for value in new_values if value not in old_values]
             if not removed and not added:
-                self.add(
-                    DOC, where, location, "enum values reordered", old=old_values, new=new_values
-                )
+                rulings.append((DOC, "enum values reordered"))
             if removed:
-                text = ", ".join(map(short, removed))
-                if direction is REQUEST:
-                    self.add(
-                        BREAKS,
-                        where,
-                        location,
-                        f"enum value(s) removed: {text}",
-                        old=old_values,
-                        new=new_values,
-                    )
-                else:
-                    self.add(
-                        SAFE,
-                        where,
-                        location,
-                        f"no longer returns enum value(s) {text}",
-                        old=old_values,
-                        new=new_values,
-                    )
+                rulings.append(enum_values_removed_rule(removed, direction))
             if added:
-                text = ", ".join(map(short, added))
-                if direction is REQUEST:
-                    self.add(
-                        SAFE,
-                        where,
-                        location,
-                        f"new accepted enum value(s): {text}",
-                        old=old_values,
-                        new=new_values,
-                    )
-                elif self.open_enums is not None and where in self.open_enums:
-                    message = f"new response enum value(s) {text}; {TOLERATED}"
-                    self.add(SAFE, where, location, message, old=old_values, new=new_values)
-                else:
-                    message = f"new response enum value(s) {text}; {REJECTED}"
-                    self.add(BREAKS, where, location, message, old=old_values, new=new_values)
+                tolerated = self.open_enums is not None and where in self.open_enums
+                rulings.append(enum_values_added_rule(added, direction, tolerated=tolerated))
         elif old_values is None:
-            text = ", ".join(map(short, new_values or []))
-            if direction is REQUEST:
-                self.add(
-                    BREAKS,
-                    where,
-                    location,
-                    f"now restricted to enum values {text}",
-                    old=None,
-                    new=new_values,
-                )
-            else:
-                self.add(
-                    SAFE,
-                    where,
-                    location,
-                    f"now limited to enum values {text}",
-                    old=None,
-                    new=new_values,
-                )
-        elif direction is REQUEST:
-            self.add(
-                SAFE,
-                where,
-                location,
-                "no longer restricted to enum values",
-                old=old_values,
-                new=None,
-            )
-        elif self.old_open_enums is not None and where in self.old_open_enums:
-            message = f"enum dropped from a response field; {TOLERATED}"
-            self.add(SAFE, where, location, message, old=old_values, new=None)
+            rulings.append(enum_introduced_rule(new_values or [], direction))
         else:
-            message = "enum dropped from a response field: any value may now be returned"
-            self.add(BREAKS, where, location, message, old=old_values, new=None)
+            tolerated = self.old_open_enums is not None and where in self.old_open_enums
+            rulings.append(enum_dropped_rule(direction, tolerated=tolerated))
+        for kind, text in rulings:
+            self.add(kind, where, location, text, old=old_values, new=new_values)
 
     def _properties(
         self, before: SchemaView, after: SchemaView, location: str, direction: Direction
