@@ -311,7 +311,8 @@ class TestUpdate:
     ) -> None:
         """A description change exits 10."""
         spec = copy.deepcopy(BASE)
-        spec["paths"][IMAGES]["post"]["description"] = "Generate an image from a text prompt."
+        operation = spec["paths"][IMAGES]["post"]
+        operation["description"] = f"{operation.get('description', '')} Now reworded."
 
         assert 10 == run(project, "--source", write(tmp_path / "upstream.yaml", spec))
 
@@ -448,8 +449,13 @@ class TestUpstreamSnapshot:
     def test_dry_run_is_documentation_only(
         self, project: Path, tmp_path: Path, fake_generate: list[Path]
     ) -> None:
-        """A dry run against the real snapshot says documentation only (10) and writes nothing."""
+        """A dry run of the snapshot over a reworded description: documentation only (10)."""
         markdown = tmp_path / "report.md"
+        upstream = parse_document(SNAPSHOT.read_text(encoding="utf-8"), str(SNAPSHOT))
+        tracked = update_spec.read_tracked(project / update_spec.TRACKED_FILE)
+        seed = select_operations(upstream, tracked).spec
+        seed["paths"][IMAGES]["post"]["description"] = "Given a description, the model ..."
+        (project / "openapi.yaml").write_text(dump_spec(seed), encoding="utf-8")
         before = digest(project)
 
         status = run(project, "--source", SNAPSHOT, "--dry-run", "--report-md", markdown)
@@ -459,3 +465,79 @@ class TestUpstreamSnapshot:
         text = markdown.read_text()
         assert "`Generate an image from a text prompt.`" in text
         assert text.endswith("Verdict: documentation only\n")
+
+
+def with_operation(spec: Spec, path: str, operation_id: str) -> Spec:
+    """``spec`` with one more upstream operation, tagged like the tracked one."""
+    result = copy.deepcopy(spec)
+    tags = result["paths"][IMAGES]["post"].get("tags", [])
+    result["paths"][path] = {
+        "post": {
+            "operationId": operation_id,
+            "tags": tags,
+            "responses": {"200": {"description": "ok"}},
+        }
+    }
+    return result
+
+
+class TestRelatedOperations:
+    def test_new_untracked_operation_is_reported_and_recorded(
+        self, project: Path, tmp_path: Path, fake_generate: list[Path]
+    ) -> None:
+        """A new upstream image operation is listed as new, and the record keeps it."""
+        seen = project / update_spec.SEEN_FILE
+        canonical = dump_spec(select_operations(BASE, ["dedicatedImagesGenerate"]).spec)
+        (project / "openapi.yaml").write_text(canonical, encoding="utf-8")
+        first = write(tmp_path / "first.yaml", with_operation(BASE, f"{IMAGES}-old", "oldImageOp"))
+        assert 0 == run(project, "--source", first)
+        assert "oldImageOp" in seen.read_text(encoding="utf-8")
+        upstream = with_operation(
+            with_operation(BASE, f"{IMAGES}-old", "oldImageOp"),
+            "/dedicated/v1/images/edits",
+            "dedicatedImagesEdit",
+        )
+        markdown, report = tmp_path / "report.md", tmp_path / "report.json"
+        before = digest(project)
+
+        status = run(
+            project,
+            "--source",
+            write(tmp_path / "second.yaml", upstream),
+            "--report-md",
+            markdown,
+            "--report-json",
+            report,
+        )
+
+        assert 0 == status
+        assert before == digest(project)
+        related = json.loads(report.read_text())["related_upstream_operations"]
+        assert [("oldImageOp", False), ("dedicatedImagesEdit", True)] == [
+            (operation["operationId"], operation["new"]) for operation in related
+        ]
+        text = markdown.read_text()
+        assert "**1 new since the last sync**: `dedicatedImagesEdit`" in text
+        assert "dedicatedImagesEdit" in seen.read_text(encoding="utf-8")
+
+    def test_dry_run_records_nothing(
+        self, project: Path, tmp_path: Path, fake_generate: list[Path]
+    ) -> None:
+        """Without a record none is marked new; a dry run reports but writes no record."""
+        seen = project / update_spec.SEEN_FILE
+        seen.unlink(missing_ok=True)
+        upstream = with_operation(BASE, "/dedicated/v1/images/edits", "dedicatedImagesEdit")
+        report = tmp_path / "report.json"
+
+        run(
+            project,
+            "--source",
+            write(tmp_path / "u.yaml", upstream),
+            "--dry-run",
+            "--report-json",
+            report,
+        )
+
+        assert not seen.exists()
+        related = json.loads(report.read_text())["related_upstream_operations"]
+        assert [("dedicatedImagesEdit", None)] == [(op["operationId"], op["new"]) for op in related]
