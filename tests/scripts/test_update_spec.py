@@ -231,7 +231,8 @@ class TestErrors:
         assert before == digest(project)
         data = json.loads(report.read_text())
         assert "BREAKING" == data["verdict"]
-        assert "removed" == data["operations"][0]["status"]
+        statuses = {op["operationId"]: op["status"] for op in data["operations"]}
+        assert "removed" == statuses[ONE_OPERATION]
         assert data["outcome"].startswith("not applied")
         assert markdown.read_text().endswith("Verdict: BREAKING\n")
 
