@@ -22,7 +22,12 @@ OP = "/paths/~1dedicated~1v1~1images~1generations/post"
 BODY = "/components/schemas/DedicatedImageGenerationBody"
 URL_ITEM = "/components/schemas/UrlImageItem"
 RESULT = "/components/schemas/ImageGenerationDedicatedResult"
-BASE = parse_document((ROOT / "openapi.yaml").read_text(encoding="utf-8"), "openapi.yaml")
+# The committed spec cut down to the one operation these tests mutate, as update_spec.py
+# would write it for that tracked list: other tracked operations (and their aliases, enums
+# and defaults) cannot change what a test about this operation sees.
+BASE = select_operations(
+    parse_document((ROOT / "openapi.yaml").read_text(encoding="utf-8"), "openapi.yaml"), TRACKED
+).spec
 
 Spec = dict[str, Any]
 Mutation = Callable[[Spec], None]

@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SNAPSHOT = ROOT.parent / "shared" / "upstream" / "openapi-2026-07-22.yaml"
 IMAGES = "/dedicated/v1/images/generations"
 BASE = parse_document((ROOT / "openapi.yaml").read_text(encoding="utf-8"), "openapi.yaml")
+ONE_OPERATION = "dedicatedImagesGenerate"
 MODEL = Path("generated/friendli_images_api/models/dedicated_image_generation_body.py")
 
 Spec = dict[str, Any]
@@ -87,6 +88,19 @@ def fake_generate(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
 
     monkeypatch.setattr(update_spec, "generate", generate)
     return calls
+
+
+def track_one_operation(project: Path) -> Spec:
+    """Make ``project`` track only the image generation operation; return its upstream.
+
+    The project's tracked list, copied from the repository, names whatever the project tracks
+    today; a test whose fixture is a one-operation spec writes its own list to match it, and
+    openapi.yaml as update_spec.py would write it for that list.
+    """
+    (project / update_spec.TRACKED_FILE).write_text(f"{ONE_OPERATION}\n", encoding="utf-8")
+    upstream = select_operations(BASE, [ONE_OPERATION]).spec
+    (project / "openapi.yaml").write_text(dump_spec(upstream), encoding="utf-8")
+    return upstream
 
 
 def run(project: Path, *args: str | Path) -> int:
@@ -217,7 +231,8 @@ class TestErrors:
         assert before == digest(project)
         data = json.loads(report.read_text())
         assert "BREAKING" == data["verdict"]
-        assert "removed" == data["operations"][0]["status"]
+        statuses = {op["operationId"]: op["status"] for op in data["operations"]}
+        assert "removed" == statuses[ONE_OPERATION]
         assert data["outcome"].startswith("not applied")
         assert markdown.read_text().endswith("Verdict: BREAKING\n")
 
@@ -352,8 +367,7 @@ class TestUpdate:
     ) -> None:
         """An unchanged upstream (JSON, behind a redirect) changes no byte and skips generation."""
         url, routes = server
-        canonical = dump_spec(select_operations(BASE, ["dedicatedImagesGenerate"]).spec)
-        (project / "openapi.yaml").write_text(canonical, encoding="utf-8")
+        track_one_operation(project)
         routes["/latest"] = (302, {"Location": "/openapi.json"}, b"")
         routes["/openapi.json"] = (
             200,
@@ -487,13 +501,12 @@ class TestRelatedOperations:
     ) -> None:
         """A new upstream image operation is listed as new, and the record keeps it."""
         seen = project / update_spec.SEEN_FILE
-        canonical = dump_spec(select_operations(BASE, ["dedicatedImagesGenerate"]).spec)
-        (project / "openapi.yaml").write_text(canonical, encoding="utf-8")
-        first = write(tmp_path / "first.yaml", with_operation(BASE, f"{IMAGES}-old", "oldImageOp"))
+        base = track_one_operation(project)
+        first = write(tmp_path / "first.yaml", with_operation(base, f"{IMAGES}-old", "oldImageOp"))
         assert 0 == run(project, "--source", first)
         assert "oldImageOp" in seen.read_text(encoding="utf-8")
         upstream = with_operation(
-            with_operation(BASE, f"{IMAGES}-old", "oldImageOp"),
+            with_operation(base, f"{IMAGES}-old", "oldImageOp"),
             "/dedicated/v1/images/edits",
             "dedicatedImagesEdit",
         )
@@ -526,7 +539,8 @@ class TestRelatedOperations:
         """Without a record none is marked new; a dry run reports but writes no record."""
         seen = project / update_spec.SEEN_FILE
         seen.unlink(missing_ok=True)
-        upstream = with_operation(BASE, "/dedicated/v1/images/edits", "dedicatedImagesEdit")
+        base = track_one_operation(project)
+        upstream = with_operation(base, "/dedicated/v1/images/edits", "dedicatedImagesEdit")
         report = tmp_path / "report.json"
 
         run(
