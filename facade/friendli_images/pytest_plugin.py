@@ -12,15 +12,21 @@ Installed with the package (a ``pytest11`` entry point), so the fixture needs no
 The ``friendli_server`` marker passes its keyword arguments to the server's constructor.
 Each test gets a fresh, started server that is stopped afterwards; a test fails at
 teardown if the server hit an internal error (a bug in the test server, not the client).
+
+The server (and its ``testing`` extra: jsonschema, Pillow) is imported only when a test
+asks for the fixture, so projects that merely have this package installed pay nothing at
+pytest start-up; without the extra, such a test fails with the ``pip install`` to run.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
-from .testing import FriendliTestServer
+if TYPE_CHECKING:
+    from .testing import FriendliTestServer
 
 __all__ = ["friendli_server", "pytest_configure"]
 
@@ -37,6 +43,10 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture
 def friendli_server(request: pytest.FixtureRequest) -> Iterator[FriendliTestServer]:
     """A started :class:`~friendli_images.testing.FriendliTestServer` on 127.0.0.1."""
+    try:
+        from .testing import FriendliTestServer
+    except ImportError as exc:  # the message names the extra to install
+        pytest.fail(str(exc), pytrace=False)
     marker = request.node.get_closest_marker("friendli_server")
     kwargs = dict(marker.kwargs) if marker is not None else {}
     with FriendliTestServer(**kwargs) as server:
