@@ -40,16 +40,24 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+def _server_class() -> type[FriendliTestServer]:
+    """Import the server now; without the ``testing`` extra, fail the test saying so."""
+    try:
+        from .testing import FriendliTestServer
+    except ImportError as exc:  # its message names the extra to install
+        problem = str(exc)
+    else:
+        return FriendliTestServer
+    pytest.fail(problem, pytrace=False)
+
+
 @pytest.fixture
 def friendli_server(request: pytest.FixtureRequest) -> Iterator[FriendliTestServer]:
     """A started :class:`~friendli_images.testing.FriendliTestServer` on 127.0.0.1."""
-    try:
-        from .testing import FriendliTestServer
-    except ImportError as exc:  # the message names the extra to install
-        pytest.fail(str(exc), pytrace=False)
+    server_class = _server_class()
     marker = request.node.get_closest_marker("friendli_server")
     kwargs = dict(marker.kwargs) if marker is not None else {}
-    with FriendliTestServer(**kwargs) as server:
+    with server_class(**kwargs) as server:
         yield server
         errors = server.errors
     if errors:

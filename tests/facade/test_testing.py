@@ -11,7 +11,7 @@ import struct
 import threading
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from importlib import resources
@@ -36,8 +36,6 @@ from friendli_images.testing import (
     render_png,
     validate_request_body,
 )
-
-pytest_plugins = ["pytester"]
 
 AUTH = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
 BODY: dict[str, Any] = {"model": "endpoint-id", "prompt": "an orange car at night"}
@@ -735,6 +733,20 @@ class TestResponses:
         assert (405, "GET, HEAD") == (image.status_code, image.headers["allow"])
         assert "Method Not Allowed" == api.json()["detail"]
 
+    @pytest.mark.parametrize(
+        "method",
+        [pytest.param("TRACE", id="trace"), pytest.param("QUERY", id="query")],
+    )
+    def test_other_methods(
+        self, mock_server: FriendliTestServer, http: httpx.Client, method: str
+    ) -> None:
+        """Methods without a handler are 405 with Allow on a known path (not 501), 404 elsewhere."""
+        known = http.request(method, mock_server.generation_url, headers=AUTH)
+        unknown = http.request(method, mock_server.base_url + "/nowhere", headers=AUTH)
+
+        assert (405, "POST") == (known.status_code, known.headers["allow"])
+        assert 404 == unknown.status_code
+
 
 class TestRequestBodies:
     def test_chunked_body(self, mock_server: FriendliTestServer, http: httpx.Client) -> None:
@@ -1137,7 +1149,9 @@ class TestConcurrency:
 
 
 class TestPytestPlugin:
-    def test_fixture_and_marker(self, pytester: pytest.Pytester) -> None:
+    def test_fixture_and_marker(
+        self, pytester: pytest.Pytester, run_user_pytest: Callable[..., pytest.RunResult]
+    ) -> None:
         """The installed plugin (its pytest11 entry point) gives the fixture and the marker.
 
         In a subprocess, so the entry point is what loads the plugin (as in a user's run),
@@ -1166,8 +1180,6 @@ class TestPytestPlugin:
             """
         )
 
-        result = pytester.runpytest_subprocess(
-            "--strict-markers", "-W", "error", "-p", "no:cacheprovider"
-        )
+        result = run_user_pytest("--strict-markers", "-W", "error", "-p", "no:cacheprovider")
 
         result.assert_outcomes(passed=2)

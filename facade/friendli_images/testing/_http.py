@@ -170,9 +170,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_OPTIONS(self) -> None:
         self._handle()
 
-    def do_TRACE(self) -> None:
-        # A method HTTP defines: answered 405 with Allow (501 is for unknown methods).
-        self._handle()
+    def __getattr__(self, name: str) -> Any:
+        """Any other method (TRACE, QUERY, ...) goes through routing too.
+
+        So a known path answers 405 with ``Allow`` (the spec's methods for it), as servers
+        that know their resources do, instead of ``http.server``'s 501 for every method
+        it has no ``do_`` handler for.
+        """
+        if name.startswith("do_") and name[3:].isupper():
+            return self._handle
+        raise AttributeError(name)
 
     def _handle(self) -> None:
         owner = self.server.owner
