@@ -308,30 +308,95 @@ class TestValidation:
     @pytest.mark.parametrize(
         ("body", "loc", "type_"),
         [
-            ({"prompt": "p"}, ["body", "model"], "missing"),
-            ({"model": "m"}, ["body", "prompt"], "missing"),
-            ({"model": 1, "prompt": "p"}, ["body", "model"], "string_type"),
-            ({**BODY, "prompt": None}, ["body", "prompt"], "string_type"),
-            ({**BODY, "num_inference_steps": "20"}, ["body", "num_inference_steps"], "int_type"),
-            ({**BODY, "num_inference_steps": 20.0}, ["body", "num_inference_steps"], "int_type"),
-            ({**BODY, "num_inference_steps": True}, ["body", "num_inference_steps"], "int_type"),
-            ({**BODY, "num_inference_steps": None}, ["body", "num_inference_steps"], "int_type"),
-            ({**BODY, "guidance_scale": "7"}, ["body", "guidance_scale"], "float_type"),
-            ({**BODY, "guidance_scale": False}, ["body", "guidance_scale"], "float_type"),
-            ({**BODY, "seed": 1.5}, ["body", "seed"], "int_type"),
-            ({**BODY, "seed": "42"}, ["body", "seed"], "int_type"),
-            ({**BODY, "response_format": "gif"}, ["body", "response_format"], "enum"),
-            ({**BODY, "response_format": "PNG"}, ["body", "response_format"], "enum"),
-            ({**BODY, "control_images": "x"}, ["body", "control_images"], "list_type"),
-            ({**BODY, "control_images": ["x"]}, ["body", "control_images", 0], "dict_type"),
-            ({**BODY, "control_images": [{}]}, ["body", "control_images", 0, "image"], "missing"),
-            (
+            pytest.param({"prompt": "p"}, ["body", "model"], "missing", id="model-missing"),
+            pytest.param({"model": "m"}, ["body", "prompt"], "missing", id="prompt-missing"),
+            pytest.param(
+                {"model": 1, "prompt": "p"}, ["body", "model"], "string_type", id="model-not-string"
+            ),
+            pytest.param(
+                {**BODY, "prompt": None}, ["body", "prompt"], "string_type", id="prompt-null"
+            ),
+            pytest.param(
+                {**BODY, "num_inference_steps": "20"},
+                ["body", "num_inference_steps"],
+                "int_type",
+                id="steps-string",
+            ),
+            pytest.param(
+                {**BODY, "num_inference_steps": 20.0},
+                ["body", "num_inference_steps"],
+                "int_type",
+                id="steps-float",
+            ),
+            pytest.param(
+                {**BODY, "num_inference_steps": True},
+                ["body", "num_inference_steps"],
+                "int_type",
+                id="steps-bool",
+            ),
+            pytest.param(
+                {**BODY, "num_inference_steps": None},
+                ["body", "num_inference_steps"],
+                "int_type",
+                id="steps-null",
+            ),
+            pytest.param(
+                {**BODY, "guidance_scale": "7"},
+                ["body", "guidance_scale"],
+                "float_type",
+                id="guidance-string",
+            ),
+            pytest.param(
+                {**BODY, "guidance_scale": False},
+                ["body", "guidance_scale"],
+                "float_type",
+                id="guidance-bool",
+            ),
+            pytest.param({**BODY, "seed": 1.5}, ["body", "seed"], "int_type", id="seed-float"),
+            pytest.param({**BODY, "seed": "42"}, ["body", "seed"], "int_type", id="seed-string"),
+            pytest.param(
+                {**BODY, "response_format": "gif"},
+                ["body", "response_format"],
+                "enum",
+                id="format-unknown",
+            ),
+            pytest.param(
+                {**BODY, "response_format": "PNG"},
+                ["body", "response_format"],
+                "enum",
+                id="format-case",
+            ),
+            pytest.param(
+                {**BODY, "control_images": "x"},
+                ["body", "control_images"],
+                "list_type",
+                id="images-not-list",
+            ),
+            pytest.param(
+                {**BODY, "control_images": ["x"]},
+                ["body", "control_images", 0],
+                "dict_type",
+                id="image-not-object",
+            ),
+            pytest.param(
+                {**BODY, "control_images": [{}]},
+                ["body", "control_images", 0, "image"],
+                "missing",
+                id="image-field-missing",
+            ),
+            pytest.param(
                 {**BODY, "control_images": [{"image": 5}]},
                 ["body", "control_images", 0, "image"],
                 "string_type",
+                id="image-not-string",
             ),
-            ({**BODY, "controlnet_weights": 0.5}, ["body", "controlnet_weights"], "list_type"),
-            (
+            pytest.param(
+                {**BODY, "controlnet_weights": 0.5},
+                ["body", "controlnet_weights"],
+                "list_type",
+                id="weights-not-list",
+            ),
+            pytest.param(
                 {
                     **BODY,
                     "control_images": [{"image": "https://x/a.png"}],
@@ -339,6 +404,7 @@ class TestValidation:
                 },
                 ["body", "controlnet_weights", 0],
                 "float_type",
+                id="weight-not-number",
             ),
         ],
     )
@@ -490,15 +556,15 @@ class TestValidation:
     @pytest.mark.parametrize(
         "image",
         [
-            "ftp://example.com/a.png",
-            "example.com/a.png",
-            "http://",
-            "iVBORw0KGgo=",
-            "data:image/png,iVBORw0KGgo=",
-            "data:;base64,iVBORw0KGgo=",
-            "data:image/png;base64,not base64!",
-            "data:image/png;base64,AAA",
-            "data:image/png;base64,",
+            pytest.param("ftp://example.com/a.png", id="ftp-url"),
+            pytest.param("example.com/a.png", id="no-scheme"),
+            pytest.param("http://", id="url-without-host"),
+            pytest.param("iVBORw0KGgo=", id="bare-base64"),
+            pytest.param("data:image/png,iVBORw0KGgo=", id="data-uri-not-base64"),
+            pytest.param("data:;base64,iVBORw0KGgo=", id="data-uri-no-type"),
+            pytest.param("data:image/png;base64,not base64!", id="bad-base64"),
+            pytest.param("data:image/png;base64,AAA", id="base64-bad-length"),
+            pytest.param("data:image/png;base64,", id="empty-data"),
         ],
     )
     def test_bad_control_images(
@@ -516,10 +582,17 @@ class TestValidation:
     @pytest.mark.parametrize(
         "image",
         [
-            "https://example.com/cat.png",
-            "http://127.0.0.1:9/x.png?sig=1",
-            "data:image/png;base64," + base64.b64encode(render_png(1, 4, 4)).decode(),
-            "data:image/jpeg;name=x.jpg;base64," + base64.b64encode(b"\xff\xd8\xff\xd9").decode(),
+            pytest.param("https://example.com/cat.png", id="https-url"),
+            pytest.param("http://127.0.0.1:9/x.png?sig=1", id="http-url-with-query"),
+            pytest.param(
+                "data:image/png;base64," + base64.b64encode(render_png(1, 4, 4)).decode(),
+                id="png-data-uri",
+            ),
+            pytest.param(
+                "data:image/jpeg;name=x.jpg;base64,"
+                + base64.b64encode(b"\xff\xd8\xff\xd9").decode(),
+                id="data-uri-with-parameter",
+            ),
         ],
     )
     def test_good_control_images(
@@ -827,10 +900,12 @@ class TestRequestBodies:
     @pytest.mark.parametrize(
         "raw",
         [
-            b"Transfer-Encoding: chunked\r\n\r\nzz\r\n",
-            b"Transfer-Encoding: chunked\r\n\r\n3\r\nabcd\r\n",
-            b"Transfer-Encoding: gzip\r\n\r\n",
-            b"Content-Length: abc\r\n\r\n",
+            pytest.param(b"Transfer-Encoding: chunked\r\n\r\nzz\r\n", id="bad-chunk-size"),
+            pytest.param(
+                b"Transfer-Encoding: chunked\r\n\r\n3\r\nabcd\r\n", id="chunk-longer-than-size"
+            ),
+            pytest.param(b"Transfer-Encoding: gzip\r\n\r\n", id="unsupported-encoding"),
+            pytest.param(b"Content-Length: abc\r\n\r\n", id="bad-content-length"),
         ],
     )
     def test_broken_framing(self, mock_server: FriendliTestServer, raw: bytes) -> None:
