@@ -32,12 +32,12 @@ What it does, in order, for a request to the generation path:
    property the shipped response schema requires beyond these is filled in from the
    schema (its examples, default or type), so the answers follow the spec.
 
-Other paths answer **404**, other methods **405** with ``Allow`` (the spec's methods for
-the path), all with JSON bodies. A body larger
-than ``max_body_bytes`` is refused with **413** and the connection is closed; a broken
+Other paths answer **404**, other methods (any, TRACE included) **405** with ``Allow``
+(the spec's methods for the path), all with JSON bodies. A body larger than
+``max_body_bytes`` is refused with **413** and the connection is closed; a broken
 ``Content-Length`` or chunked framing gets **400** and a closed connection. Such requests
 are recorded with an empty body and consume no fault. Requests that ``http.server``
-itself rejects (a malformed request line, an unknown method) are answered but not recorded.
+itself rejects (a malformed request line) are answered but not recorded.
 
 Images are deterministic: the same seed and ``image_size`` give the same bytes, which
 :func:`render_png` and :func:`render_jpeg` reproduce (handy for control images too). A

@@ -362,7 +362,7 @@ class FriendliTestServer:
         return Response.json(status, value)
 
     def _generate(self, record: RecordedRequest, parsed: dict[str, Any]) -> Response:
-
+        """``POST /dedicated/v1/images/generations``: one image after ``latency`` seconds."""
         self._sleep(self.latency)
         seed = parsed.get("seed")
         if seed is None:
