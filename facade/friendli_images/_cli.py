@@ -761,7 +761,11 @@ def _log_new_requests(server: FriendliTestServer, seen: int) -> int:
 def _mock_server_command(
     args: argparse.Namespace, parser: argparse.ArgumentParser, *, verbose: bool
 ) -> int:
-    from .testing import DEFAULT_TOKEN, FriendliTestServer  # only this command needs it
+    try:  # only this command needs it, and its extra
+        from .testing import DEFAULT_TOKEN, FriendliTestServer
+    except ImportError as error:  # the message names the extra to install
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILURE
 
     server = FriendliTestServer(
         token=args.token or DEFAULT_TOKEN,
