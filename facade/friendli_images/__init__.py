@@ -14,6 +14,7 @@ from ._api import agenerate_image, generate_image
 from ._client import AsyncFriendliImages, FriendliImages
 from ._config import ResponseFormat
 from ._control_images import ControlImage, encode_control_image
+from ._engine import Outcome
 from ._exceptions import (
     APIConnectionError,
     APIError,
@@ -56,6 +57,7 @@ __all__ = [
     "InvalidRequestError",
     "MissingDependencyError",
     "NotFoundError",
+    "Outcome",
     "OutputExistsError",
     "PermissionDeniedError",
     "RateLimitError",
