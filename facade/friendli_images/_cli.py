@@ -296,7 +296,10 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argumen
         metavar="WxH",
         help="size of the images (default: 256x256)",
     )
-    return parser, {"generate": generate, "mock-server": mock}
+    from ._cli_run import add_run_parser  # the run command lives in its own module
+
+    run = add_run_parser(commands, common)
+    return parser, {"generate": generate, "mock-server": mock, "run": run}
 
 
 # -- generate ----------------------------------------------------------------------------
@@ -652,12 +655,21 @@ def _configure_logging(verbose: bool) -> None:
     package_logger.setLevel(logging.DEBUG)
 
 
+def _run_command(
+    args: argparse.Namespace, parser: argparse.ArgumentParser, *, verbose: bool
+) -> int:
+    from ._cli_run import run_command
+
+    return run_command(args, parser, verbose=verbose)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (the console script exits with it)."""
     parser, subparsers = _build_parser()
     commands: dict[str, Callable[..., int]] = {
         "generate": _generate_command,
         "mock-server": _mock_server_command,
+        "run": _run_command,
     }
     verbose = False
     try:

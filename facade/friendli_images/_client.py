@@ -25,7 +25,7 @@ from collections.abc import (
     Sequence,
 )
 from types import TracebackType
-from typing import Any, Self, cast
+from typing import TYPE_CHECKING, Any, Self, cast
 from urllib.parse import urlsplit
 
 import attrs
@@ -45,7 +45,6 @@ from friendli_images_api.types import UNSET, Response, Unset
 from . import _config, _retry
 from ._control_images import ControlImage, prepare_control_image
 from ._download import AsyncDownloader, Downloader
-from ._engine import Outcome, agenerate_each, generate_each
 from ._exceptions import (
     APIConnectionError,
     APIError,
@@ -64,6 +63,9 @@ from ._exceptions import (
 from ._http import AsyncExchange, Exchange
 from ._results import BatchFailure, GeneratedImage, ImageResult, decode_base64_image
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._engine import Outcome
 
 __all__ = ["AsyncFriendliImages", "FriendliImages"]
 
@@ -700,6 +702,8 @@ class FriendliImages(_BaseClient):
         )
         if count == 1:
             return self._send(call)
+        from ._engine import generate_each  # here: only batches need the engine
+
         collector = _BatchCollector(seed, strict=strict)
         outcomes = generate_each(
             self, range(count), lambda i: self._batch_call(call, seed, i), concurrency=workers
@@ -732,6 +736,8 @@ class FriendliImages(_BaseClient):
         Leaving the loop (``break``, an exception, Ctrl-C) or calling ``close()`` stops
         the batch: no new request or retry is sent afterwards.
         """
+        from ._engine import generate_each
+
         workers = self._concurrency(concurrency)
         _check_flag(throttle_on_503, "throttle_on_503")
         return generate_each(
@@ -862,6 +868,8 @@ class AsyncFriendliImages(_BaseClient):
         )
         if count == 1:
             return await self._send(call)
+        from ._engine import agenerate_each  # here: only batches need the engine
+
         collector = _BatchCollector(seed, strict=strict)
         outcomes = agenerate_each(
             self, range(count), lambda i: self._batch_call(call, seed, i), concurrency=workers
@@ -883,6 +891,8 @@ class AsyncFriendliImages(_BaseClient):
         ``requests`` may also be an async iterable. Use ``contextlib.aclosing`` around the
         loop when you may leave it early: closing the iterator cancels the requests in flight.
         """
+        from ._engine import agenerate_each
+
         workers = self._concurrency(concurrency)
         _check_flag(throttle_on_503, "throttle_on_503")
         return agenerate_each(

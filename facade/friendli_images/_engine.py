@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import AsyncGenerator, AsyncIterable, Callable, Generator, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Generic, TypeVar
@@ -59,6 +60,8 @@ class Outcome(Generic[R_co]):
     error: FriendliImagesError | None = None
     paths: tuple[Path, ...] = ()
     """Files written for this request, when the batch saves as it goes (jobs runner)."""
+    seconds: float = 0.0
+    """Wall time from the request's first attempt to its end, retries and saving included."""
 
     @property
     def ok(self) -> bool:
@@ -173,14 +176,16 @@ def generate_each(
             return
 
     def process(index: int, request: R) -> Outcome[R] | None:
+        start = time.monotonic()
         try:
             result = _send(client, prepare(request), throttle, statuses)
             paths = tuple(finish(index, request, result)) if finish is not None else ()
         except BatchStopped:
             return None
         except Exception as exc:  # one request's failure, whatever it is, is that request's
-            return Outcome(index, request, error=_as_error(exc))
-        return Outcome(index, request, result=result, paths=paths)
+            seconds = time.monotonic() - start
+            return Outcome(index, request, error=_as_error(exc), seconds=seconds)
+        return Outcome(index, request, result=result, paths=paths, seconds=time.monotonic() - start)
 
     def worker() -> None:
         try:
@@ -279,12 +284,14 @@ async def agenerate_each(
     statuses = overload_statuses(throttle_on_503)
 
     async def process(index: int, request: R) -> Outcome[R]:
+        start = time.monotonic()
         try:
             result = await _asend(client, prepare(request), throttle, statuses)
             paths = tuple(await finish(index, request, result)) if finish is not None else ()
         except Exception as exc:  # one request's failure, whatever it is, is that request's
-            return Outcome(index, request, error=_as_error(exc))
-        return Outcome(index, request, result=result, paths=paths)
+            seconds = time.monotonic() - start
+            return Outcome(index, request, error=_as_error(exc), seconds=seconds)
+        return Outcome(index, request, result=result, paths=paths, seconds=time.monotonic() - start)
 
     next_request = _next_from(requests)
     pending: set[asyncio.Task[Outcome[R]]] = set()
