@@ -61,6 +61,7 @@ from ._exceptions import (
     UnprocessableEntityError,
 )
 from ._http import AsyncExchange, Exchange
+from ._pool import ClientPool, aclose_pool, close_pool
 from ._results import BatchFailure, GeneratedImage, ImageResult, decode_base64_image
 from ._version import __version__
 
@@ -465,6 +466,7 @@ class _BaseClient:
                     data = decode_base64_image(item.b64_json)
                 except ValueError as exc:
                     raise ValueError(f"data[{index}]: {exc}") from None
+                item.b64_json = ""  # keep the bytes, not also their base64 text (4/3 the size)
                 images.append(
                     GeneratedImage(
                         seed=item.seed, response_format=item.response_format, data=data, raw=item
@@ -624,11 +626,30 @@ class FriendliImages(_BaseClient):
         self._owns_http = http_client is None
         self._http = http_client if http_client is not None else httpx.Client(timeout=self.timeout)
         self._downloader = Downloader(self._http, self.download_timeout)
+        # Batches spread over small pools of kept-alive connections (see _pool); a caller's
+        # own http_client is used as it is.
+        self._pool: ClientPool[httpx.Client] | None = (
+            ClientPool(lambda limits: httpx.Client(timeout=self.timeout, limits=limits))
+            if http_client is None
+            else None
+        )
 
     def close(self) -> None:
         """Close the connection pool (not a client you passed in)."""
         if self._owns_http:
             self._http.close()
+        if self._pool is not None:
+            close_pool(self._pool)
+
+    def _connections(
+        self, concurrency: int
+    ) -> Callable[[], contextlib.AbstractContextManager[httpx.Client]]:
+        """What a batch of ``concurrency`` sends with: a lease from the pool, or your client."""
+        pool = self._pool
+        if pool is None:
+            return lambda: contextlib.nullcontext(self._http)
+        pool.reserve(concurrency)
+        return pool.lease
 
     def __enter__(self) -> Self:
         return self
@@ -748,9 +769,9 @@ class FriendliImages(_BaseClient):
             throttle_on_503=throttle_on_503,
         )
 
-    def _attempt(self, call: _Call) -> ImageResult | _Failure:
-        """Send ``call`` once: its result, or the failure with its retry decision."""
-        exchange = Exchange(self._http, **self._exchange_settings(call))
+    def _attempt(self, call: _Call, http: httpx.Client | None = None) -> ImageResult | _Failure:
+        """Send ``call`` once (with ``http``, else the client's): result, or failure."""
+        exchange = Exchange(http or self._http, **self._exchange_settings(call))
         response: Response[Any] | None = None
         failure: BaseException | None = None
         try:
@@ -807,11 +828,28 @@ class AsyncFriendliImages(_BaseClient):
             http_client if http_client is not None else httpx.AsyncClient(timeout=self.timeout)
         )
         self._downloader = AsyncDownloader(self._http, self.download_timeout)
+        self._pool: ClientPool[httpx.AsyncClient] | None = (
+            ClientPool(lambda limits: httpx.AsyncClient(timeout=self.timeout, limits=limits))
+            if http_client is None
+            else None
+        )
 
     async def aclose(self) -> None:
         """Close the connection pool (not a client you passed in)."""
         if self._owns_http:
             await self._http.aclose()
+        if self._pool is not None:
+            await aclose_pool(self._pool)
+
+    def _connections(
+        self, concurrency: int
+    ) -> Callable[[], contextlib.AbstractContextManager[httpx.AsyncClient]]:
+        """What a batch of ``concurrency`` sends with: a lease from the pool, or your client."""
+        pool = self._pool
+        if pool is None:
+            return lambda: contextlib.nullcontext(self._http)
+        pool.reserve(concurrency)
+        return pool.lease
 
     async def __aenter__(self) -> Self:
         return self
@@ -903,9 +941,11 @@ class AsyncFriendliImages(_BaseClient):
             throttle_on_503=throttle_on_503,
         )
 
-    async def _attempt(self, call: _Call) -> ImageResult | _Failure:
-        """Send ``call`` once: its result, or the failure with its retry decision."""
-        exchange = AsyncExchange(self._http, **self._exchange_settings(call))
+    async def _attempt(
+        self, call: _Call, http: httpx.AsyncClient | None = None
+    ) -> ImageResult | _Failure:
+        """Send ``call`` once (with ``http``, else the client's): result, or failure."""
+        exchange = AsyncExchange(http or self._http, **self._exchange_settings(call))
         response: Response[Any] | None = None
         failure: BaseException | None = None
         try:

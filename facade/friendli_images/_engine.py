@@ -34,6 +34,9 @@ from ._throttle import AsyncThrottle, BatchStopped, Limit, Throttle
 if TYPE_CHECKING:
     import asyncio
     from collections.abc import Awaitable, Sequence
+    from contextlib import AbstractContextManager
+
+    import httpx
 
     from ._client import AsyncFriendliImages, FriendliImages, _Call, _Failure
 
@@ -123,14 +126,19 @@ class _Crash:
 
 
 def _send(
-    client: FriendliImages, call: _Call, throttle: Throttle, statuses: frozenset[int]
+    client: FriendliImages,
+    call: _Call,
+    throttle: Throttle,
+    statuses: frozenset[int],
+    connections: Callable[[], AbstractContextManager[httpx.Client]],
 ) -> ImageResult:
     retries_taken = 0
     while True:
         taken_under = throttle.acquire()
         outcome: ImageResult | _Failure | None = None
         try:
-            outcome = client._attempt(call)
+            with connections() as http:
+                outcome = client._attempt(call, http)
         finally:
             overloaded, retry_after = _load_signal(outcome, statuses)
             throttle.release(taken_under.epoch, overloaded=overloaded, retry_after=retry_after)
@@ -162,6 +170,7 @@ def generate_each(
 
     throttle = Throttle(concurrency)
     statuses = overload_statuses(throttle_on_503)
+    connections = client._connections(concurrency)
     source = enumerate(requests)
     outcomes: queue.Queue[Outcome[R] | _End | _Crash] = queue.Queue(maxsize=concurrency)
     lock = threading.Lock()
@@ -178,7 +187,7 @@ def generate_each(
     def process(index: int, request: R) -> Outcome[R] | None:
         start = time.monotonic()
         try:
-            result = _send(client, prepare(request), throttle, statuses)
+            result = _send(client, prepare(request), throttle, statuses, connections)
             paths = tuple(finish(index, request, result)) if finish is not None else ()
         except BatchStopped:
             return None
@@ -237,7 +246,11 @@ def generate_each(
 
 
 async def _asend(
-    client: AsyncFriendliImages, call: _Call, throttle: AsyncThrottle, statuses: frozenset[int]
+    client: AsyncFriendliImages,
+    call: _Call,
+    throttle: AsyncThrottle,
+    statuses: frozenset[int],
+    connections: Callable[[], AbstractContextManager[httpx.AsyncClient]],
 ) -> ImageResult:
     import asyncio
 
@@ -246,7 +259,8 @@ async def _asend(
         taken_under = await throttle.acquire()
         outcome: ImageResult | _Failure | None = None
         try:
-            outcome = await client._attempt(call)
+            with connections() as http:
+                outcome = await client._attempt(call, http)
         finally:
             overloaded, retry_after = _load_signal(outcome, statuses)
             throttle.release(taken_under.epoch, overloaded=overloaded, retry_after=retry_after)
@@ -282,11 +296,12 @@ async def agenerate_each(
 
     throttle = AsyncThrottle(concurrency)
     statuses = overload_statuses(throttle_on_503)
+    connections = client._connections(concurrency)
 
     async def process(index: int, request: R) -> Outcome[R]:
         start = time.monotonic()
         try:
-            result = await _asend(client, prepare(request), throttle, statuses)
+            result = await _asend(client, prepare(request), throttle, statuses, connections)
             paths = tuple(await finish(index, request, result)) if finish is not None else ()
         except Exception as exc:  # one request's failure, whatever it is, is that request's
             seconds = time.monotonic() - start

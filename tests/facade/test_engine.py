@@ -241,3 +241,11 @@ class TestAdaptive:
         during_pause = [r for r in requests if refused + 0.05 < r.received_at < refused + 0.35]
         assert [] == during_pause
         assert 7 == len(requests)
+
+
+def test_base64_text_is_not_kept(client: FriendliImages) -> None:
+    """A decoded image keeps its bytes, not its base64 text too (memory of big batches)."""
+    result = client.generate("x", model="ep", n=2, response_format="png")
+
+    assert all(image.raw.b64_json == "" for image in result.images)
+    assert all(image.content().startswith(b"\x89PNG") for image in result.images)
