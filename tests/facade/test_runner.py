@@ -329,3 +329,45 @@ class TestRunCommand:
         assert 0 == final.returncode, final.stderr
         assert_consistent(out, {f"job-{i}" for i in range(count)})
         assert len(server.generation_requests) <= count + 2 * concurrency
+
+    def test_ctrl_c_leaves_a_resumable_dataset(
+        self, server: FriendliTestServer, tmp_path: Path
+    ) -> None:
+        """SIGINT mid-run exits 130 with a summary; nothing partial; the rerun completes it."""
+        server.latency = 0.05
+        jobs = write_jobs(tmp_path / "jobs.jsonl", 30)
+        out = tmp_path / "out"
+        args: list[str | Path] = [
+            jobs,
+            "--out",
+            out,
+            "--model",
+            "ep",
+            "--format",
+            "png",
+            "--concurrency",
+            "4",
+        ]
+        process = subprocess.Popen(
+            [sys.executable, "-m", "friendli_images", "run", *map(str, args)],
+            env=cli_env(server),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            path = out / "metadata.jsonl"
+            if path.exists() and path.read_bytes().count(b"\n") >= 5:
+                break
+            time.sleep(0.005)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+
+        assert 130 == process.returncode, stderr
+        assert "interrupted:" in stderr
+        assert [] == [p.name for p in out.rglob("*.part")]
+        final = run_command(args, cli_env(server))
+        assert 0 == final.returncode, final.stderr
+        assert_consistent(out, {f"job-{i}" for i in range(30)})
