@@ -136,22 +136,40 @@ class TestRunJobs:
         assert {"job-0", "job-2", "job-4", "job-6"} == set(ids[0])
         assert {"job-1", "job-3", "job-5"} == set(ids[1])
 
-    def test_url_images_are_streamed_with_their_type(
-        self, client: FriendliImages, tmp_path: Path
+    @pytest.mark.parametrize(
+        ("response_format", "extension", "magic"),
+        [
+            pytest.param("url", ".png", b"\x89PNG", id="url-downloaded"),
+            pytest.param("jpeg", ".jpg", b"\xff\xd8\xff", id="base64-jpeg"),
+        ],
+    )
+    def test_images_are_saved_with_their_type(
+        self,
+        client: FriendliImages,
+        server: FriendliTestServer,
+        tmp_path: Path,
+        response_format: str,
+        extension: str,
+        magic: bytes,
     ) -> None:
-        """A url result is saved with the extension its first bytes show (jpeg here)."""
+        """Each image gets the extension its bytes show; url results are downloaded to disk."""
         jobs = write_jobs(tmp_path / "jobs.jsonl", 2)
 
         run_jobs(
             jobs,
             tmp_path / "out",
             client=client,
-            defaults={"model": "ep", "response_format": "jpeg"},
+            defaults={"model": "ep", "response_format": response_format},
         )
 
-        assert {"images/job-0.jpg", "images/job-1.jpg"} == {
-            row["file_name"] for row in metadata(tmp_path / "out")
+        rows = metadata(tmp_path / "out")
+        assert {f"images/job-0{extension}", f"images/job-1{extension}"} == {
+            row["file_name"] for row in rows
         }
+        assert all(
+            (tmp_path / "out" / row["file_name"]).read_bytes().startswith(magic) for row in rows
+        )
+        assert (2 if response_format == "url" else 0) == len(server.image_requests)
 
     @pytest.mark.anyio
     async def test_async_run(self, aclient: AsyncFriendliImages, tmp_path: Path) -> None:
