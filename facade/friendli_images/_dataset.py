@@ -166,9 +166,9 @@ class DatasetDir:
         self.root = root
         self.images = root / IMAGES
         self.done: set[str] = set()
-        """Keys of the jobs whose images and metadata are in the dataset."""
+        """Keys of the jobs whose images and metadata were in the dataset when opened."""
         self.failed: set[str] = set()
-        """Keys of the jobs recorded as failed (and not done since)."""
+        """Keys of the jobs recorded as failed (and not done since) when opened."""
         self._write = threading.Lock()
         self._lock_file: BinaryIO | None = None
 
@@ -224,14 +224,15 @@ class DatasetDir:
         self.failed -= keys
 
     def add(self, key: str, rows: list[dict[str, Any]]) -> None:
-        """Record a finished job: its metadata lines, in one append."""
+        """Record a finished job: its metadata lines, in one append.
+
+        ``done`` and ``failed`` describe the directory as it was opened (what a run skips);
+        they do not grow with the run, so memory does not either.
+        """
         self._append(METADATA, _encode(rows))
-        self.done.add(key)
-        self.failed.discard(key)
 
     def add_failure(self, row: dict[str, Any]) -> None:
         self._append(FAILURES, _encode([row]))
-        self.failed.add(row["id"])
 
     def _append(self, name: str, data: bytes) -> None:
         with self._write:
