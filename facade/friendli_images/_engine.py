@@ -100,6 +100,11 @@ def _as_error(exc: BaseException) -> FriendliImagesError:
     """An error to record for a request whatever went wrong (the batch goes on)."""
     if isinstance(exc, FriendliImagesError):
         return exc
+    if isinstance(exc, OSError):  # saving failed: a full disk, a permission
+        where = f": {exc.filename}" if exc.filename else ""
+        error = FriendliImagesError(f"{type(exc).__name__}: {exc.strerror or exc}{where}")
+        error.__cause__ = exc
+        return error
     logger.warning("A request of the batch failed unexpectedly", exc_info=exc)
     error = FriendliImagesError(f"unexpected {type(exc).__name__}: {exc}")
     error.__cause__ = exc

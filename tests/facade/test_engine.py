@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -249,3 +250,19 @@ def test_base64_text_is_not_kept(client: FriendliImages) -> None:
 
     assert all(image.raw.b64_json == "" for image in result.images)
     assert all(image.content().startswith(b"\x89PNG") for image in result.images)
+
+
+def test_a_failed_save_fails_its_request_only(client: FriendliImages, tmp_path: Path) -> None:
+    """An OSError while saving one request's images is that request's error, with its reason."""
+
+    def save(index: int, request: int, result: Any) -> list[Path]:
+        if index == 0:
+            raise PermissionError(13, "Permission denied", str(tmp_path / "x.png"))
+        return []
+
+    prepare = lambda index: client._prepare_request({"prompt": "x", "model": "ep"})  # noqa: E731
+    outcomes = list(generate_each(client, range(2), prepare, concurrency=1, finish=save))
+
+    failed = [outcome for outcome in outcomes if not outcome.ok]
+    assert [0] == [outcome.index for outcome in failed]
+    assert f"PermissionError: Permission denied: {tmp_path / 'x.png'}" == str(failed[0].error)
