@@ -179,7 +179,7 @@ def generate_each(
     source = enumerate(requests)
     outcomes: queue.Queue[Outcome[R] | _End | _Crash] = queue.Queue(maxsize=concurrency)
     lock = threading.Lock()
-    state = {"active": concurrency, "exhausted": False}
+    state = {"active": 0, "started": 0, "exhausted": False}
 
     def deliver(item: Outcome[R] | _End | _Crash) -> None:
         while not throttle.stopped:
@@ -216,6 +216,8 @@ def generate_each(
                         state["exhausted"] = True
                         deliver(_Crash(exc))
                         return
+                    if state["started"] < concurrency:  # a request taken: one more worker
+                        start_worker()
                 outcome = process(index, request)
                 if outcome is not None:
                     deliver(outcome)
@@ -226,12 +228,15 @@ def generate_each(
             if last:
                 deliver(_End())
 
-    threads = [
-        threading.Thread(target=worker, name=f"friendli-images-{i}", daemon=True)
-        for i in range(concurrency)
-    ]
-    for thread in threads:
-        thread.start()
+    def start_worker() -> None:
+        """Called with ``lock`` held. Threads start as requests come: at most one idle."""
+        state["started"] += 1
+        state["active"] += 1
+        name = f"friendli-images-{state['started']}"
+        threading.Thread(target=worker, name=name, daemon=True).start()
+
+    with lock:
+        start_worker()
     try:
         while True:
             try:

@@ -266,3 +266,18 @@ def test_a_failed_save_fails_its_request_only(client: FriendliImages, tmp_path: 
     failed = [outcome for outcome in outcomes if not outcome.ok]
     assert [0] == [outcome.index for outcome in failed]
     assert f"PermissionError: Permission denied: {tmp_path / 'x.png'}" == str(failed[0].error)
+
+
+def test_threads_start_as_requests_come(client: FriendliImages) -> None:
+    """Three requests at concurrency 64 start a handful of worker threads, not 64."""
+    import threading
+
+    before = threading.active_count()
+    outcomes = client.generate_many(_requests(3), concurrency=64)
+    first = next(outcomes)
+    during = threading.active_count()
+    rest = list(outcomes)
+
+    assert first.ok
+    assert 2 == len(rest)
+    assert during - before <= 4
