@@ -229,6 +229,18 @@ class TestAdaptive:
         assert 2 == len(result.errors)
         assert all(isinstance(failure.error, RateLimitError) for failure in result.errors)
 
+    @pytest.mark.parametrize(("opt_in", "failed"), [(True, 0), (False, 3)])
+    def test_503_slows_the_batch_only_when_asked(
+        self, client: FriendliImages, server: FriendliTestServer, opt_in: bool, failed: int
+    ) -> None:
+        """With throttle_on_503=True a 503 is an overload answer like 429; else a plain failure."""
+        server.inject(ErrorStatus(503), times=3)
+        requests = [{**request, "max_retries": 0} for request in _requests(4)]
+
+        outcomes = list(client.generate_many(requests, concurrency=4, throttle_on_503=opt_in))
+
+        assert failed == sum(1 for outcome in outcomes if not outcome.ok)
+
     def test_retry_after_pauses_the_whole_batch(
         self, client: FriendliImages, server: FriendliTestServer
     ) -> None:
