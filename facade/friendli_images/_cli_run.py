@@ -6,7 +6,7 @@
     friendli-images run prompts.jsonl --out data-0/ --shard 0/4    # lines 0, 4, 8, ...
 
 Exit status: 0 when every job of the file is done (now or before); 1 when a job failed or
-an invalid line was found (see ``DIR/failures.jsonl``; the run goes on regardless); 2 for
+an invalid line was found (see DIR/failures.jsonl; the run goes on regardless); 2 for
 a usage error; 130 after Ctrl-C, 143 after SIGTERM (rerun the command to resume).
 """
 
