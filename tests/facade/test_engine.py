@@ -202,7 +202,7 @@ class TestGenerateN:
         failed = [outcome for outcome in outcomes if not outcome.ok]
         assert [1] == [outcome.index for outcome in failed]
         assert type(failed[0].error) is FriendliImagesError
-        assert isinstance(failed[0].error.__cause__, RecursionError)
+        assert "unexpected RecursionError: deep" == str(failed[0].error)
         assert all(isinstance(outcome, Outcome) for outcome in outcomes)
 
 
@@ -296,3 +296,25 @@ def test_threads_start_as_requests_come(client: FriendliImages) -> None:
     assert first.ok
     assert 2 == len(rest)
     assert during <= 4
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("header b'Bearer {token}\\n'", id="bytes-repr"),
+        pytest.param("value {token}", id="plain"),
+    ],
+)
+def test_unexpected_error_text_never_holds_the_token(client: FriendliImages, text: str) -> None:
+    """An unexpected error's message is redacted, and the original is not chained."""
+    token = client._token
+
+    def prepare(index: int) -> Any:
+        raise RuntimeError(text.format(token=token))
+
+    (outcome,) = generate_each(client, range(1), prepare, concurrency=1)
+
+    assert outcome.error is not None
+    assert token not in str(outcome.error)
+    assert "[secure]" in str(outcome.error)
+    assert outcome.error.__cause__ is None
