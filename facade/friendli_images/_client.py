@@ -833,6 +833,7 @@ class AsyncFriendliImages(_BaseClient):
             if http_client is None
             else None
         )
+        self._pool_loop: object = None
 
     async def aclose(self) -> None:
         """Close the connection pool (not a client you passed in)."""
@@ -844,10 +845,20 @@ class AsyncFriendliImages(_BaseClient):
     def _connections(
         self, concurrency: int
     ) -> Callable[[], contextlib.AbstractContextManager[httpx.AsyncClient]]:
-        """What a batch of ``concurrency`` sends with: a lease from the pool, or your client."""
+        """What a batch of ``concurrency`` sends with: a lease from the pool, or your client.
+
+        Pooled connections belong to the event loop that opened them: used from another
+        loop (a second ``asyncio.run()``), the batch pool starts afresh.
+        """
+        import asyncio  # here, not at the top: sync users never pay for importing it
+
         pool = self._pool
         if pool is None:
             return lambda: contextlib.nullcontext(self._http)
+        loop = asyncio.get_running_loop()
+        if self._pool_loop is not None and self._pool_loop is not loop:
+            pool.take_all()  # their connections died with their loop: drop, not close
+        self._pool_loop = loop
         pool.reserve(concurrency)
         return pool.lease
 

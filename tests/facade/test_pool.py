@@ -50,3 +50,22 @@ async def test_no_request_waits_for_a_connection(server: FriendliTestServer) -> 
 
     assert [] == result.errors
     assert 130 == len(result.images)
+
+
+def test_async_batches_in_two_event_loops(server: FriendliTestServer) -> None:
+    """After aclose(), an async client runs batches again, in a new event loop too."""
+    import asyncio
+
+    client = AsyncFriendliImages(token=server.token, base_url=server.base_url)
+
+    async def batch() -> int:
+        try:
+            result = await client.generate("x", model="ep", n=4, concurrency=2)
+        finally:
+            await client.aclose()  # release the connections before this loop ends
+        return len(result.images)
+
+    first = asyncio.run(batch())
+    second = asyncio.run(batch())
+
+    assert (4, 4) == (first, second)
