@@ -36,7 +36,7 @@ from ._exceptions import (
     RateLimitError,
     UnprocessableEntityError,
 )
-from ._results import BatchFailure, GeneratedImage, ImageResult
+from ._results import BatchFailure, GeneratedImage, ImageResult, ImageSaveError
 from ._version import __version__
 
 if _TYPE_CHECKING:
@@ -68,6 +68,7 @@ __all__ = [
     "GeneratedImage",
     "ImageDownloadError",
     "ImageResult",
+    "ImageSaveError",
     "InternalServerError",
     "InvalidRequestError",
     "JobsSummary",

@@ -16,7 +16,6 @@ import argparse
 import contextlib
 import importlib
 import json
-import os
 import signal
 import sys
 from pathlib import Path
@@ -28,8 +27,9 @@ from ._cli import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_TERMINATED,
+    _add_connection_options,
     _positive_int,
-    _token_file,
+    _resolve_connection,
     _usage_message,
 )
 from ._client import DEFAULT_CONCURRENCY, AsyncFriendliImages, FriendliImages
@@ -109,16 +109,7 @@ def add_run_parser(
         help="take only the lines whose 0-based index is K modulo N (N machines, N dirs)",
     )
     batch.add_argument("--json", action="store_true", help="print the summary as one JSON document")
-    connection = run.add_argument_group("connection")
-    connection.add_argument(
-        "--token-file",
-        type=_token_file,
-        dest="token",
-        metavar="PATH",
-        help=f"read the API token from PATH ('-': stdin) instead of {_config.TOKEN_ENV}",
-    )
-    connection.add_argument("--team", metavar="ID", help=f"team (default: {_config.TEAM_ENV})")
-    connection.add_argument("--base-url", metavar="URL", help="API address")
+    _add_connection_options(run.add_argument_group("connection"))
     return run
 
 
@@ -169,9 +160,9 @@ def _summary_line(summary: JobsSummary, state: str = "") -> str:
     )
 
 
-def _check(args: argparse.Namespace, token: str | None) -> int:
-    # Validation sends nothing, so it needs no real token.
-    with FriendliImages(token=token or "check-only", base_url=args.base_url) as client:
+def _check(args: argparse.Namespace) -> int:
+    # Validation sends nothing, so it needs no token, and no address.
+    with FriendliImages(token="check-only") as client:  # noqa: S106 - never sent
         valid, problems = check_jobs(
             args.jobs, client=client, defaults=_defaults(args), shard=args.shard
         )
@@ -186,7 +177,12 @@ def _check(args: argparse.Namespace, token: str | None) -> int:
     return EXIT_FAILURE if problems else EXIT_OK
 
 
-async def _run(args: argparse.Namespace, token: str, bar: _Bar, last: list[JobsSummary]) -> None:
+async def _run(
+    args: argparse.Namespace,
+    connection: tuple[str, str | None, str | None],
+    bar: _Bar,
+    last: list[JobsSummary],
+) -> None:
     import asyncio
 
     task = asyncio.current_task()
@@ -198,9 +194,8 @@ async def _run(args: argparse.Namespace, token: str, bar: _Bar, last: list[JobsS
         last[:] = [summary]
         bar.update(summary)
 
-    async with AsyncFriendliImages(
-        token=token, base_url=args.base_url, team_id=args.team
-    ) as client:
+    token, base_url, team = connection
+    async with AsyncFriendliImages(token=token, base_url=base_url, team_id=team) as client:
         await arun_jobs(
             args.jobs,
             args.out,
@@ -216,26 +211,21 @@ async def _run(args: argparse.Namespace, token: str, bar: _Bar, last: list[JobsS
 
 def run_command(args: argparse.Namespace, parser: argparse.ArgumentParser, *, verbose: bool) -> int:
     """``friendli-images run``: see the module docstring."""
-    token: str | None = args.token or os.environ.get(_config.TOKEN_ENV) or None
     if not args.jobs.is_file():
         parser.error(f"argument JOBS: {str(args.jobs)!r} is not a file")
     if args.out.exists() and not args.out.is_dir():
         parser.error(f"argument --out: {str(args.out)!r} exists and is not a directory")
     try:
         if args.check:
-            return _check(args, token)
-        if token is None:
-            parser.error(
-                f"no API token: set {_config.TOKEN_ENV} to your Friendli Personal API Key "
-                "(flp_...), or use --token-file PATH"
-            )
+            return _check(args)
+        connection = _resolve_connection(args, parser)
         import asyncio
 
         bar = _Bar(sys.stderr)
         last: list[JobsSummary] = []
         status = EXIT_OK
         try:
-            asyncio.run(_run(args, token, bar, last))
+            asyncio.run(_run(args, connection, bar, last))
         except KeyboardInterrupt:
             status = EXIT_INTERRUPTED
         except asyncio.CancelledError:

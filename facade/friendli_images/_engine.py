@@ -96,11 +96,11 @@ def overload_statuses(throttle_on_503: bool) -> frozenset[int]:
     return frozenset({OVERLOAD_STATUS})
 
 
-def _as_error(exc: BaseException, secret: str) -> FriendliImagesError:
+def _as_error(exc: BaseException, secrets: tuple[str, ...]) -> FriendliImagesError:
     """An error to record for a request whatever went wrong (the batch goes on).
 
     Anything but a ``FriendliImagesError`` becomes one whose message names the original
-    type, with ``secret`` (the token) redacted in every form, and without the original
+    type, with ``secrets`` (the token's forms) redacted, and without the original
     chained: its text (an illegal header value, say) may hold the token.
     """
     if isinstance(exc, FriendliImagesError):
@@ -110,7 +110,7 @@ def _as_error(exc: BaseException, secret: str) -> FriendliImagesError:
         message = f"{type(exc).__name__}: {exc.strerror or exc}{where}"
     else:
         message = f"unexpected {type(exc).__name__}: {exc}"
-    for form in {secret, repr(secret)[1:-1], repr(secret.encode())[2:-1]} - {""}:
+    for form in secrets:
         message = message.replace(form, "[secure]")
     if not isinstance(exc, OSError):
         logger.warning("A request of the batch failed: %s", message)
@@ -206,7 +206,7 @@ def generate_each(
             return None
         except Exception as exc:  # one request's failure, whatever it is, is that request's
             seconds = time.monotonic() - start
-            return Outcome(index, request, error=_as_error(exc, client._token), seconds=seconds)
+            return Outcome(index, request, error=_as_error(exc, client._secrets), seconds=seconds)
         return Outcome(index, request, result=result, paths=paths, seconds=time.monotonic() - start)
 
     def worker() -> None:
@@ -323,7 +323,7 @@ async def agenerate_each(
             paths = tuple(await finish(index, request, result)) if finish is not None else ()
         except Exception as exc:  # one request's failure, whatever it is, is that request's
             seconds = time.monotonic() - start
-            return Outcome(index, request, error=_as_error(exc, client._token), seconds=seconds)
+            return Outcome(index, request, error=_as_error(exc, client._secrets), seconds=seconds)
         return Outcome(index, request, result=result, paths=paths, seconds=time.monotonic() - start)
 
     next_request = _next_from(requests)

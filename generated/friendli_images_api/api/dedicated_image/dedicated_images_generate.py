@@ -70,7 +70,7 @@ def sync_detailed(
 ) -> Response[Any | ImageGenerationDedicatedResult]:
     """Image generations
 
-     Given a description, the model generates image(s).
+     Generate an image from a text prompt.
 
     Args:
         x_friendli_team (None | str | Unset): ID of team to run requests as (optional parameter).
@@ -106,7 +106,7 @@ def sync(
 ) -> Any | ImageGenerationDedicatedResult | None:
     """Image generations
 
-     Given a description, the model generates image(s).
+     Generate an image from a text prompt.
 
     Args:
         x_friendli_team (None | str | Unset): ID of team to run requests as (optional parameter).
@@ -137,7 +137,7 @@ async def asyncio_detailed(
 ) -> Response[Any | ImageGenerationDedicatedResult]:
     """Image generations
 
-     Given a description, the model generates image(s).
+     Generate an image from a text prompt.
 
     Args:
         x_friendli_team (None | str | Unset): ID of team to run requests as (optional parameter).
@@ -171,7 +171,7 @@ async def asyncio(
 ) -> Any | ImageGenerationDedicatedResult | None:
     """Image generations
 
-     Given a description, the model generates image(s).
+     Generate an image from a text prompt.
 
     Args:
         x_friendli_team (None | str | Unset): ID of team to run requests as (optional parameter).

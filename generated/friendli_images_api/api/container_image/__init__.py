@@ -1,0 +1,2 @@
+# Generated from openapi.yaml by scripts/regenerate.py; do not edit by hand (see README.md).
+"""Contains endpoint functions for accessing the API"""
