@@ -23,11 +23,12 @@ import attrs
 from ._dataset import DatasetDir, failure_row, image_stem, metadata_rows
 from ._engine import Outcome, agenerate_each, generate_each
 from ._exceptions import APIResponseValidationError, InvalidRequestError
+from ._files import asave_chunks, save_chunks
 from ._jobs import BadLine, Job, Shard, count_jobs, read_jobs
 
 if TYPE_CHECKING:
     from ._client import AsyncFriendliImages, FriendliImages, _BaseClient, _Call
-    from ._results import ImageResult
+    from ._results import GeneratedImage, ImageResult
 
 __all__ = ["JobsSummary", "arun_jobs", "check_jobs", "run_jobs"]
 
@@ -139,8 +140,9 @@ class _JobsRun:
     def prepare(self, job: Job) -> _Call:
         return self._client._prepare_request(job.request)
 
-    def target(self, job: Job, position: int) -> Path:
-        return self._dataset.images / image_stem(job.key, position)
+    def target(self, image: GeneratedImage, job: Job, position: int) -> Callable[[bytes], Path]:
+        """Where image ``position`` of ``job`` goes, with the extension its first bytes show."""
+        return image._named_target(self._dataset.images, image_stem(job.key, position))
 
     def record(self, outcome: Outcome[Job]) -> None:
         """Keep a finished job: its images are on disk already; now its metadata."""
@@ -228,7 +230,8 @@ def run_jobs(
         paths: list[Path] = []
         try:
             for position, image in enumerate(result.images):
-                paths.append(image.save(run.target(job, position)))
+                target = run.target(image, job, position)
+                paths.append(save_chunks(image._chunks(), target, overwrite=False))
         except BaseException:
             _remove(paths)
             raise
@@ -280,7 +283,8 @@ async def arun_jobs(
         paths: list[Path] = []
         try:
             for position, image in enumerate(result.images):
-                paths.append(await image.asave(run.target(job, position)))
+                target = run.target(image, job, position)
+                paths.append(await asave_chunks(image._achunks(), target, overwrite=False))
         except BaseException:
             _remove(paths)
             raise
