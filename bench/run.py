@@ -75,6 +75,7 @@ from friendli_images.testing import render_png
 if not __package__:  # run as `python bench/run.py`: make the `bench` package importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import bulk
 from bench._common import (
     BENCH_DIR,
     MODEL,
@@ -97,7 +98,17 @@ BATCH_CONCURRENCY = 8
 BATCH_LATENCY = 0.2
 RESULT_IMAGES = 4
 SMALL_IMAGE = (64, 64)
-FIGURE_GROUPS = ("per_call", "control_image_memory", "decode_save", "batch", "import")
+FIGURE_GROUPS = (
+    "per_call",
+    "control_image_memory",
+    "decode_save",
+    "batch",
+    "import",
+    "bulk_throughput",
+    "bulk_memory",
+    "connections",
+    "adaptive",
+)
 
 
 @dataclass(frozen=True)
@@ -112,6 +123,14 @@ class Settings:
     decode_image_side: int
     decode_reps: int
     batch_reps: int
+    bulk_jobs: int = 10_000
+    bulk_reps: int = 2
+    bulk_memory_jobs: tuple[int, int] = (1_000, 10_000)
+    bulk_generate_n: int = 4096
+    connection_requests: int = 4096
+    connection_levels: tuple[int, ...] = (64, 256)
+    adaptive_requests: int = 6000
+    adaptive_after: float = 10.0
 
     @classmethod
     def full(cls) -> Settings:
@@ -120,7 +139,24 @@ class Settings:
 
     @classmethod
     def quick(cls) -> Settings:
-        return cls(6, 20, 100, 1, 1670, 512, 3, 1)
+        return cls(
+            6,
+            20,
+            100,
+            1,
+            1670,
+            512,
+            3,
+            1,
+            bulk_jobs=300,
+            bulk_reps=1,
+            bulk_memory_jobs=(100, 300),
+            bulk_generate_n=256,
+            connection_requests=256,
+            connection_levels=(64,),
+            adaptive_requests=300,
+            adaptive_after=0.5,
+        )
 
 
 @dataclass
@@ -591,6 +627,129 @@ def bench_batch(base_url: str, settings: Settings) -> list[Figure]:
     ]
 
 
+# -- bulk jobs (bench/bulk.py) ---------------------------------------------------------------
+
+
+def bench_bulk(groups: Sequence[str], settings: Settings) -> list[Figure]:
+    figures: list[Figure] = []
+    if "bulk_throughput" in groups:
+        times = bulk.throughput(settings.bulk_jobs, settings.bulk_reps, _log)
+        title = f"{settings.bulk_jobs} png jobs saved, concurrency 64, 50 ms latency"
+        library = median(times["library"])
+        raw = median(times["raw"])
+        figures += [
+            Figure(
+                "bulk_throughput",
+                title,
+                "raw httpx.AsyncClient loop",
+                raw,
+                "arun_jobs",
+                library,
+                "s",
+                1.10,
+                samples=len(times["library"]),
+                details=times,
+            ),
+            Figure(
+                "bulk_throughput_ideal",
+                title,
+                "max(ideal, raw loop)",
+                max(times["ideal"], raw),
+                "arun_jobs",
+                library,
+                "s",
+                1.15,
+            ),
+        ]
+    if "bulk_memory" in groups:
+        peaks = bulk.memory(*settings.bulk_memory_jobs, settings.bulk_generate_n, _log)
+        small, large = settings.bulk_memory_jobs
+        figures += [
+            Figure(
+                "bulk_memory",
+                "peak RSS of a fresh process running png jobs",
+                f"{small} jobs",
+                peaks["jobs_small"] / MIB,
+                f"{large} jobs",
+                peaks["jobs_large"] / MIB,
+                "MiB",
+                1.1,
+                details=peaks,
+            ),
+            Figure(
+                "bulk_memory_generate",
+                f"generate(n={settings.bulk_generate_n}, concurrency=64, png) + save",
+                "raw httpx.AsyncClient loop",
+                peaks["raw"] / MIB,
+                "AsyncFriendliImages",
+                peaks["generate"] / MIB,
+                "MiB",
+                1.5,
+                details=peaks,
+            ),
+        ]
+    if "connections" in groups:
+        seen = bulk.connections(settings.connection_requests, settings.connection_levels, _log)
+        for level in settings.connection_levels:
+            title = f"TCP connections for {settings.connection_requests} requests"
+            figures += [
+                Figure(
+                    f"connections_{level}",
+                    title,
+                    "concurrency",
+                    level,
+                    "generate(n)",
+                    seen[f"library_{level}"],
+                    "conn",
+                    2.0,
+                    details=seen,
+                ),
+                Figure(
+                    f"connections_{level}_httpx",
+                    title,
+                    "concurrency",
+                    level,
+                    "raw httpx.AsyncClient (reference)",
+                    seen[f"raw_{level}"],
+                    "conn",
+                    None,
+                    required=False,
+                ),
+            ]
+    if "adaptive" in groups:
+        run = bulk.adaptive(settings.adaptive_requests, 16, settings.adaptive_after, _log)
+        stats = run["adaptive_stats"]
+        share = 100 * stats["rejected_after"] / max(1, stats["requests_after"])
+        title = (
+            f"{settings.adaptive_requests} requests, server allows 16 in flight (429 above), "
+            "concurrency 64"
+        )
+        figures += [
+            Figure(
+                "adaptive",
+                title,
+                "5% of requests",
+                5.0,
+                f"429s after {settings.adaptive_after:g} s",
+                max(share, 0.01),
+                "%",
+                1.0,
+                details=run,
+            ),
+            Figure(
+                "adaptive_throughput",
+                title,
+                "concurrency 16",
+                run["capped_seconds"],
+                "concurrency 64, adaptive",
+                run["adaptive_seconds"],
+                "s",
+                1.11,
+            ),
+        ]
+    return figures
+
+
 # -- report --------------------------------------------------------------------------------
 
 
@@ -690,6 +849,7 @@ def main(argv: list[str] | None = None) -> int:
             figures.extend(bench_decode_save(servers.urls["large"], settings, workdir))
         if "batch" in groups:
             figures.extend(bench_batch(servers.urls["slow"], settings))
+    figures.extend(bench_bulk(groups, settings))
     figures.sort(key=lambda f: next(i for i, g in enumerate(FIGURE_GROUPS) if f.key.startswith(g)))
     report["duration_s"] = round(time.perf_counter() - started, 1)
     report["figures"] = [figure.to_json() for figure in figures]

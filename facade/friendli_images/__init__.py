@@ -9,6 +9,9 @@ OpenAPI spec is the separate package ``friendli_images_api``.
 """
 
 import contextlib as _contextlib
+import importlib as _importlib
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from ._api import agenerate_image, generate_image
 from ._client import AsyncFriendliImages, FriendliImages
@@ -36,6 +39,19 @@ from ._exceptions import (
 from ._results import BatchFailure, GeneratedImage, ImageResult, ImageSaveError
 from ._version import __version__
 
+if _TYPE_CHECKING:
+    from ._engine import Outcome
+    from ._runner import JobsSummary, arun_jobs, check_jobs, run_jobs
+
+_LAZY = {
+    "Outcome": "._engine",
+    "JobsSummary": "._runner",
+    "arun_jobs": "._runner",
+    "check_jobs": "._runner",
+    "run_jobs": "._runner",
+}
+"""Public names imported on first use: batches and bulk jobs cost nothing at import."""
+
 __all__ = [
     "APIConnectionError",
     "APIError",
@@ -55,8 +71,10 @@ __all__ = [
     "ImageSaveError",
     "InternalServerError",
     "InvalidRequestError",
+    "JobsSummary",
     "MissingDependencyError",
     "NotFoundError",
+    "Outcome",
     "OutputExistsError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -64,14 +82,29 @@ __all__ = [
     "UnprocessableEntityError",
     "__version__",
     "agenerate_image",
+    "arun_jobs",
+    "check_jobs",
     "encode_control_image",
     "generate_image",
+    "run_jobs",
 ]
 
 # Show the public names as friendli_images.X in reprs and tracebacks, as httpx does.
 for _name in __all__:
+    if _name in _LAZY:
+        continue
     _obj = globals()[_name]
     if isinstance(_obj, type) or callable(_obj):
         with _contextlib.suppress(AttributeError, TypeError):  # aliases such as ControlImage
             _obj.__module__ = "friendli_images"
 del _name, _obj
+
+
+def __getattr__(name: str) -> _Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(_importlib.import_module(_LAZY[name], __name__), name)
+    with _contextlib.suppress(AttributeError, TypeError):
+        value.__module__ = __name__
+    globals()[name] = value
+    return value

@@ -44,11 +44,13 @@ from ._exceptions import (
     InvalidRequestError,
     OutputExistsError,
 )
-from ._files import check_stem, check_writable, existing_output
-from ._progress import progress_for
+from ._files import asave_chunks, check_stem, check_writable, existing_output
+from ._progress import Progress, progress_for
 from ._version import __version__
 
 if TYPE_CHECKING:
+    from ._engine import Outcome
+    from ._results import ImageResult
     from .testing import FriendliTestServer
 
 __all__ = ["main"]
@@ -226,9 +228,12 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argumen
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    from ._cli_run import add_run_parser  # the run command lives in its own module
+
     return parser, {
         "generate": _add_generate(commands, common),
         "mock-server": _add_mock_server(commands),
+        "run": add_run_parser(commands, common),
     }
 
 
@@ -438,10 +443,6 @@ class _NoImageError(FriendliImagesError):
     """The API answered success but its ``data`` held no image."""
 
 
-class _RequestFailed(Exception):
-    """One request of the batch failed (already recorded in the report)."""
-
-
 def redact(text: str, secret: str) -> str:
     """``text`` without ``secret``, also in its escaped forms (``repr``, bytes, JSON)."""
     if not secret:
@@ -478,49 +479,6 @@ def _file_names(stem: str, count: int) -> list[str]:
     return [stem] if count == 1 else [f"{stem}-{index}" for index in range(count)]
 
 
-async def _generate_one(client: AsyncFriendliImages, job: _Job, index: int, report: _Report) -> str:
-    """Generate and save request ``index``, record it in ``report``; return a progress note."""
-    args = job.args
-    seed = job.seed_for(index)
-    paths: list[Path] = []
-    try:
-        result = await client.generate(
-            args.prompt,
-            model=args.model,
-            num_inference_steps=args.steps,
-            guidance_scale=args.guidance,
-            seed=seed,
-            response_format=args.format,
-            control_images=args.control_images,
-            controlnet_weights=args.controlnet_weights,
-        )
-        if not result.images:
-            raise _NoImageError("the API reported success but sent no image")
-        for position, image in enumerate(result.images):
-            name = job.names[index]
-            if len(result.images) > 1:  # the API sent several images for one request
-                name = f"{name}-{position}"
-            await image.acontent()  # the exact type, hence the extension, is known now
-            path = await image.asave(
-                args.out / f"{name}{image.extension}", overwrite=args.overwrite
-            )
-            logger.debug("request %d (seed %s): saved %s", index, image.seed, path)
-            paths.append(path)
-            report.saved.append(
-                _Saved(index, path, image.seed, image.response_format, image.mime_type)
-            )
-    except Exception as error:  # one request's failure, whatever it is, spares the others
-        if index == 0 and isinstance(error, InvalidRequestError):
-            # Rejected before sending: every request would be, the same way. A usage
-            # error. (Later requests only get here if, say, a control image vanished.)
-            raise
-        logger.debug("request %d (seed %s) failed", index, seed, exc_info=True)
-        report.failed.append(_Failed(index, seed, error))
-        description = _describe(error, report.secret)
-        raise _RequestFailed(f"request {index} failed: {description}") from error
-    return "saved " + ", ".join(map(str, paths))
-
-
 def _cancel_on_sigterm(report: _Report) -> None:
     """Make SIGTERM cancel the run like Ctrl-C does, so no temporary file is left behind."""
     import asyncio
@@ -539,8 +497,14 @@ def _cancel_on_sigterm(report: _Report) -> None:
 
 
 async def _run(job: _Job, report: _Report, *, verbose: bool) -> None:
-    """Run every request of ``job``, at most ``--concurrency`` at once."""
-    import asyncio
+    """Run every request of ``job`` on the library's batching engine; record each in ``report``.
+
+    The engine keeps at most ``--concurrency`` requests in flight (fewer while the endpoint
+    answers 429) and sends nothing more once the run stops. Each request's images are saved
+    in its slot as it completes, streamed to disk: a ``url`` result is never held whole,
+    its extension comes from its first bytes.
+    """
+    from ._engine import agenerate_each
 
     _cancel_on_sigterm(report)
     args = job.args
@@ -549,26 +513,67 @@ async def _run(job: _Job, report: _Report, *, verbose: bool) -> None:
         async with AsyncFriendliImages(
             token=job.token, base_url=job.base_url, team_id=job.team
         ) as client:
-            slots = asyncio.Semaphore(args.concurrency)
+            call = client._prepare(  # an argument the API would reject: a usage error, now
+                args.prompt,
+                model=args.model,
+                num_inference_steps=args.steps,
+                guidance_scale=args.guidance,
+                seed=args.seed,
+                response_format=args.format,
+                control_images=args.control_images,
+                controlnet_weights=args.controlnet_weights,
+                max_retries=None,
+                timeout=None,
+                retry_ambiguous=None,
+            )
 
-            async def request(index: int) -> None:
+            async def save(index: int, request: int, result: ImageResult) -> list[Path]:
+                if not result.images:
+                    raise _NoImageError("the API reported success but sent no image")
+                paths: list[Path] = []
                 try:
-                    async with slots:
-                        note = await _generate_one(client, job, index, report)
-                except _RequestFailed as failure:
-                    progress.advance(str(failure), failed=True)
-                else:
-                    progress.advance(note)
+                    for position, image in enumerate(result.images):
+                        name = job.names[index]
+                        if len(result.images) > 1:  # the API sent several images for one request
+                            name = f"{name}-{position}"
+                        target = image._named_target(args.out, name)  # + the sniffed extension
+                        chunks = image._achunks()
+                        paths.append(await asave_chunks(chunks, target, overwrite=args.overwrite))
+                except BaseException:
+                    for path in paths:
+                        path.unlink(missing_ok=True)
+                    raise
+                return paths
 
-            tasks = [asyncio.create_task(request(index)) for index in range(job.count)]
-            try:
-                await asyncio.gather(*tasks)
-            finally:
-                for task in tasks:
-                    task.cancel()
-                await asyncio.gather(*tasks, return_exceptions=True)
+            outcomes = agenerate_each(
+                client,
+                range(job.count),
+                lambda index: client._batch_call(call, args.seed, index),
+                concurrency=args.concurrency,
+                finish=save,
+            )
+            async with contextlib.aclosing(outcomes):
+                async for outcome in outcomes:
+                    _record(outcome, job, report, progress)
     finally:
         progress.close()
+
+
+def _record(outcome: Outcome[int], job: _Job, report: _Report, progress: Progress) -> None:
+    """Keep one finished request in ``report`` and show it."""
+    index = outcome.index
+    if outcome.result is None:
+        assert outcome.error is not None
+        seed = job.seed_for(index)
+        logger.debug("request %d (seed %s) failed: %s", index, seed, outcome.error)
+        report.failed.append(_Failed(index, seed, outcome.error))
+        description = _describe(outcome.error, report.secret)
+        progress.advance(f"request {index} failed: {description}", failed=True)
+        return
+    for image, path in zip(outcome.result.images, outcome.paths, strict=True):
+        logger.debug("request %d (seed %s): saved %s", index, image.seed, path)
+        report.saved.append(_Saved(index, path, image.seed, image.response_format, image.mime_type))
+    progress.advance("saved " + ", ".join(map(str, outcome.paths)))
 
 
 def _print_report(report: _Report, *, as_json: bool) -> None:
@@ -810,6 +815,14 @@ def _configure_logging(verbose: bool) -> None:
     package_logger.setLevel(logging.DEBUG)
 
 
+def _run_command(
+    args: argparse.Namespace, parser: argparse.ArgumentParser, *, verbose: bool
+) -> int:
+    from ._cli_run import run_command  # the run command lives in its own module
+
+    return run_command(args, parser, verbose=verbose)
+
+
 def _ensure_standard_streams() -> None:
     """Closed standard streams (``>&-``, ``2>&-``) become ``/dev/null``.
 
@@ -842,6 +855,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands: dict[str, Callable[..., int]] = {
         "generate": _generate_command,
         "mock-server": _mock_server_command,
+        "run": _run_command,
     }
     verbose = False
     try:

@@ -14,9 +14,17 @@ import json
 import logging
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    Callable,
+    Generator,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from types import TracebackType
-from typing import Any, Self, cast
+from typing import TYPE_CHECKING, Any, Self, cast
 from urllib.parse import quote, quote_plus
 
 import attrs
@@ -34,7 +42,6 @@ from friendli_images_api.models import (
 from friendli_images_api.types import UNSET, Response, Unset
 
 from . import _config, _retry, _rules
-from ._batch import arun_batch, run_batch
 from ._control_images import ControlImage, prepare_control_image
 from ._decoding import ACCEPT_ENCODING
 from ._download import AsyncDownloader, Downloader, DownloadSettings
@@ -46,7 +53,6 @@ from ._exceptions import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
-    FriendliImagesError,
     InternalServerError,
     InvalidRequestError,
     NotFoundError,
@@ -55,9 +61,13 @@ from ._exceptions import (
     UnprocessableEntityError,
 )
 from ._http import AsyncExchange, BodyTooLargeError, Exchange
+from ._pool import ClientPool, aclose_pool, close_pool
 from ._results import BatchFailure, GeneratedImage, ImageResult, decode_base64_image
 from ._sniff import SNIFF_BYTES, sniff_image_type
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._engine import Outcome
 
 __all__ = ["AsyncFriendliImages", "FriendliImages"]
 
@@ -416,23 +426,45 @@ class _BaseClient:
         ]
 
     @staticmethod
-    def _batch_size(n: int, concurrency: int | None) -> tuple[int, int]:
-        if not _is_int(n) or n < 1:
-            raise InvalidRequestError(f"n must be an integer >= 1, got {n!r}", param="n")
+    def _concurrency(concurrency: int | None) -> int:
         workers = DEFAULT_CONCURRENCY if concurrency is None else concurrency
         if not _is_int(workers) or workers < 1:
             raise InvalidRequestError(
                 f"concurrency must be an integer >= 1, got {concurrency!r}", param="concurrency"
             )
-        return n, workers
+        return workers
+
+    @classmethod
+    def _batch_size(cls, n: int, concurrency: int | None) -> tuple[int, int]:
+        if not _is_int(n) or n < 1:
+            raise InvalidRequestError(f"n must be an integer >= 1, got {n!r}", param="n")
+        return n, min(n, cls._concurrency(concurrency))
 
     @staticmethod
-    def _batch_calls(
-        call: _Call, seed: int | None, count: int
-    ) -> tuple[list[_Call], list[int | None]]:
-        """One call per request of a batch: with a seed, request ``i`` uses ``seed + i``."""
-        seeds = [None if seed is None else seed + i for i in range(count)]
-        return [call if s is None else call.with_seed(s) for s in seeds], seeds
+    def _batch_call(call: _Call, seed: int | None, index: int) -> _Call:
+        """Request ``index`` of a batch: with a seed, it uses ``seed + index``."""
+        return call if seed is None else call.with_seed(seed + index)
+
+    def _prepare_request(self, request: Mapping[str, Any]) -> _Call:
+        """Validate one request of ``generate_many()``: ``generate()``'s arguments as a mapping."""
+        if not isinstance(request, Mapping):
+            raise InvalidRequestError(
+                "a request must be a mapping of generate() arguments (prompt, model, ...), "
+                f"got {type(request).__name__}",
+                param="request",
+            )
+        fields = _request_fields(self._prepare)
+        for name in request:
+            if name not in fields:
+                raise InvalidRequestError(
+                    f"unknown request field {name!r}; a request takes: {', '.join(fields)}",
+                    param=str(name),
+                )
+        for name in ("prompt", "model"):
+            if name not in request:
+                raise InvalidRequestError(f"the request has no {name!r}", param=name)
+        arguments: dict[str, Any] = dict.fromkeys(fields) | dict(request)
+        return self._prepare(arguments.pop("prompt"), **arguments)
 
     def _api_client(self, exchange: Exchange | AsyncExchange) -> AuthenticatedClient:
         # The exchange adds the Authorization header itself, so the token is never stored
@@ -530,6 +562,7 @@ class _BaseClient:
                 if sniff_image_type(data[:SNIFF_BYTES]) is None:
                     what = "is empty" if not data else "is not a PNG, JPEG, WebP or GIF image"
                     raise ValueError(f"data[{index}].b64_json {what}")
+                item.b64_json = ""  # keep the bytes, not also their base64 text (4/3 the size)
                 images.append(
                     GeneratedImage(
                         seed=item.seed, response_format=item.response_format, data=data, raw=item
@@ -605,19 +638,43 @@ class _BaseClient:
         return delay
 
 
-def _batch_result(
-    outcomes: list[ImageResult | FriendliImagesError], seeds: list[int | None]
-) -> ImageResult:
-    images: list[GeneratedImage] = []
-    errors: list[BatchFailure] = []
-    for index, outcome in enumerate(outcomes):
-        if isinstance(outcome, ImageResult):
-            for image in outcome.images:
-                image.request_index = index
-            images.extend(outcome.images)
-        else:
-            errors.append(BatchFailure(index=index, seed=seeds[index], error=outcome))
-    return ImageResult(images, errors)
+def _seed_for(seed: int | None, index: int) -> int | None:
+    """The batch seed rule: request ``index`` uses ``seed + index`` (None: the server picks)."""
+    return None if seed is None else seed + index
+
+
+def _request_fields(prepare: Callable[..., _Call]) -> tuple[str, ...]:
+    """The keyword arguments of ``_prepare``: the fields a request mapping may hold."""
+    code = prepare.__code__
+    return code.co_varnames[1 : code.co_argcount + code.co_kwonlyargcount]
+
+
+class _BatchCollector:
+    """Gathers a ``generate(n=...)`` batch's outcomes into one ``ImageResult``, by index."""
+
+    def __init__(self, seed: int | None, *, strict: bool) -> None:
+        self._seed = seed
+        self._strict = strict
+        self._outcomes: list[Outcome[int]] = []
+
+    def add(self, outcome: Outcome[int]) -> None:
+        if self._strict and outcome.error is not None:
+            raise outcome.error
+        self._outcomes.append(outcome)
+
+    def result(self) -> ImageResult:
+        images: list[GeneratedImage] = []
+        errors: list[BatchFailure] = []
+        for outcome in sorted(self._outcomes, key=lambda outcome: outcome.index):
+            if outcome.result is not None:
+                for image in outcome.result.images:
+                    image.request_index = outcome.index
+                images.extend(outcome.result.images)
+            else:
+                assert outcome.error is not None
+                seed = _seed_for(self._seed, outcome.index)
+                errors.append(BatchFailure(index=outcome.index, seed=seed, error=outcome.error))
+        return ImageResult(images, errors)
 
 
 class FriendliImages(_BaseClient):
@@ -672,11 +729,30 @@ class FriendliImages(_BaseClient):
         self._downloader = Downloader(
             self._http, self._download_settings, user_client=not self._owns_http
         )
+        # Batches spread over small pools of kept-alive connections (see _pool); a caller's
+        # own http_client is used as it is.
+        self._pool: ClientPool[httpx.Client] | None = (
+            ClientPool(lambda limits: httpx.Client(timeout=self.timeout, limits=limits))
+            if http_client is None
+            else None
+        )
 
     def close(self) -> None:
         """Close the connection pool (not a client you passed in)."""
         if self._owns_http:
             self._http.close()
+        if self._pool is not None:
+            close_pool(self._pool)
+
+    def _connections(
+        self, concurrency: int
+    ) -> Callable[[], contextlib.AbstractContextManager[httpx.Client]]:
+        """What a batch of ``concurrency`` sends with: a lease from the pool, or your client."""
+        pool = self._pool
+        if pool is None:
+            return lambda: contextlib.nullcontext(self._http)
+        pool.reserve(concurrency)
+        return pool.lease
 
     def __enter__(self) -> Self:
         return self
@@ -751,23 +827,69 @@ class FriendliImages(_BaseClient):
         )
         if count == 1:
             return self._send(call)
-        calls, seeds = self._batch_calls(call, seed, count)
-        outcomes = run_batch(count, workers, lambda i: self._send(calls[i]), strict=strict)
-        return _batch_result(outcomes, seeds)
+        from ._engine import generate_each  # here: only batches need the engine
+
+        collector = _BatchCollector(seed, strict=strict)
+        outcomes = generate_each(
+            self, range(count), lambda i: self._batch_call(call, seed, i), concurrency=workers
+        )
+        with contextlib.closing(outcomes):
+            for outcome in outcomes:
+                collector.add(outcome)
+        return collector.result()
+
+    def generate_many(
+        self,
+        requests: Iterable[Mapping[str, Any]],
+        *,
+        concurrency: int | None = None,
+        throttle_on_503: bool = False,
+    ) -> Generator[Outcome[Mapping[str, Any]]]:
+        """Run many requests, at most ``concurrency`` at once; yield each ``Outcome`` as it ends.
+
+        Each request is a mapping of ``generate()``'s arguments for one request
+        (``{"prompt": ..., "model": ..., "seed": 7}``). ``requests`` is read lazily, one
+        request per free slot, so it may be a generator of any length; memory stays
+        proportional to ``concurrency``. Outcomes come in completion order, each with the
+        request's ``index`` and the ``request`` itself, and either its ``result`` or its
+        ``error`` (an invalid request included): one failure never stops the others.
+
+        ``concurrency`` (default 4) is a ceiling: on 429 Too Many Requests (and on 503
+        with ``throttle_on_503=True``) fewer requests are sent at once, then more again as
+        they succeed, and a ``Retry-After`` pauses the whole batch once.
+
+        Leaving the loop (``break``, an exception, Ctrl-C) or calling ``close()`` stops
+        the batch: no new request or retry is sent afterwards.
+        """
+        from ._engine import generate_each
+
+        workers = self._concurrency(concurrency)
+        _check_flag(throttle_on_503, "throttle_on_503")
+        return generate_each(
+            self,
+            requests,
+            self._prepare_request,
+            concurrency=workers,
+            throttle_on_503=throttle_on_503,
+        )
+
+    def _attempt(self, call: _Call, http: httpx.Client | None = None) -> ImageResult | _Failure:
+        """Send ``call`` once (with ``http``, else the client's): result, or failure."""
+        exchange = Exchange(http or self._http, **self._exchange_settings(call))
+        response: Response[Any] | None = None
+        failure: BaseException | None = None
+        try:
+            response = dedicated_images_generate.sync_detailed(
+                client=self._api_client(exchange), body=call.body, x_friendli_team=self._team
+            )
+        except (httpx.RequestError, *_PARSE_ERRORS) as exc:
+            failure = exc
+        return self._interpret(exchange, response, failure, call)
 
     def _send(self, call: _Call) -> ImageResult:
         retries_taken = 0
         while True:
-            exchange = Exchange(self._http, **self._exchange_settings(call))
-            response: Response[Any] | None = None
-            failure: BaseException | None = None
-            try:
-                response = dedicated_images_generate.sync_detailed(
-                    client=self._api_client(exchange), body=call.body, x_friendli_team=self._team
-                )
-            except (httpx.RequestError, *_PARSE_ERRORS) as exc:
-                failure = exc
-            outcome = self._interpret(exchange, response, failure, call)
+            outcome = self._attempt(call)
             if isinstance(outcome, ImageResult):
                 return outcome
             delay = self._next_delay(outcome, retries_taken, call)
@@ -823,6 +945,12 @@ class AsyncFriendliImages(_BaseClient):
         self._downloader = AsyncDownloader(
             self._http, self._download_settings, user_client=not self._owns_http
         )
+        self._pool: ClientPool[httpx.AsyncClient] | None = (
+            ClientPool(lambda limits: httpx.AsyncClient(timeout=self.timeout, limits=limits))
+            if http_client is None
+            else None
+        )
+        self._pool_loop: object = None
 
     def _http_for_this_loop(self) -> httpx.AsyncClient:
         """The connection pool, replaced when the client is used from a new event loop.
@@ -843,9 +971,31 @@ class AsyncFriendliImages(_BaseClient):
         return self._http
 
     async def aclose(self) -> None:
-        """Close the connection pool (not a client you passed in)."""
+        """Close the connection pools (not a client you passed in)."""
         if self._owns_http and not self._http.is_closed:
             await self._http_for_this_loop().aclose()
+        if self._pool is not None:
+            await aclose_pool(self._pool)
+
+    def _connections(
+        self, concurrency: int
+    ) -> Callable[[], contextlib.AbstractContextManager[httpx.AsyncClient]]:
+        """What a batch of ``concurrency`` sends with: a lease from the pool, or your client.
+
+        Pooled connections belong to the event loop that opened them: used from another
+        loop (a second ``asyncio.run()``), the batch pool starts afresh.
+        """
+        import asyncio  # here, not at the top: sync users never pay for importing it
+
+        pool = self._pool
+        if pool is None:
+            return lambda: contextlib.nullcontext(self._http_for_this_loop())
+        loop = asyncio.get_running_loop()
+        if self._pool_loop is not None and self._pool_loop is not loop:
+            pool.take_all()  # their connections died with their loop: drop, not close
+        self._pool_loop = loop
+        pool.reserve(concurrency)
+        return pool.lease
 
     async def __aenter__(self) -> Self:
         return self
@@ -903,30 +1053,69 @@ class AsyncFriendliImages(_BaseClient):
         )
         if count == 1:
             return await self._send(call)
-        calls, seeds = self._batch_calls(call, seed, count)
-        outcomes = await arun_batch(count, workers, lambda i: self._send(calls[i]), strict=strict)
-        return _batch_result(outcomes, seeds)
+        from ._engine import agenerate_each  # here: only batches need the engine
+
+        collector = _BatchCollector(seed, strict=strict)
+        outcomes = agenerate_each(
+            self, range(count), lambda i: self._batch_call(call, seed, i), concurrency=workers
+        )
+        async with contextlib.aclosing(outcomes):
+            async for outcome in outcomes:
+                collector.add(outcome)
+        return collector.result()
+
+    def generate_many(
+        self,
+        requests: Iterable[Mapping[str, Any]] | AsyncIterable[Mapping[str, Any]],
+        *,
+        concurrency: int | None = None,
+        throttle_on_503: bool = False,
+    ) -> AsyncGenerator[Outcome[Mapping[str, Any]]]:
+        """``FriendliImages.generate_many`` for asyncio: ``async for outcome in ...``.
+
+        ``requests`` may also be an async iterable. Use ``contextlib.aclosing`` around the
+        loop when you may leave it early: closing the iterator cancels the requests in flight.
+        """
+        from ._engine import agenerate_each
+
+        workers = self._concurrency(concurrency)
+        _check_flag(throttle_on_503, "throttle_on_503")
+        return agenerate_each(
+            self,
+            requests,
+            self._prepare_request,
+            concurrency=workers,
+            throttle_on_503=throttle_on_503,
+        )
+
+    async def _attempt(
+        self, call: _Call, http: httpx.AsyncClient | None = None
+    ) -> ImageResult | _Failure:
+        """Send ``call`` once (with ``http``, else the client's): result, or failure."""
+        exchange = AsyncExchange(
+            http or self._http_for_this_loop(), **self._exchange_settings(call)
+        )
+        response: Response[Any] | None = None
+        failure: BaseException | None = None
+        try:
+            async with _deadline(exchange.remaining()):
+                response = await dedicated_images_generate.asyncio_detailed(
+                    client=self._api_client(exchange),
+                    body=call.body,
+                    x_friendli_team=self._team,
+                )
+        except TimeoutError:
+            failure = httpx.ReadTimeout(
+                "the attempt ran past its deadline", request=exchange.sent_request
+            )
+        except (httpx.RequestError, *_PARSE_ERRORS) as exc:
+            failure = exc
+        return self._interpret(exchange, response, failure, call)
 
     async def _send(self, call: _Call) -> ImageResult:
         retries_taken = 0
         while True:
-            exchange = AsyncExchange(self._http_for_this_loop(), **self._exchange_settings(call))
-            response: Response[Any] | None = None
-            failure: BaseException | None = None
-            try:
-                async with _deadline(exchange.remaining()):
-                    response = await dedicated_images_generate.asyncio_detailed(
-                        client=self._api_client(exchange),
-                        body=call.body,
-                        x_friendli_team=self._team,
-                    )
-            except TimeoutError:
-                failure = httpx.ReadTimeout(
-                    "the attempt ran past its deadline", request=exchange.sent_request
-                )
-            except (httpx.RequestError, *_PARSE_ERRORS) as exc:
-                failure = exc
-            outcome = self._interpret(exchange, response, failure, call)
+            outcome = await self._attempt(call)
             if isinstance(outcome, ImageResult):
                 return outcome
             delay = self._next_delay(outcome, retries_taken, call)

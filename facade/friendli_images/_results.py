@@ -111,7 +111,9 @@ class GeneratedImage:
         self.request_index = 0
         """Which request of a batch (``n > 1``) produced this image; 0 for a single call."""
         self.raw = raw
-        """The generated model the API's item was parsed into (extra properties included)."""
+        """The generated model the API's item was parsed into (extra properties included).
+
+        Its ``b64_json`` is emptied once decoded: the bytes are kept, not their base64 text."""
         self._data = data
         self._downloader = downloader
         self._async_downloader = async_downloader

@@ -107,8 +107,7 @@ class RawServer:
         with sock:
             data = b""
             try:
-                # Inside the try: __exit__ may close the socket before this thread runs.
-                sock.settimeout(5)
+                sock.settimeout(5)  # in the try: the server may close it as the thread starts
                 while b"\r\n\r\n" not in data:
                     chunk = sock.recv(65536)
                     if not chunk:

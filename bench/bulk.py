@@ -1,0 +1,255 @@
+"""The bulk figures of ``bench/run.py`` (issue 13): throughput, memory, connections, adaptivity.
+
+Each runs against ``bench._bulk_server`` in its own process (50 ms per generation, 64x64
+PNG results) and is a ratio against a baseline from the same run:
+
+bulk_throughput
+    Wall time of ``arun_jobs`` (the library call behind ``friendli-images run``) over
+    10,000 png jobs saved to disk at concurrency 64, against a raw ``httpx.AsyncClient``
+    + semaphore + ``b64decode`` + file write loop doing the same work. Target <= 1.10.
+    ``bulk_throughput_ideal``: the same wall time against max(ideal latency bound, raw).
+    Target <= 1.15.
+bulk_memory
+    Peak RSS of a fresh process running 10,000 jobs, against 1,000 jobs: flat in the
+    number of jobs. Target <= 1.1. ``bulk_memory_generate``: ``generate(n=4096,
+    concurrency=64, png)`` + save against the raw loop's peak. Target <= 1.5.
+connections
+    TCP connections the server accepted for 4096 requests (``generate(n=4096)``) at
+    concurrency 64 and 256, against the concurrency. Target <= 2. Reference rows: raw
+    ``httpx.AsyncClient`` with its default limits.
+adaptive
+    Against a server that answers 429 above 16 requests in flight: the share of
+    requests answered 429 after the first 10 seconds of a concurrency-64 run, against
+    5%. Target <= 1. ``adaptive_throughput``: that run's wall time against the same
+    requests at concurrency 16. Target <= 1.11 (throughput >= 90%).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import functools
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+from friendli_images import AsyncFriendliImages, arun_jobs
+
+from bench._common import MODEL, PROMPT, REPO_ROOT, TOKEN
+
+GENERATION_PATH = "/dedicated/v1/images/generations"
+LATENCY = 0.05
+CONCURRENCY = 64
+MIB = 1024 * 1024
+
+
+@contextmanager
+def bulk_server(latency: float = LATENCY, cap: int | None = None) -> Iterator[str]:
+    """``bench._bulk_server`` in a child process; yields its base URL."""
+    command = [sys.executable, "-m", "bench._bulk_server", "--latency", str(latency)]
+    if cap is not None:
+        command += ["--cap", str(cap)]
+    process = subprocess.Popen(
+        command, cwd=REPO_ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        yield json.loads(process.stdout.readline())["url"]
+    finally:
+        assert process.stdin is not None
+        process.stdin.close()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _stats(base_url: str, after: float = 0.0) -> dict[str, Any]:
+    stats: dict[str, Any] = httpx.get(f"{base_url}/stats", params={"after": after}).json()
+    return stats
+
+
+def _reset(base_url: str) -> None:
+    httpx.post(f"{base_url}/reset")
+
+
+def _write_jobs(path: Path, count: int) -> Path:
+    with path.open("w", encoding="utf-8") as file:
+        for index in range(count):
+            file.write(json.dumps({"id": f"job-{index}", "prompt": PROMPT, "seed": index}) + "\n")
+    return path
+
+
+async def _library_jobs(base_url: str, jobs: Path, out: Path, concurrency: int) -> None:
+    async with AsyncFriendliImages(token=TOKEN, base_url=base_url, max_retries=0) as client:
+        summary = await arun_jobs(
+            jobs,
+            out,
+            client=client,
+            defaults={"model": MODEL, "response_format": "png"},
+            concurrency=concurrency,
+        )
+    if summary.done != summary.total:
+        raise RuntimeError(f"bulk run incomplete: {summary}")
+
+
+async def _raw_jobs(base_url: str, count: int, out: Path, concurrency: int) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    slots = asyncio.Semaphore(concurrency)
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
+
+        async def one(index: int) -> None:
+            async with slots:
+                response = await client.post(
+                    GENERATION_PATH,
+                    json={
+                        "model": MODEL,
+                        "prompt": PROMPT,
+                        "seed": index,
+                        "response_format": "png",
+                    },
+                    headers=headers,
+                )
+                response.raise_for_status()
+                item = response.json()["data"][0]
+                (out / f"image-{index}.png").write_bytes(base64.b64decode(item["b64_json"]))
+
+        await asyncio.gather(*(one(index) for index in range(count)))
+
+
+def _run(coroutine: Coroutine[Any, Any, None]) -> None:
+    asyncio.run(coroutine)
+
+
+def _timed(run: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    run()
+    return time.perf_counter() - start
+
+
+def throughput(jobs_count: int, reps: int, log: Callable[[str], None]) -> dict[str, Any]:
+    """Library and raw wall times (alternating), in seconds, for ``jobs_count`` png jobs."""
+    library: list[float] = []
+    raw: list[float] = []
+    with bulk_server() as base_url, tempfile.TemporaryDirectory(prefix="bulk-") as tmp:
+        workdir = Path(tmp)
+        jobs = _write_jobs(workdir / "jobs.jsonl", jobs_count)
+        log(f"bulk throughput: {reps} round(s) of {jobs_count} png jobs, concurrency {CONCURRENCY}")
+        for rep in range(reps):
+            library_run = functools.partial(
+                _run, _library_jobs(base_url, jobs, workdir / f"library-{rep}", CONCURRENCY)
+            )
+            raw_run = functools.partial(
+                _run, _raw_jobs(base_url, jobs_count, workdir / f"raw-{rep}", CONCURRENCY)
+            )
+            runs = [(library, library_run), (raw, raw_run)]
+            for times, run in runs if rep % 2 == 0 else reversed(runs):
+                times.append(_timed(run))
+    ideal = jobs_count / CONCURRENCY * LATENCY
+    return {"library": library, "raw": raw, "ideal": ideal}
+
+
+def _child(mode: str, base_url: str, count: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="bulk-memory-") as tmp:
+        done = subprocess.run(
+            [sys.executable, "-m", "bench._bulk_child", mode, base_url, str(count), tmp],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=600,
+        )
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+def memory(small: int, large: int, generate_n: int, log: Callable[[str], None]) -> dict[str, Any]:
+    """Peak RSS (bytes) of fresh processes: jobs at two sizes, generate(n) and the raw loop."""
+    with bulk_server() as base_url:
+        log(f"bulk memory: jobs {small} and {large}, generate(n={generate_n}) and raw loop")
+        return {
+            "jobs_small": _child("jobs", base_url, small)["peak"],
+            "jobs_large": _child("jobs", base_url, large)["peak"],
+            "generate": _child("generate", base_url, generate_n)["peak"],
+            "raw": _child("raw", base_url, generate_n)["peak"],
+        }
+
+
+async def _generate(base_url: str, count: int, concurrency: int) -> None:
+    async with AsyncFriendliImages(token=TOKEN, base_url=base_url, max_retries=0) as client:
+        result = await client.generate(
+            PROMPT, model=MODEL, n=count, concurrency=concurrency, response_format="png"
+        )
+    if result.errors:
+        raise RuntimeError(f"{len(result.errors)} failed: {result.errors[0].error}")
+
+
+async def _raw_generate(base_url: str, count: int, concurrency: int) -> None:
+    slots = asyncio.Semaphore(concurrency)
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
+
+        async def one(index: int) -> None:
+            async with slots:
+                response = await client.post(
+                    GENERATION_PATH,
+                    json={
+                        "model": MODEL,
+                        "prompt": PROMPT,
+                        "seed": index,
+                        "response_format": "png",
+                    },
+                    headers=headers,
+                )
+                response.raise_for_status()
+
+        await asyncio.gather(*(one(index) for index in range(count)))
+
+
+def connections(count: int, levels: tuple[int, ...], log: Callable[[str], None]) -> dict[str, Any]:
+    """TCP connections the server accepted for ``count`` requests at each concurrency."""
+    seen: dict[str, Any] = {}
+    with bulk_server() as base_url:
+        for level in levels:
+            log(f"connections: {count} requests at concurrency {level}")
+            for name, run in (("library", _generate), ("raw", _raw_generate)):
+                _reset(base_url)
+                asyncio.run(run(base_url, count, level))
+                seen[f"{name}_{level}"] = _stats(base_url)["connections"]
+    return seen
+
+
+async def _adaptive_run(base_url: str, count: int, concurrency: int) -> None:
+    async with AsyncFriendliImages(token=TOKEN, base_url=base_url) as client:
+        result = await client.generate(
+            PROMPT, model=MODEL, n=count, concurrency=concurrency, response_format="png"
+        )
+    if result.errors:
+        raise RuntimeError(f"{len(result.errors)} failed: {result.errors[0].error}")
+
+
+def adaptive(count: int, cap: int, after: float, log: Callable[[str], None]) -> dict[str, Any]:
+    """Concurrency 64 against a server allowing ``cap``, and concurrency ``cap`` as reference."""
+    with bulk_server(cap=cap) as base_url:
+        log(f"adaptive: {count} requests, server cap {cap}, concurrency 64 then {cap}")
+        _reset(base_url)
+        adaptive_seconds = _timed(lambda: asyncio.run(_adaptive_run(base_url, count, 64)))
+        stats = _stats(base_url, after)
+        _reset(base_url)
+        capped_seconds = _timed(lambda: asyncio.run(_adaptive_run(base_url, count, cap)))
+        capped = _stats(base_url, after)
+    return {
+        "adaptive_seconds": adaptive_seconds,
+        "capped_seconds": capped_seconds,
+        "adaptive_stats": stats,
+        "capped_stats": capped,
+    }

@@ -1,0 +1,335 @@
+"""Bulk jobs: a jobs file in, an ``imagefolder`` dataset out, resumable (``friendli-images run``).
+
+``run_jobs`` (and ``arun_jobs`` for asyncio) reads the jobs file lazily (``_jobs``), runs
+the jobs not yet done through the batching engine (``_engine``), saves each image as its
+request completes, in the request's slot, and then records it (``_dataset``). Running the
+same call again skips every job already done; ``retry_failed=True`` also runs the ones
+that failed. ``shard="K/N"`` takes every N-th line from line index K, so N machines can
+split one file into N output directories, whose metadata files concatenate into one
+dataset (``cat */metadata.jsonl``, with the images moved alongside).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from ._dataset import DatasetDir, failure_row, image_stem, metadata_rows
+from ._engine import Outcome, agenerate_each, generate_each
+from ._exceptions import APIResponseValidationError, InvalidRequestError
+from ._files import asave_chunks, save_chunks
+from ._jobs import BadLine, Job, Shard, count_jobs, read_jobs
+
+if TYPE_CHECKING:
+    from ._client import AsyncFriendliImages, FriendliImages, _BaseClient, _Call
+    from ._results import GeneratedImage, ImageResult
+
+__all__ = ["JobsSummary", "arun_jobs", "check_jobs", "run_jobs"]
+
+
+@attrs.frozen
+class JobsSummary:
+    """What a jobs run did (so far, when passed to ``on_progress``)."""
+
+    total: int
+    """Non-blank lines of the jobs file (of this shard)."""
+    done: int
+    """Jobs completed by this run."""
+    failed: int
+    """Jobs that failed in this run, invalid lines included (see ``failures.jsonl``)."""
+    skipped: int
+    """Jobs already done before this run, left alone."""
+    failed_before: int
+    """Jobs that failed in an earlier run, left alone (``retry_failed`` runs them again)."""
+    images: int
+    """Images saved by this run."""
+    seconds: float
+    out: Path
+
+    def to_json(self) -> dict[str, Any]:
+        return {**attrs.asdict(self), "out": str(self.out)}
+
+
+def _shard(value: Shard | str | None) -> Shard | None:
+    if value is None or isinstance(value, Shard):
+        return value
+    if not isinstance(value, str):
+        raise InvalidRequestError("shard must be 'K/N'", param="shard")
+    return Shard.parse(value)
+
+
+class _JobsRun:
+    """One run over a jobs file: which jobs to send, and how each one is kept."""
+
+    def __init__(
+        self,
+        client: _BaseClient,
+        jobs: Path,
+        out: Path,
+        *,
+        defaults: Mapping[str, Any],
+        retry_failed: bool,
+        shard: Shard | None,
+        on_progress: Callable[[JobsSummary], None] | None,
+    ) -> None:
+        _check_defaults(client, defaults)
+        if not isinstance(retry_failed, bool):
+            raise InvalidRequestError("retry_failed must be True or False", param="retry_failed")
+        self._client = client
+        self._jobs = jobs
+        self._defaults = dict(defaults)
+        self._retry_failed = retry_failed
+        self._shard = shard
+        self._on_progress = on_progress
+        self._dataset = DatasetDir(out)
+        self._start = time.monotonic()
+        self._total = count_jobs(jobs, shard)
+        self._done = self._failed = self._invalid = self._skipped = self._images = 0
+        self._failed_before = 0
+
+    def __enter__(self) -> _JobsRun:
+        self._dataset.open()
+        if self._retry_failed:
+            self._dataset.forget_failures(set(self._dataset.failed))
+        self._progress()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._dataset.close()
+
+    def summary(self) -> JobsSummary:
+        return JobsSummary(
+            total=self._total,
+            done=self._done,
+            failed=self._failed + self._invalid,
+            skipped=self._skipped,
+            failed_before=self._failed_before,
+            images=self._images,
+            seconds=time.monotonic() - self._start,
+            out=self._dataset.root,
+        )
+
+    def finished(self) -> None:
+        """Every job was read: report the final counts (skips included)."""
+        self._progress()
+
+    def _progress(self) -> None:
+        if self._on_progress is not None:
+            self._on_progress(self.summary())
+
+    def pending(self) -> Iterator[Job]:
+        """The jobs to send, read lazily; bad lines are recorded as failed on the way."""
+        dataset = self._dataset
+        for item in read_jobs(self._jobs, self._defaults, self._shard):
+            if item.key in dataset.done:
+                self._skipped += 1
+            elif item.key in dataset.failed:
+                self._failed_before += 1
+            elif isinstance(item, BadLine):
+                dataset.add_failure(failure_row(item.key, item.line, item.message))
+                self._invalid += 1
+            else:
+                yield item
+
+    def prepare(self, job: Job) -> _Call:
+        return self._client._prepare_request(job.request)
+
+    def target(self, image: GeneratedImage, job: Job, position: int) -> Callable[[bytes], Path]:
+        """Where image ``position`` of ``job`` goes, with the extension its first bytes show."""
+        return image._named_target(self._dataset.images, image_stem(job.key, position))
+
+    def record(self, outcome: Outcome[Job]) -> None:
+        """Keep a finished job: its images are on disk already; now its metadata."""
+        job = outcome.request
+        if outcome.result is not None:
+            images = [
+                (
+                    Path(path).relative_to(self._dataset.root).as_posix(),
+                    image.seed,
+                    image.response_format,
+                )
+                for image, path in zip(outcome.result.images, outcome.paths, strict=True)
+            ]
+            rows = metadata_rows(job.key, job.line, job.request, images, outcome.seconds)
+            self._dataset.add(job.key, rows)
+            self._done += 1
+            self._images += len(rows)
+        else:
+            assert outcome.error is not None
+            self._dataset.add_failure(failure_row(job.key, job.line, outcome.error))
+            self._failed += 1
+        self._progress()
+
+
+def _check_defaults(client: _BaseClient, defaults: Mapping[str, Any]) -> None:
+    """Reject defaults no line could fix (an unknown field, a value out of range) up front."""
+    if not isinstance(defaults, Mapping):
+        raise InvalidRequestError(
+            "defaults must be a mapping of generate() arguments", param="defaults"
+        )
+    client._prepare_request({"prompt": "-", "model": "-", **defaults})
+
+
+def _no_image() -> APIResponseValidationError:
+    return APIResponseValidationError(
+        "the API reported success but sent no image", response=None, body=None
+    )
+
+
+def _remove(paths: list[Path]) -> None:
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+
+def run_jobs(
+    jobs: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    client: FriendliImages,
+    defaults: Mapping[str, Any] | None = None,
+    concurrency: int | None = None,
+    retry_failed: bool = False,
+    shard: Shard | str | None = None,
+    throttle_on_503: bool = False,
+    on_progress: Callable[[JobsSummary], None] | None = None,
+) -> JobsSummary:
+    """Run the jobs file ``jobs`` into the ``imagefolder`` dataset ``out``; see README "Bulk jobs".
+
+    Each line is a JSON object of ``generate()`` arguments plus an optional ``id``;
+    ``defaults`` fills in fields a line omits (``{"model": "ENDPOINT"}``). Jobs already in
+    ``out/metadata.jsonl`` are skipped, as are jobs in ``out/failures.jsonl`` unless
+    ``retry_failed``. ``shard="K/N"`` takes the lines whose 0-based index is K modulo N.
+    At most ``concurrency`` (default 4) requests are in flight, fewer while the endpoint
+    answers 429. A failed job or an invalid line is recorded and never stops the run.
+
+    Raises:
+        InvalidRequestError: ``defaults``, ``shard`` or ``concurrency`` are invalid.
+        OSError: the jobs file cannot be read or ``out`` cannot be written.
+    """
+    run = _JobsRun(
+        client,
+        Path(jobs),
+        Path(out),
+        defaults=defaults or {},
+        retry_failed=retry_failed,
+        shard=_shard(shard),
+        on_progress=on_progress,
+    )
+    workers = client._concurrency(concurrency)
+
+    def save(index: int, job: Job, result: ImageResult) -> list[Path]:
+        if not result.images:
+            raise _no_image()
+        paths: list[Path] = []
+        try:
+            for position, image in enumerate(result.images):
+                target = run.target(image, job, position)
+                paths.append(save_chunks(image._chunks(), target, overwrite=False))
+        except BaseException:
+            _remove(paths)
+            raise
+        return paths
+
+    with run:
+        outcomes = generate_each(
+            client,
+            run.pending(),
+            run.prepare,
+            concurrency=workers,
+            throttle_on_503=throttle_on_503,
+            finish=save,
+        )
+        with contextlib.closing(outcomes):
+            for outcome in outcomes:
+                run.record(outcome)
+        run.finished()
+    return run.summary()
+
+
+async def arun_jobs(
+    jobs: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    client: AsyncFriendliImages,
+    defaults: Mapping[str, Any] | None = None,
+    concurrency: int | None = None,
+    retry_failed: bool = False,
+    shard: Shard | str | None = None,
+    throttle_on_503: bool = False,
+    on_progress: Callable[[JobsSummary], None] | None = None,
+) -> JobsSummary:
+    """``run_jobs`` for asyncio; cancelling it cancels the requests in flight."""
+    run = _JobsRun(
+        client,
+        Path(jobs),
+        Path(out),
+        defaults=defaults or {},
+        retry_failed=retry_failed,
+        shard=_shard(shard),
+        on_progress=on_progress,
+    )
+    workers = client._concurrency(concurrency)
+
+    async def save(index: int, job: Job, result: ImageResult) -> list[Path]:
+        if not result.images:
+            raise _no_image()
+        paths: list[Path] = []
+        try:
+            for position, image in enumerate(result.images):
+                target = run.target(image, job, position)
+                paths.append(await asave_chunks(image._achunks(), target, overwrite=False))
+        except BaseException:
+            _remove(paths)
+            raise
+        return paths
+
+    with run:
+        outcomes = agenerate_each(
+            client,
+            run.pending(),
+            run.prepare,
+            concurrency=workers,
+            throttle_on_503=throttle_on_503,
+            finish=save,
+        )
+        async with contextlib.aclosing(outcomes):
+            async for outcome in outcomes:
+                run.record(outcome)
+        run.finished()
+    return run.summary()
+
+
+def check_jobs(
+    jobs: str | os.PathLike[str],
+    *,
+    client: FriendliImages | AsyncFriendliImages,
+    defaults: Mapping[str, Any] | None = None,
+    shard: Shard | str | None = None,
+) -> tuple[int, list[dict[str, Any]]]:
+    """Validate every line of ``jobs`` without sending anything.
+
+    Returns the number of valid jobs and one ``failures.jsonl``-style row (id, line,
+    error, message) per problem.
+    """
+    defaults = defaults or {}
+    _check_defaults(client, defaults)
+    valid = 0
+    problems: list[dict[str, Any]] = []
+    for item in read_jobs(Path(jobs), defaults, _shard(shard)):
+        if isinstance(item, BadLine):
+            problems.append(failure_row(item.key, item.line, item.message))
+            continue
+        try:
+            client._prepare_request(item.request)
+        except InvalidRequestError as error:
+            problems.append(failure_row(item.key, item.line, error))
+        else:
+            valid += 1
+    return valid, problems

@@ -1,0 +1,151 @@
+"""Reading jobs files, and the dataset directory's crash repair: pure rules as tables."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from friendli_images import InvalidRequestError
+from friendli_images._dataset import METADATA, DatasetBusyError, DatasetDir, metadata_rows
+from friendli_images._jobs import BadLine, Job, Shard, parse_line, read_jobs
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        pytest.param(
+            b'{"prompt": "a cat"}', Job(3, "line-3", {"model": "ep", "prompt": "a cat"}), id="plain"
+        ),
+        pytest.param(
+            b'{"id": "cat-1", "prompt": "a", "model": "other"}',
+            Job(3, "cat-1", {"model": "other", "prompt": "a"}),
+            id="id-and-line-overrides-default",
+        ),
+        pytest.param(
+            b'{"id": 42, "prompt": "a"}', Job(3, "42", {"model": "ep", "prompt": "a"}), id="int-id"
+        ),
+        pytest.param(b"not json", "not valid JSON", id="not-json"),
+        pytest.param(b"[1, 2]", "must be a JSON object", id="not-an-object"),
+        pytest.param(b"\xff\xfe{}", "not UTF-8", id="not-utf8"),
+        pytest.param(b"[" * 100_000, "not valid JSON", id="deeply-nested"),
+        pytest.param(b'{"id": "../x", "prompt": "a"}', "not usable as a file name", id="path-id"),
+        pytest.param(b'{"id": "a.b", "prompt": "a"}', "not usable as a file name", id="dot-id"),
+        pytest.param(b'{"id": "line-9", "prompt": "a"}', "not usable", id="line-key-id"),
+        pytest.param(b'{"id": true, "prompt": "a"}', "string or an integer", id="bool-id"),
+    ],
+)
+def test_parse_line(raw: bytes, expected: Job | str) -> None:
+    """A line is a job (id or line number as key, defaults filled in) or a reasoned BadLine."""
+    item = parse_line(raw, 3, {"model": "ep"})
+
+    if isinstance(expected, Job):
+        assert expected == item
+    else:
+        assert isinstance(item, BadLine)
+        assert (3, "line-3") == (item.line, item.key)
+        assert expected in item.message
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("0/4", Shard(0, 4), id="first"),
+        pytest.param(" 3 / 4 ", Shard(3, 4), id="spaces"),
+        pytest.param("4/4", None, id="k-too-large"),
+        pytest.param("1/0", None, id="zero-shards"),
+        pytest.param("1", None, id="no-slash"),
+        pytest.param("-1/2", None, id="negative"),
+    ],
+)
+def test_shard_parse(text: str, expected: Shard | None) -> None:
+    """--shard K/N needs 0 <= K < N."""
+    if expected is None:
+        with pytest.raises(InvalidRequestError):
+            Shard.parse(text)
+    else:
+        assert expected == Shard.parse(text)
+
+
+def test_shards_split_a_file(tmp_path: Path) -> None:
+    """N shards take every line exactly once, by 0-based line index modulo N."""
+    path = tmp_path / "jobs.jsonl"
+    path.write_text("".join(json.dumps({"prompt": str(i)}) + "\n" for i in range(10)))
+
+    shards = [[job.line for job in read_jobs(path, {}, Shard(k, 3))] for k in range(3)]
+
+    assert [[1, 4, 7, 10], [2, 5, 8], [3, 6, 9]] == shards
+
+
+def test_read_jobs_skips_blank_lines_and_flags_repeated_ids(tmp_path: Path) -> None:
+    """Blank lines are no jobs; a repeated id makes the later line bad, keyed by its line."""
+    path = tmp_path / "jobs.jsonl"
+    path.write_text('{"id": "a", "prompt": "x"}\n\n   \n{"id": "a", "prompt": "y"}\n')
+
+    items = list(read_jobs(path, {}))
+
+    assert isinstance(items[0], Job)
+    assert BadLine(4, "line-4", "id 'a' was already used on line 1") == items[1]
+
+
+class TestDatasetDir:
+    def _rows(self, key: str) -> list[dict[str, Any]]:
+        return metadata_rows(
+            key, 1, {"prompt": "p", "model": "m"}, [(f"images/{key}.png", 1, "png")], 0.5
+        )
+
+    def test_torn_line_and_orphans_are_repaired(self, tmp_path: Path) -> None:
+        """After a crash: a torn last line is cut, unrecorded images and temporary files go."""
+        dataset = DatasetDir(tmp_path)
+        dataset.open()
+        dataset.add("a", self._rows("a"))
+        dataset.close()
+        (tmp_path / "images" / "a.png").write_bytes(b"png")
+        (tmp_path / "images" / "b.png").write_bytes(b"in flight when killed")
+        (tmp_path / "images" / ".friendli-images-0123.part").write_bytes(b"half")
+        with (tmp_path / METADATA).open("ab") as file:
+            file.write(b'{"file_name": "images/b.png", "id": "b", "pro')
+
+        again = DatasetDir(tmp_path)
+        again.open()
+
+        assert {"a"} == again.done
+        assert ["a.png"] == sorted(p.name for p in (tmp_path / "images").iterdir())
+        assert (tmp_path / METADATA).read_bytes().endswith(b"}\n")
+        again.close()
+
+    def test_one_writer_at_a_time(self, tmp_path: Path) -> None:
+        """A second run on the same directory is refused while the first holds it."""
+        first = DatasetDir(tmp_path)
+        first.open()
+        try:
+            with pytest.raises(DatasetBusyError):
+                DatasetDir(tmp_path).open()
+        finally:
+            first.close()
+
+    def test_metadata_columns_are_stable(self) -> None:
+        """Every row has every request column; numbers that may be floats are floats."""
+        (row,) = metadata_rows(
+            "k",
+            2,
+            {"prompt": "p", "model": "m", "guidance_scale": 7},
+            [("images/k.png", 9, "png")],
+            1.23456,
+        )
+
+        assert {
+            "file_name": "images/k.png",
+            "id": "k",
+            "line": 2,
+            "model": "m",
+            "prompt": "p",
+            "num_inference_steps": None,
+            "guidance_scale": 7.0,
+            "seed": 9,
+            "response_format": "png",
+            "control_images": None,
+            "controlnet_weights": None,
+            "seconds": 1.235,
+        } == row

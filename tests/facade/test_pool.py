@@ -1,0 +1,71 @@
+"""Connections of a batch: kept alive and reused at any concurrency, never waited for."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from friendli_images import AsyncFriendliImages, FriendliImages
+from friendli_images._pool import CONNECTIONS_PER_CLIENT, clients_for
+from friendli_images.testing import FriendliTestServer
+
+
+@pytest.mark.parametrize(
+    ("concurrency", "clients"),
+    [
+        pytest.param(1, 1, id="one"),
+        pytest.param(CONNECTIONS_PER_CLIENT, 1, id="one-full-client"),
+        pytest.param(CONNECTIONS_PER_CLIENT + 1, 2, id="spills-over"),
+        pytest.param(256, 256 // CONNECTIONS_PER_CLIENT, id="many"),
+    ],
+)
+def test_clients_for(concurrency: int, clients: int) -> None:
+    """A batch gets enough small clients for every request in flight to have a connection."""
+    assert clients == clients_for(concurrency)
+
+
+def connections(server: FriendliTestServer) -> int:
+    return len({request.connection_id for request in server.generation_requests})
+
+
+def test_connections_are_reused_above_httpx_keepalive(server: FriendliTestServer) -> None:
+    """At concurrency 40 (above httpx's 20 kept alive), 160 requests use at most 40 connections."""
+    server.latency = 0.02
+    with FriendliImages(token=server.token, base_url=server.base_url) as client:
+        client.generate("x", model="ep", n=80, concurrency=40)
+        client.generate("x", model="ep", n=80, concurrency=40)
+
+    assert 160 == len(server.generation_requests)
+    assert connections(server) <= 40 + CONNECTIONS_PER_CLIENT
+
+
+@pytest.mark.anyio
+async def test_no_request_waits_for_a_connection(server: FriendliTestServer) -> None:
+    """Above httpx's 100 connections, no request fails with a pool timeout."""
+    server.latency = 0.3
+    timeout = httpx.Timeout(10.0, pool=0.05)
+    async with AsyncFriendliImages(
+        token=server.token, base_url=server.base_url, timeout=timeout, max_retries=0
+    ) as client:
+        result = await client.generate("x", model="ep", n=130, concurrency=130)
+
+    assert [] == result.errors
+    assert 130 == len(result.images)
+
+
+def test_async_batches_in_two_event_loops(server: FriendliTestServer) -> None:
+    """After aclose(), an async client runs batches again, in a new event loop too."""
+    import asyncio
+
+    client = AsyncFriendliImages(token=server.token, base_url=server.base_url)
+
+    async def batch() -> int:
+        try:
+            result = await client.generate("x", model="ep", n=4, concurrency=2)
+        finally:
+            await client.aclose()  # release the connections before this loop ends
+        return len(result.images)
+
+    first = asyncio.run(batch())
+    second = asyncio.run(batch())
+
+    assert (4, 4) == (first, second)
