@@ -324,7 +324,7 @@ class _Job:
 class _Saved:
     index: int
     path: Path
-    seed: int
+    seed: int | None
     response_format: str
     mime_type: str
 

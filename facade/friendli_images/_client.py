@@ -11,31 +11,25 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping
 from types import TracebackType
-from typing import Any, Self, cast
+from typing import Any, Self, Unpack, cast
 from urllib.parse import urlsplit
 
 import attrs
 import httpx
 from friendli_images_api import AuthenticatedClient
-from friendli_images_api.api.dedicated_image import dedicated_images_generate
 from friendli_images_api.models import (
     B64ImageItem,
-    DedicatedImageGenerationBody,
     ImageGenerationDedicatedResult,
-    ImageInput,
-    ImageResponseFormat,
     UrlImageItem,
 )
 from friendli_images_api.types import UNSET, Response, Unset
 
 from . import _config, _retry
 from ._batch import arun_batch, run_batch
-from ._control_images import ControlImage, prepare_control_image
 from ._download import AsyncDownloader, Downloader
 from ._exceptions import (
     APIConnectionError,
@@ -54,6 +48,17 @@ from ._exceptions import (
     UnprocessableEntityError,
 )
 from ._http import AsyncExchange, Exchange
+from ._operations import DEDICATED_EDIT, DEDICATED_GENERATE, Operation
+from ._params import (
+    EditInput,
+    EditParams,
+    GenerateParams,
+    body_fields,
+    check_text,
+    edit_inputs,
+    is_int,
+    is_number,
+)
 from ._results import BatchFailure, GeneratedImage, ImageResult, decode_base64_image
 from ._version import __version__
 
@@ -76,17 +81,17 @@ _SECURE = "[secure]"
 
 @attrs.frozen
 class _Call:
-    """One validated ``generate()`` call, ready to send (possibly several times)."""
+    """One validated call of an operation, ready to send (possibly several times)."""
 
-    body: DedicatedImageGenerationBody
+    body: Any
+    """The operation's generated request model."""
     timeout: httpx.Timeout
     max_retries: int
     retry_ambiguous: bool
+    operation: Operation = DEDICATED_GENERATE
 
     def with_seed(self, seed: int) -> _Call:
-        return _Call(
-            attrs.evolve(self.body, seed=seed), self.timeout, self.max_retries, self.retry_ambiguous
-        )
+        return attrs.evolve(self, body=attrs.evolve(self.body, seed=seed))
 
 
 @attrs.frozen
@@ -98,12 +103,8 @@ class _Failure:
     retry_after: float | None = None
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+_is_int = is_int
+_is_number = is_number
 
 
 def _as_timeout(value: float | httpx.Timeout | None, param: str) -> httpx.Timeout:
@@ -118,8 +119,10 @@ def _as_timeout(value: float | httpx.Timeout | None, param: str) -> httpx.Timeou
     return httpx.Timeout(float(value))
 
 
-def _redact(value: Any, secret: str) -> Any:
+def _redact(value: Any, secret: str | None) -> Any:
     """``value`` with every occurrence of ``secret`` replaced, through dicts and lists."""
+    if not secret:
+        return value
     if isinstance(value, str):
         return value.replace(secret, _SECURE)
     if isinstance(value, dict):
@@ -184,14 +187,8 @@ class _BaseClient:
         max_retries: int,
         retry_ambiguous: bool,
     ) -> None:
-        resolved_token = _config.env_or(token, _config.TOKEN_ENV)
-        if not resolved_token:
-            raise InvalidRequestError(
-                f"No API token: pass token=... or set the {_config.TOKEN_ENV} environment "
-                "variable (a Friendli Personal API Key, flp_...)",
-                param="token",
-            )
-        resolved_url = _config.env_or(base_url, _config.BASE_URL_ENV) or _config.DEFAULT_BASE_URL
+        resolved_token = self._resolve_token(token)
+        resolved_url = self._resolve_base_url(base_url)
         parts = urlsplit(resolved_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise InvalidRequestError(
@@ -205,17 +202,35 @@ class _BaseClient:
             )
         self._token = resolved_token
         self.base_url = resolved_url.rstrip("/")
-        self.team_id = _config.env_or(team_id, _config.TEAM_ENV)
+        self.team_id = self._resolve_team(team_id)
         self.timeout = _as_timeout(timeout, "timeout")
         self.download_timeout = float(download_timeout)
         self.max_retries = max_retries
         self.retry_ambiguous = retry_ambiguous
         self._random = random.Random()  # noqa: S311 - backoff jitter, not a secret
         self._headers = {
-            "Authorization": f"Bearer {resolved_token}",
             "User-Agent": f"friendli-images/{__version__} httpx/{httpx.__version__}",
             "Accept": "application/json",
         }
+        if resolved_token:
+            self._headers["Authorization"] = f"Bearer {resolved_token}"
+
+    def _resolve_token(self, token: str | None) -> str | None:
+        """The token to send: Dedicated Endpoints need one."""
+        resolved = _config.env_or(token, _config.TOKEN_ENV)
+        if not resolved:
+            raise InvalidRequestError(
+                f"No API token: pass token=... or set the {_config.TOKEN_ENV} environment "
+                "variable (a Friendli Personal API Key, flp_...)",
+                param="token",
+            )
+        return resolved
+
+    def _resolve_base_url(self, base_url: str | None) -> str:
+        return _config.env_or(base_url, _config.BASE_URL_ENV) or _config.DEFAULT_BASE_URL
+
+    def _resolve_team(self, team_id: str | None) -> str | None:
+        return _config.env_or(team_id, _config.TEAM_ENV)
 
     def __repr__(self) -> str:
         return (
@@ -226,111 +241,27 @@ class _BaseClient:
     # -- before sending ----------------------------------------------------------------
 
     def _prepare(
-        self,
-        prompt: str,
-        *,
-        model: str,
-        num_inference_steps: int | None,
-        guidance_scale: float | None,
-        seed: int | None,
-        response_format: str | None,
-        control_images: Sequence[ControlImage] | None,
-        controlnet_weights: Sequence[float] | None,
-        max_retries: int | None,
-        timeout: float | httpx.Timeout | None,
-        retry_ambiguous: bool | None,
+        self, operation: Operation, sent: Mapping[str, Any], params: Mapping[str, Any]
     ) -> _Call:
-        """Validate every argument the spec constrains; build the generated request model."""
-        for name, text in (("prompt", prompt), ("model", model)):
-            if not isinstance(text, str) or not text.strip():
-                raise InvalidRequestError(f"{name} must be a non-empty string", param=name)
-        fields: dict[str, Any] = {}
-        if num_inference_steps is not None:
-            low, high = _config.MIN_INFERENCE_STEPS, _config.MAX_INFERENCE_STEPS
-            if not _is_int(num_inference_steps) or not low <= num_inference_steps <= high:
-                raise InvalidRequestError(
-                    f"num_inference_steps must be an integer in [{low}, {high}], "
-                    f"got {num_inference_steps!r}",
-                    param="num_inference_steps",
-                )
-            fields["num_inference_steps"] = num_inference_steps
-        if guidance_scale is not None:
-            if not _is_number(guidance_scale) or not math.isfinite(guidance_scale):
-                raise InvalidRequestError(
-                    f"guidance_scale must be a finite number, got {guidance_scale!r}",
-                    param="guidance_scale",
-                )
-            fields["guidance_scale"] = float(guidance_scale)
-        if seed is not None:
-            if not _is_int(seed):
-                raise InvalidRequestError(f"seed must be an integer, got {seed!r}", param="seed")
-            fields["seed"] = seed
-        if response_format is not None:
-            value = (
-                response_format.value
-                if isinstance(response_format, ImageResponseFormat)
-                else response_format
-            )
-            if value not in _config.RESPONSE_FORMATS:
-                raise InvalidRequestError(
-                    f"response_format must be one of {', '.join(_config.RESPONSE_FORMATS)}, "
-                    f"got {response_format!r}",
-                    param="response_format",
-                )
-            fields["response_format"] = ImageResponseFormat(value)
-        images = self._prepare_control_images(control_images, controlnet_weights)
-        if images is not None:
-            fields["control_images"] = images
-        if controlnet_weights is not None:
-            fields["controlnet_weights"] = [float(w) for w in controlnet_weights]
+        """Validate every argument the spec constrains; build the generated request model.
+
+        ``sent`` holds the required fields, already checked; ``params`` the keyword
+        arguments of the call (``None``: not sent).
+        """
+        fields = body_fields(params, accepted=operation.accepted, formats=operation.formats)
+        max_retries = params.get("max_retries")
+        timeout = params.get("timeout")
+        retry_ambiguous = params.get("retry_ambiguous")
         retries = self.max_retries if max_retries is None else max_retries
         if not _is_int(retries) or retries < 0:
             raise InvalidRequestError("max_retries must be an integer >= 0", param="max_retries")
         return _Call(
-            body=DedicatedImageGenerationBody(model=model, prompt=prompt, **fields),
+            body=operation.body_type(**sent, **fields),
             timeout=self.timeout if timeout is None else _as_timeout(timeout, "timeout"),
             max_retries=retries,
             retry_ambiguous=self.retry_ambiguous if retry_ambiguous is None else retry_ambiguous,
+            operation=operation,
         )
-
-    @staticmethod
-    def _prepare_control_images(
-        control_images: Sequence[ControlImage] | None, weights: Sequence[float] | None
-    ) -> list[ImageInput] | None:
-        for name, value in (("control_images", control_images), ("controlnet_weights", weights)):
-            if value is not None and (
-                isinstance(value, (str, bytes, bytearray, memoryview))
-                or not isinstance(value, Sequence)
-            ):
-                raise InvalidRequestError(
-                    f"{name} must be a list (one entry per control image)", param=name
-                )
-        if weights is not None:
-            if not control_images:
-                raise InvalidRequestError(
-                    "controlnet_weights needs control_images (one weight per control image)",
-                    param="controlnet_weights",
-                )
-            if len(weights) != len(control_images):
-                raise InvalidRequestError(
-                    f"controlnet_weights has {len(weights)} values for {len(control_images)} "
-                    "control images; give one weight per control image",
-                    param="controlnet_weights",
-                )
-            for index, weight in enumerate(weights):
-                if not _is_number(weight) or not 0.0 <= weight <= 1.0:
-                    raise InvalidRequestError(
-                        f"controlnet_weights[{index}] must be a number in [0, 1], got {weight!r}",
-                        param=f"controlnet_weights[{index}]",
-                    )
-        if control_images is None:
-            return None
-        # A Base64Payload stands in for the str the model declares: the exchange writes it
-        # as a JSON string in chunks, so the base64 text never exists as one object.
-        return [
-            ImageInput(image=cast(str, prepare_control_image(image, f"control_images[{index}]")))
-            for index, image in enumerate(control_images)
-        ]
 
     @staticmethod
     def _batch_size(n: int, concurrency: int | None) -> tuple[int, int]:
@@ -394,9 +325,9 @@ class _BaseClient:
                 if failure is not None:
                     raise failure
                 parsed = response.parsed if response is not None else None
-                if not isinstance(parsed, ImageGenerationDedicatedResult):
+                if status != 200:
                     raise ValueError(f"status {status} is not the documented 200")
-                return ImageResult(self._images(parsed))
+                return ImageResult(call.operation.images(self, parsed, call.body))
             except _PARSE_ERRORS as exc:
                 return _Failure(self._validation_error(http_response, exc), retryable=False)
         status_error = self._status_error(http_response)
@@ -517,8 +448,152 @@ def _batch_result(
     return ImageResult(images, errors)
 
 
-class FriendliImages(_BaseClient):
-    """Client for Friendli Dedicated Endpoints image generation.
+class _SyncClient(_BaseClient):
+    """The I/O of the sync clients: the connection pool, sending with retries, batches."""
+
+    def __init__(self, *, http_client: httpx.Client | None, **settings: Any) -> None:
+        super().__init__(**settings)
+        self._owns_http = http_client is None
+        self._http = http_client if http_client is not None else httpx.Client(timeout=self.timeout)
+        self._downloader = Downloader(self._http, self.download_timeout)
+
+    def close(self) -> None:
+        """Close the connection pool (not a client you passed in)."""
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _url_image(self, item: UrlImageItem) -> GeneratedImage:
+        return GeneratedImage(
+            seed=item.seed,
+            response_format=item.response_format,
+            url=item.url,
+            raw=item,
+            downloader=self._downloader,
+        )
+
+    def _run(
+        self, operation: Operation, sent: Mapping[str, Any], params: Mapping[str, Any]
+    ) -> ImageResult:
+        """Validate, then send one request, or ``n`` with at most ``concurrency`` at once."""
+        count, workers = self._batch_size(params.get("n", 1), params.get("concurrency"))
+        call = self._prepare(operation, sent, params)
+        if count == 1:
+            return self._send(call)
+        calls, seeds = self._batch_calls(call, params.get("seed"), count)
+        strict = bool(params.get("strict", False))
+        outcomes = run_batch(count, workers, lambda i: self._send(calls[i]), strict=strict)
+        return _batch_result(outcomes, seeds)
+
+    def _send(self, call: _Call) -> ImageResult:
+        retries_taken = 0
+        while True:
+            exchange = Exchange(self._http, **self._exchange_settings(call))
+            response: Response[Any] | None = None
+            failure: BaseException | None = None
+            try:
+                response = call.operation.send(self._api_client(exchange), call.body, self._team)
+            except (httpx.RequestError, *_PARSE_ERRORS) as exc:
+                failure = exc
+            outcome = self._interpret(exchange, response, failure, call)
+            if isinstance(outcome, ImageResult):
+                return outcome
+            delay = self._next_delay(outcome, retries_taken, call)
+            if delay is None:
+                raise outcome.error
+            time.sleep(delay)
+            retries_taken += 1
+
+
+class _AsyncClient(_BaseClient):
+    """The I/O of the async clients: ``_SyncClient`` with awaitable calls."""
+
+    def __init__(self, *, http_client: httpx.AsyncClient | None, **settings: Any) -> None:
+        super().__init__(**settings)
+        self._owns_http = http_client is None
+        self._http = (
+            http_client if http_client is not None else httpx.AsyncClient(timeout=self.timeout)
+        )
+        self._downloader = AsyncDownloader(self._http, self.download_timeout)
+
+    async def aclose(self) -> None:
+        """Close the connection pool (not a client you passed in)."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def _url_image(self, item: UrlImageItem) -> GeneratedImage:
+        return GeneratedImage(
+            seed=item.seed,
+            response_format=item.response_format,
+            url=item.url,
+            raw=item,
+            async_downloader=self._downloader,
+        )
+
+    async def _run(
+        self, operation: Operation, sent: Mapping[str, Any], params: Mapping[str, Any]
+    ) -> ImageResult:
+        """``_SyncClient._run``; cancelling cancels every request."""
+        count, workers = self._batch_size(params.get("n", 1), params.get("concurrency"))
+        call = self._prepare(operation, sent, params)
+        if count == 1:
+            return await self._send(call)
+        calls, seeds = self._batch_calls(call, params.get("seed"), count)
+        strict = bool(params.get("strict", False))
+        outcomes = await arun_batch(count, workers, lambda i: self._send(calls[i]), strict=strict)
+        return _batch_result(outcomes, seeds)
+
+    async def _send(self, call: _Call) -> ImageResult:
+        retries_taken = 0
+        while True:
+            exchange = AsyncExchange(self._http, **self._exchange_settings(call))
+            response: Response[Any] | None = None
+            failure: BaseException | None = None
+            try:
+                response = await call.operation.asend(
+                    self._api_client(exchange), call.body, self._team
+                )
+            except (httpx.RequestError, *_PARSE_ERRORS) as exc:
+                failure = exc
+            outcome = self._interpret(exchange, response, failure, call)
+            if isinstance(outcome, ImageResult):
+                return outcome
+            delay = self._next_delay(outcome, retries_taken, call)
+            if delay is None:
+                raise outcome.error
+            import asyncio  # here, not at the top: sync users never pay for importing it
+
+            await asyncio.sleep(delay)
+            retries_taken += 1
+
+
+def _dedicated(prompt: str, model: str) -> dict[str, Any]:
+    return {"prompt": check_text("prompt", prompt), "model": check_text("model", model)}
+
+
+class FriendliImages(_SyncClient):
+    """Client for Friendli Dedicated Endpoints image generation and editing.
 
     Args:
         token: Personal API key (``flp_...``). Default: env ``FRIENDLI_TOKEN``.
@@ -559,55 +634,16 @@ class FriendliImages(_BaseClient):
             download_timeout=download_timeout,
             max_retries=max_retries,
             retry_ambiguous=retry_ambiguous,
-        )
-        self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else httpx.Client(timeout=self.timeout)
-        self._downloader = Downloader(self._http, self.download_timeout)
-
-    def close(self) -> None:
-        """Close the connection pool (not a client you passed in)."""
-        if self._owns_http:
-            self._http.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def _url_image(self, item: UrlImageItem) -> GeneratedImage:
-        return GeneratedImage(
-            seed=item.seed,
-            response_format=item.response_format,
-            url=item.url,
-            raw=item,
-            downloader=self._downloader,
+            http_client=http_client,
         )
 
-    def generate(
-        self,
-        prompt: str,
-        *,
-        model: str,
-        num_inference_steps: int | None = None,
-        guidance_scale: float | None = None,
-        seed: int | None = None,
-        response_format: _config.ResponseFormat | None = None,
-        control_images: Sequence[ControlImage] | None = None,
-        controlnet_weights: Sequence[float] | None = None,
-        n: int = 1,
-        concurrency: int | None = None,
-        strict: bool = False,
-        max_retries: int | None = None,
-        timeout: float | httpx.Timeout | None = None,
-        retry_ambiguous: bool | None = None,
-    ) -> ImageResult:
+    def generate(self, prompt: str, *, model: str, **params: Unpack[GenerateParams]) -> ImageResult:
         """Generate images from ``prompt`` with the endpoint ``model``.
+
+        Parameters (``GenerateParams``): ``num_inference_steps``, ``guidance_scale``,
+        ``seed``, ``response_format``, ``control_images``, ``controlnet_weights``, and
+        the call options ``n``, ``concurrency``, ``strict``, ``max_retries``,
+        ``timeout``, ``retry_ambiguous``.
 
         Arguments left as ``None`` are not sent, so the endpoint applies its model's
         own defaults; ``max_retries``, ``timeout`` and ``retry_ambiguous`` default to
@@ -625,49 +661,25 @@ class FriendliImages(_BaseClient):
             APIConnectionError: the network failed (``APITimeoutError``: timed out).
             APIResponseValidationError: a 200 whose body does not match the spec.
         """
-        count, workers = self._batch_size(n, concurrency)
-        call = self._prepare(
-            prompt,
-            model=model,
-            num_inference_steps=num_inference_steps,
-            guidance_scale=guidance_scale,
-            seed=seed,
-            response_format=response_format,
-            control_images=control_images,
-            controlnet_weights=controlnet_weights,
-            max_retries=max_retries,
-            timeout=timeout,
-            retry_ambiguous=retry_ambiguous,
-        )
-        if count == 1:
-            return self._send(call)
-        calls, seeds = self._batch_calls(call, seed, count)
-        outcomes = run_batch(count, workers, lambda i: self._send(calls[i]), strict=strict)
-        return _batch_result(outcomes, seeds)
+        return self._run(DEDICATED_GENERATE, _dedicated(prompt, model), params)
 
-    def _send(self, call: _Call) -> ImageResult:
-        retries_taken = 0
-        while True:
-            exchange = Exchange(self._http, **self._exchange_settings(call))
-            response: Response[Any] | None = None
-            failure: BaseException | None = None
-            try:
-                response = dedicated_images_generate.sync_detailed(
-                    client=self._api_client(exchange), body=call.body, x_friendli_team=self._team
-                )
-            except (httpx.RequestError, *_PARSE_ERRORS) as exc:
-                failure = exc
-            outcome = self._interpret(exchange, response, failure, call)
-            if isinstance(outcome, ImageResult):
-                return outcome
-            delay = self._next_delay(outcome, retries_taken, call)
-            if delay is None:
-                raise outcome.error
-            time.sleep(delay)
-            retries_taken += 1
+    def edit(
+        self, image: EditInput, prompt: str, *, model: str, **params: Unpack[EditParams]
+    ) -> ImageResult:
+        """Edit ``image`` as ``prompt`` describes, with the endpoint ``model``.
+
+        ``image`` is one input or a list of them, each anything ``control_images``
+        takes (a path, bytes, a binary file, a ``PIL.Image``, an http(s) URL or a data
+        URI; at most 50 MiB). Local images are streamed into the request body, never
+        held as one base64 string. Parameters (``EditParams``): ``num_inference_steps``,
+        ``guidance_scale``, ``seed``, ``response_format`` and the call options; ``n``,
+        seeds, errors and retries work as in ``generate()``.
+        """
+        sent = _dedicated(prompt, model)
+        return self._run(DEDICATED_EDIT, {"image": edit_inputs(image), **sent}, params)
 
 
-class AsyncFriendliImages(_BaseClient):
+class AsyncFriendliImages(_AsyncClient):
     """The asyncio twin of ``FriendliImages``: the same arguments, awaitable calls.
 
     ``http_client`` takes an ``httpx.AsyncClient``. Close with ``await client.aclose()``
@@ -694,96 +706,18 @@ class AsyncFriendliImages(_BaseClient):
             download_timeout=download_timeout,
             max_retries=max_retries,
             retry_ambiguous=retry_ambiguous,
-        )
-        self._owns_http = http_client is None
-        self._http = (
-            http_client if http_client is not None else httpx.AsyncClient(timeout=self.timeout)
-        )
-        self._downloader = AsyncDownloader(self._http, self.download_timeout)
-
-    async def aclose(self) -> None:
-        """Close the connection pool (not a client you passed in)."""
-        if self._owns_http:
-            await self._http.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    def _url_image(self, item: UrlImageItem) -> GeneratedImage:
-        return GeneratedImage(
-            seed=item.seed,
-            response_format=item.response_format,
-            url=item.url,
-            raw=item,
-            async_downloader=self._downloader,
+            http_client=http_client,
         )
 
     async def generate(
-        self,
-        prompt: str,
-        *,
-        model: str,
-        num_inference_steps: int | None = None,
-        guidance_scale: float | None = None,
-        seed: int | None = None,
-        response_format: _config.ResponseFormat | None = None,
-        control_images: Sequence[ControlImage] | None = None,
-        controlnet_weights: Sequence[float] | None = None,
-        n: int = 1,
-        concurrency: int | None = None,
-        strict: bool = False,
-        max_retries: int | None = None,
-        timeout: float | httpx.Timeout | None = None,
-        retry_ambiguous: bool | None = None,
+        self, prompt: str, *, model: str, **params: Unpack[GenerateParams]
     ) -> ImageResult:
         """Generate images; see ``FriendliImages.generate``. Cancelling cancels every request."""
-        count, workers = self._batch_size(n, concurrency)
-        call = self._prepare(
-            prompt,
-            model=model,
-            num_inference_steps=num_inference_steps,
-            guidance_scale=guidance_scale,
-            seed=seed,
-            response_format=response_format,
-            control_images=control_images,
-            controlnet_weights=controlnet_weights,
-            max_retries=max_retries,
-            timeout=timeout,
-            retry_ambiguous=retry_ambiguous,
-        )
-        if count == 1:
-            return await self._send(call)
-        calls, seeds = self._batch_calls(call, seed, count)
-        outcomes = await arun_batch(count, workers, lambda i: self._send(calls[i]), strict=strict)
-        return _batch_result(outcomes, seeds)
+        return await self._run(DEDICATED_GENERATE, _dedicated(prompt, model), params)
 
-    async def _send(self, call: _Call) -> ImageResult:
-        retries_taken = 0
-        while True:
-            exchange = AsyncExchange(self._http, **self._exchange_settings(call))
-            response: Response[Any] | None = None
-            failure: BaseException | None = None
-            try:
-                response = await dedicated_images_generate.asyncio_detailed(
-                    client=self._api_client(exchange), body=call.body, x_friendli_team=self._team
-                )
-            except (httpx.RequestError, *_PARSE_ERRORS) as exc:
-                failure = exc
-            outcome = self._interpret(exchange, response, failure, call)
-            if isinstance(outcome, ImageResult):
-                return outcome
-            delay = self._next_delay(outcome, retries_taken, call)
-            if delay is None:
-                raise outcome.error
-            import asyncio  # here, not at the top: sync users never pay for importing it
-
-            await asyncio.sleep(delay)
-            retries_taken += 1
+    async def edit(
+        self, image: EditInput, prompt: str, *, model: str, **params: Unpack[EditParams]
+    ) -> ImageResult:
+        """Edit images; see ``FriendliImages.edit``."""
+        sent = _dedicated(prompt, model)
+        return await self._run(DEDICATED_EDIT, {"image": edit_inputs(image), **sent}, params)
