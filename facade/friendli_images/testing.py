@@ -1,8 +1,10 @@
-"""A real HTTP test server for the Friendli image-generation endpoint, on loopback.
+"""A real HTTP test server for the Friendli image endpoints, on loopback.
 
 :class:`FriendliTestServer` implements ``POST /dedicated/v1/images/generations`` from the
 OpenAPI spec that ships with ``friendli_images_api``, on ``127.0.0.1``, so tests and
-benchmarks exercise the real network path of a client::
+benchmarks exercise the real network path of a client. It serves the image edits and
+the Friendli Container's two operations the same way (see
+:mod:`friendli_images._testing_operations`)::
 
     from friendli_images.testing import ErrorStatus, FriendliTestServer
 
@@ -500,9 +502,9 @@ def _spec() -> dict[str, Any]:
 
 
 @cache
-def _request_schema() -> tuple[_SchemaValidator, Mapping[str, Any]]:
+def _request_schema(path: str = GENERATION_PATH) -> tuple[_SchemaValidator, Mapping[str, Any]]:
     spec = _spec()
-    body = spec["paths"][GENERATION_PATH]["post"]["requestBody"]
+    body = spec["paths"][path]["post"]["requestBody"]
     schema: Mapping[str, Any] = body["content"]["application/json"]["schema"]
     return _SchemaValidator(spec), schema
 
@@ -577,6 +579,12 @@ def _check_prose_rules(body: Mapping[str, Any]) -> list[ErrorDetail]:
             )
         )
 
+    edited = body.get("image")  # the edit operations: one ImageInput or a list
+    for index, item in enumerate(edited if isinstance(edited, list) else [edited]):
+        if isinstance(item, dict) and isinstance(item.get("image"), str):
+            place: tuple[str | int, ...] = ("image", index) if isinstance(edited, list) else ()
+            found.append(_check_control_image(item["image"], ("body", "image", *place, "image")))
+
     images = body.get("control_images")
     if isinstance(images, list):
         for index, item in enumerate(images):
@@ -601,15 +609,16 @@ def _check_prose_rules(body: Mapping[str, Any]) -> list[ErrorDetail]:
     return [error for error in found if error is not None]
 
 
-def validate_request_body(body: object) -> list[ErrorDetail]:
+def validate_request_body(body: object, path: str = GENERATION_PATH) -> list[ErrorDetail]:
     """Validate a parsed request body exactly as the server does; ``[]`` means valid.
 
-    First the request schema of ``POST /dedicated/v1/images/generations``, read from the
+    First the request schema of ``POST path`` (default: the generation path; the edit
+    and container paths of :mod:`friendli_images._testing_operations` too), read from the
     ``openapi.json`` shipped in ``friendli_images_api``; then the constraints the spec only
     states in prose (see the module docstring). Types are strict: ``true`` is not a
     number and ``20.0`` is not an integer.
     """
-    validator, schema = _request_schema()
+    validator, schema = _request_schema(path)
     errors = validator.validate(body, schema, ("body",))
     if isinstance(body, dict):
         errors.extend(_check_prose_rules(body))
@@ -945,6 +954,7 @@ class FriendliTestServer:
         self._faults: dict[Route, deque[_QueuedFault]] = {"generate": deque(), "image": deque()}
         self._errors: list[BaseException] = []
         self._image_index: dict[str, tuple[int, int, int]] = {}
+        self._stored_images: dict[str, bytes] = {}  # edits answered as a url
         self._seeds = itertools.count(1)
         self._connections = itertools.count(1)
 
@@ -1151,8 +1161,10 @@ class FriendliTestServer:
     ) -> RecordedRequest:
         """Classify, take the route's next fault and record the request, atomically."""
         kind = handler.server.kind
+        from ._testing_operations import IMAGE_OPERATIONS
+
         route: Route = "other"
-        if kind == "api" and path == GENERATION_PATH:
+        if kind == "api" and path in IMAGE_OPERATIONS:  # faults hit all four operations
             route = "generate"
         elif kind == "images" and path.startswith(IMAGES_PATH_PREFIX):
             route = "image"
@@ -1189,15 +1201,19 @@ class FriendliTestServer:
         return _Response.json(404, {"detail": "Not Found"})
 
     def _generate(self, record: RecordedRequest, body: bytes) -> _Response:
+        from ._testing_operations import IMAGE_OPERATIONS, answer
+
+        operation = IMAGE_OPERATIONS[record.path]
         if record.method != "POST":
             return _Response.json(405, {"detail": "Method Not Allowed"}, [("Allow", "POST")])
-        unauthorized = self._check_token(record.headers.get("authorization"))
-        if unauthorized is not None:
-            return unauthorized
-        parsed = self._parse_body(record.headers.get("content-type", ""), body)
+        if operation.authenticated:
+            unauthorized = self._check_token(record.headers.get("authorization"))
+            if unauthorized is not None:
+                return unauthorized
+        parsed = self._parse_body(record.headers.get("content-type", ""), body, record.path)
         if isinstance(parsed, _Response):
             return parsed
-        errors = validate_request_body(parsed)
+        errors = validate_request_body(parsed, record.path)
         if errors:
             return _Response.json(422, {"detail": errors})
 
@@ -1206,6 +1222,8 @@ class FriendliTestServer:
         if seed is None:
             with self._lock:
                 seed = next(self._seeds)
+        if record.path != GENERATION_PATH:
+            return _Response.json(200, answer(self, operation, parsed, seed))
         response_format = parsed.get("response_format") or "url"
         width, height = self.image_size
         item: dict[str, Any] = {"seed": seed, "response_format": response_format}
@@ -1231,7 +1249,16 @@ class FriendliTestServer:
             return _Response.json(401, {"detail": "Invalid token"}, challenge)
         return None
 
-    def _parse_body(self, content_type: str, body: bytes) -> dict[str, Any] | _Response:
+    def _store_image(self, data: bytes) -> str:
+        """Serve ``data`` (a PNG) from the image host; return its URL."""
+        image_id = secrets.token_hex(8)
+        with self._lock:
+            self._stored_images[image_id] = data
+        return f"{self.image_base_url}{IMAGES_PATH_PREFIX}{image_id}.png"
+
+    def _parse_body(
+        self, content_type: str, body: bytes, path: str = GENERATION_PATH
+    ) -> dict[str, Any] | _Response:
         """Parse JSON like FastAPI: a non-JSON content type or bad JSON is a 422."""
         media_type = content_type.split(";", 1)[0].strip().lower()
         if media_type and media_type != "application/json" and not media_type.endswith("+json"):
@@ -1251,7 +1278,7 @@ class FriendliTestServer:
             error["ctx"] = {"error": str(exc)}
             return _Response.json(422, {"detail": [error]})
         if not isinstance(value, dict):
-            errors = validate_request_body(value)
+            errors = validate_request_body(value, path)
             return _Response.json(422, {"detail": errors})
         return value
 
@@ -1262,6 +1289,9 @@ class FriendliTestServer:
         image_id, dot, extension = name.partition(".")
         with self._lock:
             entry = self._image_index.get(image_id)
+            stored = self._stored_images.get(image_id)
+        if stored is not None and dot and extension == "png":
+            return _Response(200, stored, [("Content-Type", "image/png")])
         if entry is None or not dot or extension != "png":
             return _Response.json(404, {"detail": "Image not found"})
         seed, width, height = entry

@@ -709,7 +709,7 @@ class TestResponses:
 
     def test_unknown_paths(self, server: FriendliTestServer, http: httpx.Client) -> None:
         """Unknown paths are JSON 404s on both listeners."""
-        for url in (server.base_url + "/v1/images/generations", server.image_base_url + "/"):
+        for url in (server.base_url + "/v1/chat/completions", server.image_base_url + "/"):
             response = http.get(url)
             assert 404 == response.status_code
             assert "Not Found" == response.json()["detail"]
