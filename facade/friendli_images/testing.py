@@ -582,7 +582,7 @@ def _check_prose_rules(body: Mapping[str, Any]) -> list[ErrorDetail]:
     edited = body.get("image")  # the edit operations: one ImageInput or a list
     for index, item in enumerate(edited if isinstance(edited, list) else [edited]):
         if isinstance(item, dict) and isinstance(item.get("image"), str):
-            place: tuple[str | int, ...] = ("image", index) if isinstance(edited, list) else ()
+            place: tuple[int, ...] = (index,) if isinstance(edited, list) else ()
             found.append(_check_control_image(item["image"], ("body", "image", *place, "image")))
 
     images = body.get("control_images")
