@@ -44,6 +44,7 @@ __all__ = [
     "EDIT_PATH",
     "IMAGE_OPERATIONS",
     "ImageOperation",
+    "StoredImages",
     "answer",
     "edited_image",
     "input_images",
@@ -82,6 +83,30 @@ IMAGE_OPERATIONS: Final[dict[str, ImageOperation]] = {
     ),
 }
 """Every image operation the server implements, by path."""
+
+
+class StoredImages:
+    """Edited images answered as a ``url``, kept for download up to a byte budget.
+
+    The oldest go first once the budget is exceeded (their URLs then answer 404), so a
+    server that edits large images many times, as a benchmark does, stays bounded.
+    Not thread-safe: the server calls it under its lock.
+    """
+
+    def __init__(self, budget: int = 128 * 1024 * 1024) -> None:
+        self._budget = budget
+        self._size = 0
+        self._items: dict[str, bytes] = {}
+
+    def put(self, image_id: str, data: bytes) -> None:
+        self._items[image_id] = data
+        self._size += len(data)
+        while self._size > self._budget and len(self._items) > 1:
+            oldest = next(iter(self._items))
+            self._size -= len(self._items.pop(oldest))
+
+    def get(self, image_id: str) -> bytes | None:
+        return self._items.get(image_id)
 
 
 def input_images(body: dict[str, Any]) -> list[str]:

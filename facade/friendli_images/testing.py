@@ -954,7 +954,9 @@ class FriendliTestServer:
         self._faults: dict[Route, deque[_QueuedFault]] = {"generate": deque(), "image": deque()}
         self._errors: list[BaseException] = []
         self._image_index: dict[str, tuple[int, int, int]] = {}
-        self._stored_images: dict[str, bytes] = {}  # edits answered as a url
+        from ._testing_operations import StoredImages
+
+        self._stored_images = StoredImages()  # edits answered as a url
         self._seeds = itertools.count(1)
         self._connections = itertools.count(1)
 
@@ -1253,7 +1255,7 @@ class FriendliTestServer:
         """Serve ``data`` (a PNG) from the image host; return its URL."""
         image_id = secrets.token_hex(8)
         with self._lock:
-            self._stored_images[image_id] = data
+            self._stored_images.put(image_id, data)
         return f"{self.image_base_url}{IMAGES_PATH_PREFIX}{image_id}.png"
 
     def _parse_body(

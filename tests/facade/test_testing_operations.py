@@ -13,6 +13,7 @@ from friendli_images._testing_operations import (
     CONTAINER_EDIT_PATH,
     CONTAINER_GENERATION_PATH,
     EDIT_PATH,
+    StoredImages,
     edited_image,
     input_images,
 )
@@ -207,3 +208,15 @@ class TestEditedImage:
     def test_input_images(self, body: dict[str, Any], expected: list[str]) -> None:
         """The image strings of an edit body, one or many."""
         assert expected == input_images(body)
+
+
+class TestStoredImages:
+    def test_bounded_by_bytes(self) -> None:
+        """The oldest url results are dropped once the budget is exceeded; the newest stays."""
+        stored = StoredImages(budget=10)
+        stored.put("a", b"12345")
+        stored.put("b", b"12345")
+        stored.put("c", b"123")
+        stored.put("d", b"x" * 20)
+
+        assert [None, None, None, b"x" * 20] == [stored.get(k) for k in "abcd"]
