@@ -75,9 +75,20 @@ from typing import Any, Final, Literal, NotRequired, Self, TypeAlias, TypedDict
 import httpx
 
 from ._images import check_dimensions, jpeg_backend, render_jpeg, render_png
+from ._testing_operations import (
+    CONTAINER_EDIT_PATH,
+    CONTAINER_GENERATION_PATH,
+    EDIT_PATH,
+    IMAGE_OPERATIONS,
+    StoredImages,
+    answer,
+)
 
 __all__ = [
+    "CONTAINER_EDIT_PATH",
+    "CONTAINER_GENERATION_PATH",
     "DEFAULT_TOKEN",
+    "EDIT_PATH",
     "GENERATION_PATH",
     "MAX_CONTROL_IMAGE_BYTES",
     "Delay",
@@ -954,8 +965,6 @@ class FriendliTestServer:
         self._faults: dict[Route, deque[_QueuedFault]] = {"generate": deque(), "image": deque()}
         self._errors: list[BaseException] = []
         self._image_index: dict[str, tuple[int, int, int]] = {}
-        from ._testing_operations import StoredImages
-
         self._stored_images = StoredImages()  # edits answered as a url
         self._seeds = itertools.count(1)
         self._connections = itertools.count(1)
@@ -1163,8 +1172,6 @@ class FriendliTestServer:
     ) -> RecordedRequest:
         """Classify, take the route's next fault and record the request, atomically."""
         kind = handler.server.kind
-        from ._testing_operations import IMAGE_OPERATIONS
-
         route: Route = "other"
         if kind == "api" and path in IMAGE_OPERATIONS:  # faults hit all four operations
             route = "generate"
@@ -1203,8 +1210,6 @@ class FriendliTestServer:
         return _Response.json(404, {"detail": "Not Found"})
 
     def _generate(self, record: RecordedRequest, body: bytes) -> _Response:
-        from ._testing_operations import IMAGE_OPERATIONS, answer
-
         operation = IMAGE_OPERATIONS[record.path]
         if record.method != "POST":
             return _Response.json(405, {"detail": "Method Not Allowed"}, [("Allow", "POST")])

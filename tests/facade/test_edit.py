@@ -91,6 +91,16 @@ class TestRoundTrip:
         assert [{"image": data_uri(INPUT)}, {"image": data_uri(other)}] == sent
         assert flipped(INPUT) == pixels(result.images[0].content())
 
+    @pytest.mark.anyio
+    async def test_a_list_async(
+        self, aclient: AsyncFriendliImages, server: FriendliTestServer
+    ) -> None:
+        """The async client sends a list as a list too."""
+        result = await aclient.edit([INPUT, INPUT], "x", model="ep", response_format="raw")
+
+        assert 2 == len(server.generation_requests[0].json["image"])
+        assert flipped(INPUT) == pixels(result.images[0].content())
+
     def test_single_image_is_one_object(
         self, client: FriendliImages, server: FriendliTestServer, tmp_path: Path
     ) -> None:
