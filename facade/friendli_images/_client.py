@@ -2,9 +2,11 @@
 
 ``_BaseClient`` owns everything but I/O: configuration, argument validation, building
 the generated request model, interpreting a response (or a failure) into an
-``ImageResult`` or a typed error, and the retry decision. The two public clients only
-run the generated endpoint functions (``sync_detailed`` / ``asyncio_detailed``), sleep
-between attempts, and run batches.
+``ImageResult`` or a typed error, and the retry decision. ``_SyncClient`` and
+``_AsyncClient`` only run the operation's generated endpoint function
+(``sync_detailed`` / ``asyncio_detailed``, see ``_operations``), sleep between
+attempts, and run batches. The public clients, here and in ``_container``, add one
+method per operation.
 """
 
 from __future__ import annotations

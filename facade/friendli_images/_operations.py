@@ -1,14 +1,10 @@
 """The four image operations: the body each takes, the generated function that sends
 it, and how its answer becomes ``GeneratedImage``\\s.
 
-========================  =================================  ==========================
-operation                 path                               answer
-========================  =================================  ==========================
-dedicatedImagesGenerate   POST /dedicated/v1/images/generations  ``{"data": [...]}``
-dedicatedImagesEdit       POST /dedicated/v1/images/edits    ``{"data": [...]}``
-containerImagesGenerate   POST /v1/images/generations        ``{"image": "<base64>"}``
-containerImagesEdit       POST /v1/images/edits              ``{"image": "<base64>"}``
-========================  =================================  ==========================
+* ``dedicatedImagesGenerate``: ``POST /dedicated/v1/images/generations``, ``{"data": [...]}``
+* ``dedicatedImagesEdit``: ``POST /dedicated/v1/images/edits``, ``{"data": [...]}``
+* ``containerImagesGenerate``: ``POST /v1/images/generations``, ``{"image": "<base64>"}``
+* ``containerImagesEdit``: ``POST /v1/images/edits``, ``{"image": "<base64>"}``
 
 The clients hold everything else (validation, retries, batches); an ``Operation`` is
 the only place that differs between them.
