@@ -42,7 +42,7 @@ from ._params import (
     EditParams,
     GenerateParams,
 )
-from ._results import BatchFailure, GeneratedImage, ImageResult
+from ._results import BatchFailure, GeneratedImage, ImageResult, ImageSaveError
 from ._version import __version__
 
 __all__ = [
@@ -68,6 +68,7 @@ __all__ = [
     "GeneratedImage",
     "ImageDownloadError",
     "ImageResult",
+    "ImageSaveError",
     "InternalServerError",
     "InvalidRequestError",
     "MissingDependencyError",

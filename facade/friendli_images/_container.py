@@ -15,7 +15,7 @@ from typing import Final, Unpack
 import httpx
 
 from . import _config
-from ._client import _AsyncClient, _BaseClient, _SyncClient
+from ._client import _AsyncClient, _BaseClient, _check_header_value, _SyncClient
 from ._exceptions import InvalidRequestError
 from ._operations import CONTAINER_EDIT, CONTAINER_GENERATE
 from ._params import (
@@ -43,7 +43,10 @@ class _ContainerConfig(_BaseClient):
 
     def _resolve_token(self, token: str | None) -> str | None:
         # Never FRIENDLI_TOKEN: a Friendli API key has no business on a self-hosted host.
-        return _config.env_or(token, CONTAINER_TOKEN_ENV)
+        resolved = _config.env_or(token, CONTAINER_TOKEN_ENV)
+        if isinstance(resolved, str):
+            resolved = resolved.strip()
+        return _check_header_value(resolved, "token") if resolved else None
 
     def _resolve_base_url(self, base_url: str | None) -> str:
         resolved = _config.env_or(base_url, CONTAINER_BASE_URL_ENV)
@@ -76,8 +79,8 @@ class FriendliContainerImages(_ContainerConfig, _SyncClient):
         token: Sent as ``Authorization: Bearer ...`` only when given (for a container
             behind an authenticating proxy). Default: env ``FRIENDLI_CONTAINER_TOKEN``;
             ``FRIENDLI_TOKEN`` is never used here.
-        timeout, download_timeout, max_retries, retry_ambiguous, http_client: as for
-            ``FriendliImages``.
+        timeout, download_timeout, max_retries, retry_ambiguous, max_response_bytes,
+            max_download_bytes, http_client: as for ``FriendliImages``.
 
     Results are ``ImageResult``\\s as from ``FriendliImages``: each image's ``seed`` is
     the one sent (``seed + i`` for request ``i`` of a batch), ``None`` when unset,
@@ -93,6 +96,8 @@ class FriendliContainerImages(_ContainerConfig, _SyncClient):
         download_timeout: float = _config.DEFAULT_DOWNLOAD_TIMEOUT,
         max_retries: int = _config.DEFAULT_MAX_RETRIES,
         retry_ambiguous: bool = False,
+        max_response_bytes: int = _config.DEFAULT_MAX_RESPONSE_BYTES,
+        max_download_bytes: int = _config.DEFAULT_MAX_DOWNLOAD_BYTES,
         http_client: httpx.Client | None = None,
     ) -> None:
         super().__init__(
@@ -103,6 +108,8 @@ class FriendliContainerImages(_ContainerConfig, _SyncClient):
             download_timeout=download_timeout,
             max_retries=max_retries,
             retry_ambiguous=retry_ambiguous,
+            max_response_bytes=max_response_bytes,
+            max_download_bytes=max_download_bytes,
             http_client=http_client,
         )
 
@@ -136,6 +143,8 @@ class AsyncFriendliContainerImages(_ContainerConfig, _AsyncClient):
         download_timeout: float = _config.DEFAULT_DOWNLOAD_TIMEOUT,
         max_retries: int = _config.DEFAULT_MAX_RETRIES,
         retry_ambiguous: bool = False,
+        max_response_bytes: int = _config.DEFAULT_MAX_RESPONSE_BYTES,
+        max_download_bytes: int = _config.DEFAULT_MAX_DOWNLOAD_BYTES,
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
         super().__init__(
@@ -146,6 +155,8 @@ class AsyncFriendliContainerImages(_ContainerConfig, _AsyncClient):
             download_timeout=download_timeout,
             max_retries=max_retries,
             retry_ambiguous=retry_ambiguous,
+            max_response_bytes=max_response_bytes,
+            max_download_bytes=max_download_bytes,
             http_client=http_client,
         )
 

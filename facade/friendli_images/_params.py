@@ -10,7 +10,6 @@ in ``_RULES`` when the spec constrains it) and a regeneration.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
 from enum import Enum
 from typing import Any, Literal, TypeAlias, TypedDict, cast
@@ -18,7 +17,7 @@ from typing import Any, Literal, TypeAlias, TypedDict, cast
 import httpx
 from friendli_images_api.models import ImageInput
 
-from . import _config
+from . import _config, _rules
 from ._control_images import ControlImage, prepare_control_image
 from ._exceptions import InvalidRequestError
 
@@ -117,6 +116,20 @@ class _Connection(TypedDict, total=False):
     base_url: str | None
     team_id: str | None
     download_timeout: float
+    max_response_bytes: int
+    max_download_bytes: int
+
+
+class GenerateImageParams(GenerateParams, _Connection, total=False):
+    """``generate_image``: the parameters of ``FriendliImages.generate`` and of the client."""
+
+    http_client: httpx.Client | None
+
+
+class AsyncGenerateImageParams(GenerateParams, _Connection, total=False):
+    """``agenerate_image``: the parameters of ``AsyncFriendliImages.generate`` and the client's."""
+
+    http_client: httpx.AsyncClient | None
 
 
 class EditImageParams(EditParams, _Connection, total=False):
@@ -144,9 +157,12 @@ def is_number(value: object) -> bool:
 
 
 def check_text(name: str, value: object) -> str:
-    """A required, non-empty string argument."""
+    """A required, non-empty string argument that can be sent as JSON text."""
     if not isinstance(value, str) or not value.strip():
         raise InvalidRequestError(f"{name} must be a non-empty string", param=name)
+    problem = _rules.text_problem(value)
+    if problem:
+        raise InvalidRequestError(f"{name} {problem}", param=name)
     return value
 
 
@@ -161,7 +177,7 @@ def _steps(value: object) -> int:
 
 
 def _guidance(value: object) -> float:
-    if not is_number(value) or not math.isfinite(cast(float, value)):
+    if not is_number(value) or _rules.number_problem(cast(float, value)):
         raise InvalidRequestError(
             f"guidance_scale must be a finite number, got {value!r}", param="guidance_scale"
         )

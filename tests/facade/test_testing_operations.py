@@ -9,14 +9,6 @@ from typing import Any
 
 import httpx
 import pytest
-from friendli_images._testing_operations import (
-    CONTAINER_EDIT_PATH,
-    CONTAINER_GENERATION_PATH,
-    EDIT_PATH,
-    StoredImages,
-    edited_image,
-    input_images,
-)
 from friendli_images.testing import (
     DEFAULT_TOKEN,
     GENERATION_PATH,
@@ -25,6 +17,14 @@ from friendli_images.testing import (
     FriendliTestServer,
     render_png,
     validate_request_body,
+)
+from friendli_images.testing._operations import (
+    CONTAINER_EDIT_PATH,
+    CONTAINER_GENERATION_PATH,
+    EDIT_PATH,
+    StoredImages,
+    edited_image,
+    input_images,
 )
 from PIL import Image, ImageOps
 

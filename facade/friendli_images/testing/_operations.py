@@ -1,7 +1,7 @@
-"""The test server's image operations besides generation: edits and the container's API.
+"""The image operations besides generation: dedicated edits and the container's API.
 
 :class:`~friendli_images.testing.FriendliTestServer` serves four operations, all
-validated against the spec shipped in ``friendli_images_api``:
+validated against its spec (by default the one shipped in ``friendli_images_api``):
 
 ==========================================  ======  =====================================
 path                                        auth    answer
@@ -36,12 +36,13 @@ from typing import TYPE_CHECKING, Any, Final
 from ._images import render_jpeg, render_png
 
 if TYPE_CHECKING:
-    from .testing import FriendliTestServer
+    from ._server import FriendliTestServer
 
 __all__ = [
     "CONTAINER_EDIT_PATH",
     "CONTAINER_GENERATION_PATH",
     "EDIT_PATH",
+    "GENERATION_PATH",
     "IMAGE_OPERATIONS",
     "ImageOperation",
     "StoredImages",
@@ -50,6 +51,7 @@ __all__ = [
     "input_images",
 ]
 
+GENERATION_PATH: Final = "/dedicated/v1/images/generations"
 EDIT_PATH: Final = "/dedicated/v1/images/edits"
 CONTAINER_GENERATION_PATH: Final = "/v1/images/generations"
 CONTAINER_EDIT_PATH: Final = "/v1/images/edits"
@@ -69,7 +71,7 @@ class ImageOperation:
 
 
 IMAGE_OPERATIONS: Final[dict[str, ImageOperation]] = {
-    "/dedicated/v1/images/generations": ImageOperation(
+    GENERATION_PATH: ImageOperation(
         "dedicatedImagesGenerate", authenticated=True, container=False, edit=False
     ),
     EDIT_PATH: ImageOperation(
