@@ -181,6 +181,8 @@ class TestTypes:
                 k.generate("x", response_format="png")  # line 13
                 k.edit(b"", "x", guidance=1.0)  # line 14
                 edit_image(b"", "x", model="m", tokn="t")  # line 15
+                generate_image("x", model="m", sead=1, save_to="out")  # line 16
+                generate_image("x", model="m", n=2, max_retries=0, token="t")
                 """
             )
         )
@@ -195,4 +197,4 @@ class TestTypes:
         lines = sorted(
             {int(line.split(":")[1]) for line in run.stdout.splitlines() if ": error:" in line}
         )
-        assert [11, 12, 13, 14, 15] == lines, run.stdout + run.stderr
+        assert [11, 12, 13, 14, 15, 16] == lines, run.stdout + run.stderr
