@@ -299,11 +299,11 @@ def body_fields(
         else:
             rule = _RULES.get(name)
             fields[name] = rule(value) if rule is not None else value
-    images, weights = _control_images(
-        params.get("control_images"), params.get("controlnet_weights")
-    )
-    if images is not None:
-        fields["control_images"] = images
-    if weights is not None:
-        fields["controlnet_weights"] = weights
+    control_images, weights = params.get("control_images"), params.get("controlnet_weights")
+    if control_images is not None or weights is not None:
+        inputs, floats = _control_images(control_images, weights)
+        if inputs is not None:
+            fields["control_images"] = inputs
+        if floats is not None:
+            fields["controlnet_weights"] = floats
     return fields
