@@ -10,6 +10,11 @@ the test server):
 * ``httpx-json``: what one writes with raw httpx: read the file, base64 it into a
   ``data:`` URI and ``httpx.Client.post(url, json=body)``.
 
+Sending an image to edit (``--file``: the image, ``--base-url``: the test server):
+
+* ``edit-facade``: ``FriendliImages.edit(path, ...)``;
+* ``edit-httpx-json``: raw httpx, the file base64-encoded into the body's ``image``.
+
 Receiving and saving base64 images (``--file``: a JSON response body, replayed by an
 in-memory transport; the files go to a temporary directory):
 
@@ -43,6 +48,7 @@ import httpx
 from bench._common import MODEL, PROMPT, TOKEN, peak_rss_bytes, start_peak_window
 
 GENERATION_PATH = "/dedicated/v1/images/generations"
+EDIT_PATH = "/dedicated/v1/images/edits"
 
 
 def _measure(run: Callable[[], object]) -> dict[str, Any]:
@@ -97,6 +103,35 @@ def _httpx_json(base_url: str, path: Path) -> dict[str, Any]:
             ).json()
 
         return _measure(send)
+
+
+def _edit_facade(base_url: str, path: Path) -> dict[str, Any]:
+    from friendli_images import FriendliImages
+    from friendli_images.testing import render_png
+
+    with FriendliImages(token=TOKEN, base_url=base_url, max_retries=0) as client:
+        client.edit(render_png(1, 8, 8), PROMPT, model=MODEL, response_format="url")  # warm-up
+        return _measure(lambda: client.edit(path, PROMPT, model=MODEL, response_format="url"))
+
+
+def _edit_httpx_json(base_url: str, path: Path) -> dict[str, Any]:
+    from friendli_images.testing import render_png
+
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    url = base_url + EDIT_PATH
+    body: dict[str, Any] = {"model": MODEL, "prompt": PROMPT, "response_format": "url"}
+
+    def image(data: bytes) -> dict[str, str]:
+        return {"image": "data:image/png;base64," + base64.b64encode(data).decode("ascii")}
+
+    with httpx.Client(timeout=300) as client:  # the server edits 50 MiB: seconds
+        warm_up = {**body, "image": image(render_png(1, 8, 8))}
+        client.post(url, json=warm_up, headers=headers).json()
+        return _measure(
+            lambda: client.post(
+                url, json={**body, "image": image(path.read_bytes())}, headers=headers
+            ).json()
+        )
 
 
 def _replaying(payload: bytes) -> httpx.Client:
@@ -156,6 +191,8 @@ CASES: dict[str, Callable[[str, Path], dict[str, Any]]] = {
     "facade": _facade,
     "facade-async": _facade_async,
     "httpx-json": _httpx_json,
+    "edit-facade": _edit_facade,
+    "edit-httpx-json": _edit_httpx_json,
     "b64-facade": _b64_facade,
     "b64-httpx": _b64_httpx,
 }

@@ -16,5 +16,11 @@ pytest_plugins = ["pytester"]
 @pytest.fixture(autouse=True)
 def _clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep the developer's FRIENDLI_* settings out of every test."""
-    for name in ("FRIENDLI_TOKEN", "FRIENDLI_BASE_URL", "FRIENDLI_TEAM"):
+    for name in (
+        "FRIENDLI_TOKEN",
+        "FRIENDLI_BASE_URL",
+        "FRIENDLI_TEAM",
+        "FRIENDLI_CONTAINER_BASE_URL",
+        "FRIENDLI_CONTAINER_TOKEN",
+    ):
         monkeypatch.delenv(name, raising=False)

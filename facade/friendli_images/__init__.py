@@ -1,4 +1,5 @@
-"""friendli-images: a Python client for Friendli Dedicated Endpoints image generation.
+"""friendli-images: a Python client for image generation and editing on Friendli
+Dedicated Endpoints and self-hosted Friendli Containers.
 
     >>> from friendli_images import generate_image
     >>> result = generate_image("a lighthouse at dawn", model="YOUR_ENDPOINT_ID",
@@ -13,9 +14,10 @@ import importlib as _importlib
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 from typing import Any as _Any
 
-from ._api import agenerate_image, generate_image
+from ._api import aedit_image, agenerate_image, edit_image, generate_image
 from ._client import AsyncFriendliImages, FriendliImages
 from ._config import ResponseFormat
+from ._container import AsyncFriendliContainerImages, FriendliContainerImages
 from ._control_images import ControlImage, encode_control_image
 from ._exceptions import (
     APIConnectionError,
@@ -35,6 +37,13 @@ from ._exceptions import (
     PermissionDeniedError,
     RateLimitError,
     UnprocessableEntityError,
+)
+from ._params import (
+    ContainerEditParams,
+    ContainerGenerateParams,
+    ContainerResponseFormat,
+    EditParams,
+    GenerateParams,
 )
 from ._results import BatchFailure, GeneratedImage, ImageResult, ImageSaveError
 from ._version import __version__
@@ -58,13 +67,20 @@ __all__ = [
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
+    "AsyncFriendliContainerImages",
     "AsyncFriendliImages",
     "AuthenticationError",
     "BadRequestError",
     "BatchFailure",
+    "ContainerEditParams",
+    "ContainerGenerateParams",
+    "ContainerResponseFormat",
     "ControlImage",
+    "EditParams",
+    "FriendliContainerImages",
     "FriendliImages",
     "FriendliImagesError",
+    "GenerateParams",
     "GeneratedImage",
     "ImageDownloadError",
     "ImageResult",
@@ -81,9 +97,11 @@ __all__ = [
     "ResponseFormat",
     "UnprocessableEntityError",
     "__version__",
+    "aedit_image",
     "agenerate_image",
     "arun_jobs",
     "check_jobs",
+    "edit_image",
     "encode_control_image",
     "generate_image",
     "run_jobs",

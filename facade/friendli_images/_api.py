@@ -1,43 +1,42 @@
-"""One-call helpers: open a client, generate, optionally save, close."""
+"""One-call helpers: open a client, generate or edit, optionally save, close."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
-
-import httpx
+from typing import Any, Unpack
 
 from ._client import AsyncFriendliImages, FriendliImages
-from ._config import ResponseFormat
-from ._control_images import ControlImage
 from ._exceptions import FriendliImagesError, InvalidRequestError, OutputExistsError
 from ._files import check_stem, check_writable, existing_output
+from ._params import (
+    CONNECTION_OPTIONS,
+    AsyncEditImageParams,
+    AsyncGenerateImageParams,
+    EditImageParams,
+    EditInput,
+    GenerateImageParams,
+)
 from ._results import ImageResult, ImageSaveError
 
-__all__ = ["agenerate_image", "generate_image"]
+__all__ = ["aedit_image", "agenerate_image", "edit_image", "generate_image"]
 
 
 def generate_image(
     prompt: str,
     *,
     model: str,
-    num_inference_steps: int | None = None,
-    guidance_scale: float | None = None,
-    seed: int | None = None,
-    response_format: ResponseFormat | None = None,
-    control_images: Sequence[ControlImage] | None = None,
-    controlnet_weights: Sequence[float] | None = None,
-    n: int = 1,
-    concurrency: int | None = None,
     save_to: str | os.PathLike[str] | None = None,
     stem: str = "image",
     overwrite: bool = False,
-    timeout: float | httpx.Timeout | None = None,
-    **client_options: Any,
+    **params: Unpack[GenerateImageParams],
 ) -> ImageResult:
     """Generate images in one call and, with ``save_to``, save them into that directory.
+
+    ``params`` are those of ``FriendliImages.generate`` (``GenerateParams``) and of the
+    client (``token``, ``base_url``, ``team_id``, ``download_timeout``,
+    ``max_response_bytes``, ``max_download_bytes``, ``http_client``).
 
     Before anything is sent (and billed), ``save_to`` is checked: a directory (or a path
     one can be created at) where files can be created, with no file of the planned names
@@ -45,33 +44,15 @@ def generate_image(
     ``InvalidRequestError(param="save_to")`` or ``OutputExistsError``. If saving fails
     anyway after the images were generated, ``ImageSaveError`` is raised: its ``result``
     holds every generated image, none saved (``result.save()`` is all or nothing), so
-    they can be saved elsewhere.
-
-    ``client_options`` go to ``FriendliImages`` (``token``, ``base_url``, ``team_id``,
-    ``max_retries``, ``retry_ambiguous``, ``download_timeout``, ``http_client``). URL
-    results are downloaded while the client is still open; without ``save_to`` they are
-    fetched later, on first use, with a short-lived connection.
+    they can be saved elsewhere. URL results are downloaded while the client is still
+    open; without ``save_to`` they are fetched later, on first use, with a short-lived
+    connection.
     """
-    _check_output(save_to, stem, n, overwrite)
+    _check_output(save_to, stem, params.get("n", 1), overwrite)
+    client_options, call = _split(params)
     with FriendliImages(**client_options) as client:
-        result = client.generate(
-            prompt,
-            model=model,
-            num_inference_steps=num_inference_steps,
-            guidance_scale=guidance_scale,
-            seed=seed,
-            response_format=response_format,
-            control_images=control_images,
-            controlnet_weights=controlnet_weights,
-            n=n,
-            concurrency=concurrency,
-            timeout=timeout,
-        )
-        if save_to is not None:
-            try:
-                result.save(save_to, stem, overwrite=overwrite)
-            except (OSError, FriendliImagesError) as error:
-                raise _not_saved(result, error) from error
+        result = client.generate(prompt, model=model, **call)
+        _save(result, save_to, stem, overwrite)
     return result
 
 
@@ -79,42 +60,87 @@ async def agenerate_image(
     prompt: str,
     *,
     model: str,
-    num_inference_steps: int | None = None,
-    guidance_scale: float | None = None,
-    seed: int | None = None,
-    response_format: ResponseFormat | None = None,
-    control_images: Sequence[ControlImage] | None = None,
-    controlnet_weights: Sequence[float] | None = None,
-    n: int = 1,
-    concurrency: int | None = None,
     save_to: str | os.PathLike[str] | None = None,
     stem: str = "image",
     overwrite: bool = False,
-    timeout: float | httpx.Timeout | None = None,
-    **client_options: Any,
+    **params: Unpack[AsyncGenerateImageParams],
 ) -> ImageResult:
     """The async twin of ``generate_image``, with ``AsyncFriendliImages``."""
-    _check_output(save_to, stem, n, overwrite)
+    _check_output(save_to, stem, params.get("n", 1), overwrite)
+    client_options, call = _split(params)
     async with AsyncFriendliImages(**client_options) as client:
-        result = await client.generate(
-            prompt,
-            model=model,
-            num_inference_steps=num_inference_steps,
-            guidance_scale=guidance_scale,
-            seed=seed,
-            response_format=response_format,
-            control_images=control_images,
-            controlnet_weights=controlnet_weights,
-            n=n,
-            concurrency=concurrency,
-            timeout=timeout,
-        )
-        if save_to is not None:
-            try:
-                await result.asave(save_to, stem, overwrite=overwrite)
-            except (OSError, FriendliImagesError) as error:
-                raise _not_saved(result, error) from error
+        result = await client.generate(prompt, model=model, **call)
+        await _asave(result, save_to, stem, overwrite)
     return result
+
+
+def edit_image(
+    image: EditInput,
+    prompt: str,
+    *,
+    model: str,
+    save_to: str | os.PathLike[str] | None = None,
+    stem: str = "image",
+    overwrite: bool = False,
+    **params: Unpack[EditImageParams],
+) -> ImageResult:
+    """Edit images in one call and, with ``save_to``, save them into that directory.
+
+    ``params`` are those of ``FriendliImages.edit`` (``EditParams``) and of the client,
+    as for ``generate_image``; ``save_to`` is checked before sending the same way.
+    """
+    _check_output(save_to, stem, params.get("n", 1), overwrite)
+    client_options, call = _split(params)
+    with FriendliImages(**client_options) as client:
+        result = client.edit(image, prompt, model=model, **call)
+        _save(result, save_to, stem, overwrite)
+    return result
+
+
+async def aedit_image(
+    image: EditInput,
+    prompt: str,
+    *,
+    model: str,
+    save_to: str | os.PathLike[str] | None = None,
+    stem: str = "image",
+    overwrite: bool = False,
+    **params: Unpack[AsyncEditImageParams],
+) -> ImageResult:
+    """The async twin of ``edit_image``, with ``AsyncFriendliImages``."""
+    _check_output(save_to, stem, params.get("n", 1), overwrite)
+    client_options, call = _split(params)
+    async with AsyncFriendliImages(**client_options) as client:
+        result = await client.edit(image, prompt, model=model, **call)
+        await _asave(result, save_to, stem, overwrite)
+    return result
+
+
+def _split(params: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A helper's keyword arguments: (the client's, the call's)."""
+    client = {k: v for k, v in params.items() if k in CONNECTION_OPTIONS}
+    call = {k: v for k, v in params.items() if k not in CONNECTION_OPTIONS}
+    return client, call
+
+
+def _save(
+    result: ImageResult, save_to: str | os.PathLike[str] | None, stem: str, overwrite: bool
+) -> None:
+    if save_to is not None:
+        try:
+            result.save(save_to, stem, overwrite=overwrite)
+        except (OSError, FriendliImagesError) as error:
+            raise _not_saved(result, error) from error
+
+
+async def _asave(
+    result: ImageResult, save_to: str | os.PathLike[str] | None, stem: str, overwrite: bool
+) -> None:
+    if save_to is not None:
+        try:
+            await result.asave(save_to, stem, overwrite=overwrite)
+        except (OSError, FriendliImagesError) as error:
+            raise _not_saved(result, error) from error
 
 
 def _planned_names(stem: str, n: object) -> Iterator[str]:

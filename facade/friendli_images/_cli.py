@@ -1,11 +1,18 @@
-"""The ``friendli-images`` command: generate images from a shell, or run a local mock API.
+"""The ``friendli-images`` command: generate or edit images from a shell, or run a local
+mock API.
 
     friendli-images generate PROMPT --model ENDPOINT [options]
+    friendli-images edit IMAGE [IMAGE ...] PROMPT --model ENDPOINT [options]
+    friendli-images generate|edit ... --container URL [--model ADAPTER] [options]
     friendli-images mock-server [--port P] [--token T] [--latency S] [--image-size WxH]
     friendli-images --version
 
-Exit status of ``generate``: 0 when every image was saved; 1 for an API, network or file
-error (in a batch: any failed request; the other images are still saved and listed);
+``--container URL`` sends to a self-hosted Friendli Container instead: no token needed
+(``FRIENDLI_CONTAINER_TOKEN`` or ``--token-file`` if a proxy asks for one), no team.
+
+Exit status of ``generate`` and ``edit``: 0 when every image was saved; 1 for an API,
+network or file error (in a batch: any failed request; the other images are still saved
+and listed);
 2 for a usage error (bad option, an argument the API would reject, no token); 130 after
 Ctrl-C and 143 after SIGTERM. Files are written atomically, so an interrupted run leaves
 complete images or none, never half a file. ``--out`` is checked (writable, names free)
@@ -31,13 +38,18 @@ import threading
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Final, TextIO
+from typing import TYPE_CHECKING, Any, Final, TextIO
 from urllib.parse import urlsplit
 
 import attrs
 
 from . import _config
 from ._client import DEFAULT_CONCURRENCY, AsyncFriendliImages
+from ._container import (
+    CONTAINER_BASE_URL_ENV,
+    CONTAINER_TOKEN_ENV,
+    AsyncFriendliContainerImages,
+)
 from ._exceptions import (
     APIStatusError,
     FriendliImagesError,
@@ -45,10 +57,19 @@ from ._exceptions import (
     OutputExistsError,
 )
 from ._files import asave_chunks, check_stem, check_writable, existing_output
+from ._operations import (
+    CONTAINER_EDIT,
+    CONTAINER_GENERATE,
+    DEDICATED_EDIT,
+    DEDICATED_GENERATE,
+    Operation,
+)
+from ._params import CALL_OPTIONS, check_text, edit_inputs
 from ._progress import Progress, progress_for
 from ._version import __version__
 
 if TYPE_CHECKING:
+    from ._client import _Call
     from ._engine import Outcome
     from ._results import ImageResult
     from .testing import FriendliTestServer
@@ -71,6 +92,7 @@ PROMPT_LIMIT: Final = 1024 * 1024
 
 _OPTION_FOR_PARAM: Final = {
     "prompt": "PROMPT",
+    "image": "IMAGE",
     "model": "--model",
     "num_inference_steps": "--steps",
     "guidance_scale": "--guidance",
@@ -88,6 +110,7 @@ environment:
   {_config.TOKEN_ENV}      your Friendli Personal API Key (flp_...), unless --token-file
   {_config.BASE_URL_ENV}   default for --base-url ({_config.DEFAULT_BASE_URL})
   {_config.TEAM_ENV}       default for --team
+  {CONTAINER_TOKEN_ENV} token sent with --container, if a proxy asks for one
 
 exit status: 0 all images saved, 1 API/network/file error (any failed request),
 2 usage error, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM)
@@ -223,7 +246,9 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argumen
     parser = argparse.ArgumentParser(
         prog=PROG,
         parents=[common],
-        description="Generate images with Friendli Dedicated Endpoints.",
+        description=(
+            "Generate and edit images with Friendli Dedicated Endpoints or a Friendli Container."
+        ),
         epilog=f"Run '{PROG} COMMAND --help' for the options of a command.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -232,6 +257,7 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argumen
 
     return parser, {
         "generate": _add_generate(commands, common),
+        "edit": _add_edit(commands, common),
         "mock-server": _add_mock_server(commands),
         "run": add_run_parser(commands, common),
     }
@@ -255,29 +281,82 @@ def _add_generate(
     generate.add_argument(
         "prompt", metavar="PROMPT", help="what the image should show ('-': read it from stdin)"
     )
-    generate.add_argument("--model", required=True, metavar="ENDPOINT", help="the endpoint ID")
-    _add_request_options(generate.add_argument_group("request"))
+    _add_model_option(generate)
+    _add_request_options(generate.add_argument_group("request"), control_images=True)
     _add_batch_options(generate.add_argument_group("batch"))
     _add_output_options(generate.add_argument_group("output"))
     _add_connection_options(generate.add_argument_group("connection"))
     return generate
 
 
-def _add_request_options(request: argparse._ArgumentGroup) -> None:
+def _add_edit(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    common: argparse.ArgumentParser,
+) -> argparse.ArgumentParser:
+    edit = commands.add_parser(
+        "edit",
+        parents=[common],
+        help="edit images and save the results",
+        description=(
+            "Edit IMAGE (several: sent together, as a list) as PROMPT says, with the endpoint\n"
+            "--model, save the results into --out and print one saved path per line."
+        ),
+        epilog=_ENVIRONMENT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    edit.add_argument(
+        "images",
+        nargs="+",
+        metavar="IMAGE",
+        help="an image to edit: file, http(s) URL or data: URI (at most 50 MiB)",
+    )
+    edit.add_argument("prompt", metavar="PROMPT", help="what to change ('-': read it from stdin)")
+    _add_model_option(edit)
+    _add_request_options(edit.add_argument_group("request"), control_images=False)
+    _add_batch_options(edit.add_argument_group("batch"))
+    _add_output_options(edit.add_argument_group("output"))
+    _add_connection_options(edit.add_argument_group("connection"))
+    return edit
+
+
+def _add_model_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--model",
+        metavar="ENDPOINT",
+        help="the endpoint ID (required); with --container: an adapter route (optional)",
+    )
+
+
+def _add_request_options(request: argparse._ArgumentGroup, *, control_images: bool) -> None:
+    # Each dest is the parameter's name in the facade: requests are built from them.
     request.add_argument(
-        "--steps", type=int, metavar="N", help="inference steps, 1 to 50 (default: the model's)"
+        "--steps",
+        dest="num_inference_steps",
+        type=int,
+        metavar="N",
+        help="inference steps, 1 to 50 (default: the model's)",
     )
     request.add_argument(
-        "--guidance", type=float, metavar="X", help="guidance scale (default: the model's)"
+        "--guidance",
+        dest="guidance_scale",
+        type=float,
+        metavar="X",
+        help="guidance scale (default: the model's)",
     )
     request.add_argument(
         "--seed", type=int, metavar="S", help="seed; request i of a batch uses S+i"
     )
     request.add_argument(
         "--format",
+        dest="response_format",
         choices=_config.RESPONSE_FORMATS,
-        help="response format; url results are downloaded (default: the endpoint's, url)",
+        help=(
+            "response format; url results are downloaded (default: the endpoint's, url; "
+            "a container takes jpeg, its default, or raw)"
+        ),
     )
+    if not control_images:
+        return
     request.add_argument(
         "--control-image",
         action="append",
@@ -349,6 +428,15 @@ def _add_connection_options(connection: argparse._ArgumentGroup) -> None:
         metavar="URL",
         help=f"API address (default: {_config.BASE_URL_ENV}, else {_config.DEFAULT_BASE_URL})",
     )
+    connection.add_argument(
+        "--container",
+        metavar="URL",
+        help=(
+            "send to the Friendli Container at URL (e.g. http://127.0.0.1:8000) instead: "
+            f"no token needed ({CONTAINER_TOKEN_ENV} or --token-file if a proxy wants one), "
+            "no --team"
+        ),
+    )
 
 
 def _add_mock_server(
@@ -394,14 +482,46 @@ def _add_mock_server(
 
 @attrs.frozen
 class _Job:
-    """A ``generate`` command, checked and ready to run."""
+    """A ``generate`` or ``edit`` command, checked and ready to run."""
 
     args: argparse.Namespace
-    token: str = attrs.field(repr=False)
+    token: str | None = attrs.field(repr=False)
     base_url: str | None
     team: str | None
     names: list[str]
     """The file name (without extension) of each request's image."""
+
+    @property
+    def container(self) -> bool:
+        return self.args.container is not None
+
+    @property
+    def operation(self) -> Operation:
+        edit = self.args.command == "edit"
+        if self.container:
+            return CONTAINER_EDIT if edit else CONTAINER_GENERATE
+        return DEDICATED_EDIT if edit else DEDICATED_GENERATE
+
+    def client(self) -> AsyncFriendliImages | AsyncFriendliContainerImages:
+        if self.container:
+            return AsyncFriendliContainerImages(base_url=self.base_url, token=self.token)
+        return AsyncFriendliImages(token=self.token, base_url=self.base_url, team_id=self.team)
+
+    def prepare(self, client: AsyncFriendliImages | AsyncFriendliContainerImages) -> _Call:
+        """The request of the batch, checked now (request ``i`` uses ``seed + i``)."""
+        args = self.args
+        params: dict[str, Any] = {
+            name: getattr(args, name)
+            for name in sorted(self.operation.accepted - CALL_OPTIONS)
+            if hasattr(args, name)
+        }
+        sent: dict[str, Any] = {"prompt": check_text("prompt", args.prompt)}
+        if not self.container:
+            sent["model"] = check_text("model", args.model)
+        if args.command == "edit":
+            image = args.images[0] if len(args.images) == 1 else list(args.images)
+            sent = {"image": edit_inputs(image), **sent}
+        return client._prepare(self.operation, sent, params)
 
     @property
     def count(self) -> int:
@@ -416,7 +536,7 @@ class _Job:
 class _Saved:
     index: int
     path: Path
-    seed: int
+    seed: int | None
     response_format: str
     mime_type: str
 
@@ -510,22 +630,8 @@ async def _run(job: _Job, report: _Report, *, verbose: bool) -> None:
     args = job.args
     progress = progress_for(job.count, sys.stderr, lines=verbose)
     try:
-        async with AsyncFriendliImages(
-            token=job.token, base_url=job.base_url, team_id=job.team
-        ) as client:
-            call = client._prepare(  # an argument the API would reject: a usage error, now
-                args.prompt,
-                model=args.model,
-                num_inference_steps=args.steps,
-                guidance_scale=args.guidance,
-                seed=args.seed,
-                response_format=args.format,
-                control_images=args.control_images,
-                controlnet_weights=args.controlnet_weights,
-                max_retries=None,
-                timeout=None,
-                retry_ambiguous=None,
-            )
+        async with job.client() as client:
+            call = job.prepare(client)  # an argument the API would reject: a usage error, now
 
             async def save(index: int, request: int, result: ImageResult) -> list[Path]:
                 if not result.images:
@@ -628,10 +734,44 @@ def _usage_message(error: InvalidRequestError) -> str:
     return f"argument {option}: {error}" if option else str(error)
 
 
+def _resolve_container(
+    args: argparse.Namespace, parser: argparse.ArgumentParser
+) -> tuple[str | None, str, None]:
+    """``--container``: its URL, and a token only from --token-file or its own variable."""
+    for option, value in (("--team", args.team), ("--base-url", args.base_url)):
+        if value is not None:
+            parser.error(f"argument {option}: not allowed with --container")
+    problem = api_url_problem(args.container)
+    if problem:
+        parser.error(f"argument --container: the URL {problem}, got {args.container!r}")
+    if args.token_file is not None:
+        try:
+            token: str | None = _read_token(args.token_file)
+        except ValueError as error:
+            parser.error(f"argument --token-file: {error}")
+    else:  # never FRIENDLI_TOKEN: a Friendli API key has no business on a self-hosted host
+        token = (os.environ.get(CONTAINER_TOKEN_ENV) or "").strip() or None
+    if token is not None and header_value_problem(token):
+        where = "--token-file" if args.token_file is not None else CONTAINER_TOKEN_ENV
+        parser.error(f"the token from {where} {header_value_problem(token)}")
+    return token, args.container, None
+
+
 def _resolve_connection(
     args: argparse.Namespace, parser: argparse.ArgumentParser
-) -> tuple[str, str | None, str | None]:
+) -> tuple[str | None, str | None, str | None]:
     """The token, base URL and team from options and environment, checked: usage errors."""
+    if args.container is not None:
+        return _resolve_container(args, parser)
+    if args.model is None:
+        parser.error("the following arguments are required: --model")
+    return _resolve_api_connection(args, parser)
+
+
+def _resolve_api_connection(
+    args: argparse.Namespace, parser: argparse.ArgumentParser
+) -> tuple[str, str | None, str | None]:
+    """The API's token (required), base URL and team, checked: usage errors."""
     if args.token_file is not None:
         try:
             token: str | None = _read_token(args.token_file)
@@ -666,6 +806,8 @@ def _resolve_connection(
 def _check_text_arguments(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     """Text the API receives must be valid Unicode (argv that is not UTF-8 is not)."""
     for option, value in (("PROMPT", args.prompt), ("--model", args.model)):
+        if value is None:
+            continue
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
@@ -711,7 +853,7 @@ def _generate_command(
     import asyncio  # here: --version and mock-server do without it
 
     job = _Job(args, token, base_url, team, names)
-    report = _Report(secret=token)
+    report = _Report(secret=token or "")
     status = EXIT_OK
     try:
         asyncio.run(_run(job, report, verbose=verbose))
@@ -746,7 +888,9 @@ def _generate_command(
 
 def _announce(server: FriendliTestServer) -> None:
     print(f"export {_config.BASE_URL_ENV}={shlex.quote(server.base_url)}")
-    print(f"export {_config.TOKEN_ENV}={shlex.quote(server.token)}", flush=True)
+    print(f"export {_config.TOKEN_ENV}={shlex.quote(server.token)}")
+    # The same server answers the container's routes too (without a token).
+    print(f"export {CONTAINER_BASE_URL_ENV}={shlex.quote(server.base_url)}", flush=True)
     print(
         f"Friendli mock server on {server.base_url} (images from {server.image_base_url}); "
         "any --model works. Ctrl-C to stop.",
@@ -854,6 +998,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser, subparsers = _build_parser()
     commands: dict[str, Callable[..., int]] = {
         "generate": _generate_command,
+        "edit": _generate_command,  # the same flow; _Job picks the operation
         "mock-server": _mock_server_command,
         "run": _run_command,
     }

@@ -29,7 +29,7 @@ from ._cli import (
     EXIT_TERMINATED,
     _add_connection_options,
     _positive_int,
-    _resolve_connection,
+    _resolve_api_connection,
     _usage_message,
 )
 from ._client import DEFAULT_CONCURRENCY, AsyncFriendliImages, FriendliImages
@@ -218,7 +218,7 @@ def run_command(args: argparse.Namespace, parser: argparse.ArgumentParser, *, ve
     try:
         if args.check:
             return _check(args)
-        connection = _resolve_connection(args, parser)
+        connection = _resolve_api_connection(args, parser)
         import asyncio
 
         bar = _Bar(sys.stderr)

@@ -2,9 +2,11 @@
 
 ``_BaseClient`` owns everything but I/O: configuration, argument validation, building
 the generated request model, interpreting a response (or a failure) into an
-``ImageResult`` or a typed error, and the retry decision. The two public clients only
-run the generated endpoint functions (``sync_detailed`` / ``asyncio_detailed``), sleep
-between attempts, and run batches.
+``ImageResult`` or a typed error, and the retry decision. ``_SyncClient`` and
+``_AsyncClient`` only run the operation's generated endpoint function
+(``sync_detailed`` / ``asyncio_detailed``, see ``_operations``), sleep between
+attempts, and run batches. The public clients, here and in ``_container``, add one
+method per operation.
 """
 
 from __future__ import annotations
@@ -21,28 +23,22 @@ from collections.abc import (
     Generator,
     Iterable,
     Mapping,
-    Sequence,
 )
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Self, Unpack, cast
 from urllib.parse import quote, quote_plus
 
 import attrs
 import httpx
 from friendli_images_api import AuthenticatedClient
-from friendli_images_api.api.dedicated_image import dedicated_images_generate
 from friendli_images_api.models import (
     B64ImageItem,
-    DedicatedImageGenerationBody,
     ImageGenerationDedicatedResult,
-    ImageInput,
-    ImageResponseFormat,
     UrlImageItem,
 )
 from friendli_images_api.types import UNSET, Response, Unset
 
 from . import _config, _retry, _rules
-from ._control_images import ControlImage, prepare_control_image
 from ._decoding import ACCEPT_ENCODING
 from ._download import AsyncDownloader, Downloader, DownloadSettings
 from ._exceptions import (
@@ -61,6 +57,8 @@ from ._exceptions import (
     UnprocessableEntityError,
 )
 from ._http import AsyncExchange, BodyTooLargeError, Exchange
+from ._operations import DEDICATED_EDIT, DEDICATED_GENERATE, Operation
+from ._params import EditInput, EditParams, GenerateParams, body_fields, check_text, edit_inputs
 from ._pool import ClientPool, aclose_pool, close_pool
 from ._results import BatchFailure, GeneratedImage, ImageResult, decode_base64_image
 from ._sniff import SNIFF_BYTES, sniff_image_type
@@ -88,17 +86,17 @@ _SECURE = "[secure]"
 
 @attrs.frozen
 class _Call:
-    """One validated ``generate()`` call, ready to send (possibly several times)."""
+    """One validated call of an operation, ready to send (possibly several times)."""
 
-    body: DedicatedImageGenerationBody
+    body: Any
+    """The operation's generated request model."""
     timeout: httpx.Timeout
     max_retries: int
     retry_ambiguous: bool
+    operation: Operation = DEDICATED_GENERATE
 
     def with_seed(self, seed: int) -> _Call:
-        return _Call(
-            attrs.evolve(self.body, seed=seed), self.timeout, self.max_retries, self.retry_ambiguous
-        )
+        return attrs.evolve(self, body=attrs.evolve(self.body, seed=seed))
 
 
 @attrs.frozen
@@ -238,6 +236,11 @@ def _parse_problem(exc: BaseException) -> str:
 class _BaseClient:
     """Configuration, validation, response interpretation and retry decisions."""
 
+    # What a request of generate_many() runs: its required fields, and its operations.
+    _request_required: ClassVar[tuple[str, ...]] = ("prompt", "model")
+    _generate_operation: ClassVar[Operation] = DEDICATED_GENERATE
+    _edit_operation: ClassVar[Operation] = DEDICATED_EDIT
+
     def __init__(
         self,
         *,
@@ -251,20 +254,9 @@ class _BaseClient:
         max_response_bytes: int,
         max_download_bytes: int,
     ) -> None:
-        resolved_token = _config.env_or(token, _config.TOKEN_ENV)
-        if isinstance(resolved_token, str):
-            resolved_token = resolved_token.strip()
-        if not resolved_token:
-            raise InvalidRequestError(
-                f"No API token: pass token=... or set the {_config.TOKEN_ENV} environment "
-                "variable (a Friendli Personal API Key, flp_...)",
-                param="token",
-            )
-        resolved_token = _check_header_value(resolved_token, "token")
-        resolved_team = _config.env_or(team_id, _config.TEAM_ENV)
-        if resolved_team is not None:
-            resolved_team = _check_header_value(resolved_team, "team_id")
-        resolved_url = _config.env_or(base_url, _config.BASE_URL_ENV) or _config.DEFAULT_BASE_URL
+        resolved_token = self._resolve_token(token)
+        resolved_team = self._resolve_team(team_id)
+        resolved_url = self._resolve_base_url(base_url)
         if not isinstance(resolved_url, str):
             raise InvalidRequestError("base_url must be a string", param="base_url")
         url_problem = _rules.base_url_problem(resolved_url)
@@ -283,7 +275,7 @@ class _BaseClient:
             )
         _check_flag(retry_ambiguous, "retry_ambiguous")
         self._token = resolved_token
-        self._secrets = secret_forms(resolved_token)
+        self._secrets = secret_forms(resolved_token) if resolved_token else ()
         self.base_url = resolved_url.rstrip("/")
         self.team_id = resolved_team
         self.timeout = _as_timeout(timeout, "timeout")
@@ -299,11 +291,32 @@ class _BaseClient:
         )
         self._random = random.Random()  # noqa: S311 - backoff jitter, not a secret
         self._headers = {
-            "Authorization": f"Bearer {resolved_token}",
             "User-Agent": f"friendli-images/{__version__} httpx/{httpx.__version__}",
             "Accept": "application/json",
             "Accept-Encoding": ACCEPT_ENCODING,
         }
+        if resolved_token:
+            self._headers["Authorization"] = f"Bearer {resolved_token}"
+
+    def _resolve_token(self, token: str | None) -> str | None:
+        """The token to send: Dedicated Endpoints need one."""
+        resolved = _config.env_or(token, _config.TOKEN_ENV)
+        if isinstance(resolved, str):
+            resolved = resolved.strip()
+        if not resolved:
+            raise InvalidRequestError(
+                f"No API token: pass token=... or set the {_config.TOKEN_ENV} environment "
+                "variable (a Friendli Personal API Key, flp_...)",
+                param="token",
+            )
+        return _check_header_value(resolved, "token")
+
+    def _resolve_team(self, team_id: str | None) -> str | None:
+        resolved = _config.env_or(team_id, _config.TEAM_ENV)
+        return None if resolved is None else _check_header_value(resolved, "team_id")
+
+    def _resolve_base_url(self, base_url: str | None) -> str:
+        return _config.env_or(base_url, _config.BASE_URL_ENV) or _config.DEFAULT_BASE_URL
 
     def __repr__(self) -> str:
         return (
@@ -314,116 +327,29 @@ class _BaseClient:
     # -- before sending ----------------------------------------------------------------
 
     def _prepare(
-        self,
-        prompt: str,
-        *,
-        model: str,
-        num_inference_steps: int | None,
-        guidance_scale: float | None,
-        seed: int | None,
-        response_format: str | None,
-        control_images: Sequence[ControlImage] | None,
-        controlnet_weights: Sequence[float] | None,
-        max_retries: int | None,
-        timeout: float | httpx.Timeout | None,
-        retry_ambiguous: bool | None,
+        self, operation: Operation, sent: Mapping[str, Any], params: Mapping[str, Any]
     ) -> _Call:
-        """Validate every argument the spec constrains; build the generated request model."""
-        for name, text in (("prompt", prompt), ("model", model)):
-            if not isinstance(text, str) or not text.strip():
-                raise InvalidRequestError(f"{name} must be a non-empty string", param=name)
-            problem = _rules.text_problem(text)
-            if problem:
-                raise InvalidRequestError(f"{name} {problem}", param=name)
-        fields: dict[str, Any] = {}
-        if num_inference_steps is not None:
-            low, high = _config.MIN_INFERENCE_STEPS, _config.MAX_INFERENCE_STEPS
-            if not _is_int(num_inference_steps) or not low <= num_inference_steps <= high:
-                raise InvalidRequestError(
-                    f"num_inference_steps must be an integer in [{low}, {high}], "
-                    f"got {num_inference_steps!r}",
-                    param="num_inference_steps",
-                )
-            fields["num_inference_steps"] = num_inference_steps
-        if guidance_scale is not None:
-            if not _is_number(guidance_scale) or _rules.number_problem(guidance_scale):
-                raise InvalidRequestError(
-                    f"guidance_scale must be a finite number, got {guidance_scale!r}",
-                    param="guidance_scale",
-                )
-            fields["guidance_scale"] = float(guidance_scale)
-        if seed is not None:
-            if not _is_int(seed):
-                raise InvalidRequestError(f"seed must be an integer, got {seed!r}", param="seed")
-            fields["seed"] = seed
-        if response_format is not None:
-            value = (
-                response_format.value
-                if isinstance(response_format, ImageResponseFormat)
-                else response_format
-            )
-            if value not in _config.RESPONSE_FORMATS:
-                raise InvalidRequestError(
-                    f"response_format must be one of {', '.join(_config.RESPONSE_FORMATS)}, "
-                    f"got {response_format!r}",
-                    param="response_format",
-                )
-            fields["response_format"] = ImageResponseFormat(value)
-        images = self._prepare_control_images(control_images, controlnet_weights)
-        if images is not None:
-            fields["control_images"] = images
-        if controlnet_weights is not None:
-            fields["controlnet_weights"] = [float(w) for w in controlnet_weights]
+        """Validate every argument the spec constrains; build the generated request model.
+
+        ``sent`` holds the required fields, already checked; ``params`` the keyword
+        arguments of the call (``None``: not sent).
+        """
+        fields = body_fields(params, accepted=operation.accepted, formats=operation.formats)
+        max_retries = params.get("max_retries")
+        timeout = params.get("timeout")
+        retry_ambiguous = params.get("retry_ambiguous")
         retries = self.max_retries if max_retries is None else max_retries
         if retry_ambiguous is not None:
             _check_flag(retry_ambiguous, "retry_ambiguous")
         if not _is_int(retries) or retries < 0:
             raise InvalidRequestError("max_retries must be an integer >= 0", param="max_retries")
         return _Call(
-            body=DedicatedImageGenerationBody(model=model, prompt=prompt, **fields),
+            body=operation.body_type(**sent, **fields),
             timeout=self.timeout if timeout is None else _as_timeout(timeout, "timeout"),
             max_retries=retries,
             retry_ambiguous=self.retry_ambiguous if retry_ambiguous is None else retry_ambiguous,
+            operation=operation,
         )
-
-    @staticmethod
-    def _prepare_control_images(
-        control_images: Sequence[ControlImage] | None, weights: Sequence[float] | None
-    ) -> list[ImageInput] | None:
-        for name, value in (("control_images", control_images), ("controlnet_weights", weights)):
-            if value is not None and (
-                isinstance(value, (str, bytes, bytearray, memoryview))
-                or not isinstance(value, Sequence)
-            ):
-                raise InvalidRequestError(
-                    f"{name} must be a list (one entry per control image)", param=name
-                )
-        if weights is not None:
-            if not control_images:
-                raise InvalidRequestError(
-                    "controlnet_weights needs control_images (one weight per control image)",
-                    param="controlnet_weights",
-                )
-            if len(weights) != len(control_images):
-                raise InvalidRequestError(
-                    f"controlnet_weights has {len(weights)} values for {len(control_images)} "
-                    "control images; give one weight per control image",
-                    param="controlnet_weights",
-                )
-            for index, weight in enumerate(weights):
-                if not _is_number(weight) or not 0.0 <= weight <= 1.0:
-                    raise InvalidRequestError(
-                        f"controlnet_weights[{index}] must be a number in [0, 1], got {weight!r}",
-                        param=f"controlnet_weights[{index}]",
-                    )
-        if control_images is None:
-            return None
-        # A Base64Payload stands in for the str the model declares: the exchange writes it
-        # as a JSON string in chunks, so the base64 text never exists as one object.
-        return [
-            ImageInput(image=cast(str, prepare_control_image(image, f"control_images[{index}]")))
-            for index, image in enumerate(control_images)
-        ]
 
     @staticmethod
     def _concurrency(concurrency: int | None) -> int:
@@ -446,25 +372,31 @@ class _BaseClient:
         return call if seed is None else call.with_seed(seed + index)
 
     def _prepare_request(self, request: Mapping[str, Any]) -> _Call:
-        """Validate one request of ``generate_many()``: ``generate()``'s arguments as a mapping."""
+        """Validate one request of ``generate_many()``: ``generate()``'s arguments as a mapping.
+
+        A request with an ``image`` is an edit (``edit()``'s arguments).
+        """
         if not isinstance(request, Mapping):
             raise InvalidRequestError(
                 "a request must be a mapping of generate() arguments (prompt, model, ...), "
                 f"got {type(request).__name__}",
                 param="request",
             )
-        fields = _request_fields(self._prepare)
-        for name in request:
-            if name not in fields:
-                raise InvalidRequestError(
-                    f"unknown request field {name!r}; a request takes: {', '.join(fields)}",
-                    param=str(name),
-                )
-        for name in ("prompt", "model"):
+        for name in self._request_required:
             if name not in request:
                 raise InvalidRequestError(f"the request has no {name!r}", param=name)
-        arguments: dict[str, Any] = dict.fromkeys(fields) | dict(request)
-        return self._prepare(arguments.pop("prompt"), **arguments)
+        for name in _BATCH_OPTIONS:
+            if name in request:
+                raise InvalidRequestError(
+                    f"{name!r} is an option of the batch, not of one request", param=name
+                )
+        required = self._request_required
+        params = {name: value for name, value in request.items() if name not in required}
+        sent: dict[str, Any] = {name: check_text(name, request[name]) for name in required}
+        if "image" in params:
+            sent = {"image": edit_inputs(params.pop("image")), **sent}
+            return self._prepare(self._edit_operation, sent, params)
+        return self._prepare(self._generate_operation, sent, params)
 
     def _api_client(self, exchange: Exchange | AsyncExchange) -> AuthenticatedClient:
         # The exchange adds the Authorization header itself, so the token is never stored
@@ -522,9 +454,9 @@ class _BaseClient:
                 if failure is not None:
                     raise failure
                 parsed = response.parsed if response is not None else None
-                if not isinstance(parsed, ImageGenerationDedicatedResult):
+                if status != 200:
                     raise ValueError(f"status {status} is not the documented 200")
-                return ImageResult(self._images(parsed))
+                return ImageResult(call.operation.images(self, parsed, call.body))
             except _PARSE_ERRORS as exc:
                 return _Failure(self._validation_error(http_response, exc), retryable=False)
         status_error = self._status_error(http_response)
@@ -643,10 +575,7 @@ def _seed_for(seed: int | None, index: int) -> int | None:
     return None if seed is None else seed + index
 
 
-def _request_fields(prepare: Callable[..., _Call]) -> tuple[str, ...]:
-    """The keyword arguments of ``_prepare``: the fields a request mapping may hold."""
-    code = prepare.__code__
-    return code.co_varnames[1 : code.co_argcount + code.co_kwonlyargcount]
+_BATCH_OPTIONS = ("n", "concurrency", "strict")
 
 
 class _BatchCollector:
@@ -677,53 +606,11 @@ class _BatchCollector:
         return ImageResult(images, errors)
 
 
-class FriendliImages(_BaseClient):
-    """Client for Friendli Dedicated Endpoints image generation.
+class _SyncClient(_BaseClient):
+    """The I/O of the sync clients: the connection pool, sending with retries, batches."""
 
-    Args:
-        token: Personal API key (``flp_...``). Default: env ``FRIENDLI_TOKEN``.
-        base_url: API address. Default: env ``FRIENDLI_BASE_URL``, else
-            ``https://api.friendli.ai``.
-        team_id: Team to run requests as, sent as ``X-Friendli-Team``. Default: env
-            ``FRIENDLI_TEAM``; omitted when unset.
-        timeout: For the generation call, seconds or an ``httpx.Timeout``. The default
-            allows 300 s for the answer (generation can take over a minute), 10 s to connect.
-        download_timeout: Deadline in seconds for downloading one ``url`` result.
-        max_retries: Retries of failures that show the image was not generated (see
-            README "Retries"). Default 2.
-        retry_ambiguous: Also retry failures after the request was sent (read timeout,
-            dropped connection, 500, 504), which may generate, and bill, twice.
-        http_client: Your own ``httpx.Client`` (proxies, transports, limits). It is used
-            as is, never modified, and not closed by ``close()``.
-
-    The token is only ever sent to ``base_url``: image URLs are downloaded without it.
-    """
-
-    def __init__(
-        self,
-        *,
-        token: str | None = None,
-        base_url: str | None = None,
-        team_id: str | None = None,
-        timeout: float | httpx.Timeout | None = _config.DEFAULT_TIMEOUT,
-        download_timeout: float = _config.DEFAULT_DOWNLOAD_TIMEOUT,
-        max_retries: int = _config.DEFAULT_MAX_RETRIES,
-        retry_ambiguous: bool = False,
-        max_response_bytes: int = _config.DEFAULT_MAX_RESPONSE_BYTES,
-        max_download_bytes: int = _config.DEFAULT_MAX_DOWNLOAD_BYTES,
-        http_client: httpx.Client | None = None,
-    ) -> None:
-        super().__init__(
-            token=token,
-            base_url=base_url,
-            team_id=team_id,
-            timeout=timeout,
-            download_timeout=download_timeout,
-            max_retries=max_retries,
-            retry_ambiguous=retry_ambiguous,
-            max_response_bytes=max_response_bytes,
-            max_download_bytes=max_download_bytes,
-        )
+    def __init__(self, *, http_client: httpx.Client | None, **settings: Any) -> None:
+        super().__init__(**settings)
         self._owns_http = http_client is None
         self._http = http_client if http_client is not None else httpx.Client(timeout=self.timeout)
         self._downloader = Downloader(
@@ -774,61 +661,19 @@ class FriendliImages(_BaseClient):
             downloader=self._downloader,
         )
 
-    def generate(
-        self,
-        prompt: str,
-        *,
-        model: str,
-        num_inference_steps: int | None = None,
-        guidance_scale: float | None = None,
-        seed: int | None = None,
-        response_format: _config.ResponseFormat | None = None,
-        control_images: Sequence[ControlImage] | None = None,
-        controlnet_weights: Sequence[float] | None = None,
-        n: int = 1,
-        concurrency: int | None = None,
-        strict: bool = False,
-        max_retries: int | None = None,
-        timeout: float | httpx.Timeout | None = None,
-        retry_ambiguous: bool | None = None,
+    def _run(
+        self, operation: Operation, sent: Mapping[str, Any], params: Mapping[str, Any]
     ) -> ImageResult:
-        """Generate images from ``prompt`` with the endpoint ``model``.
-
-        Arguments left as ``None`` are not sent, so the endpoint applies its model's
-        own defaults; ``max_retries``, ``timeout`` and ``retry_ambiguous`` default to
-        the client's settings. Everything the spec constrains is checked first: a
-        rejected call raises ``InvalidRequestError`` and sends nothing.
-
-        With ``n > 1``, ``n`` requests run with at most ``concurrency`` (default 4) in
-        flight; with a ``seed``, request ``i`` uses ``seed + i``. Images keep request
-        order; failed requests are listed in ``result.errors`` unless ``strict=True``,
-        which raises the first failure instead.
-
-        Raises:
-            InvalidRequestError: an argument the API would reject.
-            APIStatusError: the API answered an error status (subclass per status).
-            APIConnectionError: the network failed (``APITimeoutError``: timed out).
-            APIResponseValidationError: a 200 whose body does not match the spec.
-        """
+        """Validate, then send one request, or ``n`` with at most ``concurrency`` at once."""
+        strict = params.get("strict", False)
         _check_flag(strict, "strict")
-        count, workers = self._batch_size(n, concurrency)
-        call = self._prepare(
-            prompt,
-            model=model,
-            num_inference_steps=num_inference_steps,
-            guidance_scale=guidance_scale,
-            seed=seed,
-            response_format=response_format,
-            control_images=control_images,
-            controlnet_weights=controlnet_weights,
-            max_retries=max_retries,
-            timeout=timeout,
-            retry_ambiguous=retry_ambiguous,
-        )
+        count, workers = self._batch_size(params.get("n", 1), params.get("concurrency"))
+        call = self._prepare(operation, sent, params)
         if count == 1:
             return self._send(call)
         from ._engine import generate_each  # here: only batches need the engine
 
+        seed = params.get("seed")
         collector = _BatchCollector(seed, strict=strict)
         outcomes = generate_each(
             self, range(count), lambda i: self._batch_call(call, seed, i), concurrency=workers
@@ -879,9 +724,7 @@ class FriendliImages(_BaseClient):
         response: Response[Any] | None = None
         failure: BaseException | None = None
         try:
-            response = dedicated_images_generate.sync_detailed(
-                client=self._api_client(exchange), body=call.body, x_friendli_team=self._team
-            )
+            response = call.operation.send(self._api_client(exchange), call.body, self._team)
         except (httpx.RequestError, *_PARSE_ERRORS) as exc:
             failure = exc
         return self._interpret(exchange, response, failure, call)
@@ -905,38 +748,11 @@ def _deadline(seconds: float | None) -> contextlib.AbstractAsyncContextManager[A
     return asyncio.timeout(seconds)
 
 
-class AsyncFriendliImages(_BaseClient):
-    """The asyncio twin of ``FriendliImages``: the same arguments, awaitable calls.
+class _AsyncClient(_BaseClient):
+    """The I/O of the async clients: ``_SyncClient`` with awaitable calls."""
 
-    ``http_client`` takes an ``httpx.AsyncClient``. Close with ``await client.aclose()``
-    or ``async with``.
-    """
-
-    def __init__(
-        self,
-        *,
-        token: str | None = None,
-        base_url: str | None = None,
-        team_id: str | None = None,
-        timeout: float | httpx.Timeout | None = _config.DEFAULT_TIMEOUT,
-        download_timeout: float = _config.DEFAULT_DOWNLOAD_TIMEOUT,
-        max_retries: int = _config.DEFAULT_MAX_RETRIES,
-        retry_ambiguous: bool = False,
-        max_response_bytes: int = _config.DEFAULT_MAX_RESPONSE_BYTES,
-        max_download_bytes: int = _config.DEFAULT_MAX_DOWNLOAD_BYTES,
-        http_client: httpx.AsyncClient | None = None,
-    ) -> None:
-        super().__init__(
-            token=token,
-            base_url=base_url,
-            team_id=team_id,
-            timeout=timeout,
-            download_timeout=download_timeout,
-            max_retries=max_retries,
-            retry_ambiguous=retry_ambiguous,
-            max_response_bytes=max_response_bytes,
-            max_download_bytes=max_download_bytes,
-        )
+    def __init__(self, *, http_client: httpx.AsyncClient | None, **settings: Any) -> None:
+        super().__init__(**settings)
         self._owns_http = http_client is None
         self._http = (
             http_client if http_client is not None else httpx.AsyncClient(timeout=self.timeout)
@@ -1017,44 +833,19 @@ class AsyncFriendliImages(_BaseClient):
             async_downloader=self._downloader,
         )
 
-    async def generate(
-        self,
-        prompt: str,
-        *,
-        model: str,
-        num_inference_steps: int | None = None,
-        guidance_scale: float | None = None,
-        seed: int | None = None,
-        response_format: _config.ResponseFormat | None = None,
-        control_images: Sequence[ControlImage] | None = None,
-        controlnet_weights: Sequence[float] | None = None,
-        n: int = 1,
-        concurrency: int | None = None,
-        strict: bool = False,
-        max_retries: int | None = None,
-        timeout: float | httpx.Timeout | None = None,
-        retry_ambiguous: bool | None = None,
+    async def _run(
+        self, operation: Operation, sent: Mapping[str, Any], params: Mapping[str, Any]
     ) -> ImageResult:
-        """Generate images; see ``FriendliImages.generate``. Cancelling cancels every request."""
+        """``_SyncClient._run``; cancelling cancels every request."""
+        strict = params.get("strict", False)
         _check_flag(strict, "strict")
-        count, workers = self._batch_size(n, concurrency)
-        call = self._prepare(
-            prompt,
-            model=model,
-            num_inference_steps=num_inference_steps,
-            guidance_scale=guidance_scale,
-            seed=seed,
-            response_format=response_format,
-            control_images=control_images,
-            controlnet_weights=controlnet_weights,
-            max_retries=max_retries,
-            timeout=timeout,
-            retry_ambiguous=retry_ambiguous,
-        )
+        count, workers = self._batch_size(params.get("n", 1), params.get("concurrency"))
+        call = self._prepare(operation, sent, params)
         if count == 1:
             return await self._send(call)
         from ._engine import agenerate_each  # here: only batches need the engine
 
+        seed = params.get("seed")
         collector = _BatchCollector(seed, strict=strict)
         outcomes = agenerate_each(
             self, range(count), lambda i: self._batch_call(call, seed, i), concurrency=workers
@@ -1099,10 +890,8 @@ class AsyncFriendliImages(_BaseClient):
         failure: BaseException | None = None
         try:
             async with _deadline(exchange.remaining()):
-                response = await dedicated_images_generate.asyncio_detailed(
-                    client=self._api_client(exchange),
-                    body=call.body,
-                    x_friendli_team=self._team,
+                response = await call.operation.asend(
+                    self._api_client(exchange), call.body, self._team
                 )
         except TimeoutError:
             failure = httpx.ReadTimeout(
@@ -1125,3 +914,148 @@ class AsyncFriendliImages(_BaseClient):
 
             await asyncio.sleep(delay)
             retries_taken += 1
+
+
+def _dedicated(prompt: str, model: str) -> dict[str, Any]:
+    return {"prompt": check_text("prompt", prompt), "model": check_text("model", model)}
+
+
+class FriendliImages(_SyncClient):
+    """Client for Friendli Dedicated Endpoints image generation and editing.
+
+    Args:
+        token: Personal API key (``flp_...``). Default: env ``FRIENDLI_TOKEN``.
+        base_url: API address. Default: env ``FRIENDLI_BASE_URL``, else
+            ``https://api.friendli.ai``.
+        team_id: Team to run requests as, sent as ``X-Friendli-Team``. Default: env
+            ``FRIENDLI_TEAM``; omitted when unset.
+        timeout: For the generation call, seconds or an ``httpx.Timeout``. The default
+            allows 300 s for the answer (generation can take over a minute), 10 s to connect.
+        download_timeout: Deadline in seconds for downloading one ``url`` result.
+        max_retries: Retries of failures that show the image was not generated (see
+            README "Retries"). Default 2.
+        retry_ambiguous: Also retry failures after the request was sent (read timeout,
+            dropped connection, 500, 504), which may generate, and bill, twice.
+        max_response_bytes: Largest API answer accepted, decoded.
+        max_download_bytes: Largest ``url`` image downloaded.
+        http_client: Your own ``httpx.Client`` (proxies, transports, limits). It is used
+            as is, never modified, and not closed by ``close()``.
+
+    The token is only ever sent to ``base_url``: image URLs are downloaded without it.
+    """
+
+    def __init__(
+        self,
+        *,
+        token: str | None = None,
+        base_url: str | None = None,
+        team_id: str | None = None,
+        timeout: float | httpx.Timeout | None = _config.DEFAULT_TIMEOUT,
+        download_timeout: float = _config.DEFAULT_DOWNLOAD_TIMEOUT,
+        max_retries: int = _config.DEFAULT_MAX_RETRIES,
+        retry_ambiguous: bool = False,
+        max_response_bytes: int = _config.DEFAULT_MAX_RESPONSE_BYTES,
+        max_download_bytes: int = _config.DEFAULT_MAX_DOWNLOAD_BYTES,
+        http_client: httpx.Client | None = None,
+    ) -> None:
+        super().__init__(
+            token=token,
+            base_url=base_url,
+            team_id=team_id,
+            timeout=timeout,
+            download_timeout=download_timeout,
+            max_retries=max_retries,
+            retry_ambiguous=retry_ambiguous,
+            max_response_bytes=max_response_bytes,
+            max_download_bytes=max_download_bytes,
+            http_client=http_client,
+        )
+
+    def generate(self, prompt: str, *, model: str, **params: Unpack[GenerateParams]) -> ImageResult:
+        """Generate images from ``prompt`` with the endpoint ``model``.
+
+        Parameters (``GenerateParams``): ``num_inference_steps``, ``guidance_scale``,
+        ``seed``, ``response_format``, ``control_images``, ``controlnet_weights``, and
+        the call options ``n``, ``concurrency``, ``strict``, ``max_retries``,
+        ``timeout``, ``retry_ambiguous``.
+
+        Arguments left as ``None`` are not sent, so the endpoint applies its model's
+        own defaults; ``max_retries``, ``timeout`` and ``retry_ambiguous`` default to
+        the client's settings. Everything the spec constrains is checked first: a
+        rejected call raises ``InvalidRequestError`` and sends nothing.
+
+        With ``n > 1``, ``n`` requests run with at most ``concurrency`` (default 4) in
+        flight; with a ``seed``, request ``i`` uses ``seed + i``. Images keep request
+        order; failed requests are listed in ``result.errors`` unless ``strict=True``,
+        which raises the first failure instead.
+
+        Raises:
+            InvalidRequestError: an argument the API would reject.
+            APIStatusError: the API answered an error status (subclass per status).
+            APIConnectionError: the network failed (``APITimeoutError``: timed out).
+            APIResponseValidationError: a 200 whose body does not match the spec.
+        """
+        return self._run(DEDICATED_GENERATE, _dedicated(prompt, model), params)
+
+    def edit(
+        self, image: EditInput, prompt: str, *, model: str, **params: Unpack[EditParams]
+    ) -> ImageResult:
+        """Edit ``image`` as ``prompt`` describes, with the endpoint ``model``.
+
+        ``image`` is one input or a list of them, each anything ``control_images``
+        takes (a path, bytes, a binary file, a ``PIL.Image``, an http(s) URL or a data
+        URI; at most 50 MiB). Local images are streamed into the request body, never
+        held as one base64 string. Parameters (``EditParams``): ``num_inference_steps``,
+        ``guidance_scale``, ``seed``, ``response_format`` and the call options; ``n``,
+        seeds, errors and retries work as in ``generate()``.
+        """
+        sent = _dedicated(prompt, model)
+        return self._run(DEDICATED_EDIT, {"image": edit_inputs(image), **sent}, params)
+
+
+class AsyncFriendliImages(_AsyncClient):
+    """The asyncio twin of ``FriendliImages``: the same arguments, awaitable calls.
+
+    ``http_client`` takes an ``httpx.AsyncClient``. Close with ``await client.aclose()``
+    or ``async with``.
+    """
+
+    def __init__(
+        self,
+        *,
+        token: str | None = None,
+        base_url: str | None = None,
+        team_id: str | None = None,
+        timeout: float | httpx.Timeout | None = _config.DEFAULT_TIMEOUT,
+        download_timeout: float = _config.DEFAULT_DOWNLOAD_TIMEOUT,
+        max_retries: int = _config.DEFAULT_MAX_RETRIES,
+        retry_ambiguous: bool = False,
+        max_response_bytes: int = _config.DEFAULT_MAX_RESPONSE_BYTES,
+        max_download_bytes: int = _config.DEFAULT_MAX_DOWNLOAD_BYTES,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        super().__init__(
+            token=token,
+            base_url=base_url,
+            team_id=team_id,
+            timeout=timeout,
+            download_timeout=download_timeout,
+            max_retries=max_retries,
+            retry_ambiguous=retry_ambiguous,
+            max_response_bytes=max_response_bytes,
+            max_download_bytes=max_download_bytes,
+            http_client=http_client,
+        )
+
+    async def generate(
+        self, prompt: str, *, model: str, **params: Unpack[GenerateParams]
+    ) -> ImageResult:
+        """Generate images; see ``FriendliImages.generate``. Cancelling cancels every request."""
+        return await self._run(DEDICATED_GENERATE, _dedicated(prompt, model), params)
+
+    async def edit(
+        self, image: EditInput, prompt: str, *, model: str, **params: Unpack[EditParams]
+    ) -> ImageResult:
+        """Edit images; see ``FriendliImages.edit``."""
+        sent = _dedicated(prompt, model)
+        return await self._run(DEDICATED_EDIT, {"image": edit_inputs(image), **sent}, params)

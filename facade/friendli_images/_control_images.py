@@ -100,11 +100,12 @@ class Base64Payload:
                     yield base64.b64encode(chunk)
         except OSError as exc:
             raise FriendliImagesError(
-                f"control image {self._path} could not be read while sending: {exc.strerror or exc}"
+                f"{self._param}: {self._path} could not be read while sending: "
+                f"{exc.strerror or exc}"
             ) from exc
         if sent != self.size:
             raise FriendliImagesError(
-                f"control image {self._path} changed size while it was being sent"
+                f"{self._param}: {self._path} changed size while it was being sent"
             )
 
     def check_unchanged(self) -> None:

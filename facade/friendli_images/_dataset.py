@@ -82,7 +82,7 @@ def metadata_rows(
     key: str,
     line: int,
     request: Mapping[str, Any],
-    images: Iterable[tuple[str, int, str]],
+    images: Iterable[tuple[str, int | None, str]],
     seconds: float,
 ) -> list[dict[str, Any]]:
     """The metadata lines of one job: one per ``(file_name, seed, response_format)``."""

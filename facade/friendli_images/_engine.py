@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
     import httpx
 
-    from ._client import AsyncFriendliImages, FriendliImages, _Call, _Failure
+    from ._client import _AsyncClient, _Call, _Failure, _SyncClient
 
 __all__ = ["Outcome", "agenerate_each", "generate_each"]
 
@@ -139,7 +139,7 @@ class _Crash:
 
 
 def _send(
-    client: FriendliImages,
+    client: _SyncClient,
     call: _Call,
     throttle: Throttle,
     statuses: frozenset[int],
@@ -167,7 +167,7 @@ def _send(
 
 
 def generate_each(
-    client: FriendliImages,
+    client: _SyncClient,
     requests: Iterable[R],
     prepare: Callable[[R], _Call],
     *,
@@ -264,7 +264,7 @@ def generate_each(
 
 
 async def _asend(
-    client: AsyncFriendliImages,
+    client: _AsyncClient,
     call: _Call,
     throttle: AsyncThrottle,
     statuses: frozenset[int],
@@ -297,7 +297,7 @@ AsyncFinish = Callable[[int, R, ImageResult], "Awaitable[Sequence[Path]]"]
 
 
 async def agenerate_each(
-    client: AsyncFriendliImages,
+    client: _AsyncClient,
     requests: Iterable[R] | AsyncIterable[R],
     prepare: Callable[[R], _Call],
     *,

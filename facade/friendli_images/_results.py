@@ -96,7 +96,7 @@ class GeneratedImage:
     def __init__(
         self,
         *,
-        seed: int,
+        seed: int | None,
         response_format: str,
         url: str | None = None,
         data: bytes | None = None,
@@ -105,6 +105,8 @@ class GeneratedImage:
         async_downloader: AsyncDownloader | None = None,
     ) -> None:
         self.seed = seed
+        """The seed the image was generated with; ``None`` when unknown (a container
+        request sent without one)."""
         self.response_format = response_format
         """The format the API reports; may be a value newer than this client knows."""
         self.url = url
@@ -239,7 +241,7 @@ class GeneratedImage:
         return self._target_for(lambda extension: folder / f"{name}{extension}")
 
     def _user_target(self, path: str | os.PathLike[str]) -> Callable[[bytes], Path]:
-        stem = f"image-{self.seed}"
+        stem = "image" if self.seed is None else f"image-{self.seed}"
         return self._target_for(lambda extension: resolve_target(path, stem, extension))
 
     def _chunks(self) -> Iterator[bytes]:

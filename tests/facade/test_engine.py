@@ -308,6 +308,7 @@ def test_threads_start_as_requests_come(client: FriendliImages) -> None:
 def test_unexpected_error_text_never_holds_the_token(client: FriendliImages, text: str) -> None:
     """An unexpected error's message is redacted, and the original is not chained."""
     token = client._token
+    assert token is not None
 
     def prepare(index: int) -> Any:
         raise RuntimeError(text.format(token=token))

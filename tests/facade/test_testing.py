@@ -789,7 +789,7 @@ class TestResponses:
     def test_unknown_paths(self, mock_server: FriendliTestServer, http: httpx.Client) -> None:
         """Unknown paths are JSON 404s on both listeners."""
         for url in (
-            mock_server.base_url + "/v1/images/generations",
+            mock_server.base_url + "/v1/chat/completions",
             mock_server.image_base_url + "/",
         ):
             response = http.get(url)

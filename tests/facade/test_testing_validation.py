@@ -117,7 +117,7 @@ def test_keyword_errors(schema: dict[str, Any], value: object, loc: list[Any], t
 def test_any_operation_of_the_spec() -> None:
     """A new operation validates by its path and method alone (no code for it)."""
     document = copy.deepcopy(shipped())
-    document["paths"]["/v1/images/edits"] = {
+    document["paths"]["/v1/images/variations"] = {
         "post": {
             "requestBody": {
                 "content": {
@@ -136,9 +136,9 @@ def test_any_operation_of_the_spec() -> None:
     spec = Spec(document)
 
     assert [] == validate_operation_body(
-        spec, "POST", "/v1/images/edits", {"image": {"image": "x"}}
+        spec, "POST", "/v1/images/variations", {"image": {"image": "x"}}
     )
-    errors = validate_operation_body(spec, "post", "/v1/images/edits", {"image": {}})
+    errors = validate_operation_body(spec, "post", "/v1/images/variations", {"image": {}})
     assert [["body", "image", "image"]] == [error["loc"] for error in errors]
-    with pytest.raises(OperationNotInSpec, match="GET /v1/images/edits"):
-        validate_operation_body(spec, "GET", "/v1/images/edits", {})
+    with pytest.raises(OperationNotInSpec, match="GET /v1/images/variations"):
+        validate_operation_body(spec, "GET", "/v1/images/variations", {})

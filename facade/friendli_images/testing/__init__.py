@@ -2,7 +2,8 @@
 
 :class:`FriendliTestServer` implements ``POST /dedicated/v1/images/generations`` from the
 OpenAPI spec that ships with ``friendli_images_api``, on ``127.0.0.1``, so tests and
-benchmarks exercise the real network path of a client::
+benchmarks exercise the real network path of a client. It serves the image edits and a
+Friendli Container's two operations the same way (see ``_operations``)::
 
     from friendli_images.testing import ErrorStatus, FriendliTestServer
 
@@ -46,7 +47,8 @@ request without a seed gets the next value of a per-server counter (1, 2, 3, ...
 It needs the ``testing`` extra (``pip install 'friendli-images[testing]'``: jsonschema
 and Pillow); without it, importing this module raises an ``ImportError`` that says so.
 The modules below it are private, one concern each: ``_faults``, ``_recording``,
-``_validation`` (with ``_spec``), ``_responses``, ``_http``, ``_server`` and ``_images``.
+``_validation`` (with ``_spec``), ``_responses``, ``_http``, ``_server``, ``_operations``
+(edits and the container's API) and ``_images``.
 
 The server is quiet (nothing is logged), serves every connection on its own thread with
 keep-alive, and :meth:`FriendliTestServer.stop` closes idle and busy connections at once.
@@ -75,12 +77,16 @@ from ._faults import (
     WrongShape,
 )
 from ._images import jpeg_backend, render_jpeg, render_png
+from ._operations import CONTAINER_EDIT_PATH, CONTAINER_GENERATION_PATH, EDIT_PATH
 from ._recording import Listener, RecordedRequest, Route
 from ._server import DEFAULT_TOKEN, FriendliTestServer
 from ._validation import GENERATION_PATH, ErrorDetail, validate_request_body
 
 __all__ = [
+    "CONTAINER_EDIT_PATH",
+    "CONTAINER_GENERATION_PATH",
     "DEFAULT_TOKEN",
+    "EDIT_PATH",
     "GENERATION_PATH",
     "MAX_CONTROL_IMAGE_BYTES",
     "Delay",

@@ -20,6 +20,14 @@ import httpx
 from ._faults import FAULT_TYPES, Fault
 from ._http import HOST, Handler, Listener, Response, Stopping
 from ._images import check_dimensions, render_jpeg, render_png
+from ._operations import (
+    CONTAINER_EDIT_PATH,
+    CONTAINER_GENERATION_PATH,
+    EDIT_PATH,
+    IMAGE_OPERATIONS,
+    StoredImages,
+    answer,
+)
 from ._recording import Listener as ListenerKind
 from ._recording import RecordedRequest, Route
 from ._responses import complete
@@ -97,6 +105,7 @@ class FriendliTestServer:
         self._faults: dict[Route, deque[_QueuedFault]] = {"generate": deque(), "image": deque()}
         self._errors: list[BaseException] = []
         self._image_index: dict[str, tuple[int, int, int]] = {}
+        self._stored_images = StoredImages()  # edits answered as a url
         self._seeds = itertools.count(1)
         self._connections = itertools.count(1)
 
@@ -347,9 +356,10 @@ class FriendliTestServer:
         if handler is None:
             allow = ", ".join(self._spec.methods(record.path))
             return Response.json(405, {"detail": "Method Not Allowed"}, [("Allow", allow)])
-        unauthorized = self._check_token(record.headers.get("authorization"))
-        if unauthorized is not None:
-            return unauthorized
+        if IMAGE_OPERATIONS[record.path].authenticated:  # a container asks for nothing
+            unauthorized = self._check_token(record.headers.get("authorization"))
+            if unauthorized is not None:
+                return unauthorized
         parsed = self._parse_body(record, body)
         if isinstance(parsed, Response):
             return parsed
@@ -380,6 +390,23 @@ class FriendliTestServer:
             render = render_jpeg if response_format in ("jpeg", "jpg") else render_png
             item["b64_json"] = base64.b64encode(render(seed, width, height)).decode("ascii")
         return self._json_answer(record, 200, {"data": [item]})
+
+    def _image_operation(self, record: RecordedRequest, parsed: dict[str, Any]) -> Response:
+        """An edit or a container operation: see :mod:`._operations`."""
+        self._sleep(self.latency)
+        seed = parsed.get("seed")
+        if seed is None:
+            with self._lock:
+                seed = next(self._seeds)
+        value = answer(self, IMAGE_OPERATIONS[record.path], parsed, seed)
+        return self._json_answer(record, 200, value)
+
+    def _store_image(self, data: bytes) -> str:
+        """Serve ``data`` (a PNG) from the image host; return its URL."""
+        image_id = secrets.token_hex(8)
+        with self._lock:
+            self._stored_images.put(image_id, data)
+        return f"{self.image_base_url}{IMAGES_PATH_PREFIX}{image_id}.png"
 
     def _check_token(self, authorization: str | None) -> Response | None:
         challenge = [("WWW-Authenticate", "Bearer")]
@@ -428,6 +455,9 @@ class FriendliTestServer:
         image_id, dot, extension = name.partition(".")
         with self._lock:
             entry = self._image_index.get(image_id)
+            stored = self._stored_images.get(image_id)
+        if stored is not None and dot and extension == "png":
+            return Response(200, stored, [("Content-Type", "image/png")])
         if entry is None or not dot or extension != "png":
             return Response.json(404, {"detail": "Image not found"})
         seed, width, height = entry
@@ -444,9 +474,13 @@ _OperationHandler: TypeAlias = Callable[
 
 _OPERATIONS: Final[dict[tuple[str, str], _OperationHandler]] = {
     ("POST", GENERATION_PATH): FriendliTestServer._generate,
+    ("POST", EDIT_PATH): FriendliTestServer._image_operation,
+    ("POST", CONTAINER_GENERATION_PATH): FriendliTestServer._image_operation,
+    ("POST", CONTAINER_EDIT_PATH): FriendliTestServer._image_operation,
 }
 """The operations the server implements: (method, path) -> handler of a valid, authorised
 request. Adding an operation of the spec is one entry here (plus ``_API_ROUTES``)."""
 
-_API_ROUTES: Final[dict[str, Route]] = {GENERATION_PATH: "generate"}
-"""How requests to each implemented path are recorded (:attr:`RecordedRequest.route`)."""
+_API_ROUTES: Final[dict[str, Route]] = dict.fromkeys(IMAGE_OPERATIONS, "generate")
+"""How requests to each implemented path are recorded (:attr:`RecordedRequest.route`): the
+four image operations share the "generate" route, so its faults apply to all of them."""

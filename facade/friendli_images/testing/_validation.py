@@ -17,6 +17,7 @@ from typing import Any, Final, NotRequired, TypedDict
 from jsonschema import ValidationError
 
 from .. import _config
+from ._operations import CONTAINER_EDIT_PATH, CONTAINER_GENERATION_PATH, EDIT_PATH, GENERATION_PATH
 from ._spec import Spec, shipped_spec
 
 __all__ = [
@@ -29,7 +30,6 @@ __all__ = [
     "validate_request_body",
 ]
 
-GENERATION_PATH: Final = "/dedicated/v1/images/generations"
 """The path of the generation operation."""
 
 
@@ -234,8 +234,16 @@ def _check_range(value: object, low: float, high: float, loc: Loc) -> ErrorDetai
 
 
 def _check_prose_rules(body: Mapping[str, Any]) -> list[ErrorDetail]:
-    """The generation constraints the spec states only in descriptions, on well-typed fields."""
+    """The constraints the spec states only in descriptions, on well-typed fields."""
     found: list[ErrorDetail | None] = []
+    edited = body.get("image")  # the edit operations: one ImageInput or a list of them
+    if edited == []:
+        found.append(error(("body", "image"), "Value error, no image to edit", "value_error"))
+    for index, item in enumerate(edited if isinstance(edited, list) else [edited]):
+        if isinstance(item, dict) and isinstance(item.get("image"), str):
+            place: tuple[int, ...] = (index,) if isinstance(edited, list) else ()
+            found.append(_check_control_image(item["image"], ("body", "image", *place, "image")))
+
     steps = body.get("num_inference_steps")
     if not isinstance(steps, float):  # a float already failed the schema's "integer"
         found.append(
@@ -273,6 +281,9 @@ def _check_prose_rules(body: Mapping[str, Any]) -> list[ErrorDetail]:
 
 PROSE_RULES: Final[dict[tuple[str, str], Callable[[Mapping[str, Any]], list[ErrorDetail]]]] = {
     ("POST", GENERATION_PATH): _check_prose_rules,
+    ("POST", EDIT_PATH): _check_prose_rules,
+    ("POST", CONTAINER_GENERATION_PATH): _check_prose_rules,
+    ("POST", CONTAINER_EDIT_PATH): _check_prose_rules,
 }
 """Per operation (method, path): the rules its descriptions state, applied to an object body."""
 
@@ -292,12 +303,13 @@ def validate_operation_body(spec: Spec, method: str, path: str, body: object) ->
     return details
 
 
-def validate_request_body(body: object) -> list[ErrorDetail]:
+def validate_request_body(body: object, path: str = GENERATION_PATH) -> list[ErrorDetail]:
     """Validate a parsed request body exactly as the server does; ``[]`` means valid.
 
-    First the request schema of ``POST /dedicated/v1/images/generations``, read from the
+    First the request schema of ``POST path`` (by default the generation path; also
+    ``EDIT_PATH``, ``CONTAINER_GENERATION_PATH``, ``CONTAINER_EDIT_PATH``), read from the
     ``openapi.json`` shipped in ``friendli_images_api``; then the constraints the spec only
     states in prose (see :mod:`friendli_images.testing`). Types are strict: ``true`` is not
     a number and ``20.0`` is not an integer.
     """
-    return validate_operation_body(shipped_spec(), "POST", GENERATION_PATH, body)
+    return validate_operation_body(shipped_spec(), "POST", path, body)

@@ -1,0 +1,309 @@
+"""The parameters of the image operations, declared once, and the rules that check them.
+
+Each ``TypedDict`` below lists the optional keyword arguments of one operation. The
+clients' signatures take them as ``**params: Unpack[...]``, so a misspelled keyword is a
+type error under mypy; at run time :func:`body_fields` rejects unknown names the same way
+(``InvalidRequestError``, nothing sent). Every request body is built from these
+dictionaries by one function, so a field added upstream is one line here (plus its rule
+in ``_RULES`` when the spec constrains it) and a regeneration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from enum import Enum
+from typing import Any, Literal, TypeAlias, TypedDict, cast
+
+import httpx
+from friendli_images_api.models import ImageInput
+
+from . import _config, _rules
+from ._control_images import ControlImage, prepare_control_image
+from ._exceptions import InvalidRequestError
+
+__all__ = [
+    "CALL_OPTIONS",
+    "CONNECTION_OPTIONS",
+    "AsyncEditImageParams",
+    "CallOptions",
+    "ContainerEditParams",
+    "ContainerGenerateParams",
+    "ContainerResponseFormat",
+    "EditImageParams",
+    "EditInput",
+    "EditParams",
+    "GenerateParams",
+    "body_fields",
+    "check_text",
+    "edit_inputs",
+    "is_int",
+    "is_number",
+    "keys_of",
+]
+
+ContainerResponseFormat: TypeAlias = Literal["raw", "jpeg"]
+"""What a Friendli Container returns: ``jpeg`` (its default) or ``raw``."""
+
+EditInput: TypeAlias = "ControlImage | Sequence[ControlImage]"
+"""The ``image`` of an edit: one input (anything a control image takes) or a list."""
+
+
+class CallOptions(TypedDict, total=False):
+    """How a call runs; none of these is sent to the API."""
+
+    n: int
+    """Number of requests (each bills one generation); default 1."""
+    concurrency: int | None
+    """At most this many requests in flight for ``n > 1``; default 4."""
+    strict: bool
+    """Raise the first failure of a batch instead of listing it in ``result.errors``."""
+    max_retries: int | None
+    timeout: float | httpx.Timeout | None
+    retry_ambiguous: bool | None
+
+
+def keys_of(params: type[Any]) -> frozenset[str]:
+    """The keys a ``TypedDict`` declares, inherited ones included."""
+    return frozenset(params.__required_keys__ | params.__optional_keys__)
+
+
+CALL_OPTIONS = keys_of(CallOptions)
+
+
+class _Sampling(TypedDict, total=False):
+    num_inference_steps: int | None
+    """Inference steps, in [1, 50]; unset: the model's default."""
+    guidance_scale: float | None
+    seed: int | None
+    """With ``n > 1``, request ``i`` uses ``seed + i``."""
+
+
+class _Control(TypedDict, total=False):
+    control_images: Sequence[ControlImage] | None
+    controlnet_weights: Sequence[float] | None
+    """One weight in [0, 1] per control image."""
+
+
+class GenerateParams(_Sampling, _Control, CallOptions, total=False):
+    """``FriendliImages.generate`` (Dedicated Endpoints)."""
+
+    response_format: _config.ResponseFormat | None
+
+
+class EditParams(_Sampling, CallOptions, total=False):
+    """``FriendliImages.edit`` (Dedicated Endpoints)."""
+
+    response_format: _config.ResponseFormat | None
+
+
+class ContainerGenerateParams(_Sampling, _Control, CallOptions, total=False):
+    """``FriendliContainerImages.generate``."""
+
+    model: str | None
+    """An adapter route of the container; unset: its base model."""
+    response_format: ContainerResponseFormat | None
+
+
+class ContainerEditParams(_Sampling, CallOptions, total=False):
+    """``FriendliContainerImages.edit``."""
+
+    model: str | None
+    response_format: ContainerResponseFormat | None
+
+
+class _Connection(TypedDict, total=False):
+    token: str | None
+    base_url: str | None
+    team_id: str | None
+    download_timeout: float
+    max_response_bytes: int
+    max_download_bytes: int
+
+
+class GenerateImageParams(GenerateParams, _Connection, total=False):
+    """``generate_image``: the parameters of ``FriendliImages.generate`` and of the client."""
+
+    http_client: httpx.Client | None
+
+
+class AsyncGenerateImageParams(GenerateParams, _Connection, total=False):
+    """``agenerate_image``: the parameters of ``AsyncFriendliImages.generate`` and the client's."""
+
+    http_client: httpx.AsyncClient | None
+
+
+class EditImageParams(EditParams, _Connection, total=False):
+    """``edit_image``: the parameters of ``FriendliImages.edit`` and of the client."""
+
+    http_client: httpx.Client | None
+
+
+class AsyncEditImageParams(EditParams, _Connection, total=False):
+    """``aedit_image``: the parameters of ``AsyncFriendliImages.edit`` and of the client."""
+
+    http_client: httpx.AsyncClient | None
+
+
+CONNECTION_OPTIONS = keys_of(_Connection) | {"http_client"}
+"""The keys of the one-call helpers that configure the client rather than the call."""
+
+
+def is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def check_text(name: str, value: object) -> str:
+    """A required, non-empty string argument that can be sent as JSON text."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidRequestError(f"{name} must be a non-empty string", param=name)
+    problem = _rules.text_problem(value)
+    if problem:
+        raise InvalidRequestError(f"{name} {problem}", param=name)
+    return value
+
+
+def _steps(value: object) -> int:
+    low, high = _config.MIN_INFERENCE_STEPS, _config.MAX_INFERENCE_STEPS
+    if not is_int(value) or not low <= cast(int, value) <= high:
+        raise InvalidRequestError(
+            f"num_inference_steps must be an integer in [{low}, {high}], got {value!r}",
+            param="num_inference_steps",
+        )
+    return cast(int, value)
+
+
+def _guidance(value: object) -> float:
+    if not is_number(value) or _rules.number_problem(cast(float, value)):
+        raise InvalidRequestError(
+            f"guidance_scale must be a finite number, got {value!r}", param="guidance_scale"
+        )
+    return float(cast(float, value))
+
+
+def _seed(value: object) -> int:
+    if not is_int(value):
+        raise InvalidRequestError(f"seed must be an integer, got {value!r}", param="seed")
+    return cast(int, value)
+
+
+def _model(value: object) -> str:
+    return check_text("model", value)
+
+
+_RULES: dict[str, Callable[[object], Any]] = {
+    "num_inference_steps": _steps,
+    "guidance_scale": _guidance,
+    "seed": _seed,
+    "model": _model,
+}
+"""One rule per sent field the spec constrains: it returns the value to send, or raises."""
+
+
+def _response_format(value: object, formats: type[Enum]) -> Enum:
+    allowed = [member.value for member in formats]
+    text = value.value if isinstance(value, Enum) else value
+    if text not in allowed:
+        raise InvalidRequestError(
+            f"response_format must be one of {', '.join(allowed)}, got {value!r}",
+            param="response_format",
+        )
+    return formats(text)
+
+
+def _is_list(value: object) -> bool:
+    return isinstance(value, Sequence) and not isinstance(
+        value, (str, bytes, bytearray, memoryview)
+    )
+
+
+def _control_images(
+    control_images: object, weights: object
+) -> tuple[list[ImageInput] | None, list[float] | None]:
+    for name, value in (("control_images", control_images), ("controlnet_weights", weights)):
+        if value is not None and not _is_list(value):
+            raise InvalidRequestError(
+                f"{name} must be a list (one entry per control image)", param=name
+            )
+    images = cast("Sequence[object] | None", control_images)
+    if weights is not None:
+        values = cast("Sequence[object]", weights)
+        if not images:
+            raise InvalidRequestError(
+                "controlnet_weights needs control_images (one weight per control image)",
+                param="controlnet_weights",
+            )
+        if len(values) != len(images):
+            raise InvalidRequestError(
+                f"controlnet_weights has {len(values)} values for {len(images)} "
+                "control images; give one weight per control image",
+                param="controlnet_weights",
+            )
+        for index, weight in enumerate(values):
+            if not is_number(weight) or not 0.0 <= cast(float, weight) <= 1.0:
+                raise InvalidRequestError(
+                    f"controlnet_weights[{index}] must be a number in [0, 1], got {weight!r}",
+                    param=f"controlnet_weights[{index}]",
+                )
+    if images is None:
+        return None, None
+    # A Base64Payload stands in for the str the model declares: the exchange writes it
+    # as a JSON string in chunks, so the base64 text never exists as one object.
+    inputs = [
+        ImageInput(image=cast(str, prepare_control_image(image, f"control_images[{index}]")))
+        for index, image in enumerate(images)
+    ]
+    floats = None if weights is None else [float(w) for w in cast("Sequence[float]", weights)]
+    return inputs, floats
+
+
+def edit_inputs(image: object) -> ImageInput | list[ImageInput]:
+    """The ``image`` field of an edit: one input, or a list (a ``list`` or ``tuple``)."""
+    if image is None:
+        raise InvalidRequestError("image is required: the image(s) to edit", param="image")
+    if isinstance(image, (list, tuple)):
+        if not image:
+            raise InvalidRequestError(
+                "image is an empty list; give at least one image", param="image"
+            )
+        return [
+            ImageInput(image=cast(str, prepare_control_image(item, f"image[{index}]")))
+            for index, item in enumerate(image)
+        ]
+    return ImageInput(image=cast(str, prepare_control_image(image, "image")))
+
+
+def body_fields(
+    params: Mapping[str, Any], *, accepted: frozenset[str], formats: type[Enum]
+) -> dict[str, Any]:
+    """The generated body's fields for the parameters given (``None`` means not sent).
+
+    ``accepted`` names the parameters of the operation (its ``TypedDict``'s keys);
+    ``formats`` is the generated enum of its ``response_format``. Call options are
+    skipped: they shape the call, not the body.
+    """
+    for name in params:
+        if name not in accepted:
+            raise InvalidRequestError(f"unexpected keyword argument {name!r}", param=name)
+    fields: dict[str, Any] = {}
+    for name, value in params.items():
+        if value is None or name in CALL_OPTIONS:
+            continue
+        if name == "response_format":
+            fields[name] = _response_format(value, formats)
+        elif name in ("control_images", "controlnet_weights"):
+            continue  # checked together below
+        else:
+            rule = _RULES.get(name)
+            fields[name] = rule(value) if rule is not None else value
+    control_images, weights = params.get("control_images"), params.get("controlnet_weights")
+    if control_images is not None or weights is not None:
+        inputs, floats = _control_images(control_images, weights)
+        if inputs is not None:
+            fields["control_images"] = inputs
+        if floats is not None:
+            fields["controlnet_weights"] = floats
+    return fields
