@@ -14,6 +14,13 @@ from ._api import agenerate_image, generate_image
 from ._client import AsyncFriendliImages, FriendliImages
 from ._config import ResponseFormat
 from ._control_images import ControlImage, encode_control_image
+from ._endpoint_errors import (
+    EndpointError,
+    EndpointFailedError,
+    EndpointStoppedError,
+    EndpointWaitTimeoutError,
+)
+from ._endpoint_status import EndpointEvent, EndpointStatus
 from ._exceptions import (
     APIConnectionError,
     APIError,
@@ -47,6 +54,12 @@ __all__ = [
     "BadRequestError",
     "BatchFailure",
     "ControlImage",
+    "EndpointError",
+    "EndpointEvent",
+    "EndpointFailedError",
+    "EndpointStatus",
+    "EndpointStoppedError",
+    "EndpointWaitTimeoutError",
     "FriendliImages",
     "FriendliImagesError",
     "GeneratedImage",

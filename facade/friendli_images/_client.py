@@ -37,6 +37,8 @@ from . import _config, _retry
 from ._batch import arun_batch, run_batch
 from ._control_images import ControlImage, prepare_control_image
 from ._download import AsyncDownloader, Downloader
+from ._endpoint_rules import is_not_ready
+from ._endpoints import AsyncEndpointMethods, SyncEndpointMethods
 from ._exceptions import (
     APIConnectionError,
     APIError,
@@ -82,11 +84,11 @@ class _Call:
     timeout: httpx.Timeout
     max_retries: int
     retry_ambiguous: bool
+    waits_for_endpoint: bool = False
+    """A not-ready answer goes to the endpoint waiter at once instead of being retried."""
 
     def with_seed(self, seed: int) -> _Call:
-        return _Call(
-            attrs.evolve(self.body, seed=seed), self.timeout, self.max_retries, self.retry_ambiguous
-        )
+        return attrs.evolve(self, body=attrs.evolve(self.body, seed=seed))
 
 
 @attrs.frozen
@@ -239,6 +241,7 @@ class _BaseClient:
         max_retries: int | None,
         timeout: float | httpx.Timeout | None,
         retry_ambiguous: bool | None,
+        waits_for_endpoint: bool = False,
     ) -> _Call:
         """Validate every argument the spec constrains; build the generated request model."""
         for name, text in (("prompt", prompt), ("model", model)):
@@ -291,6 +294,7 @@ class _BaseClient:
             timeout=self.timeout if timeout is None else _as_timeout(timeout, "timeout"),
             max_retries=retries,
             retry_ambiguous=self.retry_ambiguous if retry_ambiguous is None else retry_ambiguous,
+            waits_for_endpoint=waits_for_endpoint,
         )
 
     @staticmethod
@@ -491,6 +495,13 @@ class _BaseClient:
         """Seconds to wait before retrying ``failure``, or ``None`` to give up."""
         if not failure.retryable or retries_taken >= call.max_retries:
             return None
+        error = failure.error
+        if (
+            call.waits_for_endpoint
+            and isinstance(error, APIStatusError)
+            and is_not_ready(error.status_code, error.message)
+        ):
+            return None  # the endpoint waiter takes over
         delay = _retry.retry_delay(retries_taken, failure.retry_after, random=self._random.random)
         logger.debug(
             "Retrying image generation in %.2f s (retry %d of %d) after: %s",
@@ -517,7 +528,7 @@ def _batch_result(
     return ImageResult(images, errors)
 
 
-class FriendliImages(_BaseClient):
+class FriendliImages(SyncEndpointMethods, _BaseClient):
     """Client for Friendli Dedicated Endpoints image generation.
 
     Args:
@@ -606,6 +617,8 @@ class FriendliImages(_BaseClient):
         max_retries: int | None = None,
         timeout: float | httpx.Timeout | None = None,
         retry_ambiguous: bool | None = None,
+        wait_for_endpoint: float | None = None,
+        wake: bool = False,
     ) -> ImageResult:
         """Generate images from ``prompt`` with the endpoint ``model``.
 
@@ -619,6 +632,13 @@ class FriendliImages(_BaseClient):
         order; failed requests are listed in ``result.errors`` unless ``strict=True``,
         which raises the first failure instead.
 
+        ``wait_for_endpoint`` (seconds, default off) opts in to waiting for an endpoint
+        that answers "not ready" (asleep or waking): its status is polled until it is
+        RUNNING, within that many seconds in all, then the request is sent again (a
+        not-ready answer generated nothing). With ``wake=True`` a SLEEPING endpoint gets
+        one wake request. A batch shares one wait and at most one wake request. Each
+        wake and wait is logged at INFO and listed in ``result.endpoint_events``.
+
         Raises:
             InvalidRequestError: an argument the API would reject.
             APIStatusError: the API answered an error status (subclass per status).
@@ -626,6 +646,7 @@ class FriendliImages(_BaseClient):
             APIResponseValidationError: a 200 whose body does not match the spec.
         """
         count, workers = self._batch_size(n, concurrency)
+        waiter = self._endpoint_waiter(model, wait_for_endpoint, wake)
         call = self._prepare(
             prompt,
             model=model,
@@ -638,12 +659,18 @@ class FriendliImages(_BaseClient):
             max_retries=max_retries,
             timeout=timeout,
             retry_ambiguous=retry_ambiguous,
+            waits_for_endpoint=waiter is not None,
         )
         if count == 1:
-            return self._send(call)
-        calls, seeds = self._batch_calls(call, seed, count)
-        outcomes = run_batch(count, workers, lambda i: self._send(calls[i]), strict=strict)
-        return _batch_result(outcomes, seeds)
+            result = self._send_when_ready(call, waiter)
+        else:
+            calls, seeds = self._batch_calls(call, seed, count)
+            outcomes = run_batch(
+                count, workers, lambda i: self._send_when_ready(calls[i], waiter), strict=strict
+            )
+            result = _batch_result(outcomes, seeds)
+        result.endpoint_events = [] if waiter is None else list(waiter.events)
+        return result
 
     def _send(self, call: _Call) -> ImageResult:
         retries_taken = 0
@@ -667,7 +694,7 @@ class FriendliImages(_BaseClient):
             retries_taken += 1
 
 
-class AsyncFriendliImages(_BaseClient):
+class AsyncFriendliImages(AsyncEndpointMethods, _BaseClient):
     """The asyncio twin of ``FriendliImages``: the same arguments, awaitable calls.
 
     ``http_client`` takes an ``httpx.AsyncClient``. Close with ``await client.aclose()``
@@ -743,9 +770,12 @@ class AsyncFriendliImages(_BaseClient):
         max_retries: int | None = None,
         timeout: float | httpx.Timeout | None = None,
         retry_ambiguous: bool | None = None,
+        wait_for_endpoint: float | None = None,
+        wake: bool = False,
     ) -> ImageResult:
         """Generate images; see ``FriendliImages.generate``. Cancelling cancels every request."""
         count, workers = self._batch_size(n, concurrency)
+        waiter = self._endpoint_waiter(model, wait_for_endpoint, wake)
         call = self._prepare(
             prompt,
             model=model,
@@ -758,12 +788,18 @@ class AsyncFriendliImages(_BaseClient):
             max_retries=max_retries,
             timeout=timeout,
             retry_ambiguous=retry_ambiguous,
+            waits_for_endpoint=waiter is not None,
         )
         if count == 1:
-            return await self._send(call)
-        calls, seeds = self._batch_calls(call, seed, count)
-        outcomes = await arun_batch(count, workers, lambda i: self._send(calls[i]), strict=strict)
-        return _batch_result(outcomes, seeds)
+            result = await self._send_when_ready(call, waiter)
+        else:
+            calls, seeds = self._batch_calls(call, seed, count)
+            outcomes = await arun_batch(
+                count, workers, lambda i: self._send_when_ready(calls[i], waiter), strict=strict
+            )
+            result = _batch_result(outcomes, seeds)
+        result.endpoint_events = [] if waiter is None else list(waiter.events)
+        return result
 
     async def _send(self, call: _Call) -> ImageResult:
         retries_taken = 0
