@@ -30,6 +30,11 @@ What it does, in order, for a request to the generation path:
    (PNG for ``raw`` and ``png``, JPEG for ``jpeg`` and ``jpg``; :func:`render_jpeg`
    says which JPEG encoder is used when Pillow is missing).
 
+The endpoint API (status, wake, sleep) answers for the endpoints added with
+:meth:`FriendliTestServer.add_endpoint`, which sleep and wake like real ones; a
+generation request for such an endpoint gets **503** until it is RUNNING (see
+:class:`SimulatedEndpoint`).
+
 Other paths answer **404**, other methods **405**, all with JSON bodies. A body larger
 than ``max_body_bytes`` is refused with **413** and the connection is closed; a broken
 ``Content-Length`` or chunked framing gets **400** and a closed connection. Such requests
@@ -73,11 +78,18 @@ from typing import Any, Final, Literal, NotRequired, Self, TypeAlias, TypedDict
 import httpx
 
 from ._images import check_dimensions, jpeg_backend, render_jpeg, render_png
+from ._testing_endpoints import (
+    WAKE_PHASES,
+    EndpointRegistry,
+    SimulatedEndpoint,
+    is_endpoint_path,
+)
 
 __all__ = [
     "DEFAULT_TOKEN",
     "GENERATION_PATH",
     "MAX_CONTROL_IMAGE_BYTES",
+    "WAKE_PHASES",
     "Delay",
     "DropConnection",
     "ErrorDetail",
@@ -88,6 +100,7 @@ __all__ = [
     "Listener",
     "RecordedRequest",
     "Route",
+    "SimulatedEndpoint",
     "TruncatedBody",
     "WrongShape",
     "jpeg_backend",
@@ -110,8 +123,9 @@ MAX_INFERENCE_STEPS: Final = 50
 DEFAULT_MAX_BODY_BYTES: Final = 512 * 1024 * 1024
 IMAGES_PATH_PREFIX: Final = "/images/"
 
-Route: TypeAlias = Literal["generate", "image", "other"]
-"""What a request was for: the generation path, an image download, or anything else."""
+Route: TypeAlias = Literal["generate", "image", "endpoint", "other"]
+"""What a request was for: the generation path, an image download, the endpoint API
+(status, wake, sleep; see :class:`SimulatedEndpoint`), or anything else."""
 
 Listener: TypeAlias = Literal["api", "images"]
 """Which of the two sockets received a request: the API, or the image host."""
@@ -942,7 +956,12 @@ class FriendliTestServer:
         self._images: _Listener | None = None
         self._serve_threads: list[threading.Thread] = []
         self._requests: list[RecordedRequest] = []
-        self._faults: dict[Route, deque[_QueuedFault]] = {"generate": deque(), "image": deque()}
+        self._faults: dict[Route, deque[_QueuedFault]] = {
+            "generate": deque(),
+            "image": deque(),
+            "endpoint": deque(),
+        }
+        self._endpoints = EndpointRegistry()
         self._errors: list[BaseException] = []
         self._image_index: dict[str, tuple[int, int, int]] = {}
         self._seeds = itertools.count(1)
@@ -1069,7 +1088,11 @@ class FriendliTestServer:
     # -- faults --------------------------------------------------------------------------
 
     def inject(
-        self, fault: Fault, *, times: int = 1, route: Literal["generate", "image"] = "generate"
+        self,
+        fault: Fault,
+        *,
+        times: int = 1,
+        route: Literal["generate", "image", "endpoint"] = "generate",
     ) -> None:
         """Queue ``fault`` for the next ``times`` requests to ``route``.
 
@@ -1086,12 +1109,14 @@ class FriendliTestServer:
             raise TypeError(f"not a fault: {fault!r}")
         if isinstance(times, bool) or times < 1:
             raise ValueError(f"times must be >= 1, got {times}")
-        if route not in ("generate", "image"):
-            raise ValueError(f"route must be 'generate' or 'image', got {route!r}")
+        if route not in ("generate", "image", "endpoint"):
+            raise ValueError(f"route must be 'generate', 'image' or 'endpoint', got {route!r}")
         with self._lock:
             self._faults[route].append(_QueuedFault(fault, times))
 
-    def pending_faults(self, route: Literal["generate", "image"] = "generate") -> list[Fault]:
+    def pending_faults(
+        self, route: Literal["generate", "image", "endpoint"] = "generate"
+    ) -> list[Fault]:
         """The faults still queued for ``route``, one entry per request they will affect."""
         with self._lock:
             return [q.fault for q in self._faults[route] for _ in range(q.remaining)]
@@ -1113,6 +1138,23 @@ class FriendliTestServer:
     def image_requests(self) -> list[RecordedRequest]:
         """The requests for images on the image host."""
         return [r for r in self.requests if r.route == "image"]
+
+    @property
+    def endpoint_requests(self) -> list[RecordedRequest]:
+        """The requests to the endpoint API (status, wake, sleep)."""
+        return [r for r in self.requests if r.route == "endpoint"]
+
+    def add_endpoint(self, endpoint_id: str, **lifecycle: Any) -> SimulatedEndpoint:
+        """Simulate the Dedicated Endpoint ``endpoint_id`` (SLEEPING unless ``status=`` says).
+
+        ``lifecycle`` goes to :class:`SimulatedEndpoint`: ``polls_per_phase``,
+        ``seconds_per_phase``, ``fail_on_wake``, ``phases``, ``wake_on_request``.
+        """
+        return self._endpoints.add(SimulatedEndpoint(endpoint_id, **lifecycle))
+
+    def endpoint(self, endpoint_id: str) -> SimulatedEndpoint:
+        """The simulated endpoint ``endpoint_id`` (``KeyError`` if none was added)."""
+        return self._endpoints.get(endpoint_id)
 
     @property
     def errors(self) -> list[BaseException]:
@@ -1156,6 +1198,8 @@ class FriendliTestServer:
             route = "generate"
         elif kind == "images" and path.startswith(IMAGES_PATH_PREFIX):
             route = "image"
+        elif kind == "api" and is_endpoint_path(path):
+            route = "endpoint"
         with self._lock:
             fault: Fault | None = None
             queue = self._faults.get(route)
@@ -1186,6 +1230,12 @@ class FriendliTestServer:
             return self._generate(record, body)
         if record.route == "image":
             return self._serve_image(record)
+        if record.route == "endpoint":
+            unauthorized = self._check_token(record.headers.get("authorization"))
+            if unauthorized is not None:
+                return unauthorized
+            status, value, headers = self._endpoints.answer(record.method, record.path)
+            return _Response.json(status, value, headers)
         return _Response.json(404, {"detail": "Not Found"})
 
     def _generate(self, record: RecordedRequest, body: bytes) -> _Response:
@@ -1200,6 +1250,10 @@ class FriendliTestServer:
         errors = validate_request_body(parsed)
         if errors:
             return _Response.json(422, {"detail": errors})
+        endpoint = self._endpoints.for_model(parsed.get("model"))
+        refusal = endpoint.refuse_generation() if endpoint is not None else None
+        if refusal is not None:
+            return _Response.json(503, {"detail": refusal})
 
         self._sleep(self.latency)
         seed = parsed.get("seed")
