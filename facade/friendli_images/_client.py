@@ -37,8 +37,7 @@ from . import _config, _retry
 from ._batch import arun_batch, run_batch
 from ._control_images import ControlImage, prepare_control_image
 from ._download import AsyncDownloader, Downloader
-from ._endpoint_rules import is_not_ready
-from ._endpoints import AsyncEndpointMethods, SyncEndpointMethods
+from ._endpoints import AsyncEndpointMethods, SyncEndpointMethods, WaiterState
 from ._exceptions import (
     APIConnectionError,
     APIError,
@@ -84,8 +83,8 @@ class _Call:
     timeout: httpx.Timeout
     max_retries: int
     retry_ambiguous: bool
-    waits_for_endpoint: bool = False
-    """A not-ready answer goes to the endpoint waiter at once instead of being retried."""
+    endpoint_waiter: WaiterState | None = attrs.field(default=None, eq=False, repr=False)
+    """With ``wait_for_endpoint``: a not-ready answer goes to it instead of being retried."""
 
     def with_seed(self, seed: int) -> _Call:
         return attrs.evolve(self, body=attrs.evolve(self.body, seed=seed))
@@ -241,7 +240,7 @@ class _BaseClient:
         max_retries: int | None,
         timeout: float | httpx.Timeout | None,
         retry_ambiguous: bool | None,
-        waits_for_endpoint: bool = False,
+        endpoint_waiter: WaiterState | None = None,
     ) -> _Call:
         """Validate every argument the spec constrains; build the generated request model."""
         for name, text in (("prompt", prompt), ("model", model)):
@@ -294,7 +293,7 @@ class _BaseClient:
             timeout=self.timeout if timeout is None else _as_timeout(timeout, "timeout"),
             max_retries=retries,
             retry_ambiguous=self.retry_ambiguous if retry_ambiguous is None else retry_ambiguous,
-            waits_for_endpoint=waits_for_endpoint,
+            endpoint_waiter=endpoint_waiter,
         )
 
     @staticmethod
@@ -495,12 +494,7 @@ class _BaseClient:
         """Seconds to wait before retrying ``failure``, or ``None`` to give up."""
         if not failure.retryable or retries_taken >= call.max_retries:
             return None
-        error = failure.error
-        if (
-            call.waits_for_endpoint
-            and isinstance(error, APIStatusError)
-            and is_not_ready(error.status_code, error.message)
-        ):
+        if call.endpoint_waiter is not None and call.endpoint_waiter.handles(failure.error):
             return None  # the endpoint waiter takes over
         delay = _retry.retry_delay(retries_taken, failure.retry_after, random=self._random.random)
         logger.debug(
@@ -659,15 +653,13 @@ class FriendliImages(SyncEndpointMethods, _BaseClient):
             max_retries=max_retries,
             timeout=timeout,
             retry_ambiguous=retry_ambiguous,
-            waits_for_endpoint=waiter is not None,
+            endpoint_waiter=waiter,
         )
         if count == 1:
-            result = self._send_when_ready(call, waiter)
+            result = self._send(call)
         else:
             calls, seeds = self._batch_calls(call, seed, count)
-            outcomes = run_batch(
-                count, workers, lambda i: self._send_when_ready(calls[i], waiter), strict=strict
-            )
+            outcomes = run_batch(count, workers, lambda i: self._send(calls[i]), strict=strict)
             result = _batch_result(outcomes, seeds)
         result.endpoint_events = [] if waiter is None else list(waiter.events)
         return result
@@ -675,6 +667,7 @@ class FriendliImages(SyncEndpointMethods, _BaseClient):
     def _send(self, call: _Call) -> ImageResult:
         retries_taken = 0
         while True:
+            waits_seen = self._endpoint_waits_seen(call)
             exchange = Exchange(self._http, **self._exchange_settings(call))
             response: Response[Any] | None = None
             failure: BaseException | None = None
@@ -689,6 +682,8 @@ class FriendliImages(SyncEndpointMethods, _BaseClient):
                 return outcome
             delay = self._next_delay(outcome, retries_taken, call)
             if delay is None:
+                if self._waited_for_endpoint(call, waits_seen, outcome.error):
+                    continue  # it was not ready, nothing was generated, and now it is
                 raise outcome.error
             time.sleep(delay)
             retries_taken += 1
@@ -788,14 +783,14 @@ class AsyncFriendliImages(AsyncEndpointMethods, _BaseClient):
             max_retries=max_retries,
             timeout=timeout,
             retry_ambiguous=retry_ambiguous,
-            waits_for_endpoint=waiter is not None,
+            endpoint_waiter=waiter,
         )
         if count == 1:
-            result = await self._send_when_ready(call, waiter)
+            result = await self._send(call)
         else:
             calls, seeds = self._batch_calls(call, seed, count)
             outcomes = await arun_batch(
-                count, workers, lambda i: self._send_when_ready(calls[i], waiter), strict=strict
+                count, workers, lambda i: self._send(calls[i]), strict=strict
             )
             result = _batch_result(outcomes, seeds)
         result.endpoint_events = [] if waiter is None else list(waiter.events)
@@ -804,6 +799,7 @@ class AsyncFriendliImages(AsyncEndpointMethods, _BaseClient):
     async def _send(self, call: _Call) -> ImageResult:
         retries_taken = 0
         while True:
+            waits_seen = self._endpoint_waits_seen(call)
             exchange = AsyncExchange(self._http, **self._exchange_settings(call))
             response: Response[Any] | None = None
             failure: BaseException | None = None
@@ -818,6 +814,8 @@ class AsyncFriendliImages(AsyncEndpointMethods, _BaseClient):
                 return outcome
             delay = self._next_delay(outcome, retries_taken, call)
             if delay is None:
+                if await self._waited_for_endpoint(call, waits_seen, outcome.error):
+                    continue  # it was not ready, nothing was generated, and now it is
                 raise outcome.error
             import asyncio  # here, not at the top: sync users never pay for importing it
 

@@ -39,6 +39,7 @@ from ._endpoint_rules import Action, check_wait_timeout, endpoint_id_for_model, 
 from ._endpoint_status import EndpointEvent, EndpointStatus, parse_endpoint_status
 from ._exceptions import (
     APIConnectionError,
+    APIError,
     APIStatusError,
     APITimeoutError,
     FriendliImagesError,
@@ -53,7 +54,6 @@ if TYPE_CHECKING:
     import asyncio
 
     from ._client import _BaseClient, _Call
-    from ._results import ImageResult
 
     _Base = _BaseClient
 else:
@@ -64,6 +64,7 @@ __all__ = [
     "AsyncEndpointWaiter",
     "EndpointWaiter",
     "SyncEndpointMethods",
+    "WaiterState",
 ]
 
 logger = logging.getLogger("friendli_images")
@@ -301,6 +302,11 @@ class _EndpointCommon(_Base):
             _check_callback(on_status),
         )
 
+    @staticmethod
+    def _endpoint_waits_seen(call: _Call) -> int:
+        """How many waits the call's waiter completed (noted before each attempt)."""
+        return 0 if call.endpoint_waiter is None else call.endpoint_waiter.round
+
     def _waiter_args(
         self, model: str, wait_for_endpoint: float | None, wake: bool
     ) -> tuple[str, float] | None:
@@ -321,10 +327,6 @@ class SyncEndpointMethods(_EndpointCommon):
     """The endpoint methods of ``FriendliImages``."""
 
     _http: httpx.Client
-
-    if TYPE_CHECKING:
-
-        def _send(self, call: _Call) -> ImageResult: ...
 
     def endpoint_status(self, endpoint_id: str) -> EndpointStatus:
         """Read the status of the Dedicated Endpoint ``endpoint_id`` (one GET request).
@@ -411,34 +413,35 @@ class SyncEndpointMethods(_EndpointCommon):
             failure = exc
         return self._endpoint_outcome(endpoint_id, operation, exchange, response, failure)
 
+    _shared_waiter: EndpointWaiter | None = None
+    """Set by the command line for a whole run: its calls then share one waiter."""
+
     def _endpoint_waiter(
         self, model: str, wait_for_endpoint: float | None, wake: bool
     ) -> EndpointWaiter | None:
         args = self._waiter_args(model, wait_for_endpoint, wake)
-        return None if args is None else EndpointWaiter(self, *args, wake=wake)
+        if args is None:
+            return None
+        shared = self._shared_waiter
+        if shared is not None and shared.serves(*args, wake=wake):
+            return shared
+        return EndpointWaiter(self, *args, wake=wake)
 
-    def _send_when_ready(self, call: _Call, waiter: EndpointWaiter | None) -> ImageResult:
-        """Send ``call``; with a waiter, a not-ready answer waits for the endpoint, then resends."""
-        if waiter is None:
-            return self._send(call)
-        while True:
-            seen = waiter.round
-            try:
-                return self._send(call)
-            except APIStatusError as error:
-                if not waiter.handles(error):
-                    raise
-                waiter.wait(seen, error)
+    def _waited_for_endpoint(self, call: _Call, waits_seen: int, error: APIError) -> bool:
+        """With a waiter and a not-ready ``error``: wait until the endpoint is ready
+        (``True``: send again). ``False`` for other errors; raises when the wait fails."""
+        waiter = call.endpoint_waiter
+        if waiter is None or not waiter.handles(error):
+            return False
+        assert isinstance(waiter, EndpointWaiter)
+        waiter.wait(waits_seen, error)
+        return True
 
 
 class AsyncEndpointMethods(_EndpointCommon):
     """The endpoint methods of ``AsyncFriendliImages``; see ``SyncEndpointMethods``."""
 
     _http: httpx.AsyncClient
-
-    if TYPE_CHECKING:
-
-        async def _send(self, call: _Call) -> ImageResult: ...
 
     async def endpoint_status(self, endpoint_id: str) -> EndpointStatus:
         """Read the endpoint's status; see ``FriendliImages.endpoint_status``."""
@@ -507,32 +510,34 @@ class AsyncEndpointMethods(_EndpointCommon):
             failure = exc
         return self._endpoint_outcome(endpoint_id, operation, exchange, response, failure)
 
+    _shared_waiter: AsyncEndpointWaiter | None = None
+    """Set by the command line for a whole run: its calls then share one waiter."""
+
     def _endpoint_waiter(
         self, model: str, wait_for_endpoint: float | None, wake: bool
     ) -> AsyncEndpointWaiter | None:
         args = self._waiter_args(model, wait_for_endpoint, wake)
-        return None if args is None else AsyncEndpointWaiter(self, *args, wake=wake)
+        if args is None:
+            return None
+        shared = self._shared_waiter
+        if shared is not None and shared.serves(*args, wake=wake):
+            return shared
+        return AsyncEndpointWaiter(self, *args, wake=wake)
 
-    async def _send_when_ready(
-        self, call: _Call, waiter: AsyncEndpointWaiter | None
-    ) -> ImageResult:
-        """``SyncEndpointMethods._send_when_ready``, awaitable."""
-        if waiter is None:
-            return await self._send(call)
-        while True:
-            seen = waiter.round
-            try:
-                return await self._send(call)
-            except APIStatusError as error:
-                if not waiter.handles(error):
-                    raise
-                await waiter.wait(seen, error)
+    async def _waited_for_endpoint(self, call: _Call, waits_seen: int, error: APIError) -> bool:
+        """``SyncEndpointMethods._waited_for_endpoint``, awaitable."""
+        waiter = call.endpoint_waiter
+        if waiter is None or not waiter.handles(error):
+            return False
+        assert isinstance(waiter, AsyncEndpointWaiter)
+        await waiter.wait(waits_seen, error)
+        return True
 
 
 # -- the shared waiter of one generate() call ---------------------------------------------
 
 
-class _WaiterState:
+class WaiterState:
     """What the requests of one ``generate()`` call share about waiting.
 
     ``round`` counts completed waits. A request notes it before sending; when it then
@@ -551,23 +556,26 @@ class _WaiterState:
         self._deadline: float | None = None
         self._failure: FriendliImagesError | None = None
 
-    def handles(self, error: FriendliImagesError) -> bool:
+    def serves(self, endpoint_id: str, budget: float, *, wake: bool) -> bool:
+        """Whether a call with these options may share this waiter."""
+        return (self.endpoint_id, self.budget, self.wake) == (endpoint_id, budget, wake)
+
+    def handles(self, error: APIError) -> bool:
         """Whether ``error`` says the endpoint is not ready (so nothing was generated)."""
         return isinstance(error, APIStatusError) and _endpoint_rules.is_not_ready(
             error.status_code, error.message
         )
 
-    def _plan(self, cause: APIStatusError, random: Callable[[], float]) -> _Plan:
+    def _plan(self, cause: APIError, random: Callable[[], float]) -> _Plan:
         """The wait to perform now (raises the failure of an earlier wait of the call)."""
         if self._failure is not None:
             raise self._failure
         now = time.monotonic()
         if self._deadline is None:
             logger.info(
-                "Endpoint %s is not ready (%d: %s); waiting up to %.0f s for it",
+                "Endpoint %s is not ready (%s); waiting up to %.0f s for it",
                 self.endpoint_id,
-                cause.status_code,
-                cause.message,
+                cause,
                 self.budget,
             )
             self._deadline = now + self.budget
@@ -596,7 +604,7 @@ class _WaiterState:
         self._failure = error
 
 
-class EndpointWaiter(_WaiterState):
+class EndpointWaiter(WaiterState):
     """The waiter of one ``FriendliImages.generate()`` call (thread-safe)."""
 
     def __init__(
@@ -606,7 +614,7 @@ class EndpointWaiter(_WaiterState):
         self._client = client
         self._lock = threading.Lock()
 
-    def wait(self, seen_round: int, cause: APIStatusError) -> None:
+    def wait(self, seen_round: int, cause: APIError) -> None:
         """Wait for the endpoint, unless another request waited since ``seen_round``."""
         with self._lock:
             if self.round != seen_round:
@@ -620,7 +628,7 @@ class EndpointWaiter(_WaiterState):
             self.round += 1
 
 
-class AsyncEndpointWaiter(_WaiterState):
+class AsyncEndpointWaiter(WaiterState):
     """The waiter of one ``AsyncFriendliImages.generate()`` call (task-safe)."""
 
     def __init__(
@@ -630,7 +638,7 @@ class AsyncEndpointWaiter(_WaiterState):
         self._client = client
         self._lock: asyncio.Lock | None = None
 
-    async def wait(self, seen_round: int, cause: APIStatusError) -> None:
+    async def wait(self, seen_round: int, cause: APIError) -> None:
         """Wait for the endpoint, unless another request waited since ``seen_round``."""
         import asyncio
 
