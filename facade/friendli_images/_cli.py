@@ -32,7 +32,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from . import _config
+from ._cli_endpoint import (
+    add_endpoint_command,
+    add_mock_endpoint_options,
+    add_wait_options,
+    endpoint_command,
+    sleep_after,
+    start_mock_endpoints,
+)
 from ._client import DEFAULT_CONCURRENCY, AsyncFriendliImages
+from ._endpoint_status import EndpointEvent
 from ._exceptions import (
     APIStatusError,
     FriendliImagesError,
@@ -70,6 +79,8 @@ _OPTION_FOR_PARAM: Final = {
     "controlnet_weights": "--controlnet-weight",
     "base_url": "--base-url",
     "team_id": "--team",
+    "wait_for_endpoint": "--wait-for-endpoint",
+    "wake": "--wake",
 }
 """The option to name when the facade rejects one of its parameters."""
 
@@ -247,23 +258,9 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argumen
         action="store_true",
         help="print one JSON document (paths, seeds, formats, failures) instead of paths",
     )
-    connection = generate.add_argument_group("connection")
-    connection.add_argument(
-        "--token-file",
-        type=_token_file,
-        dest="token",
-        metavar="PATH",
-        help=f"read the API token from PATH ('-': stdin) instead of {_config.TOKEN_ENV}",
-    )
-    connection.add_argument(
-        "--team", metavar="ID", help=f"team to run as (default: {_config.TEAM_ENV})"
-    )
-    connection.add_argument(
-        "--base-url",
-        metavar="URL",
-        help=f"API address (default: {_config.BASE_URL_ENV}, else {_config.DEFAULT_BASE_URL})",
-    )
-
+    add_wait_options(generate.add_argument_group("endpoint"))
+    _add_connection_options(generate.add_argument_group("connection"))
+    endpoint = add_endpoint_command(commands, common, _add_connection_options)
     mock = commands.add_parser(
         "mock-server",
         help="run a local mock of the API, for trying the client offline",
@@ -296,7 +293,26 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argumen
         metavar="WxH",
         help="size of the images (default: 256x256)",
     )
-    return parser, {"generate": generate, "mock-server": mock}
+    add_mock_endpoint_options(mock)
+    return parser, {"generate": generate, "endpoint": endpoint, "mock-server": mock}
+
+
+def _add_connection_options(connection: argparse._ArgumentGroup) -> None:
+    connection.add_argument(
+        "--token-file",
+        type=_token_file,
+        dest="token",
+        metavar="PATH",
+        help=f"read the API token from PATH ('-': stdin) instead of {_config.TOKEN_ENV}",
+    )
+    connection.add_argument(
+        "--team", metavar="ID", help=f"team to run as (default: {_config.TEAM_ENV})"
+    )
+    connection.add_argument(
+        "--base-url",
+        metavar="URL",
+        help=f"API address (default: {_config.BASE_URL_ENV}, else {_config.DEFAULT_BASE_URL})",
+    )
 
 
 # -- generate ----------------------------------------------------------------------------
@@ -343,6 +359,7 @@ class _Report:
     saved: list[_Saved] = field(default_factory=list)
     failed: list[_Failed] = field(default_factory=list)
     terminated: bool = False
+    endpoint_events: list[EndpointEvent] = field(default_factory=list)
 
 
 class _NoImageError(FriendliImagesError):
@@ -398,6 +415,8 @@ async def _generate_one(client: AsyncFriendliImages, job: _Job, index: int, repo
             response_format=args.format,
             control_images=args.control_images,
             controlnet_weights=args.controlnet_weights,
+            wait_for_endpoint=args.wait_for_endpoint,
+            wake=args.wake,
         )
         if not result.images:
             raise _NoImageError("the API reported success but sent no image")
@@ -453,6 +472,11 @@ async def _run(job: _Job, report: _Report, *, verbose: bool) -> None:
         async with AsyncFriendliImages(
             token=job.token, base_url=args.base_url, team_id=args.team
         ) as client:
+            # One waiter for the whole run: one wait and at most one wake request.
+            waiter = client._endpoint_waiter(args.model, args.wait_for_endpoint, args.wake)
+            client._shared_waiter = waiter
+            if waiter is not None:
+                report.endpoint_events = waiter.events
             slots = asyncio.Semaphore(args.concurrency)
 
             async def request(index: int) -> None:
@@ -554,9 +578,11 @@ def _generate_command(
     job = _Job(args, token, names)
     report = _Report()
     status = EXIT_OK
+    usage_error = False
     try:
         asyncio.run(_run(job, report, verbose=verbose))
     except InvalidRequestError as error:
+        usage_error = True  # refused before sending: nothing to put to sleep
         if verbose:
             traceback.print_exception(error, file=sys.stderr)
         parser.error(_usage_message(error))
@@ -566,6 +592,12 @@ def _generate_command(
         if not report.terminated:
             raise
         status = EXIT_TERMINATED
+    finally:
+        _print_endpoint_events(report.endpoint_events)
+        if args.sleep_after and not usage_error:  # also after failures and Ctrl-C
+            sleep_after(
+                args.model, token=token, base_url=args.base_url, team=args.team, describe=_describe
+            )
     try:
         _print_report(report, as_json=args.json)
     except BrokenPipeError:  # the reader went away (`| head -1`): stop quietly, like cat
@@ -580,6 +612,33 @@ def _generate_command(
         return status
     _print_failures(report, job.count, verbose=verbose)
     return EXIT_FAILURE if report.failed else EXIT_OK
+
+
+def _print_endpoint_events(events: list[EndpointEvent]) -> None:
+    """Say on stderr what the run did to the endpoint: each wake and wait costs money."""
+    for event in events:
+        if event.kind == "wake":
+            note = "one wake request sent"
+        else:
+            note = f"waited {event.seconds:.1f} s until {event.status.status}"
+        print(f"endpoint {event.endpoint_id}: {note}", file=sys.stderr)
+
+
+def _endpoint_command(
+    args: argparse.Namespace, parser: argparse.ArgumentParser, *, verbose: bool
+) -> int:
+    token: str | None = args.token or os.environ.get(_config.TOKEN_ENV) or None
+    if token is None:
+        parser.error(
+            f"no API token: set {_config.TOKEN_ENV} to your Friendli Personal API Key "
+            "(flp_...), or use --token-file PATH"
+        )
+    try:
+        return endpoint_command(
+            args, token=token, base_url=args.base_url, team=args.team, describe=_describe
+        )
+    except InvalidRequestError as error:
+        parser.error(str(error))
 
 
 # -- mock-server -------------------------------------------------------------------------
@@ -615,6 +674,7 @@ def _mock_server_command(
         latency=args.latency,
         image_size=args.image_size,
     )
+    sleeping = start_mock_endpoints(server, args)
     try:
         server.start()
     except OSError as error:
@@ -625,6 +685,12 @@ def _mock_server_command(
     seen = 0
     try:
         _announce(server)
+        for endpoint_id in sleeping:
+            print(
+                f"Endpoint {endpoint_id} is asleep: generation answers 503 until it is woken.",
+                file=sys.stderr,
+                flush=True,
+            )
         while not stop.wait(0.2):
             seen = _log_new_requests(server, seen)
     except KeyboardInterrupt:
@@ -657,6 +723,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser, subparsers = _build_parser()
     commands: dict[str, Callable[..., int]] = {
         "generate": _generate_command,
+        "endpoint": _endpoint_command,
         "mock-server": _mock_server_command,
     }
     verbose = False

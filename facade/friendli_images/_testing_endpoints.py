@@ -38,6 +38,7 @@ __all__ = [
     "EndpointRegistry",
     "SimulatedEndpoint",
     "is_endpoint_path",
+    "is_valid_endpoint_id",
 ]
 
 ENDPOINT_PATH_PREFIX: Final = "/dedicated/beta/endpoint/"
@@ -51,6 +52,11 @@ _METHODS: Final = {"status": "GET", "wake": "PUT", "sleep": "PUT"}
 
 def _timestamp() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def is_valid_endpoint_id(endpoint_id: str) -> bool:
+    """Whether the simulated API accepts ``endpoint_id`` (letters, digits, ``_``, ``-``)."""
+    return _VALID_ID.fullmatch(endpoint_id) is not None
 
 
 def is_endpoint_path(path: str) -> bool:
