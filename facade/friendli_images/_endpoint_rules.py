@@ -48,7 +48,8 @@ POLL_BACKOFF: Final = 1.5
 READY_STATUSES: Final = frozenset({"RUNNING", "READY"})
 STOPPED_STATUSES: Final = frozenset({"STOPPING", "TERMINATING", "TERMINATED"})
 
-_ENDPOINT_ID = re.compile(r"[^\s/:?#]+")
+_ENDPOINT_ID = re.compile(r"(?!\.{1,2}$)[^\s/\\:?#%]+")
+"""No separator, no dot segment: the id becomes one path segment of the endpoint API."""
 _NOT_READY_WORDS = re.compile(
     r"\b(asleep|sleeping|awaking|waking|wake[ -]?up|not (yet )?ready|not running|"
     r"initiali[sz]ing|cold start|scaling (up|from zero))\b",
