@@ -455,3 +455,51 @@ class TestGenerateWaitsForEndpoint:
             client.generate("a cat", model="dep1", **kwargs)  # type: ignore[arg-type]
 
         assert [] == server.requests
+
+
+class TestGenerateWaitEdgeCases:
+    def test_ready_status_but_still_not_ready(
+        self, client: FriendliImages, server: FriendliTestServer
+    ) -> None:
+        """An endpoint that says RUNNING but still answers 503 is polled again (with a
+        pause), never hammered, until the request goes through."""
+        server.add_endpoint("dep1", status="RUNNING")
+        server.inject(ErrorStatus(503), times=3)
+
+        result = client.generate("a cat", model="dep1", wait_for_endpoint=30)
+
+        assert 1 == len(result.images)
+        assert 4 == len(server.generation_requests)  # no quick retries in between
+        assert [("GET", "status")] * 3 == paths(server)
+
+    def test_not_ready_message_on_429(
+        self, client: FriendliImages, server: FriendliTestServer
+    ) -> None:
+        """A 429 whose message says the endpoint is waking is a not-ready answer too."""
+        server.add_endpoint("dep1", status="RUNNING")
+        server.inject(ErrorStatus(429, message="Endpoint is waking up, retry later"))
+
+        result = client.generate("a cat", model="dep1", wait_for_endpoint=30, max_retries=0)
+
+        assert 1 == len(result.images)
+        assert [("GET", "status")] == paths(server)
+
+    def test_deadline_holds_in_generate(
+        self, client: FriendliImages, server: FriendliTestServer
+    ) -> None:
+        """A wake slower than wait_for_endpoint fails the batch at the deadline with the
+        last status; only one wake request was sent."""
+        endpoint = server.add_endpoint("dep1", polls_per_phase=None, seconds_per_phase=60)
+        started = time.monotonic()
+
+        result = client.generate("a cat", model="dep1", n=4, wait_for_endpoint=1, wake=True)
+
+        assert time.monotonic() - started < 6  # 1 s plus slack for a loaded machine
+        errors = [failure.error for failure in result.errors]
+        assert 4 == len(errors)
+        assert all(isinstance(error, EndpointWaitTimeoutError) for error in errors)
+        first = errors[0]
+        assert isinstance(first, EndpointWaitTimeoutError)
+        assert first.status is not None
+        assert "AWAKING" == first.status.status
+        assert 1 == endpoint.wake_requests
