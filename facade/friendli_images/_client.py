@@ -37,7 +37,14 @@ from . import _config, _retry
 from ._batch import arun_batch, run_batch
 from ._control_images import ControlImage, prepare_control_image
 from ._download import AsyncDownloader, Downloader
-from ._endpoints import AsyncEndpointMethods, SyncEndpointMethods, WaiterState
+from ._endpoints import (
+    AsyncEndpointMethods,
+    SyncEndpointMethods,
+    WaiterState,
+    await_if_not_ready,
+    wait_if_not_ready,
+    waits_seen,
+)
 from ._exceptions import (
     APIConnectionError,
     APIError,
@@ -667,7 +674,7 @@ class FriendliImages(SyncEndpointMethods, _BaseClient):
     def _send(self, call: _Call) -> ImageResult:
         retries_taken = 0
         while True:
-            waits_seen = self._endpoint_waits_seen(call)
+            seen = waits_seen(call.endpoint_waiter)
             exchange = Exchange(self._http, **self._exchange_settings(call))
             response: Response[Any] | None = None
             failure: BaseException | None = None
@@ -682,7 +689,7 @@ class FriendliImages(SyncEndpointMethods, _BaseClient):
                 return outcome
             delay = self._next_delay(outcome, retries_taken, call)
             if delay is None:
-                if self._waited_for_endpoint(call, waits_seen, outcome.error):
+                if wait_if_not_ready(call.endpoint_waiter, seen, outcome.error):
                     continue  # it was not ready, nothing was generated, and now it is
                 raise outcome.error
             time.sleep(delay)
@@ -799,7 +806,7 @@ class AsyncFriendliImages(AsyncEndpointMethods, _BaseClient):
     async def _send(self, call: _Call) -> ImageResult:
         retries_taken = 0
         while True:
-            waits_seen = self._endpoint_waits_seen(call)
+            seen = waits_seen(call.endpoint_waiter)
             exchange = AsyncExchange(self._http, **self._exchange_settings(call))
             response: Response[Any] | None = None
             failure: BaseException | None = None
@@ -814,7 +821,7 @@ class AsyncFriendliImages(AsyncEndpointMethods, _BaseClient):
                 return outcome
             delay = self._next_delay(outcome, retries_taken, call)
             if delay is None:
-                if await self._waited_for_endpoint(call, waits_seen, outcome.error):
+                if await await_if_not_ready(call.endpoint_waiter, seen, outcome.error):
                     continue  # it was not ready, nothing was generated, and now it is
                 raise outcome.error
             import asyncio  # here, not at the top: sync users never pay for importing it

@@ -53,7 +53,7 @@ from ._retry import was_sent
 if TYPE_CHECKING:
     import asyncio
 
-    from ._client import _BaseClient, _Call
+    from ._client import _BaseClient
 
     _Base = _BaseClient
 else:
@@ -65,6 +65,9 @@ __all__ = [
     "EndpointWaiter",
     "SyncEndpointMethods",
     "WaiterState",
+    "await_if_not_ready",
+    "wait_if_not_ready",
+    "waits_seen",
 ]
 
 logger = logging.getLogger("friendli_images")
@@ -302,11 +305,6 @@ class _EndpointCommon(_Base):
             _check_callback(on_status),
         )
 
-    @staticmethod
-    def _endpoint_waits_seen(call: _Call) -> int:
-        """How many waits the call's waiter completed (noted before each attempt)."""
-        return 0 if call.endpoint_waiter is None else call.endpoint_waiter.round
-
     def _waiter_args(
         self, model: str, wait_for_endpoint: float | None, wake: bool
     ) -> tuple[str, float] | None:
@@ -427,16 +425,6 @@ class SyncEndpointMethods(_EndpointCommon):
             return shared
         return EndpointWaiter(self, *args, wake=wake)
 
-    def _waited_for_endpoint(self, call: _Call, waits_seen: int, error: APIError) -> bool:
-        """With a waiter and a not-ready ``error``: wait until the endpoint is ready
-        (``True``: send again). ``False`` for other errors; raises when the wait fails."""
-        waiter = call.endpoint_waiter
-        if waiter is None or not waiter.handles(error):
-            return False
-        assert isinstance(waiter, EndpointWaiter)
-        waiter.wait(waits_seen, error)
-        return True
-
 
 class AsyncEndpointMethods(_EndpointCommon):
     """The endpoint methods of ``AsyncFriendliImages``; see ``SyncEndpointMethods``."""
@@ -523,15 +511,6 @@ class AsyncEndpointMethods(_EndpointCommon):
         if shared is not None and shared.serves(*args, wake=wake):
             return shared
         return AsyncEndpointWaiter(self, *args, wake=wake)
-
-    async def _waited_for_endpoint(self, call: _Call, waits_seen: int, error: APIError) -> bool:
-        """``SyncEndpointMethods._waited_for_endpoint``, awaitable."""
-        waiter = call.endpoint_waiter
-        if waiter is None or not waiter.handles(error):
-            return False
-        assert isinstance(waiter, AsyncEndpointWaiter)
-        await waiter.wait(waits_seen, error)
-        return True
 
 
 # -- the shared waiter of one generate() call ---------------------------------------------
@@ -654,3 +633,31 @@ class AsyncEndpointWaiter(WaiterState):
                 self._failed(error)
                 raise
             self.round += 1
+
+
+# -- the hooks of the single-request path ------------------------------------------------
+
+
+def waits_seen(waiter: WaiterState | None) -> int:
+    """Noted before each attempt: how many waits ``waiter`` had completed."""
+    return 0 if waiter is None else waiter.round
+
+
+def wait_if_not_ready(waiter: WaiterState | None, seen: int, error: APIError) -> bool:
+    """With a waiter and a not-ready ``error``: wait until the endpoint is ready and
+    return ``True`` (send again: nothing was generated). ``False`` otherwise; raises
+    the ``EndpointError`` (or API error) of a wait that failed."""
+    if waiter is None or not waiter.handles(error):
+        return False
+    assert isinstance(waiter, EndpointWaiter)
+    waiter.wait(seen, error)
+    return True
+
+
+async def await_if_not_ready(waiter: WaiterState | None, seen: int, error: APIError) -> bool:
+    """``wait_if_not_ready`` for the async clients."""
+    if waiter is None or not waiter.handles(error):
+        return False
+    assert isinstance(waiter, AsyncEndpointWaiter)
+    await waiter.wait(seen, error)
+    return True
