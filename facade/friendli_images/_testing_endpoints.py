@@ -9,7 +9,10 @@ initialization phases and runs, and the server answers the endpoint API for it::
 
 each with a ``DedicatedEndpointStatus`` body; **404** for an id no endpoint was added
 for, **422** (FastAPI-style ``detail``) for an id that is not a valid endpoint id,
-**405** for another method. A generation request whose ``model`` is such an endpoint
+**400** for an ``X-Friendli-Team`` header that is not a valid team id and for waking or
+sleeping an endpoint that is FAILED or stopped, **500** for a wake request to an
+endpoint added with ``fail_wake_request=True`` (it stays asleep), **405** for another
+method. A generation request whose ``model`` is such an endpoint
 (``ENDPOINT_ID`` or ``ENDPOINT_ID:ADAPTER_ROUTE``) gets **503** unless it is RUNNING;
 models that name no simulated endpoint are always served.
 
@@ -48,6 +51,7 @@ WAKE_PHASES: Final = ("REQUESTING_VIRTUAL_MACHINE", "DOWNLOADING_MODEL", "ENGINE
 _PATH = re.compile(r"/dedicated/beta/endpoint/(?P<id>[^/]*)/(?P<action>status|wake|sleep)")
 _VALID_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _METHODS: Final = {"status": "GET", "wake": "PUT", "sleep": "PUT"}
+_UNCHANGEABLE: Final = frozenset({"FAILED", "STOPPING", "TERMINATING", "TERMINATED"})
 
 
 def _timestamp() -> str:
@@ -82,6 +86,7 @@ class SimulatedEndpoint:
         fail_on_wake: str | None = None,
         phases: Sequence[str] = WAKE_PHASES,
         wake_on_request: bool = False,
+        fail_wake_request: bool = False,
     ) -> None:
         if not _VALID_ID.fullmatch(endpoint_id):
             raise ValueError(f"not a valid endpoint id: {endpoint_id!r}")
@@ -106,6 +111,7 @@ class SimulatedEndpoint:
         self.fail_on_wake = fail_on_wake
         self.phases = tuple(phases)
         self.wake_on_request = wake_on_request
+        self.fail_wake_request = fail_wake_request
         self.status_reads = 0
         self.wake_requests = 0
         self.sleep_requests = 0
@@ -168,20 +174,26 @@ class SimulatedEndpoint:
             self._advance()
             return self.body()
 
-    def wake(self) -> dict[str, Any]:
+    def wake(self) -> tuple[int, dict[str, Any]]:
         """Answer a wake request: a sleeping endpoint starts waking; others are unchanged."""
         with self._lock:
             self.wake_requests += 1
+            if self.status in _UNCHANGEABLE:
+                return 400, {"detail": f"Endpoint {self.endpoint_id} is {self.status}"}
+            if self.fail_wake_request:
+                return 500, {"detail": "Failed to wake the endpoint"}
             if self.status == "SLEEPING":
                 self._start_waking()
-            return self.body()
+            return 200, self.body()
 
-    def sleep(self) -> dict[str, Any]:
+    def sleep(self) -> tuple[int, dict[str, Any]]:
         """Answer a sleep request: the endpoint is SLEEPING from now on."""
         with self._lock:
             self.sleep_requests += 1
+            if self.status in _UNCHANGEABLE:
+                return 400, {"detail": f"Endpoint {self.endpoint_id} is {self.status}"}
             self._set("SLEEPING")
-            return self.body()
+            return 200, self.body()
 
     def refuse_generation(self) -> str | None:
         """``None`` when RUNNING, else the 503 message (waking it if ``wake_on_request``)."""
@@ -224,8 +236,11 @@ class EndpointRegistry:
         with self._lock:
             return self._endpoints.get(model.split(":", 1)[0])
 
-    def answer(self, method: str, path: str) -> tuple[int, Any, list[tuple[str, str]]]:
-        """``(status, JSON body, extra headers)`` for an (authorized) endpoint API request."""
+    def answer(
+        self, method: str, path: str, team: str | None
+    ) -> tuple[int, Any, list[tuple[str, str]]]:
+        """``(status, JSON body, extra headers)`` for an (authorized) endpoint API request
+        with the ``X-Friendli-Team`` header ``team``."""
         match = _PATH.fullmatch(path)
         if match is None:
             return 404, {"detail": "Not Found"}, []
@@ -239,12 +254,13 @@ class EndpointRegistry:
                 "type": "string_pattern_mismatch",
             }
             return 422, {"detail": [detail]}, []
+        if team is not None and not _VALID_ID.fullmatch(team):
+            return 400, {"detail": "X-Friendli-Team is not a valid team ID"}, []
         with self._lock:
             endpoint = self._endpoints.get(endpoint_id)
         if endpoint is None:
             return 404, {"detail": f"Endpoint {endpoint_id} not found"}, []
         if action == "status":
             return 200, endpoint.read_status(), []
-        if action == "wake":
-            return 200, endpoint.wake(), []
-        return 200, endpoint.sleep(), []
+        status, body = endpoint.wake() if action == "wake" else endpoint.sleep()
+        return status, body, []

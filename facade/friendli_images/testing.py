@@ -1234,7 +1234,9 @@ class FriendliTestServer:
             unauthorized = self._check_token(record.headers.get("authorization"))
             if unauthorized is not None:
                 return unauthorized
-            status, value, headers = self._endpoints.answer(record.method, record.path)
+            status, value, headers = self._endpoints.answer(
+                record.method, record.path, record.headers.get("x-friendli-team")
+            )
             return _Response.json(status, value, headers)
         return _Response.json(404, {"detail": "Not Found"})
 

@@ -276,6 +276,17 @@ class TestWaitUntilReady:
         assert "RUNNING" == client.wait_until_ready("dep1", timeout=10).status
         assert 3 == len(server.endpoint_requests)
 
+    def test_failed_wake_request_is_not_repeated(
+        self, client: FriendliImages, server: FriendliTestServer
+    ) -> None:
+        """A wake request that fails (500) raises at once: waking is never sent twice."""
+        endpoint = server.add_endpoint("dep1", fail_wake_request=True)
+
+        with pytest.raises(InternalServerError):
+            client.wait_until_ready("dep1", timeout=10, wake=True)
+
+        assert 1 == endpoint.wake_requests
+
     def test_unknown_endpoint_raises(
         self, client: FriendliImages, server: FriendliTestServer
     ) -> None:

@@ -10,8 +10,14 @@ import pytest
 from friendli_images.testing import WAKE_PHASES, ErrorStatus, FriendliTestServer, SimulatedEndpoint
 
 
-def call(server: FriendliTestServer, method: str, path: str, **kwargs: Any) -> httpx.Response:
-    headers = {"Authorization": f"Bearer {server.token}"}
+def call(
+    server: FriendliTestServer,
+    method: str,
+    path: str,
+    headers: dict[str, str] | None = None,
+    **kwargs: Any,
+) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {server.token}", **(headers or {})}
     return httpx.request(method, server.base_url + path, headers=headers, timeout=10, **kwargs)
 
 
@@ -102,6 +108,24 @@ class TestSimulatedEndpoint:
 
         assert expected == response.status_code
         assert "detail" in response.json()
+
+    def test_bad_requests(self, server: FriendliTestServer) -> None:
+        """400 for an invalid team header and for waking or sleeping a terminated endpoint;
+        500 for a wake request to an endpoint set to fail it (it stays asleep)."""
+        server.add_endpoint("dead", status="TERMINATED")
+        broken = server.add_endpoint("broken", fail_wake_request=True)
+        base = "/dedicated/beta/endpoint"
+
+        team = call(server, "GET", f"{base}/broken/status", headers={"X-Friendli-Team": "a b"})
+        answers = [
+            call(server, "PUT", f"{base}/dead/wake").status_code,
+            call(server, "PUT", f"{base}/dead/sleep").status_code,
+            call(server, "PUT", f"{base}/broken/wake").status_code,
+        ]
+
+        assert 400 == team.status_code
+        assert [400, 400, 500] == answers
+        assert "SLEEPING" == broken.status
 
     def test_token_required(self, server: FriendliTestServer) -> None:
         """The endpoint API checks the bearer token like the generation path."""
