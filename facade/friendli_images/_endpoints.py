@@ -18,15 +18,11 @@ import logging
 import threading
 import time
 from collections.abc import Awaitable, Callable, Generator
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 import httpx
-from friendli_images_api.api.dedicated_endpoint import (
-    dedicated_get_endpoint_status,
-    dedicated_sleep_endpoint,
-    dedicated_wake_endpoint,
-)
 from friendli_images_api.types import Response
 
 from . import _endpoint_rules
@@ -75,16 +71,24 @@ logger = logging.getLogger("friendli_images")
 Operation = Literal["status", "wake", "sleep"]
 StatusCallback = Callable[[EndpointStatus], object]
 
-_SYNC_OPERATIONS = {
-    "status": dedicated_get_endpoint_status.sync_detailed,
-    "wake": dedicated_wake_endpoint.sync_detailed,
-    "sleep": dedicated_sleep_endpoint.sync_detailed,
-}
-_ASYNC_OPERATIONS = {
-    "status": dedicated_get_endpoint_status.asyncio_detailed,
-    "wake": dedicated_wake_endpoint.asyncio_detailed,
-    "sleep": dedicated_sleep_endpoint.asyncio_detailed,
-}
+
+def _operation_module(operation: Operation) -> ModuleType:
+    """The generated module of ``operation``, imported on first use (import time is
+    measured in bench/, and most programs never call the endpoint API)."""
+    from friendli_images_api.api.dedicated_endpoint import (
+        dedicated_get_endpoint_status,
+        dedicated_sleep_endpoint,
+        dedicated_wake_endpoint,
+    )
+
+    modules = {
+        "status": dedicated_get_endpoint_status,
+        "wake": dedicated_wake_endpoint,
+        "sleep": dedicated_sleep_endpoint,
+    }
+    return modules[operation]
+
+
 _PARSE_ERRORS = (ValueError, TypeError, KeyError, AttributeError, IndexError)
 # Failures of a status poll that say nothing about the endpoint: poll again.
 _TRANSIENT = (APIConnectionError, RateLimitError, InternalServerError)
@@ -404,7 +408,8 @@ class SyncEndpointMethods(_EndpointCommon):
         response: Response[Any] | None = None
         failure: BaseException | None = None
         try:
-            response = _SYNC_OPERATIONS[operation](
+            send = _operation_module(operation).sync_detailed
+            response = send(
                 endpoint_id, client=self._api_client(exchange), x_friendli_team=self._team
             )
         except (httpx.RequestError, *_PARSE_ERRORS) as exc:
@@ -491,7 +496,8 @@ class AsyncEndpointMethods(_EndpointCommon):
         response: Response[Any] | None = None
         failure: BaseException | None = None
         try:
-            response = await _ASYNC_OPERATIONS[operation](
+            send = _operation_module(operation).asyncio_detailed
+            response = await send(
                 endpoint_id, client=self._api_client(exchange), x_friendli_team=self._team
             )
         except (httpx.RequestError, *_PARSE_ERRORS) as exc:
