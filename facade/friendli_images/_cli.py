@@ -472,11 +472,9 @@ async def _run(job: _Job, report: _Report, *, verbose: bool) -> None:
         async with AsyncFriendliImages(
             token=job.token, base_url=args.base_url, team_id=args.team
         ) as client:
-            # One waiter for the whole run: one wait and at most one wake request.
-            waiter = client._endpoint_waiter(args.model, args.wait_for_endpoint, args.wake)
-            client._shared_waiter = waiter
-            if waiter is not None:
-                report.endpoint_events = waiter.events
+            # The run's calls share one waiter: one wait, at most one wake request.
+            pool = client._waiter_pool = client._new_waiter_pool()
+            client._endpoint_waiter(args.model, args.wait_for_endpoint, args.wake)
             slots = asyncio.Semaphore(args.concurrency)
 
             async def request(index: int) -> None:
@@ -495,6 +493,7 @@ async def _run(job: _Job, report: _Report, *, verbose: bool) -> None:
                 for task in tasks:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
+                report.endpoint_events = pool.events
     finally:
         progress.close()
 

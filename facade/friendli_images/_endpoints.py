@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Generator
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 import attrs
 import httpx
@@ -60,6 +60,7 @@ __all__ = [
     "AsyncEndpointWaiter",
     "EndpointWaiter",
     "SyncEndpointMethods",
+    "WaiterPool",
     "WaiterState",
     "await_if_not_ready",
     "wait_if_not_ready",
@@ -416,19 +417,30 @@ class SyncEndpointMethods(_EndpointCommon):
             failure = exc
         return self._endpoint_outcome(endpoint_id, operation, exchange, response, failure)
 
-    _shared_waiter: EndpointWaiter | None = None
-    """Set by the command line for a whole run: its calls then share one waiter."""
+    _waiter_pool: WaiterPool[EndpointWaiter] | None = None
+    """Set for a whole command-line run: its calls then share their waiters."""
 
     def _endpoint_waiter(
-        self, model: str, wait_for_endpoint: float | None, wake: bool
+        self,
+        model: str,
+        wait_for_endpoint: float | None,
+        wake: bool,
+        pool: WaiterPool[EndpointWaiter] | None = None,
     ) -> EndpointWaiter | None:
+        """The waiter of a call with these options (``None``: waiting is off); from
+        ``pool`` (else the client's) when there is one, so that a batch shares it."""
         args = self._waiter_args(model, wait_for_endpoint, wake)
         if args is None:
             return None
-        shared = self._shared_waiter
-        if shared is not None and shared.serves(*args, wake=wake):
-            return shared
-        return EndpointWaiter(self, *args, wake=wake)
+        pool = pool if pool is not None else self._waiter_pool
+        if pool is None:
+            return EndpointWaiter(self, *args, wake=wake)
+        return pool.get(*args, wake=wake)
+
+    def _new_waiter_pool(self) -> WaiterPool[EndpointWaiter]:
+        return WaiterPool(
+            lambda endpoint_id, budget, wake: EndpointWaiter(self, endpoint_id, budget, wake=wake)
+        )
 
 
 class AsyncEndpointMethods(_EndpointCommon):
@@ -504,22 +516,63 @@ class AsyncEndpointMethods(_EndpointCommon):
             failure = exc
         return self._endpoint_outcome(endpoint_id, operation, exchange, response, failure)
 
-    _shared_waiter: AsyncEndpointWaiter | None = None
-    """Set by the command line for a whole run: its calls then share one waiter."""
+    _waiter_pool: WaiterPool[AsyncEndpointWaiter] | None = None
+    """Set for a whole command-line run: its calls then share their waiters."""
 
     def _endpoint_waiter(
-        self, model: str, wait_for_endpoint: float | None, wake: bool
+        self,
+        model: str,
+        wait_for_endpoint: float | None,
+        wake: bool,
+        pool: WaiterPool[AsyncEndpointWaiter] | None = None,
     ) -> AsyncEndpointWaiter | None:
+        """The waiter of a call with these options (``None``: waiting is off); from
+        ``pool`` (else the client's) when there is one, so that a batch shares it."""
         args = self._waiter_args(model, wait_for_endpoint, wake)
         if args is None:
             return None
-        shared = self._shared_waiter
-        if shared is not None and shared.serves(*args, wake=wake):
-            return shared
-        return AsyncEndpointWaiter(self, *args, wake=wake)
+        pool = pool if pool is not None else self._waiter_pool
+        if pool is None:
+            return AsyncEndpointWaiter(self, *args, wake=wake)
+        return pool.get(*args, wake=wake)
+
+    def _new_waiter_pool(self) -> WaiterPool[AsyncEndpointWaiter]:
+        return WaiterPool(
+            lambda endpoint_id, budget, wake: AsyncEndpointWaiter(
+                self, endpoint_id, budget, wake=wake
+            )
+        )
 
 
 # -- the shared waiter of one generate() call ---------------------------------------------
+
+
+W = TypeVar("W", bound="WaiterState")
+
+
+class WaiterPool(Generic[W]):
+    """The waiters of one batch or command-line run: the requests for one endpoint with
+    the same options share one waiter, so the batch waits once and wakes at most once."""
+
+    def __init__(self, make: Callable[[str, float, bool], W]) -> None:
+        self._make = make
+        self._waiters: dict[tuple[str, float, bool], W] = {}
+        self._lock = threading.Lock()
+
+    def get(self, endpoint_id: str, budget: float, *, wake: bool) -> W:
+        key = (endpoint_id, budget, wake)
+        with self._lock:
+            waiter = self._waiters.get(key)
+            if waiter is None:
+                waiter = self._waiters[key] = self._make(endpoint_id, budget, wake)
+            return waiter
+
+    @property
+    def events(self) -> list[EndpointEvent]:
+        """Every wake and wait of the pool's waiters."""
+        with self._lock:
+            waiters = list(self._waiters.values())
+        return [event for waiter in waiters for event in waiter.events]
 
 
 class WaiterState:
@@ -540,10 +593,6 @@ class WaiterState:
         self.events: list[EndpointEvent] = []
         self._deadline: float | None = None
         self._failure: FriendliImagesError | None = None
-
-    def serves(self, endpoint_id: str, budget: float, *, wake: bool) -> bool:
-        """Whether a call with these options may share this waiter."""
-        return (self.endpoint_id, self.budget, self.wake) == (endpoint_id, budget, wake)
 
     def handles(self, error: APIError) -> bool:
         """Whether ``error`` says the endpoint is not ready (so nothing was generated)."""
