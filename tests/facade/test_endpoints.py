@@ -514,3 +514,51 @@ class TestGenerateWaitEdgeCases:
         assert first.status is not None
         assert "AWAKING" == first.status.status
         assert 1 == endpoint.wake_requests
+
+
+class TestEndpointErrorsAndSecrets:
+    def test_token_redacted_from_endpoint_errors(self, server: FriendliTestServer) -> None:
+        """A server message that quotes the token is redacted in the raised error."""
+        secret = "flp_endpoint-secret-123"
+        server.token = secret
+        server.inject(ErrorStatus(404, message=f"nothing for {secret}"), route="endpoint")
+
+        with FriendliImages(token=secret, base_url=server.base_url) as client:
+            with pytest.raises(NotFoundError) as caught:
+                client.endpoint_status("dep1")
+
+        assert secret not in str(caught.value)
+        assert secret not in repr(caught.value.body)
+        assert "[secure]" in str(caught.value)
+
+    def test_on_status_exception_propagates(
+        self, client: FriendliImages, server: FriendliTestServer
+    ) -> None:
+        """An exception raised by on_status stops the wait and reaches the caller as is."""
+        server.add_endpoint("dep1")
+
+        def fail(status: EndpointStatus) -> None:
+            raise KeyError(status.status)
+
+        with pytest.raises(KeyError, match="SLEEPING"):
+            client.wait_until_ready("dep1", timeout=10, wake=True, on_status=fail)
+
+        assert 0 == server.endpoint("dep1").wake_requests
+
+    @pytest.mark.anyio
+    async def test_async_batch_failure(
+        self, aclient: AsyncFriendliImages, server: FriendliTestServer
+    ) -> None:
+        """An async batch whose endpoint fails to wake fails every request with its error
+        code after one wake request; strict=True raises it."""
+        endpoint = server.add_endpoint("dep1", fail_on_wake="INFERENCE_ENGINE_MEMORY_ERROR")
+
+        result = await aclient.generate("a", model="dep1", n=4, wait_for_endpoint=30, wake=True)
+        with pytest.raises(EndpointFailedError):
+            await aclient.generate(
+                "a", model="dep1", n=2, wait_for_endpoint=30, wake=True, strict=True
+            )
+
+        assert 4 == len(result.errors)
+        assert all(isinstance(f.error, EndpointFailedError) for f in result.errors)
+        assert 1 == endpoint.wake_requests  # the second call found it FAILED: no wake
