@@ -34,6 +34,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+from openapi_common import (
+    HTTP_METHODS,
+    escape,
+    iter_operations,
+    pointer,
+    resolve_pointer,
+    unescape,
+)
 
 __all__ = [
     "COMPONENT_SECTIONS",
@@ -53,7 +61,6 @@ __all__ = [
 
 Spec = dict[str, Any]
 
-HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 COMPONENT_SECTIONS = (
     "schemas",
     "responses",
@@ -101,41 +108,6 @@ class Selection:
 
     def component_count(self, section: str) -> int:
         return len((self.spec.get("components") or {}).get(section) or {})
-
-
-# --- JSON pointers -----------------------------------------------------------------------
-
-
-def escape(token: str) -> str:
-    """Escape one JSON-pointer reference token (RFC 6901)."""
-    return token.replace("~", "~0").replace("/", "~1")
-
-
-def _unescape(token: str) -> str:
-    return token.replace("~1", "/").replace("~0", "~")
-
-
-def pointer(*tokens: str | int) -> str:
-    """Build a JSON pointer from unescaped tokens: ``pointer("paths", "/a", "post")``."""
-    return "".join("/" + escape(str(token)) for token in tokens)
-
-
-def resolve_pointer(document: Any, ref: str) -> Any:
-    """Return the node a local ``#/...`` reference names; ``KeyError`` if there is none."""
-    if ref in ("#", "#/"):
-        return document
-    if not ref.startswith("#/"):
-        raise KeyError(ref)
-    node = document
-    for raw in ref[2:].split("/"):
-        token = _unescape(raw)
-        if isinstance(node, dict) and token in node:
-            node = node[token]
-        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
-            node = node[int(token)]
-        else:
-            raise KeyError(ref)
-    return node
 
 
 # --- Reading and writing -------------------------------------------------------------------
@@ -218,21 +190,11 @@ def dump_spec(spec: Spec) -> str:
 # --- Selecting ----------------------------------------------------------------------------
 
 
-def _operations(spec: Spec) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    for path, item in (spec.get("paths") or {}).items():
-        if not isinstance(item, dict):
-            continue
-        for method in HTTP_METHODS:
-            operation = item.get(method)
-            if isinstance(operation, dict):
-                yield str(path), method, operation
-
-
 def find_operations(spec: Spec, operation_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
     """Locate operations by id: ``{operationId: (path, method)}``; ``SpecError`` on duplicates."""
     wanted = set(operation_ids)
     found: dict[str, tuple[str, str]] = {}
-    for path, method, operation in _operations(spec):
+    for path, method, operation in iter_operations(spec):
         operation_id = operation.get("operationId")
         if operation_id not in wanted:
             continue
@@ -310,7 +272,7 @@ class _Closure:
         except KeyError:
             self.dangling.append(f"{holder}: $ref {ref!r} points at nothing")
             return None
-        return match.group(1), _unescape(match.group(2))
+        return match.group(1), unescape(match.group(2))
 
 
 def dangling_refs(spec: Spec) -> list[str]:
@@ -318,7 +280,7 @@ def dangling_refs(spec: Spec) -> list[str]:
     closure = _Closure(spec)
     closure.visit({key: value for key, value in spec.items() if key != "components"}, "")
     closure.visit_security(spec.get("security"), "/security")
-    for path, method, operation in _operations(spec):
+    for path, method, operation in iter_operations(spec):
         if "security" in operation:
             closure.visit_security(
                 operation["security"], pointer("paths", path, method, "security")

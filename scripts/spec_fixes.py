@@ -34,6 +34,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from openapi_common import escape, iter_operations, pointer
+
 __all__ = [
     "FIXES",
     "FixOutcome",
@@ -79,31 +81,23 @@ class SpecFix:
     apply: Callable[[Spec], list[str]]
 
 
-def _escape(token: str) -> str:
-    return token.replace("~", "~0").replace("/", "~1")
-
-
-def _pointer(*tokens: str) -> str:
-    return "/" + "/".join(_escape(t) for t in tokens)
-
-
-def _subschemas(schema: Any, pointer: str) -> Iterator[tuple[dict[str, Any], str]]:
+def _subschemas(schema: Any, where: str) -> Iterator[tuple[dict[str, Any], str]]:
     """Yield ``schema`` and every schema nested in it (without following ``$ref``)."""
     if not isinstance(schema, dict):
         return
-    yield schema, pointer
+    yield schema, where
     for key in ("properties", "patternProperties", "$defs"):
         children = schema.get(key)
         if isinstance(children, dict):
             for name, child in children.items():
-                yield from _subschemas(child, f"{pointer}/{key}/{_escape(name)}")
+                yield from _subschemas(child, f"{where}/{key}/{escape(name)}")
     for key in ("anyOf", "oneOf", "allOf", "prefixItems"):
         children = schema.get(key)
         if isinstance(children, list):
             for index, child in enumerate(children):
-                yield from _subschemas(child, f"{pointer}/{key}/{index}")
+                yield from _subschemas(child, f"{where}/{key}/{index}")
     for key in ("items", "additionalProperties", "not", "contains"):
-        yield from _subschemas(schema.get(key), f"{pointer}/{key}")
+        yield from _subschemas(schema.get(key), f"{where}/{key}")
 
 
 def _refs(node: Any) -> Iterator[str]:
@@ -118,16 +112,6 @@ def _refs(node: Any) -> Iterator[str]:
             yield from _refs(value)
 
 
-def _operations(spec: Spec) -> Iterator[tuple[str, dict[str, Any]]]:
-    for path, item in (spec.get("paths") or {}).items():
-        if not isinstance(item, dict):
-            continue
-        for method in _HTTP_METHODS:
-            operation = item.get(method)
-            if isinstance(operation, dict):
-                yield _pointer("paths", path, method), operation
-
-
 def _is_json(media_type: str) -> bool:
     base = media_type.split(";", maxsplit=1)[0].strip().lower()
     return base == "application/json" or base.endswith("+json")
@@ -135,13 +119,14 @@ def _is_json(media_type: str) -> bool:
 
 def _json_body_schemas(spec: Spec, side: str) -> Iterator[tuple[dict[str, Any], str]]:
     """Inline schemas of JSON request bodies (``side="request"``) or responses."""
-    for op_pointer, operation in _operations(spec):
+    for path, method, operation in iter_operations(spec):
+        op_pointer = pointer("paths", path, method)
         if side == "request":
             bodies = [(f"{op_pointer}/requestBody", operation.get("requestBody"))]
         else:
             responses = operation.get("responses") or {}
             bodies = [
-                (f"{op_pointer}/responses/{_escape(str(status))}", response)
+                (f"{op_pointer}/responses/{escape(str(status))}", response)
                 for status, response in responses.items()
             ]
         for body_pointer, body in bodies:
@@ -151,7 +136,7 @@ def _json_body_schemas(spec: Spec, side: str) -> Iterator[tuple[dict[str, Any], 
                 if _is_json(media_type) and isinstance(media, dict):
                     schema = media.get("schema")
                     if isinstance(schema, dict):
-                        yield schema, f"{body_pointer}/content/{_escape(media_type)}/schema"
+                        yield schema, f"{body_pointer}/content/{escape(media_type)}/schema"
 
 
 def _component_schemas(spec: Spec) -> dict[str, Any]:
@@ -166,8 +151,8 @@ def _reachable_schemas(spec: Spec, side: str) -> list[tuple[dict[str, Any], str]
     pending = list(_json_body_schemas(spec, side))
     seen: set[str] = set()
     while pending:
-        root, pointer = pending.pop(0)
-        found.append((root, pointer))
+        root, where = pending.pop(0)
+        found.append((root, where))
         for ref in _refs(root):
             if not ref.startswith(_SCHEMA_PREFIX):
                 continue
@@ -175,13 +160,13 @@ def _reachable_schemas(spec: Spec, side: str) -> list[tuple[dict[str, Any], str]
             if name in seen or not isinstance(components.get(name), dict):
                 continue
             seen.add(name)
-            pending.append((components[name], _pointer("components", "schemas", name)))
+            pending.append((components[name], pointer("components", "schemas", name)))
     return found
 
 
 def _each_reachable_subschema(spec: Spec, side: str) -> Iterator[tuple[dict[str, Any], str]]:
-    for root, pointer in _reachable_schemas(spec, side):
-        yield from _subschemas(root, pointer)
+    for root, where in _reachable_schemas(spec, side):
+        yield from _subschemas(root, where)
 
 
 def _is_string_schema(schema: dict[str, Any]) -> bool:
@@ -200,7 +185,7 @@ def inline_titled_ref_aliases(spec: Spec) -> list[str]:
             and len(schema) > 1
             and set(schema) - {"$ref"} <= _ANNOTATION_KEYS
         ):
-            aliases[_SCHEMA_PREFIX + _escape(name)] = schema["$ref"]
+            aliases[_SCHEMA_PREFIX + escape(name)] = schema["$ref"]
     if not aliases:
         return []
 
@@ -225,7 +210,7 @@ def inline_titled_ref_aliases(spec: Spec) -> list[str]:
     for alias in sorted(aliases):
         name = alias[len(_SCHEMA_PREFIX) :].replace("~1", "/").replace("~0", "~")
         del components[name]
-        changes.append(_pointer("components", "schemas", name))
+        changes.append(pointer("components", "schemas", name))
     rewrite(spec)
     return changes
 
@@ -235,33 +220,33 @@ def base64_strings_in_json(spec: Spec) -> list[str]:
     changes: list[str] = []
     seen: set[int] = set()
     for side in ("request", "response"):
-        for schema, pointer in _each_reachable_subschema(spec, side):
+        for schema, where in _each_reachable_subschema(spec, side):
             if id(schema) in seen:
                 continue
             seen.add(id(schema))
             if schema.get("format") == "binary" and _is_string_schema(schema):
                 del schema["format"]
-                changes.append(pointer + "/format")
+                changes.append(where + "/format")
     return sorted(changes)
 
 
 def omit_request_defaults(spec: Spec) -> list[str]:
     """Drop ``default`` from request schemas so fields the caller did not set are omitted."""
     changes = []
-    for schema, pointer in _each_reachable_subschema(spec, "request"):
+    for schema, where in _each_reachable_subschema(spec, "request"):
         if "default" in schema:
             del schema["default"]
-            changes.append(pointer + "/default")
+            changes.append(where + "/default")
     return sorted(set(changes))
 
 
 def open_response_enums(spec: Spec) -> list[str]:
     """Turn string enums in response schemas into plain strings so new values still parse."""
     changes = []
-    for schema, pointer in _each_reachable_subschema(spec, "response"):
+    for schema, where in _each_reachable_subschema(spec, "response"):
         if "enum" in schema and _is_string_schema(schema):
             del schema["enum"]
-            changes.append(pointer + "/enum")
+            changes.append(where + "/enum")
     return sorted(set(changes))
 
 

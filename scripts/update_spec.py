@@ -15,6 +15,12 @@ package is regenerated into a temporary directory first; only when that succeeds
 ``openapi.yaml`` replaced (atomically) and ``generated/`` swapped in, and if the swap
 fails the old ``openapi.yaml`` is put back. Any error leaves both exactly as they were.
 
+The report also lists what importers of the generated package see change (public names,
+the generator's class overrides, whether the facade still imports; ``python_surface.py``)
+and the untracked upstream operations beside the tracked ones, marking those that are new
+since the last sync (``related_operations.py``). Every upstream operationId is recorded in
+``scripts/upstream-operations.txt`` for that, even when ``openapi.yaml`` does not change.
+
 Exit status (see ``--help``): 0 no change, 10 documentation only, 11 non-breaking,
 12 breaking; 1 error (nothing written); 2 bad command line.
 """
@@ -34,7 +40,15 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from regenerate import GenerationError, diff_trees, generate, swap_in
+import yaml
+from python_surface import facade_imports, python_api_changes
+from regenerate import CONFIG_PATH, PACKAGE_NAME, GenerationError, diff_trees, generate, swap_in
+from related_operations import (
+    read_seen,
+    related_operations,
+    upstream_operation_ids,
+    write_seen,
+)
 from spec_diff import Report, Verdict, compare_specs
 from spec_filter import SpecError, dump_spec, parse_document, select_operations
 
@@ -51,6 +65,7 @@ __all__ = [
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SOURCE = "https://github.com/friendliai/friendli-openapi/raw/refs/heads/main/openapi.yaml"
 TRACKED_FILE = Path("scripts") / "tracked-operations.txt"
+SEEN_FILE = Path("scripts") / "upstream-operations.txt"
 TIMEOUT = httpx.Timeout(60.0, connect=15.0)
 EXIT_ERROR = 1
 EXIT_STATUS = {
@@ -69,7 +84,8 @@ exit status:
       OpenAPI 3.x, a tracked operation is missing upstream (the report is still written,
       verdict BREAKING), a $ref dangles, or regeneration failed
   2   bad command line
-With --dry-run the status is the same, but openapi.yaml and generated/ are never written.
+With --dry-run the status is the same, but openapi.yaml, generated/ and
+scripts/upstream-operations.txt are never written.
 """
 
 
@@ -165,6 +181,16 @@ def _describe_tree_diff(lines: list[str]) -> list[str]:
     return described
 
 
+def _class_overrides() -> dict[str, dict[str, str]]:
+    """The generator config's ``class_overrides``: generated class name -> new names."""
+    try:
+        config = yaml.safe_load(CONFIG_PATH.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise UpdateError(f"cannot read {CONFIG_PATH}: {exc}") from None
+    overrides = config.get("class_overrides") or {}
+    return {str(name): dict(value) for name, value in overrides.items() if isinstance(value, dict)}
+
+
 class _Run:
     """One update: the paths it works on and the reports it writes."""
 
@@ -174,6 +200,8 @@ class _Run:
         self.spec_path: Path = args.spec_path or root / "openapi.yaml"
         self.generated_dir: Path = args.generated_dir or root / "generated"
         self.tracked_path: Path = args.tracked or root / TRACKED_FILE
+        self.facade_dir: Path = root / "facade"
+        self.seen_path: Path = root / SEEN_FILE
         self.report_md: Path | None = args.report_md
         self.report_json: Path | None = args.report_json
 
@@ -204,9 +232,49 @@ class _Run:
         self.write_reports(report)
         for label, count in report.counts().items():
             print(f"{label}: {count}")
+        if report.python_api is not None:
+            counts = report.python_counts()
+            print(f"python API: {counts['breaking']} breaking, {counts['non-breaking']} added")
+        if report.facade is not None:
+            print(f"facade: {report.facade}")
+        new = report.new_related()
+        if new:
+            names = ", ".join(operation.operation_id for operation in new)
+            print(f"new upstream operations beside the tracked ones: {names}")
         print(report.outcome)
         print(f"verdict: {report.verdict.value}")
         return EXIT_STATUS[report.verdict]
+
+    def record(self, report: Report, operation_ids: list[str]) -> None:
+        """Remember upstream's operationIds, so the next report can tell which are new."""
+        try:
+            changed = write_seen(self.seen_path, operation_ids)
+        except OSError as exc:
+            report.outcome += f"; could not record the upstream operations: {exc}"
+            print(f"warning: could not write {self.seen_path}: {exc}", file=sys.stderr)
+            return
+        if changed:
+            report.outcome += f"; {len(operation_ids)} upstream operationIds recorded"
+
+    def check_python_api(self, report: Report, tree: Path) -> None:
+        """Compare the new package's public names with today's and import the facade
+        against it, in the temporary tree, before anything is swapped in."""
+        facade = facade_imports(self.facade_dir, tree) if self.facade_dir.is_dir() else None
+        if facade is None:
+            report.facade = f"not checked: no facade at {self.facade_dir}"
+        elif facade.imports:
+            report.facade = "imports with the new generated package"
+        else:
+            report.facade = f"does NOT import with the new generated package: {facade.detail}"
+        try:
+            report.python_api = python_api_changes(
+                self.generated_dir / PACKAGE_NAME,
+                tree / PACKAGE_NAME,
+                _class_overrides(),
+                facade,
+            )
+        except (OSError, SyntaxError, ValueError) as exc:
+            raise UpdateError(f"cannot read the generated package's Python API: {exc}") from None
 
     def execute(self) -> int:
         try:
@@ -221,14 +289,18 @@ class _Run:
             selection = select_operations(upstream, tracked)
             new_text = dump_spec(selection.spec)
             report = compare_specs(old, selection.spec, tracked, source=self.source)
-        except (UpdateError, SpecError, UnicodeDecodeError) as exc:
+            report.related = related_operations(upstream, tracked, read_seen(self.seen_path))
+        except (UpdateError, SpecError, UnicodeDecodeError, OSError) as exc:
             return self.fail(str(exc))
+        seen = upstream_operation_ids(upstream)
 
         if selection.missing:
             missing = ", ".join(selection.missing)
             return self.fail(f"tracked operation(s) missing upstream: {missing}", report)
         if old_bytes == new_text.encode("utf-8"):
             report.outcome = "openapi.yaml already matches upstream; nothing to write"
+            if not self.dry_run:
+                self.record(report, seen)
             return self.finish(report)
 
         self.generated_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -243,6 +315,10 @@ class _Run:
                 return self.fail(f"regeneration failed: {exc}", report)
             tree_diff = diff_trees(fresh.tree, self.generated_dir)
             report.generated = _describe_tree_diff(tree_diff)
+            try:
+                self.check_python_api(report, fresh.tree)
+            except UpdateError as exc:
+                return self.fail(str(exc), report)
             if self.dry_run:
                 report.outcome = "dry run: openapi.yaml and generated/ were not written"
                 return self.finish(report)
@@ -258,6 +334,7 @@ class _Run:
             except OSError as exc:
                 return self.fail(f"could not write the update: {exc}", report)
         report.outcome = "applied: openapi.yaml and generated/ updated"
+        self.record(report, seen)
         return self.finish(report)
 
 

@@ -40,7 +40,7 @@ from ._exceptions import (
     RateLimitError,
     UnprocessableEntityError,
 )
-from ._results import BatchFailure, GeneratedImage, ImageResult
+from ._results import BatchFailure, GeneratedImage, ImageResult, ImageSaveError
 from ._version import __version__
 
 __all__ = [
@@ -65,6 +65,7 @@ __all__ = [
     "GeneratedImage",
     "ImageDownloadError",
     "ImageResult",
+    "ImageSaveError",
     "InternalServerError",
     "InvalidRequestError",
     "MissingDependencyError",

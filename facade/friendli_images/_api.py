@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -11,7 +12,9 @@ import httpx
 from ._client import AsyncFriendliImages, FriendliImages
 from ._config import ResponseFormat
 from ._control_images import ControlImage
-from ._results import ImageResult
+from ._exceptions import FriendliImagesError, InvalidRequestError, OutputExistsError
+from ._files import check_stem, check_writable, existing_output
+from ._results import ImageResult, ImageSaveError
 
 __all__ = ["agenerate_image", "generate_image"]
 
@@ -36,11 +39,20 @@ def generate_image(
 ) -> ImageResult:
     """Generate images in one call and, with ``save_to``, save them into that directory.
 
+    Before anything is sent (and billed), ``save_to`` is checked: a directory (or a path
+    one can be created at) where files can be created, with no file of the planned names
+    (``<stem>`` or ``<stem>-<i>`` with any image extension) unless ``overwrite``; else
+    ``InvalidRequestError(param="save_to")`` or ``OutputExistsError``. If saving fails
+    anyway after the images were generated, ``ImageSaveError`` is raised: its ``result``
+    holds every generated image, none saved (``result.save()`` is all or nothing), so
+    they can be saved elsewhere.
+
     ``client_options`` go to ``FriendliImages`` (``token``, ``base_url``, ``team_id``,
     ``max_retries``, ``retry_ambiguous``, ``download_timeout``, ``http_client``). URL
     results are downloaded while the client is still open; without ``save_to`` they are
     fetched later, on first use, with a short-lived connection.
     """
+    _check_output(save_to, stem, n, overwrite)
     with FriendliImages(**client_options) as client:
         result = client.generate(
             prompt,
@@ -56,7 +68,10 @@ def generate_image(
             timeout=timeout,
         )
         if save_to is not None:
-            result.save(save_to, stem, overwrite=overwrite)
+            try:
+                result.save(save_to, stem, overwrite=overwrite)
+            except (OSError, FriendliImagesError) as error:
+                raise _not_saved(result, error) from error
     return result
 
 
@@ -79,6 +94,7 @@ async def agenerate_image(
     **client_options: Any,
 ) -> ImageResult:
     """The async twin of ``generate_image``, with ``AsyncFriendliImages``."""
+    _check_output(save_to, stem, n, overwrite)
     async with AsyncFriendliImages(**client_options) as client:
         result = await client.generate(
             prompt,
@@ -94,5 +110,49 @@ async def agenerate_image(
             timeout=timeout,
         )
         if save_to is not None:
-            await result.asave(save_to, stem, overwrite=overwrite)
+            try:
+                await result.asave(save_to, stem, overwrite=overwrite)
+            except (OSError, FriendliImagesError) as error:
+                raise _not_saved(result, error) from error
     return result
+
+
+def _planned_names(stem: str, n: object) -> Iterator[str]:
+    """The file names a result of ``n`` requests is saved under (``ImageResult._names``)."""
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        return  # the client rejects such an n before sending
+    if n == 1:
+        yield stem
+    else:
+        yield from (f"{stem}-{index}" for index in range(n))
+
+
+def _check_output(
+    save_to: str | os.PathLike[str] | None, stem: str, n: object, overwrite: bool
+) -> None:
+    """Fail before generating (and paying for) images that could not be saved."""
+    if save_to is None:
+        return
+    check_stem(stem)
+    folder = Path(save_to)
+    try:
+        check_writable(folder)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        where = f" ({error.filename})" if error.filename and error.filename != str(folder) else ""
+        raise InvalidRequestError(
+            f"cannot save into {str(folder)!r}: {reason}{where}", param="save_to"
+        ) from None
+    if not overwrite:
+        existing = existing_output(folder, _planned_names(stem, n))
+        if existing is not None:
+            raise OutputExistsError(str(existing))
+
+
+def _not_saved(result: ImageResult, error: BaseException) -> ImageSaveError:
+    count = len(result.images)
+    return ImageSaveError(
+        f"{count} generated image(s) could not be saved ({error}); "
+        "they are kept in this error's .result",
+        result=result,
+    )

@@ -8,7 +8,10 @@ Exit status of ``generate``: 0 when every image was saved; 1 for an API, network
 error (in a batch: any failed request; the other images are still saved and listed);
 2 for a usage error (bad option, an argument the API would reject, no token); 130 after
 Ctrl-C and 143 after SIGTERM. Files are written atomically, so an interrupted run leaves
-complete images or none, never half a file.
+complete images or none, never half a file. ``--out`` is checked (writable, names free)
+before anything is generated. With stdout closed (``>&-``) the listing is dropped and the
+exit status is that of the images; with stderr closed, errors are dropped, never printed
+among the paths.
 
 The API token comes from ``FRIENDLI_TOKEN`` or ``--token-file``, never from an option
 value: command lines end up in shell history and in every user's ``ps`` output.
@@ -27,9 +30,11 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, TextIO
+from urllib.parse import urlsplit
+
+import attrs
 
 from . import _config
 from ._cli_endpoint import (
@@ -48,6 +53,7 @@ from ._exceptions import (
     InvalidRequestError,
     OutputExistsError,
 )
+from ._files import check_stem, check_writable, existing_output
 from ._progress import progress_for
 from ._version import __version__
 
@@ -65,8 +71,10 @@ EXIT_USAGE: Final = 2
 EXIT_INTERRUPTED: Final = 130  # 128 + SIGINT, as shells report it
 EXIT_TERMINATED: Final = 143  # 128 + SIGTERM
 
-_IMAGE_EXTENSIONS: Final = (".png", ".jpg", ".webp", ".gif", ".bin")
-"""Every extension the facade gives a saved image (``.bin``: type not recognised)."""
+TOKEN_FILE_LIMIT: Final = 64 * 1024
+"""The most characters read from ``--token-file`` (``/dev/zero`` must not fill memory)."""
+PROMPT_LIMIT: Final = 1024 * 1024
+"""The most characters of a prompt read from standard input (``generate -``)."""
 
 _OPTION_FOR_PARAM: Final = {
     "prompt": "PROMPT",
@@ -136,26 +144,77 @@ def _image_size(text: str) -> tuple[int, int]:
 
 
 def _stem(text: str) -> str:
-    if not text or text in (".", "..") or "/" in text or os.sep in text:
-        raise argparse.ArgumentTypeError(f"must be a file name without a directory, got {text!r}")
-    return text
-
-
-def _token_file(text: str) -> str:
-    """Read the token from a file (``-``: standard input); its first line, stripped."""
     try:
-        if text == "-":
-            content = sys.stdin.readline()
+        return check_stem(text)
+    except InvalidRequestError:
+        raise argparse.ArgumentTypeError(
+            f"must be a file name without a directory, got {text!r}"
+        ) from None
+
+
+def api_url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be the API address (``None``: it can): http(s)://host[:port][/path]."""
+    if any(ord(character) < 0x21 or ord(character) > 0x7E for character in url):
+        return "must be ASCII without spaces or control characters"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - parsing the port is the check
+    except ValueError as error:
+        return f"is not a URL ({error})"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "must be an http(s) URL with a host"
+    if "@" in parts.netloc:
+        return "must not hold a user name or password (the token is sent as a bearer token)"
+    if parts.query or parts.fragment or url.endswith(("?", "#")):
+        return "must not have a ?query or #fragment"
+    return None
+
+
+def header_value_problem(value: str) -> str | None:
+    """Why ``value`` cannot be sent as an HTTP header value (``None``: it can)."""
+    if not value or value != value.strip():
+        return "must not be empty or start or end with whitespace"
+    if any(ord(character) < 0x20 or ord(character) > 0x7E for character in value):
+        return "must be printable ASCII"
+    return None
+
+
+def _read_line(stream: TextIO, limit: int, what: str) -> str:
+    """The first line of ``stream``, read with a bound: no newline within it is an error."""
+    line = stream.readline(limit + 1)
+    if len(line) > limit:
+        raise ValueError(f"{what} is longer than {limit} characters")
+    return line
+
+
+def _read_token(path: str) -> str:
+    """Read the token from a file (``-``: standard input): its first line, stripped."""
+    try:
+        if path == "-":
+            content = _read_line(sys.stdin, TOKEN_FILE_LIMIT, "the first line")
         else:
-            with open(text, encoding="utf-8") as file:
-                content = file.readline()
-    except (OSError, UnicodeDecodeError) as exc:
+            with open(path, encoding="utf-8") as file:
+                content = _read_line(file, TOKEN_FILE_LIMIT, "the first line")
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise argparse.ArgumentTypeError(f"cannot read {text!r}: {reason}") from None
+        raise ValueError(f"cannot read {path!r}: {reason}") from None
     token = content.strip()
     if not token:
-        raise argparse.ArgumentTypeError(f"{text!r} holds no token")
+        raise ValueError(f"{path!r} holds no token")
     return token
+
+
+def _read_prompt() -> str:
+    """The prompt of ``generate -``: all of standard input, without its final line break."""
+    if sys.stdin is None:
+        raise ValueError("standard input is closed")
+    try:
+        text = sys.stdin.read(PROMPT_LIMIT + 1)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"cannot read standard input: {exc}") from None
+    if len(text) > PROMPT_LIMIT:
+        raise ValueError(f"the prompt on standard input is longer than {PROMPT_LIMIT} characters")
+    return text.removesuffix("\n").removesuffix("\r")
 
 
 # -- the parser --------------------------------------------------------------------------
@@ -178,7 +237,17 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argumen
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    return parser, {
+        "generate": _add_generate(commands, common),
+        "endpoint": add_endpoint_command(commands, common, _add_connection_options),
+        "mock-server": _add_mock_server(commands),
+    }
 
+
+def _add_generate(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    common: argparse.ArgumentParser,
+) -> argparse.ArgumentParser:
     generate = commands.add_parser(
         "generate",
         parents=[common],
@@ -190,9 +259,19 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argumen
         epilog=_ENVIRONMENT_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    generate.add_argument("prompt", metavar="PROMPT", help="what the image should show")
+    generate.add_argument(
+        "prompt", metavar="PROMPT", help="what the image should show ('-': read it from stdin)"
+    )
     generate.add_argument("--model", required=True, metavar="ENDPOINT", help="the endpoint ID")
-    request = generate.add_argument_group("request")
+    _add_request_options(generate.add_argument_group("request"))
+    _add_batch_options(generate.add_argument_group("batch"))
+    _add_output_options(generate.add_argument_group("output"))
+    add_wait_options(generate.add_argument_group("endpoint"))
+    _add_connection_options(generate.add_argument_group("connection"))
+    return generate
+
+
+def _add_request_options(request: argparse._ArgumentGroup) -> None:
     request.add_argument(
         "--steps", type=int, metavar="N", help="inference steps, 1 to 50 (default: the model's)"
     )
@@ -222,7 +301,9 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argumen
         metavar="W",
         help="weight of the control image at the same position; give one per --control-image",
     )
-    batch = generate.add_argument_group("batch")
+
+
+def _add_batch_options(batch: argparse._ArgumentGroup) -> None:
     batch.add_argument(
         "-n", type=_positive_int, default=1, metavar="N", help="number of images (default: 1)"
     )
@@ -233,7 +314,9 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argumen
         metavar="C",
         help=f"requests in flight at once (default: {DEFAULT_CONCURRENCY})",
     )
-    output = generate.add_argument_group("output")
+
+
+def _add_output_options(output: argparse._ArgumentGroup) -> None:
     output.add_argument(
         "--out",
         type=Path,
@@ -258,9 +341,27 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argumen
         action="store_true",
         help="print one JSON document (paths, seeds, formats, failures) instead of paths",
     )
-    add_wait_options(generate.add_argument_group("endpoint"))
-    _add_connection_options(generate.add_argument_group("connection"))
-    endpoint = add_endpoint_command(commands, common, _add_connection_options)
+
+
+def _add_connection_options(connection: argparse._ArgumentGroup) -> None:
+    connection.add_argument(
+        "--token-file",
+        metavar="PATH",
+        help=f"read the API token from PATH ('-': stdin) instead of {_config.TOKEN_ENV}",
+    )
+    connection.add_argument(
+        "--team", metavar="ID", help=f"team to run as (default: {_config.TEAM_ENV})"
+    )
+    connection.add_argument(
+        "--base-url",
+        metavar="URL",
+        help=f"API address (default: {_config.BASE_URL_ENV}, else {_config.DEFAULT_BASE_URL})",
+    )
+
+
+def _add_mock_server(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse.ArgumentParser:
     mock = commands.add_parser(
         "mock-server",
         help="run a local mock of the API, for trying the client offline",
@@ -294,36 +395,20 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argumen
         help="size of the images (default: 256x256)",
     )
     add_mock_endpoint_options(mock)
-    return parser, {"generate": generate, "endpoint": endpoint, "mock-server": mock}
-
-
-def _add_connection_options(connection: argparse._ArgumentGroup) -> None:
-    connection.add_argument(
-        "--token-file",
-        type=_token_file,
-        dest="token",
-        metavar="PATH",
-        help=f"read the API token from PATH ('-': stdin) instead of {_config.TOKEN_ENV}",
-    )
-    connection.add_argument(
-        "--team", metavar="ID", help=f"team to run as (default: {_config.TEAM_ENV})"
-    )
-    connection.add_argument(
-        "--base-url",
-        metavar="URL",
-        help=f"API address (default: {_config.BASE_URL_ENV}, else {_config.DEFAULT_BASE_URL})",
-    )
+    return mock
 
 
 # -- generate ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@attrs.frozen
 class _Job:
     """A ``generate`` command, checked and ready to run."""
 
     args: argparse.Namespace
-    token: str
+    token: str = attrs.field(repr=False)
+    base_url: str | None
+    team: str | None
     names: list[str]
     """The file name (without extension) of each request's image."""
 
@@ -336,7 +421,7 @@ class _Job:
         return None if seed is None else seed + index
 
 
-@dataclass(frozen=True)
+@attrs.frozen
 class _Saved:
     index: int
     path: Path
@@ -345,21 +430,23 @@ class _Saved:
     mime_type: str
 
 
-@dataclass(frozen=True)
+@attrs.frozen
 class _Failed:
     index: int
     seed: int | None
     error: Exception
 
 
-@dataclass
+@attrs.define
 class _Report:
     """What a run did so far; filled in as requests finish, so Ctrl-C keeps it."""
 
-    saved: list[_Saved] = field(default_factory=list)
-    failed: list[_Failed] = field(default_factory=list)
+    secret: str = attrs.field(default="", repr=False)
+    """The token: never printed, whatever a server echoes back."""
+    saved: list[_Saved] = attrs.Factory(list)
+    failed: list[_Failed] = attrs.Factory(list)
     terminated: bool = False
-    endpoint_events: list[EndpointEvent] = field(default_factory=list)
+    endpoint_events: list[EndpointEvent] = attrs.Factory(list)
 
 
 class _NoImageError(FriendliImagesError):
@@ -370,34 +457,40 @@ class _RequestFailed(Exception):
     """One request of the batch failed (already recorded in the report)."""
 
 
-def _describe(error: BaseException) -> str:
+def redact(text: str, secret: str) -> str:
+    """``text`` without ``secret``, also in its escaped forms (``repr``, bytes, JSON)."""
+    if not secret:
+        return text
+    forms = {
+        secret,
+        repr(secret)[1:-1],
+        ascii(secret)[1:-1],
+        repr(secret.encode("utf-8", "backslashreplace"))[2:-1],
+        json.dumps(secret)[1:-1],
+    }
+    for form in sorted(forms, key=len, reverse=True):
+        if form:
+            text = text.replace(form, "[REDACTED]")
+    return text
+
+
+def _describe(error: BaseException, secret: str = "") -> str:
     """One line for stderr: the server's own message, or the exception's text."""
     if isinstance(error, APIStatusError):
         status = f"{error.status_code} {error.response.reason_phrase}".rstrip()
-        return f"{status}: {error.message}"
-    if isinstance(error, OutputExistsError):
-        return f"{error.filename} already exists; use --overwrite to replace it"
-    if isinstance(error, OSError) and error.strerror:
+        text = f"{status}: {error.message}"
+    elif isinstance(error, OutputExistsError):
+        text = f"{error.filename} already exists; use --overwrite to replace it"
+    elif isinstance(error, OSError) and error.strerror:
         where = f": {error.filename}" if error.filename else ""
-        return f"{error.strerror}{where}"
-    return str(error) or type(error).__name__
+        text = f"{error.strerror}{where}"
+    else:
+        text = str(error) or type(error).__name__
+    return redact(text, secret)
 
 
 def _file_names(stem: str, count: int) -> list[str]:
     return [stem] if count == 1 else [f"{stem}-{index}" for index in range(count)]
-
-
-def _existing_output(directory: Path, names: list[str]) -> Path | None:
-    """An existing file that a run could replace: a target name with any image extension.
-
-    Any extension, because an image's type is only known once it has arrived.
-    """
-    for name in names:
-        for extension in _IMAGE_EXTENSIONS:
-            candidate = directory / f"{name}{extension}"
-            if candidate.exists():
-                return candidate
-    return None
 
 
 async def _generate_one(client: AsyncFriendliImages, job: _Job, index: int, report: _Report) -> str:
@@ -433,14 +526,15 @@ async def _generate_one(client: AsyncFriendliImages, job: _Job, index: int, repo
             report.saved.append(
                 _Saved(index, path, image.seed, image.response_format, image.mime_type)
             )
-    except (FriendliImagesError, OSError) as error:
+    except Exception as error:  # one request's failure, whatever it is, spares the others
         if index == 0 and isinstance(error, InvalidRequestError):
             # Rejected before sending: every request would be, the same way. A usage
             # error. (Later requests only get here if, say, a control image vanished.)
             raise
         logger.debug("request %d (seed %s) failed", index, seed, exc_info=True)
         report.failed.append(_Failed(index, seed, error))
-        raise _RequestFailed(f"request {index} failed: {_describe(error)}") from error
+        description = _describe(error, report.secret)
+        raise _RequestFailed(f"request {index} failed: {description}") from error
     return "saved " + ", ".join(map(str, paths))
 
 
@@ -470,7 +564,7 @@ async def _run(job: _Job, report: _Report, *, verbose: bool) -> None:
     progress = progress_for(job.count, sys.stderr, lines=verbose)
     try:
         async with AsyncFriendliImages(
-            token=job.token, base_url=args.base_url, team_id=args.team
+            token=job.token, base_url=job.base_url, team_id=job.team
         ) as client:
             # The run's calls share one waiter: one wait, at most one wake request.
             pool = client._waiter_pool = client._new_waiter_pool()
@@ -523,7 +617,7 @@ def _print_report(report: _Report, *, as_json: bool) -> None:
                 "seed": item.seed,
                 "type": type(item.error).__name__,
                 "status_code": getattr(item.error, "status_code", None),
-                "message": _describe(item.error),
+                "message": _describe(item.error, report.secret),
             }
             for item in failed
         ],
@@ -540,7 +634,7 @@ def _print_failures(report: _Report, count: int, *, verbose: bool) -> None:
         if count > 1:
             where = f"request {item.index}" + ("" if item.seed is None else f" (seed {item.seed})")
             where += ": "
-        print(f"error: {where}{_describe(item.error)}", file=sys.stderr)
+        print(f"error: {where}{_describe(item.error, report.secret)}", file=sys.stderr)
     if count > 1 and failed:
         print(f"error: {len(failed)} of {count} requests failed", file=sys.stderr)
 
@@ -550,21 +644,61 @@ def _usage_message(error: InvalidRequestError) -> str:
     return f"argument {option}: {error}" if option else str(error)
 
 
-def _generate_command(
-    args: argparse.Namespace, parser: argparse.ArgumentParser, *, verbose: bool
-) -> int:
-    token: str | None = args.token or os.environ.get(_config.TOKEN_ENV) or None
+def _resolve_connection(
+    args: argparse.Namespace, parser: argparse.ArgumentParser
+) -> tuple[str, str | None, str | None]:
+    """The token, base URL and team from options and environment, checked: usage errors."""
+    if args.token_file is not None:
+        try:
+            token: str | None = _read_token(args.token_file)
+        except ValueError as error:
+            parser.error(f"argument --token-file: {error}")
+    else:  # stripped like --token-file: a secret file or a Windows .env ends in a newline
+        token = (os.environ.get(_config.TOKEN_ENV) or "").strip() or None
     if token is None:
         parser.error(
             f"no API token: set {_config.TOKEN_ENV} to your Friendli Personal API Key "
             "(flp_...), or use --token-file PATH"
         )
+    where = "--token-file" if args.token_file is not None else _config.TOKEN_ENV
+    problem = header_value_problem(token)
+    if problem:  # never echo the token itself
+        parser.error(f"the API token from {where} {problem}")
+    base_url = _config.env_or(args.base_url, _config.BASE_URL_ENV)
+    if base_url is not None:
+        problem = api_url_problem(base_url)
+        if problem:
+            option = "argument --base-url" if args.base_url is not None else _config.BASE_URL_ENV
+            parser.error(f"{option}: base_url {problem}, got {base_url!r}")
+    team = _config.env_or(args.team, _config.TEAM_ENV)
+    if team is not None:
+        problem = header_value_problem(team)
+        if problem:
+            option = "argument --team" if args.team is not None else _config.TEAM_ENV
+            parser.error(f"{option}: the team ID {problem}, got {team!r}")
+    return token, base_url, team
+
+
+def _check_text_arguments(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    """Text the API receives must be valid Unicode (argv that is not UTF-8 is not)."""
+    for option, value in (("PROMPT", args.prompt), ("--model", args.model)):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            parser.error(f"argument {option}: not valid UTF-8 text: {value!r}")
+
+
+def _check_output(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """Whether the images could be kept, before any is generated (and billed)."""
     out: Path = args.out
     if out.exists() and not out.is_dir():
         parser.error(f"argument --out: {str(out)!r} exists and is not a directory")
-    names = _file_names(args.stem, args.n)
+    try:
+        check_writable(out)
+    except OSError as error:
+        parser.error(f"argument --out: cannot save into {str(out)!r}: {_describe(error)}")
     if not args.overwrite:
-        existing = _existing_output(out, names)
+        existing = existing_output(out, _file_names(args.stem, args.n))
         if existing is not None:
             print(
                 f"error: {existing} already exists; use --overwrite to replace it, "
@@ -572,10 +706,28 @@ def _generate_command(
                 file=sys.stderr,
             )
             return EXIT_FAILURE
+    return EXIT_OK
+
+
+def _generate_command(
+    args: argparse.Namespace, parser: argparse.ArgumentParser, *, verbose: bool
+) -> int:
+    if args.prompt == "-" and args.token_file == "-":  # noqa: S105 - a path, not a secret
+        parser.error("PROMPT and --token-file cannot both be read from standard input")
+    token, base_url, team = _resolve_connection(args, parser)
+    if args.prompt == "-":
+        try:
+            args.prompt = _read_prompt()
+        except ValueError as error:
+            parser.error(f"argument PROMPT: {error}")
+    _check_text_arguments(args, parser)
+    if _check_output(args, parser) != EXIT_OK:
+        return EXIT_FAILURE
+    names = _file_names(args.stem, args.n)
     import asyncio  # here: --version and mock-server do without it
 
-    job = _Job(args, token, names)
-    report = _Report()
+    job = _Job(args, token, base_url, team, names)
+    report = _Report(secret=token)
     status = EXIT_OK
     usage_error = False
     try:
@@ -595,7 +747,11 @@ def _generate_command(
         _print_endpoint_events(report.endpoint_events)
         if args.sleep_after and not usage_error:  # also after failures and Ctrl-C
             sleep_after(
-                args.model, token=token, base_url=args.base_url, team=args.team, describe=_describe
+                args.model,
+                token=token,
+                base_url=base_url,
+                team=team,
+                describe=lambda error: _describe(error, token),
             )
     try:
         _print_report(report, as_json=args.json)
@@ -626,15 +782,14 @@ def _print_endpoint_events(events: list[EndpointEvent]) -> None:
 def _endpoint_command(
     args: argparse.Namespace, parser: argparse.ArgumentParser, *, verbose: bool
 ) -> int:
-    token: str | None = args.token or os.environ.get(_config.TOKEN_ENV) or None
-    if token is None:
-        parser.error(
-            f"no API token: set {_config.TOKEN_ENV} to your Friendli Personal API Key "
-            "(flp_...), or use --token-file PATH"
-        )
+    token, base_url, team = _resolve_connection(args, parser)
     try:
         return endpoint_command(
-            args, token=token, base_url=args.base_url, team=args.team, describe=_describe
+            args,
+            token=token,
+            base_url=base_url,
+            team=team,
+            describe=lambda error: _describe(error, token),
         )
     except InvalidRequestError as error:
         parser.error(str(error))
@@ -665,7 +820,11 @@ def _log_new_requests(server: FriendliTestServer, seen: int) -> int:
 def _mock_server_command(
     args: argparse.Namespace, parser: argparse.ArgumentParser, *, verbose: bool
 ) -> int:
-    from .testing import DEFAULT_TOKEN, FriendliTestServer  # only this command needs it
+    try:  # only this command needs it, and its extra
+        from .testing import DEFAULT_TOKEN, FriendliTestServer
+    except ImportError as error:  # the message names the extra to install
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILURE
 
     server = FriendliTestServer(
         token=args.token or DEFAULT_TOKEN,
@@ -717,8 +876,34 @@ def _configure_logging(verbose: bool) -> None:
     package_logger.setLevel(logging.DEBUG)
 
 
+def _ensure_standard_streams() -> None:
+    """Closed standard streams (``>&-``, ``2>&-``) become ``/dev/null``.
+
+    Else ``print`` to a ``None`` stream fails, or, worse, writes errors to stdout, and the
+    next file opened takes descriptor 1 or 2. Paths that are not UTF-8 print as the bytes
+    they are.
+    """
+    for descriptor in (0, 1, 2):
+        try:
+            os.fstat(descriptor)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != descriptor:
+                os.dup2(null, descriptor)
+                os.close(null)
+    if sys.stdin is None:
+        sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 - for the process
+    if sys.stdout is None:
+        sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+    with contextlib.suppress(AttributeError, ValueError):
+        sys.stdout.reconfigure(errors="surrogateescape")  # type: ignore[union-attr]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (the console script exits with it)."""
+    _ensure_standard_streams()
     parser, subparsers = _build_parser()
     commands: dict[str, Callable[..., int]] = {
         "generate": _generate_command,
@@ -736,5 +921,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (FriendliImagesError, OSError) as error:
         if verbose:
             traceback.print_exception(error, file=sys.stderr)
-        print(f"error: {_describe(error)}", file=sys.stderr)
+        print(
+            f"error: {_describe(error, _config.env_or(None, _config.TOKEN_ENV) or '')}",
+            file=sys.stderr,
+        )
         return EXIT_FAILURE

@@ -55,7 +55,7 @@ def _wait_seconds(text: str) -> float:
 
 
 def _mock_endpoint_id(text: str) -> str:
-    from ._testing_endpoints import is_valid_endpoint_id
+    from .testing._endpoints import is_valid_endpoint_id
 
     if not is_valid_endpoint_id(text):
         raise argparse.ArgumentTypeError(

@@ -9,15 +9,15 @@ between attempts, and run batches.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
-import math
 import random
 import time
 from collections.abc import Sequence
 from types import TracebackType
 from typing import Any, Self, cast
-from urllib.parse import urlsplit
+from urllib.parse import quote, quote_plus
 
 import attrs
 import httpx
@@ -33,10 +33,11 @@ from friendli_images_api.models import (
 )
 from friendli_images_api.types import UNSET, Response, Unset
 
-from . import _config, _retry
+from . import _config, _retry, _rules
 from ._batch import arun_batch, run_batch
 from ._control_images import ControlImage, prepare_control_image
-from ._download import AsyncDownloader, Downloader
+from ._decoding import ACCEPT_ENCODING
+from ._download import AsyncDownloader, Downloader, DownloadSettings
 from ._endpoints import (
     AsyncEndpointMethods,
     SyncEndpointMethods,
@@ -61,8 +62,9 @@ from ._exceptions import (
     RateLimitError,
     UnprocessableEntityError,
 )
-from ._http import AsyncExchange, Exchange
+from ._http import AsyncExchange, BodyTooLargeError, Exchange
 from ._results import BatchFailure, GeneratedImage, ImageResult, decode_base64_image
+from ._sniff import SNIFF_BYTES, sniff_image_type
 from ._version import __version__
 
 __all__ = ["AsyncFriendliImages", "FriendliImages"]
@@ -78,7 +80,7 @@ _STATUS_ERRORS: dict[int, type[APIStatusError]] = {
     422: UnprocessableEntityError,
     429: RateLimitError,
 }
-_PARSE_ERRORS = (ValueError, TypeError, KeyError, AttributeError, IndexError)
+_PARSE_ERRORS = (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError)
 _SECURE = "[secure]"
 
 
@@ -114,34 +116,87 @@ def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+def _is_seconds(value: object) -> bool:
+    return _is_number(value) and _rules.number_problem(cast(float, value)) is None and value > 0  # type: ignore[operator]
+
+
 def _as_timeout(value: float | httpx.Timeout | None, param: str) -> httpx.Timeout:
     if isinstance(value, httpx.Timeout):
-        return value
-    if value is None:
+        fields = value.as_dict().values()
+        if all(field is None or _is_seconds(field) for field in fields):
+            return value
+    elif value is None:
         return httpx.Timeout(None)
-    if not _is_number(value) or value <= 0:
+    elif _is_seconds(value):
+        return httpx.Timeout(float(value))
+    raise InvalidRequestError(
+        f"{param} must be a positive, finite number of seconds or an httpx.Timeout", param=param
+    )
+
+
+def _check_flag(value: object, param: str) -> None:
+    if not isinstance(value, bool):
         raise InvalidRequestError(
-            f"{param} must be a positive number of seconds or an httpx.Timeout", param=param
+            f"{param} must be True or False, got {type(value).__name__}", param=param
         )
-    return httpx.Timeout(float(value))
 
 
-def _redact(value: Any, secret: str) -> Any:
-    """``value`` with every occurrence of ``secret`` replaced, through dicts and lists."""
+def _check_header_value(value: str, param: str) -> str:
+    """``value`` without surrounding whitespace, if it can be an HTTP header value."""
+    if not isinstance(value, str):
+        raise InvalidRequestError(f"{param} must be a string", param=param)
+    stripped = value.strip()
+    problem = _rules.header_value_problem(stripped)
+    if problem:
+        raise InvalidRequestError(
+            f"{param} {problem}, so it cannot be sent in an HTTP header", param=param
+        )
+    return stripped
+
+
+def _check_byte_limit(value: object, param: str) -> int:
+    if not _is_int(value) or cast(int, value) < 1:
+        raise InvalidRequestError(f"{param} must be an integer number of bytes >= 1", param=param)
+    return cast(int, value)
+
+
+def secret_forms(secret: str) -> tuple[str, ...]:
+    """``secret`` as it may appear in text: as is, escaped by ``repr``, %-encoded."""
+    forms = {
+        secret,
+        repr(secret)[1:-1],
+        repr(secret.encode("utf-8", "backslashreplace"))[2:-1],
+        quote(secret, safe=""),
+        quote_plus(secret, safe=""),
+    }
+    return tuple(sorted((form for form in forms if form), key=len, reverse=True))
+
+
+def _redact(value: Any, secrets: tuple[str, ...]) -> Any:
+    """``value`` with every form of every secret replaced, through dicts and lists."""
     if isinstance(value, str):
-        return value.replace(secret, _SECURE)
+        for secret in secrets:
+            value = value.replace(secret, _SECURE)
+        return value
     if isinstance(value, dict):
-        return {_redact(k, secret): _redact(v, secret) for k, v in value.items()}
+        return {_redact(k, secrets): _redact(v, secrets) for k, v in value.items()}
     if isinstance(value, list):
-        return [_redact(item, secret) for item in value]
+        return [_redact(item, secrets) for item in value]
     return value
+
+
+def _safe_text(response: httpx.Response) -> str:
+    try:
+        return response.text
+    except (LookupError, ValueError):  # an unknown or broken charset
+        return response.content.decode("utf-8", "replace")
 
 
 def _decode_error_body(response: httpx.Response) -> Any:
     try:
         return response.json()
-    except ValueError:
-        return response.text
+    except (ValueError, RecursionError):
+        return _safe_text(response)
 
 
 def _error_message(body: Any) -> str | None:
@@ -191,38 +246,61 @@ class _BaseClient:
         download_timeout: float,
         max_retries: int,
         retry_ambiguous: bool,
+        max_response_bytes: int,
+        max_download_bytes: int,
     ) -> None:
         resolved_token = _config.env_or(token, _config.TOKEN_ENV)
+        if isinstance(resolved_token, str):
+            resolved_token = resolved_token.strip()
         if not resolved_token:
             raise InvalidRequestError(
                 f"No API token: pass token=... or set the {_config.TOKEN_ENV} environment "
                 "variable (a Friendli Personal API Key, flp_...)",
                 param="token",
             )
+        resolved_token = _check_header_value(resolved_token, "token")
+        resolved_team = _config.env_or(team_id, _config.TEAM_ENV)
+        if resolved_team is not None:
+            resolved_team = _check_header_value(resolved_team, "team_id")
         resolved_url = _config.env_or(base_url, _config.BASE_URL_ENV) or _config.DEFAULT_BASE_URL
-        parts = urlsplit(resolved_url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
+        if not isinstance(resolved_url, str):
+            raise InvalidRequestError("base_url must be a string", param="base_url")
+        url_problem = _rules.base_url_problem(resolved_url)
+        if url_problem:
             raise InvalidRequestError(
-                f"base_url must be an http(s) URL, got {resolved_url!r}", param="base_url"
+                "base_url must be an http(s) URL without credentials, query or fragment; "
+                f"{_rules.display_url(resolved_url)!r} {url_problem}",
+                param="base_url",
             )
         if not _is_int(max_retries) or max_retries < 0:
             raise InvalidRequestError("max_retries must be an integer >= 0", param="max_retries")
-        if not _is_number(download_timeout) or download_timeout <= 0:
+        if not _is_seconds(download_timeout):
             raise InvalidRequestError(
-                "download_timeout must be a positive number of seconds", param="download_timeout"
+                "download_timeout must be a positive, finite number of seconds",
+                param="download_timeout",
             )
+        _check_flag(retry_ambiguous, "retry_ambiguous")
         self._token = resolved_token
+        self._secrets = secret_forms(resolved_token)
         self.base_url = resolved_url.rstrip("/")
-        self.team_id = _config.env_or(team_id, _config.TEAM_ENV)
+        self.team_id = resolved_team
         self.timeout = _as_timeout(timeout, "timeout")
         self.download_timeout = float(download_timeout)
         self.max_retries = max_retries
         self.retry_ambiguous = retry_ambiguous
+        self.max_response_bytes = _check_byte_limit(max_response_bytes, "max_response_bytes")
+        self.max_download_bytes = _check_byte_limit(max_download_bytes, "max_download_bytes")
+        self._download_settings = DownloadSettings(
+            timeout=self.download_timeout,
+            max_bytes=self.max_download_bytes,
+            user_agent=f"friendli-images/{__version__} httpx/{httpx.__version__}",
+        )
         self._random = random.Random()  # noqa: S311 - backoff jitter, not a secret
         self._headers = {
             "Authorization": f"Bearer {resolved_token}",
             "User-Agent": f"friendli-images/{__version__} httpx/{httpx.__version__}",
             "Accept": "application/json",
+            "Accept-Encoding": ACCEPT_ENCODING,
         }
 
     def __repr__(self) -> str:
@@ -253,6 +331,9 @@ class _BaseClient:
         for name, text in (("prompt", prompt), ("model", model)):
             if not isinstance(text, str) or not text.strip():
                 raise InvalidRequestError(f"{name} must be a non-empty string", param=name)
+            problem = _rules.text_problem(text)
+            if problem:
+                raise InvalidRequestError(f"{name} {problem}", param=name)
         fields: dict[str, Any] = {}
         if num_inference_steps is not None:
             low, high = _config.MIN_INFERENCE_STEPS, _config.MAX_INFERENCE_STEPS
@@ -264,7 +345,7 @@ class _BaseClient:
                 )
             fields["num_inference_steps"] = num_inference_steps
         if guidance_scale is not None:
-            if not _is_number(guidance_scale) or not math.isfinite(guidance_scale):
+            if not _is_number(guidance_scale) or _rules.number_problem(guidance_scale):
                 raise InvalidRequestError(
                     f"guidance_scale must be a finite number, got {guidance_scale!r}",
                     param="guidance_scale",
@@ -293,6 +374,8 @@ class _BaseClient:
         if controlnet_weights is not None:
             fields["controlnet_weights"] = [float(w) for w in controlnet_weights]
         retries = self.max_retries if max_retries is None else max_retries
+        if retry_ambiguous is not None:
+            _check_flag(retry_ambiguous, "retry_ambiguous")
         if not _is_int(retries) or retries < 0:
             raise InvalidRequestError("max_retries must be an integer >= 0", param="max_retries")
         return _Call(
@@ -370,7 +453,12 @@ class _BaseClient:
         return client.set_httpx_client(cast(httpx.Client, exchange))
 
     def _exchange_settings(self, call: _Call) -> dict[str, Any]:
-        return {"base_url": self.base_url, "headers": self._headers, "timeout": call.timeout}
+        return {
+            "base_url": self.base_url,
+            "headers": self._headers,
+            "timeout": call.timeout,
+            "max_body_bytes": self.max_response_bytes,
+        }
 
     @property
     def _team(self) -> str | Unset:
@@ -398,6 +486,14 @@ class _BaseClient:
         if http_response is None:  # failed before anything was sent: not an API problem
             assert failure is not None
             raise failure
+        if isinstance(failure, BodyTooLargeError):
+            too_large = APIResponseValidationError(
+                f"The API answered {http_response.status_code} with {failure}; raise "
+                "max_response_bytes if such answers are expected",
+                response=http_response,
+                body=None,
+            )
+            return _Failure(too_large, retryable=False)
         status = http_response.status_code
         if 200 <= status < 300:
             try:
@@ -430,6 +526,9 @@ class _BaseClient:
             if isinstance(item, UrlImageItem):
                 if not isinstance(item.url, str):
                     raise ValueError(f"data[{index}].url is not a string")
+                problem = _rules.result_url_problem(item.url)
+                if problem:
+                    raise ValueError(f"data[{index}].url {problem}")
                 images.append(self._url_image(item))
             elif isinstance(item, B64ImageItem):
                 if not isinstance(item.b64_json, str):
@@ -438,6 +537,9 @@ class _BaseClient:
                     data = decode_base64_image(item.b64_json)
                 except ValueError as exc:
                     raise ValueError(f"data[{index}]: {exc}") from None
+                if sniff_image_type(data[:SNIFF_BYTES]) is None:
+                    what = "is empty" if not data else "is not a PNG, JPEG, WebP or GIF image"
+                    raise ValueError(f"data[{index}].b64_json {what}")
                 images.append(
                     GeneratedImage(
                         seed=item.seed, response_format=item.response_format, data=data, raw=item
@@ -459,7 +561,7 @@ class _BaseClient:
             if sent
             else " before the request was sent"
         )
-        detail = _redact(str(exc), self._token) or type(exc).__name__
+        detail = _redact(str(exc), self._secrets) or type(exc).__name__
         if isinstance(exc, httpx.TimeoutException):
             return APITimeoutError(
                 f"Request timed out ({type(exc).__name__}){consequence}.",
@@ -473,17 +575,18 @@ class _BaseClient:
     def _validation_error(
         self, response: httpx.Response, exc: BaseException
     ) -> APIResponseValidationError:
-        body = _redact(response.text[:2000], self._token)
+        body = _redact(_safe_text(response), self._secrets)[:2000]
         return APIResponseValidationError(
             f"The API answered {response.status_code} with a body that does not match the "
-            f"spec: {_redact(_parse_problem(exc), self._token)}",
+            f"spec: {_redact(_parse_problem(exc), self._secrets)}",
             response=response,
             body=body,
         )
 
     def _status_error(self, response: httpx.Response) -> APIStatusError:
-        body = _redact(_decode_error_body(response), self._token)
-        message = _error_message(body) or response.reason_phrase or "no message"
+        body = _redact(_decode_error_body(response), self._secrets)
+        reason = _redact(response.reason_phrase, self._secrets)
+        message = _error_message(body) or reason or "no message"
         status = response.status_code
         if status == 429:
             return RateLimitError(
@@ -561,6 +664,8 @@ class FriendliImages(SyncEndpointMethods, _BaseClient):
         download_timeout: float = _config.DEFAULT_DOWNLOAD_TIMEOUT,
         max_retries: int = _config.DEFAULT_MAX_RETRIES,
         retry_ambiguous: bool = False,
+        max_response_bytes: int = _config.DEFAULT_MAX_RESPONSE_BYTES,
+        max_download_bytes: int = _config.DEFAULT_MAX_DOWNLOAD_BYTES,
         http_client: httpx.Client | None = None,
     ) -> None:
         super().__init__(
@@ -571,10 +676,14 @@ class FriendliImages(SyncEndpointMethods, _BaseClient):
             download_timeout=download_timeout,
             max_retries=max_retries,
             retry_ambiguous=retry_ambiguous,
+            max_response_bytes=max_response_bytes,
+            max_download_bytes=max_download_bytes,
         )
         self._owns_http = http_client is None
         self._http = http_client if http_client is not None else httpx.Client(timeout=self.timeout)
-        self._downloader = Downloader(self._http, self.download_timeout)
+        self._downloader = Downloader(
+            self._http, self._download_settings, user_client=not self._owns_http
+        )
 
     def close(self) -> None:
         """Close the connection pool (not a client you passed in)."""
@@ -646,6 +755,7 @@ class FriendliImages(SyncEndpointMethods, _BaseClient):
             APIConnectionError: the network failed (``APITimeoutError``: timed out).
             APIResponseValidationError: a 200 whose body does not match the spec.
         """
+        _check_flag(strict, "strict")
         count, workers = self._batch_size(n, concurrency)
         waiter = self._endpoint_waiter(model, wait_for_endpoint, wake)
         call = self._prepare(
@@ -696,6 +806,12 @@ class FriendliImages(SyncEndpointMethods, _BaseClient):
             retries_taken += 1
 
 
+def _deadline(seconds: float | None) -> contextlib.AbstractAsyncContextManager[Any]:
+    import asyncio  # here, not at the top: sync users never pay for importing it
+
+    return asyncio.timeout(seconds)
+
+
 class AsyncFriendliImages(AsyncEndpointMethods, _BaseClient):
     """The asyncio twin of ``FriendliImages``: the same arguments, awaitable calls.
 
@@ -713,6 +829,8 @@ class AsyncFriendliImages(AsyncEndpointMethods, _BaseClient):
         download_timeout: float = _config.DEFAULT_DOWNLOAD_TIMEOUT,
         max_retries: int = _config.DEFAULT_MAX_RETRIES,
         retry_ambiguous: bool = False,
+        max_response_bytes: int = _config.DEFAULT_MAX_RESPONSE_BYTES,
+        max_download_bytes: int = _config.DEFAULT_MAX_DOWNLOAD_BYTES,
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
         super().__init__(
@@ -723,17 +841,40 @@ class AsyncFriendliImages(AsyncEndpointMethods, _BaseClient):
             download_timeout=download_timeout,
             max_retries=max_retries,
             retry_ambiguous=retry_ambiguous,
+            max_response_bytes=max_response_bytes,
+            max_download_bytes=max_download_bytes,
         )
         self._owns_http = http_client is None
         self._http = (
             http_client if http_client is not None else httpx.AsyncClient(timeout=self.timeout)
         )
-        self._downloader = AsyncDownloader(self._http, self.download_timeout)
+        self._loop: object = None
+        self._downloader = AsyncDownloader(
+            self._http, self._download_settings, user_client=not self._owns_http
+        )
+
+    def _http_for_this_loop(self) -> httpx.AsyncClient:
+        """The connection pool, replaced when the client is used from a new event loop.
+
+        Pooled connections belong to the loop that opened them: after ``asyncio.run()``
+        returns they are dead (close the client before that loop ends, ``async with``,
+        to release them cleanly). A pool made by this class is opened again for a new
+        loop, or after ``aclose()``; your own ``http_client`` is used as is.
+        """
+        import asyncio  # here, not at the top: sync users never pay for importing it
+
+        loop = asyncio.get_running_loop()
+        moved = self._loop is not None and self._loop is not loop
+        if self._owns_http and (moved or self._http.is_closed):
+            self._http = httpx.AsyncClient(timeout=self.timeout)
+            self._downloader = AsyncDownloader(self._http, self._download_settings)
+        self._loop = loop
+        return self._http
 
     async def aclose(self) -> None:
         """Close the connection pool (not a client you passed in)."""
-        if self._owns_http:
-            await self._http.aclose()
+        if self._owns_http and not self._http.is_closed:
+            await self._http_for_this_loop().aclose()
 
     async def __aenter__(self) -> Self:
         return self
@@ -776,6 +917,7 @@ class AsyncFriendliImages(AsyncEndpointMethods, _BaseClient):
         wake: bool = False,
     ) -> ImageResult:
         """Generate images; see ``FriendliImages.generate``. Cancelling cancels every request."""
+        _check_flag(strict, "strict")
         count, workers = self._batch_size(n, concurrency)
         waiter = self._endpoint_waiter(model, wait_for_endpoint, wake)
         call = self._prepare(
@@ -807,12 +949,19 @@ class AsyncFriendliImages(AsyncEndpointMethods, _BaseClient):
         retries_taken = 0
         while True:
             seen = waits_seen(call.endpoint_waiter)
-            exchange = AsyncExchange(self._http, **self._exchange_settings(call))
+            exchange = AsyncExchange(self._http_for_this_loop(), **self._exchange_settings(call))
             response: Response[Any] | None = None
             failure: BaseException | None = None
             try:
-                response = await dedicated_images_generate.asyncio_detailed(
-                    client=self._api_client(exchange), body=call.body, x_friendli_team=self._team
+                async with _deadline(exchange.remaining()):
+                    response = await dedicated_images_generate.asyncio_detailed(
+                        client=self._api_client(exchange),
+                        body=call.body,
+                        x_friendli_team=self._team,
+                    )
+            except TimeoutError:
+                failure = httpx.ReadTimeout(
+                    "the attempt ran past its deadline", request=exchange.sent_request
                 )
             except (httpx.RequestError, *_PARSE_ERRORS) as exc:
                 failure = exc

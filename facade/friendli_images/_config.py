@@ -11,10 +11,13 @@ __all__ = [
     "BASE_URL_ENV",
     "DEFAULT_BASE_URL",
     "DEFAULT_DOWNLOAD_TIMEOUT",
+    "DEFAULT_MAX_DOWNLOAD_BYTES",
+    "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
     "INITIAL_RETRY_DELAY",
     "MAX_CONTROL_IMAGE_BYTES",
+    "MAX_DOWNLOAD_REDIRECTS",
     "MAX_INFERENCE_STEPS",
     "MAX_RETRY_AFTER",
     "MAX_RETRY_DELAY",
@@ -38,6 +41,19 @@ DEFAULT_TIMEOUT: Final = httpx.Timeout(300.0, connect=10.0, pool=30.0)
 DEFAULT_DOWNLOAD_TIMEOUT: Final = 120.0
 """Deadline, in seconds, for downloading one ``url`` result from start to last byte."""
 
+DEFAULT_MAX_RESPONSE_BYTES: Final = 320 * 1024 * 1024
+"""Largest generation response body accepted, decoded (320 MiB). Four 50 MiB images in
+base64 are 4 x 66.7 MiB = 266.7 MiB, more than 256 MiB, so the limit leaves room for
+them plus the JSON around them. Raise it with ``max_response_bytes=``."""
+
+DEFAULT_MAX_DOWNLOAD_BYTES: Final = 64 * 1024 * 1024
+"""Largest image downloaded from a ``url`` result (64 MiB). An image the API makes is a
+few MiB (a 2048 x 2048 PNG is at most 16 MiB of pixels, compressed); the API's own limit
+on an image it accepts is 50 MiB. Raise it with ``max_download_bytes=``."""
+
+MAX_DOWNLOAD_REDIRECTS: Final = 5
+"""Redirects followed when downloading an image (http and https only)."""
+
 DEFAULT_MAX_RETRIES: Final = 2
 INITIAL_RETRY_DELAY: Final = 0.5
 MAX_RETRY_DELAY: Final = 8.0
@@ -54,7 +70,11 @@ RESPONSE_FORMATS: Final[tuple[ResponseFormat, ...]] = ("url", "raw", "png", "jpe
 
 
 def env_or(value: str | None, variable: str) -> str | None:
-    """``value`` when given, else the environment variable (empty counts as unset)."""
+    """``value`` when given, else the environment variable (empty counts as unset).
+
+    Surrounding whitespace is dropped from the environment variable's value: a secret
+    read from a file or an ``.env`` often ends in a newline.
+    """
     if value is not None:
         return value
-    return os.environ.get(variable) or None
+    return os.environ.get(variable, "").strip() or None

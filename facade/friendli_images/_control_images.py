@@ -48,15 +48,24 @@ class Base64Payload:
     again, chunk by chunk, for every attempt to send).
     """
 
-    __slots__ = ("_data", "_path", "mime_type", "size")
+    __slots__ = ("_data", "_mtime_ns", "_param", "_path", "mime_type", "size")
 
     def __init__(
-        self, mime_type: str, size: int, *, data: memoryview | None = None, path: Path | None = None
+        self,
+        mime_type: str,
+        size: int,
+        *,
+        data: memoryview | None = None,
+        path: Path | None = None,
+        mtime_ns: int | None = None,
+        param: str = "image",
     ) -> None:
         self.mime_type = mime_type
         self.size = size
         self._data = data
         self._path = path
+        self._mtime_ns = mtime_ns
+        self._param = param
 
     def __repr__(self) -> str:
         source = str(self._path) if self._path is not None else "<memory>"
@@ -82,6 +91,7 @@ class Base64Payload:
         sent = 0
         try:
             with self._path.open("rb") as file:
+                self._check_stat(os.fstat(file.fileno()))
                 while sent < self.size:
                     chunk = file.read(min(_RAW_CHUNK, self.size - sent))
                     if not chunk:
@@ -95,6 +105,27 @@ class Base64Payload:
         if sent != self.size:
             raise FriendliImagesError(
                 f"control image {self._path} changed size while it was being sent"
+            )
+
+    def check_unchanged(self) -> None:
+        """``InvalidRequestError`` if the file changed since it was checked (before a retry)."""
+        if self._path is None:
+            return
+        try:
+            stat = self._path.stat()
+        except OSError as exc:
+            raise InvalidRequestError(
+                f"{self._param}: {str(self._path)!r} can no longer be read: {exc.strerror or exc}",
+                param=self._param,
+            ) from None
+        self._check_stat(stat)
+
+    def _check_stat(self, stat: os.stat_result) -> None:
+        if (stat.st_size, stat.st_mtime_ns) != (self.size, self._mtime_ns):
+            raise InvalidRequestError(
+                f"{self._param}: {str(self._path)!r} changed (size or modification time) after "
+                "it was checked; it was not sent",
+                param=self._param,
             )
 
     def to_data_uri(self) -> str:
@@ -118,6 +149,8 @@ def _image_type(head: bytes, param: str) -> str:
 
 
 def _from_path(path: Path, param: str) -> Base64Payload:
+    if "\x00" in str(path):
+        raise _reject(param, "is not a valid file path (it contains a NUL character)")
     try:
         stat = path.stat()
         if not path.is_file():
@@ -131,11 +164,16 @@ def _from_path(path: Path, param: str) -> Base64Payload:
         ) from None
     except OSError as exc:
         raise _reject(param, f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
-    return Base64Payload(_image_type(head, param), stat.st_size, path=path)
+    return Base64Payload(
+        _image_type(head, param), stat.st_size, path=path, mtime_ns=stat.st_mtime_ns, param=param
+    )
 
 
 def _from_bytes(data: bytes | bytearray | memoryview, param: str) -> Base64Payload:
-    view = memoryview(data).cast("B")
+    try:
+        view = memoryview(data).cast("B")
+    except TypeError:
+        raise _reject(param, "is a memoryview that is not contiguous; pass bytes(view)") from None
     _check_size(view.nbytes, param)
     return Base64Payload(_image_type(bytes(view[:SNIFF_BYTES]), param), view.nbytes, data=view)
 
@@ -205,7 +243,10 @@ def prepare_control_image(value: object, param: str) -> str | Base64Payload:
         return _from_pil(value, param)
     read = getattr(value, "read", None)
     if callable(read):
-        content = read(_config.MAX_CONTROL_IMAGE_BYTES + 1)
+        try:
+            content = read(_config.MAX_CONTROL_IMAGE_BYTES + 1)
+        except (OSError, ValueError, TypeError) as exc:
+            raise _reject(param, f"reading the file object failed: {exc}") from None
         if not isinstance(content, (bytes, bytearray)):
             raise _reject(param, "is a file object that does not return bytes")
         return _from_bytes(content, param)

@@ -27,6 +27,7 @@ from ._exceptions import InvalidRequestError
 __all__ = [
     "DEFAULT_WAIT_TIMEOUT",
     "ENDPOINT_API_TIMEOUT",
+    "ENDPOINT_MAX_BODY_BYTES",
     "INITIAL_POLL_DELAY",
     "MAX_POLL_DELAY",
     "Action",
@@ -41,6 +42,8 @@ DEFAULT_WAIT_TIMEOUT: Final = 600.0
 """``wait_until_ready``'s default deadline in seconds (waking can take minutes)."""
 ENDPOINT_API_TIMEOUT: Final = 30.0
 """Timeout of one status, wake or sleep request (shortened to the deadline's remainder)."""
+ENDPOINT_MAX_BODY_BYTES: Final = 1024 * 1024
+"""Largest endpoint API response read (a status is a few hundred bytes)."""
 INITIAL_POLL_DELAY = 1.0
 MAX_POLL_DELAY = 15.0
 POLL_BACKOFF: Final = 1.5

@@ -260,6 +260,7 @@ class _EndpointCommon(_Base):
             "base_url": self.base_url,
             "headers": self._headers,
             "timeout": httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            "max_body_bytes": _endpoint_rules.ENDPOINT_MAX_BODY_BYTES,
         }
 
     def _endpoint_outcome(
@@ -448,6 +449,10 @@ class AsyncEndpointMethods(_EndpointCommon):
 
     _http: httpx.AsyncClient
 
+    if TYPE_CHECKING:
+
+        def _http_for_this_loop(self) -> httpx.AsyncClient: ...
+
     async def endpoint_status(self, endpoint_id: str) -> EndpointStatus:
         """Read the endpoint's status; see ``FriendliImages.endpoint_status``."""
         endpoint_id = endpoint_id_for_model(endpoint_id, param="endpoint_id")
@@ -504,14 +509,19 @@ class AsyncEndpointMethods(_EndpointCommon):
     async def _endpoint_call(
         self, operation: Operation, endpoint_id: str, timeout: float
     ) -> EndpointStatus:
-        exchange = AsyncExchange(self._http, **self._endpoint_settings(timeout))
+        import asyncio  # here, not at the top: sync users never pay for importing it
+
+        exchange = AsyncExchange(self._http_for_this_loop(), **self._endpoint_settings(timeout))
         response: Response[Any] | None = None
         failure: BaseException | None = None
         try:
             send = _operation_module(operation).asyncio_detailed
-            response = await send(
-                endpoint_id, client=self._api_client(exchange), x_friendli_team=self._team
-            )
+            async with asyncio.timeout(exchange.remaining()):
+                response = await send(
+                    endpoint_id, client=self._api_client(exchange), x_friendli_team=self._team
+                )
+        except TimeoutError:
+            failure = httpx.ReadTimeout("the request ran past its deadline")
         except (httpx.RequestError, *_PARSE_ERRORS) as exc:
             failure = exc
         return self._endpoint_outcome(endpoint_id, operation, exchange, response, failure)

@@ -7,6 +7,7 @@ Every error the package raises derives from ``FriendliImagesError``::
     ├── OutputExistsError (also FileExistsError)   save() would overwrite a file
     ├── MissingDependencyError (also ImportError)  an optional extra is not installed
     ├── ImageDownloadError                         fetching a ``url`` result failed
+    ├── EndpointError (see _endpoint_errors)       an endpoint did not become ready
     └── APIError                                   the API call failed
         ├── APIConnectionError                     no usable response (network)
         │   └── APITimeoutError
@@ -21,6 +22,11 @@ Every error the package raises derives from ``FriendliImagesError``::
             └── InternalServerError          5xx
 
 Messages and bodies never contain the API token: it is replaced by ``[secure]``.
+
+Every exception pickles (for ``ProcessPoolExecutor`` and friends). A pickled error keeps
+its message and plain attributes (``status_code``, ``body``, ``param``, ...) but not
+``request``/``response``: those hold the ``Authorization`` header, so they come back as
+``None``.
 """
 
 from __future__ import annotations
@@ -50,8 +56,24 @@ __all__ = [
 ]
 
 
+_UNPICKLED = ("request", "response")
+"""Attributes dropped when pickling: the httpx objects carry the token in their headers."""
+
+
+def _restore(cls: type[FriendliImagesError], args: tuple[Any, ...]) -> FriendliImagesError:
+    error = cls.__new__(cls, *args)
+    error.args = args
+    return error
+
+
 class FriendliImagesError(Exception):
     """Base class of every error raised by friendli_images."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuild without calling ``__init__`` (its arguments are keyword-only and differ
+        # per class), then restore the attributes.
+        state = {key: None if key in _UNPICKLED else value for key, value in self.__dict__.items()}
+        return _restore, (type(self), self.args), state
 
 
 class InvalidRequestError(FriendliImagesError, ValueError):

@@ -2,8 +2,16 @@
 
 Bytes go to a hidden temporary file beside the target; only a complete file is moved
 into place. Without ``overwrite`` the final step is a hard link, which fails if the
-target appeared in the meantime, so even a race cannot replace someone's file. Any
-failure (including Ctrl-C) removes the temporary file: no partial file is ever left.
+target appeared in the meantime, so even a race cannot replace someone's file. Where
+the file system has no hard links (vfat, exFAT, some SMB or FUSE mounts) the target
+name is first claimed with an exclusive create (``O_CREAT | O_EXCL``, which also refuses
+a dangling symlink) and only that placeholder of ours is replaced. Any failure
+(including Ctrl-C, and SIGTERM where it has its default handler) removes the temporary file:
+no partial file is ever left.
+
+With ``backups`` (a list a caller keeps), a file that ``overwrite`` replaces is first
+moved aside to a hidden name in the same directory, so that a multi-file save can put
+every old file back when a later one fails (``restore``), or drop them (``discard``).
 """
 
 from __future__ import annotations
@@ -12,14 +20,32 @@ import contextlib
 import errno
 import os
 import re
-from collections.abc import AsyncIterator, Callable, Iterator
+import signal
+import threading
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from ._exceptions import OutputExistsError
+from ._exceptions import InvalidRequestError, OutputExistsError
 from ._sniff import SNIFF_BYTES
 
-__all__ = ["AtomicWriter", "asave_chunks", "resolve_target", "save_chunks"]
+__all__ = [
+    "IMAGE_EXTENSIONS",
+    "AtomicWriter",
+    "Backups",
+    "asave_chunks",
+    "check_stem",
+    "check_writable",
+    "cleanup_on_sigterm",
+    "discard_backups",
+    "existing_output",
+    "resolve_target",
+    "restore_backups",
+    "save_chunks",
+]
+
+Backups = list[tuple[Path, Path]]
+"""``(backup, original)`` pairs: a replaced file moved aside, and the name it had."""
 
 _NO_HARD_LINKS = frozenset({errno.EPERM, errno.EXDEV, errno.ENOTSUP, errno.EOPNOTSUPP})
 
@@ -33,9 +59,65 @@ def has_extension(name: str) -> bool:
     return _EXTENSION.fullmatch(os.path.splitext(name)[1]) is not None
 
 
-def resolve_target(path: Path, default_stem: str, extension: str) -> Path:
-    """A directory gets ``default_stem + extension`` inside it; a name without one gets it."""
-    if path.is_dir():
+def check_stem(stem: object) -> str:
+    """A file-name stem: not empty, no directory part, no ``.``/``..``, no NUL."""
+    if not isinstance(stem, str):
+        raise InvalidRequestError(f"stem must be a str, got {type(stem).__name__}", param="stem")
+    separators = {"/", os.sep, *([os.altsep] if os.altsep else [])}
+    if (
+        stem in ("", ".", "..")
+        or "\0" in stem
+        or any(separator in stem for separator in separators)
+        or os.path.isabs(stem)
+    ):
+        raise InvalidRequestError(
+            f"stem must be a file name without a directory, got {stem!r}", param="stem"
+        )
+    return stem
+
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".webp", ".gif", ".bin")
+"""Every extension a saved image gets (``.bin``: type not recognised)."""
+
+
+def existing_output(directory: Path, names: Iterable[str]) -> Path | None:
+    """An existing entry a save could collide with: a target name with any image extension.
+
+    Any extension, because an image's type is only known once it has arrived.
+    """
+    for name in names:
+        for extension in IMAGE_EXTENSIONS:
+            candidate = directory / f"{name}{extension}"
+            if os.path.lexists(candidate):
+                return candidate
+    return None
+
+
+def check_writable(directory: Path) -> None:
+    """Raise ``OSError`` unless files can be created in ``directory`` (or where it would be).
+
+    Nothing is created but a probe file, removed at once, in ``directory`` or, if it does
+    not exist yet, in its nearest existing ancestor (which must be a directory).
+    """
+    existing = directory
+    while not os.path.lexists(existing) and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(existing))
+    probe = existing / f".friendli-images-{os.urandom(6).hex()}.probe"
+    descriptor = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.close(descriptor)
+    os.unlink(probe)
+
+
+def resolve_target(path: str | os.PathLike[str], default_stem: str, extension: str) -> Path:
+    """A directory gets ``default_stem + extension`` inside it; a name without one gets it.
+
+    A path ending in a separator (``"new/"``) names a directory, existing or not.
+    """
+    text = os.fspath(path)
+    path = Path(text)
+    if text.endswith(("/", os.sep)) or path.is_dir():
         return path / f"{default_stem}{extension}"
     if not has_extension(path.name):
         return path.with_name(path.name + extension)
@@ -54,11 +136,15 @@ class AtomicWriter:
         assert self._file is not None
         self._file.write(data)
 
-    def commit(self, target: Path, *, overwrite: bool) -> Path:
+    def commit(self, target: Path, *, overwrite: bool, backups: Backups | None = None) -> Path:
         assert self._file is not None
         self._file.close()
         self._file = None
         if overwrite:
+            if backups is not None and os.path.lexists(target):
+                backup = target.with_name(f".friendli-images-{os.urandom(6).hex()}.old")
+                os.rename(target, backup)
+                backups.append((backup, target))
             os.replace(self._temp, target)
             return target
         try:
@@ -68,12 +154,20 @@ class AtomicWriter:
         except OSError as exc:
             if exc.errno not in _NO_HARD_LINKS:
                 raise
-            if target.exists():  # no hard links here: check, then rename
-                raise OutputExistsError(str(target)) from None
-            os.rename(self._temp, target)
+            self._claim(target)
+            os.replace(self._temp, target)  # over our own empty placeholder only
             return target
         self._temp.unlink()
         return target
+
+    @staticmethod
+    def _claim(target: Path) -> None:
+        """Create ``target`` empty, failing if any entry (even a dangling link) has the name."""
+        try:
+            descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            raise OutputExistsError(str(target)) from None
+        os.close(descriptor)
 
     def discard(self) -> None:
         if self._file is not None:
@@ -83,34 +177,100 @@ class AtomicWriter:
             self._temp.unlink()
 
 
+def restore_backups(backups: Backups) -> None:
+    """Put every file moved aside back under its name (after the new ones are removed)."""
+    for backup, original in reversed(backups):
+        with contextlib.suppress(OSError):
+            os.replace(backup, original)
+    backups.clear()
+
+
+def discard_backups(backups: Backups) -> None:
+    for backup, _ in backups:
+        with contextlib.suppress(OSError):
+            backup.unlink()
+    backups.clear()
+
+
 def _check_free(target: Path, overwrite: bool) -> None:
-    if not overwrite and target.exists():
+    if not overwrite and os.path.lexists(target):
         raise OutputExistsError(str(target))
 
 
+class _Terminated(SystemExit):
+    """SIGTERM arrived during a save (raised by the handler below).
+
+    A ``SystemExit`` with status 143 (128 + SIGTERM): if it escapes (from ``asyncio.run``,
+    which cancels the save first so that its ``finally`` runs), the process ends quietly
+    with the status a shell reports for SIGTERM.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(128 + signal.SIGTERM)
+
+
+@contextlib.contextmanager
+def cleanup_on_sigterm() -> Iterator[None]:
+    """During a save, turn SIGTERM into an exception so ``finally`` removes the temp file.
+
+    Only where SIGTERM would otherwise kill the process outright (the default handler,
+    in the main thread). Afterwards the process still terminates by SIGTERM, as it
+    would have: the default handler is put back and the signal raised again (or, when
+    the exception surfaced outside the save, as in an event loop, it exits with 143).
+    """
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+    ):  # someone handles SIGTERM already (or an outer save does): leave it to them
+        yield
+        return
+
+    def terminate(signum: int, frame: object) -> None:
+        raise _Terminated
+
+    signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    except _Terminated:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.raise_signal(signal.SIGTERM)
+        raise  # pragma: no cover - only where SIGTERM does not end the process
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def save_chunks(
-    chunks: Iterator[bytes], target_for: Callable[[bytes], Path], *, overwrite: bool
+    chunks: Iterator[bytes],
+    target_for: Callable[[bytes], Path],
+    *,
+    overwrite: bool,
+    backups: Backups | None = None,
 ) -> Path:
     """Write ``chunks`` to the path ``target_for(first bytes)`` chooses, atomically."""
-    head = b""
-    for chunk in chunks:  # the name may depend on the image type: read its magic number first
-        head += chunk
-        if len(head) >= SNIFF_BYTES:
-            break
-    target = target_for(head[:SNIFF_BYTES])
-    _check_free(target, overwrite)
-    writer = AtomicWriter(target.parent)
-    try:
-        writer.write(head)
-        for chunk in chunks:
-            writer.write(chunk)
-        return writer.commit(target, overwrite=overwrite)
-    finally:
-        writer.discard()
+    with cleanup_on_sigterm():
+        head = b""
+        for chunk in chunks:  # the name may depend on the image type: read its magic first
+            head += chunk
+            if len(head) >= SNIFF_BYTES:
+                break
+        target = target_for(head[:SNIFF_BYTES])
+        _check_free(target, overwrite)
+        writer = AtomicWriter(target.parent)
+        try:
+            writer.write(head)
+            for chunk in chunks:
+                writer.write(chunk)
+            return writer.commit(target, overwrite=overwrite, backups=backups)
+        finally:
+            writer.discard()
 
 
 async def asave_chunks(
-    chunks: AsyncIterator[bytes], target_for: Callable[[bytes], Path], *, overwrite: bool
+    chunks: AsyncIterator[bytes],
+    target_for: Callable[[bytes], Path],
+    *,
+    overwrite: bool,
+    backups: Backups | None = None,
 ) -> Path:
     """``save_chunks`` for an async source (the file writes themselves are local and short)."""
     head = b""
@@ -120,11 +280,12 @@ async def asave_chunks(
             break
     target = target_for(head[:SNIFF_BYTES])
     _check_free(target, overwrite)
-    writer = AtomicWriter(target.parent)
-    try:
-        writer.write(head)
-        async for chunk in chunks:
-            writer.write(chunk)
-        return writer.commit(target, overwrite=overwrite)
-    finally:
-        writer.discard()
+    with cleanup_on_sigterm():
+        writer = AtomicWriter(target.parent)
+        try:
+            writer.write(head)
+            async for chunk in chunks:
+                writer.write(chunk)
+            return writer.commit(target, overwrite=overwrite, backups=backups)
+        finally:
+            writer.discard()

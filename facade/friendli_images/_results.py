@@ -3,20 +3,35 @@
 from __future__ import annotations
 
 import binascii
+import contextlib
 import io
 import os
+import warnings
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 import attrs
 
-from ._config import DEFAULT_DOWNLOAD_TIMEOUT
-from ._download import AsyncDownloader, Downloader, display_url
-from ._exceptions import FriendliImagesError, MissingDependencyError, OutputExistsError
-from ._files import asave_chunks, resolve_target, save_chunks
+from ._download import AsyncDownloader, Downloader, DownloadSettings, display_url
+from ._exceptions import (
+    FriendliImagesError,
+    ImageDownloadError,
+    MissingDependencyError,
+    OutputExistsError,
+)
+from ._files import (
+    Backups,
+    asave_chunks,
+    check_stem,
+    cleanup_on_sigterm,
+    discard_backups,
+    resolve_target,
+    restore_backups,
+    save_chunks,
+)
 from ._sniff import FORMAT_TYPES, SNIFF_BYTES, extension_for, sniff_image_type
 
 if TYPE_CHECKING:
@@ -24,7 +39,13 @@ if TYPE_CHECKING:
 
     from ._endpoint_status import EndpointEvent
 
-__all__ = ["BatchFailure", "GeneratedImage", "ImageResult", "decode_base64_image"]
+__all__ = [
+    "BatchFailure",
+    "GeneratedImage",
+    "ImageResult",
+    "ImageSaveError",
+    "decode_base64_image",
+]
 
 _SUFFIX_TYPES = {
     ".png": "image/png",
@@ -41,6 +62,29 @@ def decode_base64_image(text: str) -> bytes:
         return binascii.a2b_base64(text, strict_mode=True)
     except (binascii.Error, ValueError, TypeError) as exc:
         raise ValueError(f"b64_json is not valid base64: {exc}") from None
+
+
+_DONE = object()
+
+
+async def _in_thread(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
+    """Drive a blocking chunk iterator from async code, one chunk per worker-thread step."""
+    import asyncio  # here, not at the top: sync users never pay for importing it
+
+    try:
+        while True:
+            chunk = await asyncio.to_thread(next, chunks, _DONE)
+            if chunk is _DONE:
+                return
+            yield cast(bytes, chunk)
+    finally:
+        await asyncio.to_thread(_close, chunks)
+
+
+def _close(chunks: Iterator[bytes]) -> None:
+    close = getattr(chunks, "close", None)
+    if close is not None:
+        close()
 
 
 class GeneratedImage:
@@ -88,7 +132,10 @@ class GeneratedImage:
         if self._sniffed:
             return self._sniffed
         if self.url:
-            suffix = os.path.splitext(urlsplit(self.url).path)[1].lower()
+            try:
+                suffix = os.path.splitext(urlsplit(self.url).path)[1].lower()
+            except ValueError:
+                suffix = ""
             if suffix in _SUFFIX_TYPES:
                 return _SUFFIX_TYPES[suffix]
         return FORMAT_TYPES.get(self.response_format.lower(), "application/octet-stream")
@@ -106,7 +153,24 @@ class GeneratedImage:
         return data
 
     def _need_downloader(self) -> Downloader:
-        return self._downloader or Downloader(None, DEFAULT_DOWNLOAD_TIMEOUT)
+        """The sync downloader: the client's, or one with the async client's limits.
+
+        The async client's own ``http_client`` cannot serve a sync download (its
+        transport is async-only), so that case is an error rather than silently
+        downloading without the user's proxy or CA settings.
+        """
+        if self._downloader is not None:
+            return self._downloader
+        if self._async_downloader is None:
+            return Downloader(None, DownloadSettings())
+        if self._async_downloader.user_client:
+            raise ImageDownloadError(
+                "this image came from an AsyncFriendliImages with your own http_client, "
+                "whose transport cannot download synchronously; use await acontent() / "
+                "await asave()",
+                url=self.url or "",
+            )
+        return Downloader(None, self._async_downloader.settings)
 
     def content(self) -> bytes:
         """The image bytes: decoded base64, or the URL downloaded (once, then kept)."""
@@ -116,23 +180,47 @@ class GeneratedImage:
         return self._remember(b"".join(self._need_downloader().iter_bytes(self.url)))
 
     async def acontent(self) -> bytes:
-        """``content()`` for async code: downloads with the async client."""
+        """``content()`` for async code: downloads with the async client.
+
+        An image from the sync client downloads in a worker thread with that client's
+        connection pool (its transport, proxy, CA and limits).
+        """
         if self._data is not None:
             return self._data
         assert self.url is not None
-        downloader = self._async_downloader or AsyncDownloader(None, DEFAULT_DOWNLOAD_TIMEOUT)
-        return self._remember(b"".join([c async for c in downloader.aiter_bytes(self.url)]))
+        return self._remember(b"".join([c async for c in self._achunks()]))
 
-    def to_pil(self) -> PILImage.Image:
-        """The image as a ``PIL.Image.Image`` (needs the ``pillow`` extra)."""
+    def to_pil(self, *, max_pixels: int | None = None) -> PILImage.Image:
+        """The image as a ``PIL.Image.Image`` (needs the ``pillow`` extra).
+
+        Images larger than ``max_pixels`` (default: Pillow's ``Image.MAX_IMAGE_PIXELS``,
+        about 89.5 megapixels) are refused before decoding: a small file can declare a
+        huge image. Raises ``FriendliImagesError`` for that and for bytes Pillow cannot
+        decode.
+        """
         try:
             from PIL import Image
         except ImportError:
             raise MissingDependencyError(
                 'to_pil() needs Pillow: pip install "friendli-images[pillow]"'
             ) from None
-        image = Image.open(io.BytesIO(self.content()))
-        image.load()
+        limit = Image.MAX_IMAGE_PIXELS if max_pixels is None else max_pixels
+        data = self.content()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                image = Image.open(io.BytesIO(data))
+            width, height = image.size
+            if limit is not None and width * height > limit:
+                raise FriendliImagesError(
+                    f"the image is {width} x {height} pixels, more than max_pixels={limit}; "
+                    "pass a larger max_pixels to decode it"
+                )
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                image.load()
+        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+            raise FriendliImagesError(f"the image cannot be decoded: {exc}") from exc
         return image
 
     # -- saving ----------------------------------------------------------------------
@@ -152,7 +240,7 @@ class GeneratedImage:
 
     def _user_target(self, path: str | os.PathLike[str]) -> Callable[[bytes], Path]:
         stem = f"image-{self.seed}"
-        return self._target_for(lambda extension: resolve_target(Path(path), stem, extension))
+        return self._target_for(lambda extension: resolve_target(path, stem, extension))
 
     def _chunks(self) -> Iterator[bytes]:
         if self._data is not None:
@@ -164,17 +252,22 @@ class GeneratedImage:
     async def _achunks(self) -> AsyncIterator[bytes]:
         if self._data is not None:
             yield self._data
-        else:
-            assert self.url is not None
-            downloader = self._async_downloader or AsyncDownloader(None, DEFAULT_DOWNLOAD_TIMEOUT)
-            async for chunk in downloader.aiter_bytes(self.url):
+            return
+        assert self.url is not None
+        if self._async_downloader is None and self._downloader is not None:
+            async for chunk in _in_thread(self._downloader.iter_bytes(self.url)):
                 yield chunk
+            return
+        downloader = self._async_downloader or AsyncDownloader(None, DownloadSettings())
+        async for chunk in downloader.aiter_bytes(self.url):
+            yield chunk
 
     def save(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
         """Write the image to ``path`` and return the path written.
 
-        ``path`` may be a directory (the file is named ``image-<seed>`` there) or a file
-        name; a name without extension gets the one matching the image type. URL results
+        ``path`` may be a directory (the file is named ``image-<seed>`` there; a path
+        ending in ``/`` is a directory, created if needed) or a file name; a name without
+        extension gets the one matching the image type. URL results
         are streamed to disk in chunks. The file appears complete or not at all, and an
         existing file is only replaced with ``overwrite=True`` (else ``OutputExistsError``).
         """
@@ -255,47 +348,59 @@ class ImageResult:
         """Save every image into ``directory`` (created if needed) and return the paths.
 
         Files are named ``<stem><ext>`` for a single image and ``<stem>-<i><ext>`` for
-        several, with the extension of each image's type. All or nothing: if one image
-        fails (download error, existing file without ``overwrite``), the files this call
-        already wrote are removed again.
+        several, with the extension of each image's type; ``stem`` is a file name without
+        a directory part (else ``InvalidRequestError(param="stem")``). All or nothing: if
+        one image fails (download error, existing file without ``overwrite``), the files
+        this call already wrote are removed again, and with ``overwrite=True`` the files
+        they replaced are put back (they are moved aside, not deleted, until every image
+        is saved).
         """
-        folder = Path(directory)
-        folder.mkdir(parents=True, exist_ok=True)
-        names = self._names(stem)
-        self._check_free(folder, names, overwrite)
+        folder, names = self._prepare(directory, stem, overwrite)
         written: list[Path] = []
-        try:
-            for image, name in zip(self.images, names, strict=True):
-                written.append(
-                    save_chunks(
-                        image._chunks(), image._named_target(folder, name), overwrite=overwrite
+        backups: Backups = []
+        with cleanup_on_sigterm():
+            try:
+                for image, name in zip(self.images, names, strict=True):
+                    target = image._named_target(folder, name)
+                    written.append(
+                        save_chunks(image._chunks(), target, overwrite=overwrite, backups=backups)
                     )
-                )
-        except BaseException:
-            _remove(written)
-            raise
+            except BaseException:
+                _roll_back(written, backups)
+                raise
+        discard_backups(backups)
         return written
 
     async def asave(
         self, directory: str | os.PathLike[str], stem: str = "image", *, overwrite: bool = False
     ) -> list[Path]:
         """``save()`` for async code."""
-        folder = Path(directory)
-        folder.mkdir(parents=True, exist_ok=True)
-        names = self._names(stem)
-        self._check_free(folder, names, overwrite)
+        folder, names = self._prepare(directory, stem, overwrite)
         written: list[Path] = []
+        backups: Backups = []
         try:
             for image, name in zip(self.images, names, strict=True):
+                target = image._named_target(folder, name)
                 written.append(
                     await asave_chunks(
-                        image._achunks(), image._named_target(folder, name), overwrite=overwrite
+                        image._achunks(), target, overwrite=overwrite, backups=backups
                     )
                 )
         except BaseException:
-            _remove(written)
+            _roll_back(written, backups)
             raise
+        discard_backups(backups)
         return written
+
+    def _prepare(
+        self, directory: str | os.PathLike[str], stem: str, overwrite: bool
+    ) -> tuple[Path, list[str]]:
+        """Check the stem and the names, create the folder: everything before writing."""
+        names = self._names(check_stem(stem))
+        folder = Path(directory)
+        self._check_free(folder, names, overwrite)
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder, names
 
     def _check_free(self, folder: Path, names: list[str], overwrite: bool) -> None:
         """Fail before writing anything when a target (as far as known yet) exists."""
@@ -303,10 +408,31 @@ class ImageResult:
             return
         for image, name in zip(self.images, names, strict=True):
             target = folder / f"{name}{image.extension}"
-            if target.exists():
+            if os.path.lexists(target):
                 raise OutputExistsError(str(target))
 
 
-def _remove(paths: list[Path]) -> None:
-    for path in paths:
-        path.unlink(missing_ok=True)
+class ImageSaveError(FriendliImagesError, OSError):
+    """Images were generated (and billed) but saving them failed; ``result`` keeps them.
+
+    Raised by ``generate_image(save_to=...)``; the cause (``__cause__``) says why the save
+    failed. ``result`` is ``None`` after pickling (images hold open downloaders).
+    """
+
+    def __init__(self, message: str, *, result: ImageResult | None = None) -> None:
+        super().__init__(message)
+        self.result = result
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+    def __reduce__(self) -> tuple[type[ImageSaveError], tuple[str]]:
+        return type(self), (str(self),)
+
+
+def _roll_back(written: list[Path], backups: Backups) -> None:
+    """Remove the files a failed save wrote, then put back the ones they replaced."""
+    for path in written:
+        with contextlib.suppress(OSError):
+            path.unlink()
+    restore_backups(backups)

@@ -16,8 +16,10 @@ Nothing else (other 4xx, a 200 that does not parse) is ever retried.
 
 from __future__ import annotations
 
+import datetime
 import email.utils
 import math
+import re
 import time
 from collections.abc import Callable
 
@@ -34,6 +36,9 @@ __all__ = [
     "was_sent",
 ]
 
+_ASCTIME = re.compile(r"^[A-Za-z]{3} [A-Za-z]{3} [ \d]\d \d\d:\d\d:\d\d \d{4}$")
+"""``Sun Nov  6 08:49:37 1994``: the obsolete date form RFC 9110 still asks to accept."""
+
 SAFE_STATUSES = frozenset({408, 429, 502, 503})
 AMBIGUOUS_STATUSES = frozenset({500, 504})
 
@@ -44,6 +49,9 @@ _UNSENT_ERRORS: tuple[type[httpx.HTTPError], ...] = (
     httpx.PoolTimeout,
     httpx.UnsupportedProtocol,
     httpx.ProxyError,
+    # h11 refuses to write an illegal request (a header value with CR/LF/NUL, a body
+    # longer than its Content-Length) before the bytes that would make it complete go out.
+    httpx.LocalProtocolError,
 )
 
 
@@ -68,6 +76,8 @@ def is_retryable(*, status_code: int | None, sent: bool, retry_ambiguous: bool) 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
     """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP-date).
 
+    HTTP-dates are read in all three forms RFC 9110 allows (IMF-fixdate, RFC 850, asctime).
+
     Returns ``None`` for a missing or unreadable header; a date in the past gives 0.
     """
     if value is None:
@@ -81,7 +91,9 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
         except (TypeError, ValueError, IndexError):
             return None
         if when.tzinfo is None:
-            return None
+            if not _ASCTIME.match(value):
+                return None
+            when = when.replace(tzinfo=datetime.UTC)  # asctime has no zone; RFC 9110: GMT
         seconds = when.timestamp() - (time.time() if now is None else now)
     if math.isnan(seconds) or math.isinf(seconds):
         return None

@@ -12,15 +12,21 @@ Installed with the package (a ``pytest11`` entry point), so the fixture needs no
 The ``friendli_server`` marker passes its keyword arguments to the server's constructor.
 Each test gets a fresh, started server that is stopped afterwards; a test fails at
 teardown if the server hit an internal error (a bug in the test server, not the client).
+
+The server (and its ``testing`` extra: jsonschema, Pillow) is imported only when a test
+asks for the fixture, so projects that merely have this package installed pay nothing at
+pytest start-up; without the extra, such a test fails with the ``pip install`` to run.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
-from .testing import FriendliTestServer
+if TYPE_CHECKING:
+    from .testing import FriendliTestServer
 
 __all__ = ["friendli_server", "pytest_configure"]
 
@@ -34,12 +40,24 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+def _server_class() -> type[FriendliTestServer]:
+    """Import the server now; without the ``testing`` extra, fail the test saying so."""
+    try:
+        from .testing import FriendliTestServer
+    except ImportError as exc:  # its message names the extra to install
+        problem = str(exc)
+    else:
+        return FriendliTestServer
+    pytest.fail(problem, pytrace=False)
+
+
 @pytest.fixture
 def friendli_server(request: pytest.FixtureRequest) -> Iterator[FriendliTestServer]:
     """A started :class:`~friendli_images.testing.FriendliTestServer` on 127.0.0.1."""
+    server_class = _server_class()
     marker = request.node.get_closest_marker("friendli_server")
     kwargs = dict(marker.kwargs) if marker is not None else {}
-    with FriendliTestServer(**kwargs) as server:
+    with server_class(**kwargs) as server:
         yield server
         errors = server.errors
     if errors:

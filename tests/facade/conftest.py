@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
 from friendli_images import AsyncFriendliImages, FriendliImages, _config
@@ -40,3 +40,19 @@ async def aclient(server: FriendliTestServer) -> AsyncIterator[AsyncFriendliImag
 def anyio_backend() -> str:
     """The async client is asyncio-based."""
     return "asyncio"
+
+
+@pytest.fixture
+def run_user_pytest(pytester: pytest.Pytester) -> Callable[..., pytest.RunResult]:
+    """Run pytest in a subprocess as a user's project would: plugins from entry points.
+
+    Schemathesis and Hypothesis (our own dev tools, also entry-point plugins) stay out:
+    they take seconds to load and the user's project has nothing to do with them.
+    """
+
+    def run(*args: str) -> pytest.RunResult:
+        return pytester.runpytest_subprocess(
+            "-p", "no:schemathesis", "-p", "no:hypothesispytest", "-p", "no:cacheprovider", *args
+        )
+
+    return run

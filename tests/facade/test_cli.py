@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import importlib.metadata
 import io
 import json
@@ -14,14 +15,15 @@ import socket
 import struct
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Literal
 
 import pytest
 from friendli_images import __version__
-from friendli_images._cli import _build_parser, main
+from friendli_images._cli import _build_parser, api_url_problem, header_value_problem, main, redact
 from friendli_images._progress import progress_for
 from friendli_images.testing import (
     GENERATION_PATH,
@@ -37,11 +39,11 @@ TIMEOUT = 30
 
 
 @pytest.fixture
-def server() -> Iterator[FriendliTestServer]:
-    """A fresh test server for each test, stopped afterwards."""
-    with FriendliTestServer(token="cli-token") as server:
-        yield server
-        assert [] == server.errors
+def cli_server() -> Iterator[FriendliTestServer]:
+    """A fresh test server for each CLI test (token ``cli-token``), stopped afterwards."""
+    with FriendliTestServer(token="cli-token") as running:
+        yield running
+        assert [] == running.errors
 
 
 def environment(**variables: str) -> dict[str, str]:
@@ -51,8 +53,10 @@ def environment(**variables: str) -> dict[str, str]:
     return env
 
 
-def server_env(server: FriendliTestServer, **variables: str) -> dict[str, str]:
-    return environment(FRIENDLI_TOKEN=server.token, FRIENDLI_BASE_URL=server.base_url, **variables)
+def server_env(cli_server: FriendliTestServer, **variables: str) -> dict[str, str]:
+    return environment(
+        FRIENDLI_TOKEN=cli_server.token, FRIENDLI_BASE_URL=cli_server.base_url, **variables
+    )
 
 
 def command(*args: str | Path) -> list[str]:
@@ -86,8 +90,8 @@ def call_main(*args: str | Path) -> int:
         return int(exit_.code or 0)
 
 
-def bodies(server: FriendliTestServer) -> list[dict[str, object]]:
-    return [request.json for request in server.generation_requests]
+def bodies(cli_server: FriendliTestServer) -> list[dict[str, object]]:
+    return [request.json for request in cli_server.generation_requests]
 
 
 def wait_for(condition: object, seconds: float = 10.0) -> None:
@@ -102,17 +106,75 @@ def assert_no_temporary_files(directory: Path) -> None:
     assert [] == [p.name for p in directory.rglob("*.part")]
 
 
+class RawHTTPServer:
+    """A loopback HTTP/1.1 server on a raw socket: ``answer(head, body)`` writes each reply.
+
+    For replies the test server will not make (echoed secrets, malformed bodies). One
+    request per connection; ``answer`` returns the whole response, bytes as sent.
+    """
+
+    def __init__(self, answer: Callable[[bytes, bytes], bytes]) -> None:
+        self._answer = answer
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._threads: list[threading.Thread] = []
+        self._accepting = threading.Thread(target=self._accept, daemon=True)
+
+    def __enter__(self) -> str:
+        self._accepting.start()
+        return f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+
+    def __exit__(self, *exc_info: object) -> None:
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept() on Linux
+        self._listener.close()
+        self._accepting.join(TIMEOUT)
+        for thread in self._threads:
+            thread.join(TIMEOUT)
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self._listener.accept()
+            except OSError:  # closed by __exit__
+                return
+            thread = threading.Thread(target=self._serve, args=(connection,), daemon=True)
+            self._threads.append(thread)
+            thread.start()
+
+    def _serve(self, connection: socket.socket) -> None:
+        with connection:
+            connection.settimeout(TIMEOUT)
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = connection.recv(65536)
+                if not chunk:
+                    return
+                data += chunk
+            head, _, body = data.partition(b"\r\n\r\n")
+            length = re.search(rb"(?im)^content-length: *(\d+)", head)
+            while length and len(body) < int(length.group(1)):
+                chunk = connection.recv(65536)
+                if not chunk:
+                    return
+                body += chunk
+            connection.sendall(self._answer(head, body))
+
+
 class TestGenerate:
-    def test_single_image_with_defaults(self, server: FriendliTestServer, tmp_path: Path) -> None:
+    def test_single_image_with_defaults(
+        self, cli_server: FriendliTestServer, tmp_path: Path
+    ) -> None:
         """One image is saved as ./image.png; only prompt and model are sent."""
-        result = run_cli("generate", "a cat", "--model", "ep", env=server_env(server), cwd=tmp_path)
+        result = run_cli(
+            "generate", "a cat", "--model", "ep", env=server_env(cli_server), cwd=tmp_path
+        )
 
         assert (0, "", "image.png\n") == (result.returncode, result.stderr, result.stdout)
-        [body] = bodies(server)
+        [body] = bodies(cli_server)
         assert {"model": "ep", "prompt": "a cat"} == body
         assert render_png(1, 64, 64) == (tmp_path / "image.png").read_bytes()  # server's seed 1
 
-    def test_every_request_option(self, server: FriendliTestServer, tmp_path: Path) -> None:
+    def test_every_request_option(self, cli_server: FriendliTestServer, tmp_path: Path) -> None:
         """Each request option lands in the body, the team in its header; --base-url wins."""
         control = tmp_path / "edges.png"
         control.write_bytes(render_png(9, 8, 8))
@@ -142,17 +204,19 @@ class TestGenerate:
             "--team",
             "team-7",
             "--base-url",
-            server.base_url,
+            cli_server.base_url,
             "--out",
             tmp_path / "out",
             "--stem",
             "cat.v2",  # a dot in the stem is not an extension
-            env=environment(FRIENDLI_TOKEN=server.token, FRIENDLI_BASE_URL="http://127.0.0.1:9"),
+            env=environment(
+                FRIENDLI_TOKEN=cli_server.token, FRIENDLI_BASE_URL="http://127.0.0.1:9"
+            ),
             cwd=tmp_path,
         )
         assert 0 == result.returncode, result.stderr
 
-        [request] = server.generation_requests
+        [request] = cli_server.generation_requests
         expected_control = (
             "data:image/png;base64," + base64.b64encode(control.read_bytes()).decode()
         )
@@ -171,7 +235,7 @@ class TestGenerate:
         assert f"{tmp_path / 'out' / 'cat.v2.jpg'}\n" == result.stdout
         assert render_jpeg(42, 64, 64) == (tmp_path / "out" / "cat.v2.jpg").read_bytes()
 
-    def test_environment_defaults(self, server: FriendliTestServer, tmp_path: Path) -> None:
+    def test_environment_defaults(self, cli_server: FriendliTestServer, tmp_path: Path) -> None:
         """FRIENDLI_BASE_URL and FRIENDLI_TEAM are the defaults of --base-url and --team."""
         result = run_cli(
             "generate",
@@ -180,19 +244,21 @@ class TestGenerate:
             "ep",
             "--format",
             "png",
-            env=server_env(server, FRIENDLI_TEAM="team-env"),
+            env=server_env(cli_server, FRIENDLI_TEAM="team-env"),
             cwd=tmp_path,
         )
 
         assert 0 == result.returncode, result.stderr
-        assert "team-env" == server.generation_requests[0].headers["x-friendli-team"]
+        assert "team-env" == cli_server.generation_requests[0].headers["x-friendli-team"]
 
     @pytest.mark.parametrize("from_stdin", [False, True])
-    def test_token_file(self, server: FriendliTestServer, tmp_path: Path, from_stdin: bool) -> None:
+    def test_token_file(
+        self, cli_server: FriendliTestServer, tmp_path: Path, from_stdin: bool
+    ) -> None:
         """--token-file reads the token's first line from a file, or from stdin with '-'."""
         token_file = tmp_path / "token"
-        token_file.write_text(f"{server.token}\n# ignored\n")
-        env = environment(FRIENDLI_TOKEN="not-this-one", FRIENDLI_BASE_URL=server.base_url)
+        token_file.write_text(f"{cli_server.token}\n# ignored\n")
+        env = environment(FRIENDLI_TOKEN="not-this-one", FRIENDLI_BASE_URL=cli_server.base_url)
 
         result = run_cli(
             "generate",
@@ -207,9 +273,9 @@ class TestGenerate:
         )
 
         assert 0 == result.returncode, result.stderr
-        assert "Bearer cli-token" == server.generation_requests[0].headers["authorization"]
+        assert "Bearer cli-token" == cli_server.generation_requests[0].headers["authorization"]
 
-    def test_batch_seeds_and_order(self, server: FriendliTestServer, tmp_path: Path) -> None:
+    def test_batch_seeds_and_order(self, cli_server: FriendliTestServer, tmp_path: Path) -> None:
         """-n 4 --seed 10 sends seeds 10..13, saves image-i in request order, silent on a pipe."""
         result = run_cli(
             "generate",
@@ -224,30 +290,38 @@ class TestGenerate:
             "png",
             "--out",
             tmp_path,
-            env=server_env(server),
+            env=server_env(cli_server),
         )
 
         assert (0, "") == (result.returncode, result.stderr)
         paths = [tmp_path / f"image-{i}.png" for i in range(4)]
         assert [str(p) for p in paths] == result.stdout.splitlines()
-        assert [10, 11, 12, 13] == sorted(body["seed"] for body in bodies(server))  # type: ignore[type-var]
+        assert [10, 11, 12, 13] == sorted(body["seed"] for body in bodies(cli_server))  # type: ignore[type-var]
         assert [render_png(10 + i, 64, 64) for i in range(4)] == [p.read_bytes() for p in paths]
 
-    def test_batch_without_seed(self, server: FriendliTestServer, tmp_path: Path) -> None:
+    def test_batch_without_seed(self, cli_server: FriendliTestServer, tmp_path: Path) -> None:
         """Without --seed no request sends one: the server chooses."""
         result = run_cli(
-            "generate", "a", "--model", "ep", "-n", "3", "--out", tmp_path, env=server_env(server)
+            "generate",
+            "a",
+            "--model",
+            "ep",
+            "-n",
+            "3",
+            "--out",
+            tmp_path,
+            env=server_env(cli_server),
         )
 
         assert 0 == result.returncode, result.stderr
-        assert [{"model": "ep", "prompt": "a"}] * 3 == bodies(server)
+        assert [{"model": "ep", "prompt": "a"}] * 3 == bodies(cli_server)
         assert 3 == len(result.stdout.splitlines())
 
     def test_concurrency_limits_requests_in_flight(
-        self, server: FriendliTestServer, tmp_path: Path
+        self, cli_server: FriendliTestServer, tmp_path: Path
     ) -> None:
         """With --concurrency 2, the third request starts only when one of the first two ends."""
-        server.latency = 0.25
+        cli_server.latency = 0.25
 
         result = run_cli(
             "generate",
@@ -262,17 +336,17 @@ class TestGenerate:
             "png",
             "--out",
             tmp_path,
-            env=server_env(server),
+            env=server_env(cli_server),
         )
 
         assert 0 == result.returncode, result.stderr
-        arrivals = sorted(r.received_at for r in server.generation_requests)
+        arrivals = sorted(r.received_at for r in cli_server.generation_requests)
         assert arrivals[1] - arrivals[0] < 0.2
         assert arrivals[2] - arrivals[0] >= 0.2
 
-    def test_json_output(self, server: FriendliTestServer, tmp_path: Path) -> None:
+    def test_json_output(self, cli_server: FriendliTestServer, tmp_path: Path) -> None:
         """--json prints paths, seeds and formats of the images and the failures of a batch."""
-        server.inject(ErrorStatus(500, "boom"))
+        cli_server.inject(ErrorStatus(500, "boom"))
 
         result = run_cli(
             "generate",
@@ -290,7 +364,7 @@ class TestGenerate:
             "--out",
             tmp_path,
             "--json",
-            env=server_env(server),
+            env=server_env(cli_server),
         )
 
         assert 1 == result.returncode
@@ -315,10 +389,10 @@ class TestGenerate:
             ],
         } == json.loads(result.stdout)
 
-    def test_failed_request_in_batch(self, server: FriendliTestServer, tmp_path: Path) -> None:
+    def test_failed_request_in_batch(self, cli_server: FriendliTestServer, tmp_path: Path) -> None:
         """One failed request exits 1 with its message; the other images are saved and listed."""
-        server.inject(Delay(0))  # request 0 goes through
-        server.inject(ErrorStatus(500, "GPU on fire"))  # request 1 fails (500: not retried)
+        cli_server.inject(Delay(0))  # request 0 goes through
+        cli_server.inject(ErrorStatus(500, "GPU on fire"))  # request 1 fails (500: not retried)
 
         result = run_cli(
             "generate",
@@ -335,7 +409,7 @@ class TestGenerate:
             "png",
             "--out",
             tmp_path,
-            env=server_env(server),
+            env=server_env(cli_server),
         )
 
         assert 1 == result.returncode
@@ -346,9 +420,9 @@ class TestGenerate:
             "error: 1 of 4 requests failed\n"
         ) == result.stderr
 
-    def test_api_error(self, server: FriendliTestServer, tmp_path: Path) -> None:
+    def test_api_error(self, cli_server: FriendliTestServer, tmp_path: Path) -> None:
         """An API error exits 1 with the server's message, no traceback and no file."""
-        env = environment(FRIENDLI_TOKEN="wrong", FRIENDLI_BASE_URL=server.base_url)
+        env = environment(FRIENDLI_TOKEN="wrong", FRIENDLI_BASE_URL=cli_server.base_url)
 
         result = run_cli("generate", "a", "--model", "ep", "--out", tmp_path, env=env)
 
@@ -368,17 +442,17 @@ class TestGenerate:
     )
     def test_no_image(
         self,
-        server: FriendliTestServer,
+        cli_server: FriendliTestServer,
         tmp_path: Path,
         fault: ErrorStatus | WrongShape,
         route: Literal["generate", "image"],
         message: str,
     ) -> None:
         """A url result that cannot be downloaded, or a success without image, exits 1."""
-        server.inject(fault, route=route)
+        cli_server.inject(fault, route=route)
 
         result = run_cli(
-            "generate", "a", "--model", "ep", "--out", tmp_path, env=server_env(server)
+            "generate", "a", "--model", "ep", "--out", tmp_path, env=server_env(cli_server)
         )
 
         assert (1, "") == (result.returncode, result.stdout)
@@ -386,13 +460,20 @@ class TestGenerate:
         assert result.stderr.endswith(f"{message}\n")
         assert [] == list(tmp_path.iterdir())
 
-    def test_verbose(self, server: FriendliTestServer, tmp_path: Path) -> None:
+    def test_verbose(self, cli_server: FriendliTestServer, tmp_path: Path) -> None:
         """--verbose logs retry decisions and shows the traceback of a failure."""
-        server.inject(ErrorStatus(503, "asleep", retry_after=0))  # retried at once
-        server.inject(ErrorStatus(400, "no such LoRA"))  # not retried
+        cli_server.inject(ErrorStatus(503, "asleep", retry_after=0))  # retried at once
+        cli_server.inject(ErrorStatus(400, "no such LoRA"))  # not retried
 
         result = run_cli(
-            "generate", "a", "--model", "ep", "--verbose", "--out", tmp_path, env=server_env(server)
+            "generate",
+            "a",
+            "--model",
+            "ep",
+            "--verbose",
+            "--out",
+            tmp_path,
+            env=server_env(cli_server),
         )
 
         assert 1 == result.returncode
@@ -400,20 +481,28 @@ class TestGenerate:
         assert "Traceback (most recent call last)" in result.stderr
         assert result.stderr.endswith("error: 400 Bad Request: no such LoRA\n")
 
-    def test_existing_file_is_kept(self, server: FriendliTestServer, tmp_path: Path) -> None:
+    def test_existing_file_is_kept(self, cli_server: FriendliTestServer, tmp_path: Path) -> None:
         """Without --overwrite an existing output stops the run before any request."""
         (tmp_path / "image-1.png").write_bytes(b"precious")
 
         result = run_cli(
-            "generate", "a", "--model", "ep", "-n", "2", "--out", tmp_path, env=server_env(server)
+            "generate",
+            "a",
+            "--model",
+            "ep",
+            "-n",
+            "2",
+            "--out",
+            tmp_path,
+            env=server_env(cli_server),
         )
 
         assert 1 == result.returncode
         assert f"error: {tmp_path / 'image-1.png'} already exists; use --overwrite" in result.stderr
         assert b"precious" == (tmp_path / "image-1.png").read_bytes()
-        assert [] == server.generation_requests
+        assert [] == cli_server.generation_requests
 
-    def test_overwrite(self, server: FriendliTestServer, tmp_path: Path) -> None:
+    def test_overwrite(self, cli_server: FriendliTestServer, tmp_path: Path) -> None:
         """With --overwrite the existing file is replaced."""
         (tmp_path / "image.png").write_bytes(b"old")
 
@@ -427,42 +516,106 @@ class TestGenerate:
             "--out",
             tmp_path,
             "--overwrite",
-            env=server_env(server),
+            env=server_env(cli_server),
         )
 
         assert 0 == result.returncode, result.stderr
         assert render_png(3, 64, 64) == (tmp_path / "image.png").read_bytes()
 
-    def test_missing_token(self, server: FriendliTestServer, tmp_path: Path) -> None:
+    def test_missing_token(self, cli_server: FriendliTestServer, tmp_path: Path) -> None:
         """Without a token the command is a usage error naming FRIENDLI_TOKEN; nothing is sent."""
-        env = environment(FRIENDLI_BASE_URL=server.base_url)
+        env = environment(FRIENDLI_BASE_URL=cli_server.base_url)
 
         result = run_cli("generate", "a", "--model", "ep", env=env, cwd=tmp_path)
 
         assert 2 == result.returncode
         assert "error: no API token: set FRIENDLI_TOKEN" in result.stderr
         assert "--token-file" in result.stderr
-        assert [] == server.requests
+        assert [] == cli_server.requests
 
     @pytest.mark.parametrize(
         ("args", "message"),
         [
-            (["--frobnicate"], "unrecognized arguments: --frobnicate"),
-            (["-n", "0"], "argument -n: must be at least 1, got 0"),
-            (["--concurrency", "x"], "argument --concurrency: invalid integer: 'x'"),
-            (["--format", "gif"], "argument --format: invalid choice: 'gif'"),
-            (["--steps", "99"], "argument --steps: num_inference_steps must be an integer in"),
-            (["--controlnet-weight", "0.5"], "argument --controlnet-weight: controlnet_weights"),
-            (["--control-image", "missing.png"], "argument --control-image: control_images[0]"),
-            (["--base-url", "ftp://x"], "argument --base-url: base_url must be an http(s) URL"),
-            (["--stem", "a/b"], "argument --stem: must be a file name"),
-            (["--token-file", "nowhere"], "argument --token-file: cannot read 'nowhere'"),
-            (["--out", "afile"], "argument --out: 'afile' exists and is not a directory"),
+            pytest.param(
+                ["--frobnicate"], "unrecognized arguments: --frobnicate", id="unknown-option"
+            ),
+            pytest.param(["-n", "0"], "argument -n: must be at least 1, got 0", id="n-zero"),
+            pytest.param(
+                ["--concurrency", "x"],
+                "argument --concurrency: invalid integer: 'x'",
+                id="concurrency-not-int",
+            ),
+            pytest.param(
+                ["--format", "gif"], "argument --format: invalid choice: 'gif'", id="format"
+            ),
+            pytest.param(
+                ["--steps", "99"],
+                "argument --steps: num_inference_steps must be an integer in",
+                id="steps-too-many",
+            ),
+            pytest.param(
+                ["--controlnet-weight", "0.5"],
+                "argument --controlnet-weight: controlnet_weights",
+                id="weight-without-image",
+            ),
+            pytest.param(
+                ["--control-image", "missing.png"],
+                "argument --control-image: control_images[0]",
+                id="control-image-missing",
+            ),
+            pytest.param(
+                ["--base-url", "ftp://x"],
+                "argument --base-url: base_url must be an http(s) URL",
+                id="base-url-scheme",
+            ),
+            pytest.param(
+                ["--base-url", "http://[::1"],
+                "argument --base-url: base_url is not a URL",
+                id="base-url-bad-ipv6",
+            ),
+            pytest.param(
+                ["--base-url", "http://127.0.0.1:1/#x"],
+                "argument --base-url: base_url must not have a ?query or #fragment",
+                id="base-url-fragment",
+            ),
+            pytest.param(
+                ["--base-url", "http://user:pw@127.0.0.1:1"],
+                "argument --base-url: base_url must not hold a user name or password",
+                id="base-url-userinfo",
+            ),
+            pytest.param(
+                ["--team", "t\u00e9am"],
+                "argument --team: the team ID must be printable ASCII",
+                id="team-non-ascii",
+            ),
+            pytest.param(
+                ["--stem", "a/b"], "argument --stem: must be a file name", id="stem-directory"
+            ),
+            pytest.param(
+                ["--token-file", "nowhere"],
+                "argument --token-file: cannot read 'nowhere'",
+                id="token-file-missing",
+            ),
+            pytest.param(
+                ["--out", "afile"],
+                "argument --out: 'afile' exists and is not a directory",
+                id="out-is-a-file",
+            ),
+            pytest.param(
+                ["--out", "afile/sub"],
+                "argument --out: cannot save into 'afile/sub'",
+                id="out-under-a-file",
+            ),
+            pytest.param(
+                ["--out", "/proc/friendli-images-out"],
+                "argument --out: cannot save into '/proc/friendli-images-out'",
+                id="out-where-nothing-can-be-created",
+            ),
         ],
     )
     def test_usage_errors(
         self,
-        server: FriendliTestServer,
+        cli_server: FriendliTestServer,
         tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str],
@@ -472,8 +625,8 @@ class TestGenerate:
         """Bad options, and arguments the facade rejects, exit 2 with argparse's message."""
         (tmp_path / "afile").write_text("")
         monkeypatch.chdir(tmp_path)
-        monkeypatch.setenv("FRIENDLI_TOKEN", server.token)
-        monkeypatch.setenv("FRIENDLI_BASE_URL", server.base_url)
+        monkeypatch.setenv("FRIENDLI_TOKEN", cli_server.token)
+        monkeypatch.setenv("FRIENDLI_BASE_URL", cli_server.base_url)
 
         status = call_main("generate", "a", "--model", "ep", *args)
 
@@ -481,12 +634,248 @@ class TestGenerate:
         assert 2 == status
         assert stderr.startswith("usage: friendli-images")
         assert f"error: {message}" in stderr
-        assert [] == server.requests
+        assert [] == cli_server.requests
 
-    def test_usage_error_end_to_end(self, server: FriendliTestServer, tmp_path: Path) -> None:
+    def test_environment_token_is_stripped(
+        self, cli_server: FriendliTestServer, tmp_path: Path
+    ) -> None:
+        """FRIENDLI_TOKEN from a secret file or a Windows .env ends in CR/LF: stripped."""
+        env = environment(
+            FRIENDLI_TOKEN=f" {cli_server.token}\r\n", FRIENDLI_BASE_URL=cli_server.base_url
+        )
+
+        result = run_cli("generate", "a", "--model", "ep", env=env, cwd=tmp_path)
+
+        assert (0, "", "image.png\n") == (result.returncode, result.stderr, result.stdout)
+        [request] = cli_server.generation_requests
+        assert f"Bearer {cli_server.token}" == request.headers["authorization"]
+
+    def test_unusable_token_is_a_usage_error(
+        self, cli_server: FriendliTestServer, tmp_path: Path
+    ) -> None:
+        """A token that cannot be a header value: exit 2, nothing sent, the token not shown."""
+        env = environment(
+            FRIENDLI_TOKEN="s\u00e9cret-t\u00f6ken", FRIENDLI_BASE_URL=cli_server.base_url
+        )
+
+        result = run_cli("generate", "a", "--model", "ep", env=env, cwd=tmp_path)
+
+        assert (2, "") == (result.returncode, result.stdout)
+        assert "the API token from FRIENDLI_TOKEN must be printable ASCII" in result.stderr
+        assert "cret-t" not in result.stderr
+        assert [] == cli_server.requests
+
+    def test_endless_token_file(self, cli_server: FriendliTestServer, tmp_path: Path) -> None:
+        """--token-file /dev/zero is read with a bound: a usage error, not MemoryError.
+
+        In a subprocess with 512 MiB of address space, so that a regression cannot take
+        the machine's memory.
+        """
+        argv = command("generate", "a", "--model", "ep", "--token-file", "/dev/zero")
+        result = subprocess.run(
+            ["sh", "-c", 'ulimit -v 524288 && exec "$@"', "sh", *argv],
+            env=environment(FRIENDLI_BASE_URL=cli_server.base_url),
+            cwd=tmp_path,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            check=False,
+        )
+
+        assert (2, "") == (result.returncode, result.stdout)
+        assert (
+            "argument --token-file: cannot read '/dev/zero': the first line is longer than 65536"
+        ) in result.stderr
+        assert [] == cli_server.requests
+
+    def test_prompt_from_stdin(self, cli_server: FriendliTestServer, tmp_path: Path) -> None:
+        """``generate -`` reads the prompt from standard input, as CLIs do."""
+        result = run_cli(
+            "generate",
+            "-",
+            "--model",
+            "ep",
+            env=server_env(cli_server),
+            cwd=tmp_path,
+            stdin="a cat\non two lines\n",
+        )
+
+        assert (0, "image.png\n") == (result.returncode, result.stdout)
+        assert [{"model": "ep", "prompt": "a cat\non two lines"}] == bodies(cli_server)
+
+    def test_stdin_read_once(self, cli_server: FriendliTestServer, tmp_path: Path) -> None:
+        """The prompt and the token cannot both come from standard input."""
+        result = run_cli(
+            "generate",
+            "-",
+            "--model",
+            "ep",
+            "--token-file",
+            "-",
+            env=server_env(cli_server),
+            cwd=tmp_path,
+            stdin="tok\n",
+        )
+
+        assert 2 == result.returncode
+        assert "cannot both be read from standard input" in result.stderr
+        assert [] == cli_server.requests
+
+    def test_argv_not_utf8(self, cli_server: FriendliTestServer, tmp_path: Path) -> None:
+        """A prompt that is not UTF-8 on the command line is a usage error, not a traceback."""
+        result = subprocess.run(
+            [*command("generate"), b"caf\xe9", "--model", "ep"],
+            env=server_env(cli_server, LC_ALL="C.UTF-8"),
+            cwd=tmp_path,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=TIMEOUT,
+            check=False,
+        )
+
+        assert (2, b"") == (result.returncode, result.stdout)
+        assert b"argument PROMPT: not valid UTF-8 text" in result.stderr
+        assert b"Traceback" not in result.stderr
+        assert [] == cli_server.requests
+
+    @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only directories")
+    def test_read_only_out(self, cli_server: FriendliTestServer, tmp_path: Path) -> None:
+        """A read-only --out is refused before anything is generated."""
+        out = tmp_path / "out"
+        out.mkdir()
+        out.chmod(0o500)
+        try:
+            result = run_cli(
+                "generate", "a", "--model", "ep", "--out", out, env=server_env(cli_server)
+            )
+        finally:
+            out.chmod(0o700)
+
+        assert 2 == result.returncode
+        assert "argument --out: cannot save into" in result.stderr
+        assert [] == cli_server.requests
+
+    def test_stdout_closed(self, cli_server: FriendliTestServer, tmp_path: Path) -> None:
+        """With stdout closed (``>&-``) the images are saved and no traceback is printed."""
+        result = subprocess.run(
+            ["sh", "-c", 'exec "$@" >&-', "sh", *command("generate", "a", "--model", "ep")],
+            env=server_env(cli_server),
+            cwd=tmp_path,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            check=False,
+        )
+
+        assert (0, "") == (result.returncode, result.stderr)
+        assert ["image.png"] == [path.name for path in tmp_path.iterdir()]
+
+    def test_stderr_closed(self, cli_server: FriendliTestServer, tmp_path: Path) -> None:
+        """With stderr closed (``2>&-``) errors are lost, but never printed among the paths."""
+        cli_server.inject(ErrorStatus(400, "no such LoRA"))
+
+        result = subprocess.run(
+            ["sh", "-c", 'exec "$@" 2>&-', "sh", *command("generate", "a", "--model", "ep")],
+            env=server_env(cli_server),
+            cwd=tmp_path,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            check=False,
+        )
+
+        assert (1, "") == (result.returncode, result.stdout)
+
+    def test_token_in_reason_phrase_is_redacted(self, tmp_path: Path) -> None:
+        """A server echoing the Authorization header in its reason phrase: never printed."""
+        token = "flp_reason-phrase-secret"
+
+        def answer(head: bytes, body: bytes) -> bytes:
+            authorization = re.search(rb"(?im)^authorization: *(.*?)\r$", head)
+            echoed = authorization.group(1) if authorization else b"?"
+            payload = b'{"detail": "denied"}'
+            return (
+                b"HTTP/1.1 403 Forbidden for " + echoed + b"\r\n"
+                b"Content-Type: application/json\r\n"
+                b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(payload) + payload
+            )
+
+        with RawHTTPServer(answer) as base_url:
+            result = run_cli(
+                "generate",
+                "a",
+                "--model",
+                "ep",
+                "--json",
+                "--out",
+                tmp_path,
+                env=environment(FRIENDLI_TOKEN=token, FRIENDLI_BASE_URL=base_url),
+            )
+
+        assert 1 == result.returncode
+        assert token not in result.stdout + result.stderr
+        assert "403 Forbidden for Bearer [REDACTED]: denied" in result.stderr
+        [error] = json.loads(result.stdout)["errors"]
+        assert "403 Forbidden for Bearer [REDACTED]: denied" == error["message"]
+
+    def test_malformed_response_spares_the_batch(self, tmp_path: Path) -> None:
+        """-n 6, one 200 with a malformed body: the other 5 are saved, exit 1, --json printed."""
+
+        def answer(head: bytes, body: bytes) -> bytes:
+            seed = json.loads(body)["seed"]
+            if seed == 13:  # request 3: JSON nested too deeply for any parser
+                payload = b'{"data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+            else:
+                png = base64.b64encode(render_png(seed, 8, 8)).decode()
+                item = {"seed": seed, "response_format": "png", "b64_json": png}
+                payload = json.dumps({"data": [item]}).encode()
+            return (
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(payload) + payload
+            )
+
+        with RawHTTPServer(answer) as base_url:
+            result = run_cli(
+                "generate",
+                "a",
+                "--model",
+                "ep",
+                "-n",
+                "6",
+                "--seed",
+                "10",
+                "--format",
+                "png",
+                "--json",
+                "--out",
+                tmp_path,
+                env=environment(FRIENDLI_TOKEN="tok", FRIENDLI_BASE_URL=base_url),
+            )
+
+        assert 1 == result.returncode
+        assert "Traceback" not in result.stderr
+        document = json.loads(result.stdout)
+        assert [0, 1, 2, 4, 5] == [image["index"] for image in document["images"]]
+        assert [(3, 13)] == [(error["index"], error["seed"]) for error in document["errors"]]
+        saved = sorted(path.name for path in tmp_path.iterdir())
+        assert [f"image-{index}.png" for index in (0, 1, 2, 4, 5)] == saved
+        assert render_png(15, 8, 8) == (tmp_path / "image-5.png").read_bytes()
+        assert_no_temporary_files(tmp_path)
+
+    def test_usage_error_end_to_end(self, cli_server: FriendliTestServer, tmp_path: Path) -> None:
         """A rejected argument exits 2 from a real process too, with usage and no traceback."""
         result = run_cli(
-            "generate", "a", "--model", "ep", "--steps", "0", env=server_env(server), cwd=tmp_path
+            "generate",
+            "a",
+            "--model",
+            "ep",
+            "--steps",
+            "0",
+            env=server_env(cli_server),
+            cwd=tmp_path,
         )
 
         assert (2, "") == (result.returncode, result.stdout)
@@ -495,7 +884,7 @@ class TestGenerate:
             "friendli-images generate: error: argument --steps: "
             "num_inference_steps must be an integer in [1, 50], got 0\n"
         )
-        assert [] == server.requests
+        assert [] == cli_server.requests
 
     @pytest.mark.parametrize(
         ("signum", "status", "word"),
@@ -503,23 +892,23 @@ class TestGenerate:
     )
     def test_interrupted(
         self,
-        server: FriendliTestServer,
+        cli_server: FriendliTestServer,
         tmp_path: Path,
         signum: signal.Signals,
         status: int,
         word: str,
     ) -> None:
         """Ctrl-C (and SIGTERM) cancel the requests in flight: no traceback, no partial file."""
-        server.latency = 10
+        cli_server.latency = 10
         with subprocess.Popen(
             command("generate", "a", "--model", "ep", "-n", "2", "--out", tmp_path),
-            env=server_env(server),
+            env=server_env(cli_server),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         ) as process:
-            wait_for(lambda: len(server.generation_requests) == 2)
+            wait_for(lambda: len(cli_server.generation_requests) == 2)
             process.send_signal(signum)
             stdout, stderr = process.communicate(timeout=TIMEOUT)
 
@@ -528,7 +917,7 @@ class TestGenerate:
 
 
 class TestProgress:
-    def test_bar_on_a_terminal(self, server: FriendliTestServer, tmp_path: Path) -> None:
+    def test_bar_on_a_terminal(self, cli_server: FriendliTestServer, tmp_path: Path) -> None:
         """On a terminal a batch draws a tqdm bar on stderr; stdout still lists the paths."""
         pty = pytest.importorskip("pty")
         fcntl = pytest.importorskip("fcntl")
@@ -539,7 +928,7 @@ class TestProgress:
         try:
             with subprocess.Popen(
                 command("generate", "a", "--model", "ep", "-n", "3", "--out", tmp_path),
-                env=server_env(server),
+                env=server_env(cli_server),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=terminal_fd,
@@ -750,3 +1139,60 @@ class TestCommand:
         )
 
         assert "[]\n" == result.stdout
+
+
+class TestRules:
+    @pytest.mark.parametrize(
+        ("url", "problem"),
+        [
+            pytest.param("https://api.friendli.ai", None, id="default"),
+            pytest.param("http://127.0.0.1:8765/v1/", None, id="loopback-with-path"),
+            pytest.param("http://[::1]:8080", None, id="ipv6"),
+            pytest.param("ftp://x", "must be an http(s) URL with a host", id="scheme"),
+            pytest.param("http://", "must be an http(s) URL with a host", id="no-host"),
+            pytest.param("http://[::1", "is not a URL", id="unclosed-ipv6"),
+            pytest.param("http://h:99999", "is not a URL", id="port-out-of-range"),
+            pytest.param("http://h/\n", "must be ASCII", id="trailing-newline"),
+            pytest.param("http://h\u00e9st", "must be ASCII", id="non-ascii"),
+            pytest.param("http://u:p@h", "must not hold a user name", id="userinfo"),
+            pytest.param("http://h/?q=1", "must not have a ?query", id="query"),
+            pytest.param("http://h/#top", "must not have a ?query", id="fragment"),
+            pytest.param("http://h/#", "must not have a ?query", id="empty-fragment"),
+        ],
+    )
+    def test_api_url_problem(self, url: str, problem: str | None) -> None:
+        found = api_url_problem(url)
+        if problem is None:
+            assert found is None
+        else:
+            assert found is not None
+            assert found.startswith(problem)
+
+    @pytest.mark.parametrize(
+        ("value", "ok"),
+        [
+            pytest.param("team-1", True, id="plain"),
+            pytest.param("a b", True, id="inner-space"),
+            pytest.param("", False, id="empty"),
+            pytest.param("t\r\n", False, id="crlf"),
+            pytest.param(" t", False, id="leading-space"),
+            pytest.param("t\x00x", False, id="nul"),
+            pytest.param("t\u00e9", False, id="non-ascii"),
+            pytest.param("t\udcff", False, id="surrogate"),
+        ],
+    )
+    def test_header_value_problem(self, value: str, ok: bool) -> None:
+        assert ok == (header_value_problem(value) is None)
+
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            pytest.param("403 Bearer s\u00e9c", "403 Bearer [REDACTED]", id="plain"),
+            pytest.param("got 's\\xe9c'", "got '[REDACTED]'", id="repr"),
+            pytest.param("got b's\\xc3\\xa9c'", "got b'[REDACTED]'", id="bytes"),
+            pytest.param('got "s\\u00e9c"', 'got "[REDACTED]"', id="json"),
+            pytest.param("nothing secret", "nothing secret", id="absent"),
+        ],
+    )
+    def test_redact(self, text: str, expected: str) -> None:
+        assert expected == redact(text, "s\u00e9c")

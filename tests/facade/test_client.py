@@ -297,16 +297,20 @@ class TestConfiguration:
         sync.close()
 
     def test_user_http_client_is_used_not_closed(self, server: FriendliTestServer) -> None:
-        """A supplied httpx.Client carries the requests, keeps its headers, stays open."""
+        """A supplied httpx.Client carries the API request, keeps its headers, stays open.
+
+        The image download uses only its transport, not its hooks, auth or headers.
+        """
         seen: list[str] = []
         http = httpx.Client(event_hooks={"request": [lambda r: seen.append(r.url.path)]})
         try:
             with FriendliImages(
                 token=server.token, base_url=server.base_url, http_client=http
             ) as c:
-                c.generate("x", model="ep").images[0].content()
+                content = c.generate("x", model="ep").images[0].content()
 
-            assert ["/dedicated/v1/images/generations", seen[1]] == seen
+            assert ["/dedicated/v1/images/generations"] == seen
+            assert content.startswith(b"\x89PNG")
             assert not http.is_closed
             assert "authorization" not in http.headers
         finally:

@@ -234,7 +234,7 @@ class TestPayload:
         assert isinstance(payload, Base64Payload)
         png_file.write_bytes(PNG[:20])
 
-        with pytest.raises(FriendliImagesError, match="changed size"):
+        with pytest.raises(FriendliImagesError, match=r"changed \(size or modification time\)"):
             payload.to_data_uri()
 
     def test_file_vanishing_is_a_friendli_error(self, png_file: Path) -> None:

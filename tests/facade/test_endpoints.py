@@ -4,6 +4,7 @@ loopback test server's simulated endpoints."""
 from __future__ import annotations
 
 import logging
+import pickle
 import time
 from datetime import UTC, datetime
 
@@ -11,6 +12,7 @@ import pytest
 from friendli_images import (
     APIResponseValidationError,
     AsyncFriendliImages,
+    EndpointError,
     EndpointFailedError,
     EndpointStatus,
     EndpointStoppedError,
@@ -562,3 +564,23 @@ class TestEndpointErrorsAndSecrets:
         assert 4 == len(result.errors)
         assert all(isinstance(f.error, EndpointFailedError) for f in result.errors)
         assert 1 == endpoint.wake_requests  # the second call found it FAILED: no wake
+
+
+class TestPickle:
+    def test_endpoint_errors_round_trip(
+        self, client: FriendliImages, server: FriendliTestServer
+    ) -> None:
+        """Endpoint errors pickle with their status (for process pools), as every error does."""
+        server.add_endpoint("dep1", fail_on_wake="WORKLOAD_INIT_DOWNLOAD_ERROR")
+        server.add_endpoint("dep2")
+        errors: list[EndpointError] = []
+        for kwargs in ({"endpoint_id": "dep1", "wake": True}, {"endpoint_id": "dep2"}):
+            with pytest.raises(EndpointError) as caught:
+                client.wait_until_ready(timeout=1.0, **kwargs)
+            errors.append(caught.value)
+
+        for error in errors:
+            copy = pickle.loads(pickle.dumps(error))
+            assert (type(error), str(error)) == (type(copy), str(copy))
+            assert error.status == copy.status
+        assert "WORKLOAD_INIT_DOWNLOAD_ERROR" == pickle.loads(pickle.dumps(errors[0])).error_code

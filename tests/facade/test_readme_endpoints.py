@@ -22,8 +22,8 @@ TIMEOUT = 60
 
 def section() -> str:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    start = text.index("### Sleeping endpoints\n")
-    return text[start : text.index("\n### ", start + 1)]
+    start = text.index("<!-- --8<-- [start:endpoints] -->")
+    return text[start : text.index("<!-- --8<-- [end:endpoints] -->", start)]
 
 
 def blocks(language: str) -> list[str]:

@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 import base64
+import contextlib
+import errno
 import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from friendli_images import (
+    APIResponseValidationError,
     AsyncFriendliImages,
     FriendliImages,
     GeneratedImage,
     ImageDownloadError,
     ImageResult,
+    InvalidRequestError,
     OutputExistsError,
     ResponseFormat,
 )
@@ -51,8 +63,6 @@ class TestTypes:
             (b"\xff\xd8\xff\xe0" + bytes(12), "png", "image/jpeg", ".jpg"),
             (WEBP, "png", "image/webp", ".webp"),
             (GIF, "raw", "image/gif", ".gif"),
-            (b"unknown bytes here", "jpeg", "image/jpeg", ".jpg"),
-            (b"unknown bytes here", "raw", "application/octet-stream", ".bin"),
         ],
     )
     def test_sniffed_from_bytes_then_format(
@@ -161,12 +171,11 @@ class TestDownload:
     def test_only_http_urls(
         self, client: FriendliImages, server: FriendliTestServer, url: str
     ) -> None:
-        """A result URL that is not http(s) is never fetched."""
+        """A result URL that is not http(s) is rejected with the response, never fetched."""
         server.inject(WrongShape({"data": [{"seed": 1, "response_format": "url", "url": url}]}))
-        image = client.generate("x", model="ep").images[0]
 
-        with pytest.raises(ImageDownloadError, match="only http and https"):
-            image.content()
+        with pytest.raises(APIResponseValidationError, match=r"url is not an http\(s\) URL"):
+            client.generate("x", model="ep")
 
     def test_signed_url_query_not_in_errors(
         self, client: FriendliImages, server: FriendliTestServer
@@ -268,6 +277,78 @@ class TestSaveImage:
 
         assert [] == listing(tmp_path)
 
+    def test_trailing_slash_means_directory(self, client: FriendliImages, tmp_path: Path) -> None:
+        """``save("newdir/")`` creates the directory and saves into it, not ``newdir.png``."""
+        image = client.generate("x", model="ep", seed=4, response_format="png").images[0]
+
+        path = image.save(f"{tmp_path / 'newdir'}/")
+
+        assert tmp_path / "newdir" / "image-4.png" == path
+        assert ["newdir"] == listing(tmp_path)
+
+    def test_without_hard_links_a_racing_entry_is_kept(
+        self, client: FriendliImages, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """No hard links (vfat, exFAT): an exclusive create claims the name, never a replace.
+
+        The entry appearing at the target is a dangling symlink, which ``exists()`` does
+        not see: a check-then-rename would replace it.
+        """
+        image = client.generate("x", model="ep", response_format="png").images[0]
+
+        def no_hard_links(source: object, target: object) -> None:
+            raise OSError(errno.EPERM, "Operation not permitted")
+
+        monkeypatch.setattr(os, "link", no_hard_links)
+        (tmp_path / "cat.png").symlink_to(tmp_path / "elsewhere.png")
+
+        with pytest.raises(OutputExistsError):
+            image.save(tmp_path / "cat.png")
+
+        assert (tmp_path / "cat.png").is_symlink()
+        assert ["cat.png"] == listing(tmp_path)
+        assert tmp_path / "dog.png" == image.save(tmp_path / "dog.png")  # the fallback saves
+        assert image.content() == (tmp_path / "dog.png").read_bytes()
+        assert ["cat.png", "dog.png"] == listing(tmp_path)
+
+    @pytest.mark.parametrize(
+        ("call", "statuses"),
+        [
+            pytest.param("image.save(folder)", {-signal.SIGTERM}, id="save"),
+            pytest.param("asyncio.run(image.asave(folder))", {-signal.SIGTERM, 143}, id="asave"),
+        ],
+    )
+    def test_sigterm_during_save_leaves_no_temporary_file(
+        self, tmp_path: Path, call: str, statuses: set[int]
+    ) -> None:
+        """SIGTERM while a download streams to disk: the .part file goes, the process ends."""
+        with _stalling_image_server() as url:
+            script = textwrap.dedent(
+                f"""
+                import asyncio
+                from friendli_images import GeneratedImage
+                image = GeneratedImage(seed=1, response_format="url", url={url!r})
+                folder = {str(tmp_path)!r}
+                {call}
+                """
+            )
+            process = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE)
+            try:
+                deadline = time.monotonic() + 20
+                while not list(tmp_path.glob("*.part")):
+                    assert process.poll() is None, "the save ended early"
+                    assert time.monotonic() < deadline, "no temporary file appeared"
+                    time.sleep(0.02)
+                process.send_signal(signal.SIGTERM)
+                assert process.wait(timeout=20) in statuses
+                assert process.stderr is not None
+                assert b"" == process.stderr.read()  # no traceback
+            finally:
+                process.kill()
+                process.communicate()
+
+        assert [] == listing(tmp_path)
+
     @pytest.mark.anyio
     async def test_asave(self, aclient: AsyncFriendliImages, tmp_path: Path) -> None:
         """asave streams a URL result to disk with the async client."""
@@ -342,6 +423,74 @@ class TestSaveResult:
 
         assert [] == listing(tmp_path)
 
+    def test_failed_overwrite_puts_old_files_back(
+        self, client: FriendliImages, server: FriendliTestServer, tmp_path: Path
+    ) -> None:
+        """overwrite=True is all or nothing too: after a failure the user's files are back."""
+        result = client.generate("x", model="ep", n=3, seed=1, concurrency=1)
+        result.images[0].content()
+        result.images[1].content()
+        server.inject(ErrorStatus(500), route="image")
+        for index in range(3):
+            (tmp_path / f"image-{index}.png").write_bytes(b"old %d" % index)
+
+        with pytest.raises(ImageDownloadError):
+            result.save(tmp_path, overwrite=True)
+
+        assert [f"image-{index}.png" for index in range(3)] == listing(tmp_path)
+        for index in range(3):
+            assert b"old %d" % index == (tmp_path / f"image-{index}.png").read_bytes()
+
+    @pytest.mark.anyio
+    async def test_failed_async_overwrite_puts_old_files_back(
+        self, aclient: AsyncFriendliImages, server: FriendliTestServer, tmp_path: Path
+    ) -> None:
+        """The same for asave()."""
+        result = await aclient.generate("x", model="ep", n=2, seed=1, concurrency=1)
+        await result.images[0].acontent()
+        server.inject(ErrorStatus(500), route="image")
+        (tmp_path / "image-0.png").write_bytes(b"old")
+
+        with pytest.raises(ImageDownloadError):
+            await result.asave(tmp_path, overwrite=True)
+
+        assert ["image-0.png"] == listing(tmp_path)
+        assert b"old" == (tmp_path / "image-0.png").read_bytes()
+
+    def test_overwrite_leaves_no_moved_aside_files(
+        self, client: FriendliImages, tmp_path: Path
+    ) -> None:
+        """After a successful overwrite only the new files remain."""
+        result = client.generate("x", model="ep", n=2, seed=1, response_format="png")
+        (tmp_path / "image-0.png").write_bytes(b"old")
+
+        result.save(tmp_path, overwrite=True)
+
+        assert ["image-0.png", "image-1.png"] == listing(tmp_path)
+        assert render_png(1, 64, 64) == (tmp_path / "image-0.png").read_bytes()
+
+    @pytest.mark.parametrize(
+        "stem",
+        [
+            pytest.param("../x", id="parent"),
+            pytest.param("/tmp/x", id="absolute"),
+            pytest.param("a/b", id="separator"),
+            pytest.param("..", id="dotdot"),
+            pytest.param("", id="empty"),
+            pytest.param("a\0b", id="nul"),
+        ],
+    )
+    def test_stem_is_a_file_name(self, client: FriendliImages, tmp_path: Path, stem: str) -> None:
+        """A stem with a directory part is rejected before anything is written."""
+        result = client.generate("x", model="ep", response_format="png")
+        folder = tmp_path / "out"
+
+        with pytest.raises(InvalidRequestError) as info:
+            result.save(folder, stem)
+
+        assert "stem" == info.value.param
+        assert [] == listing(tmp_path)
+
     def test_result_is_a_sequence(self, client: FriendliImages) -> None:
         """An ImageResult iterates, indexes and measures like its images list."""
         result = client.generate("x", model="ep", n=2)
@@ -350,3 +499,30 @@ class TestSaveResult:
         assert 2 == len(result)
         assert list(result) == result.images
         assert isinstance(result[1], GeneratedImage)
+
+
+@contextlib.contextmanager
+def _stalling_image_server() -> Iterator[str]:
+    """A raw-socket image host that sends 2 MiB of a 4 MiB PNG, then stalls until closed."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(65536)
+            body = render_png(1, 4, 4)
+            connection.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\n"
+                b"Content-Length: 4194304\r\n\r\n" + body + bytes(2 * 1024 * 1024 - len(body))
+            )
+            stop.wait(30)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/image.png"
+    finally:
+        stop.set()
+        thread.join(30)
+        listener.close()

@@ -29,6 +29,10 @@ class TestParseRetryAfter:
             ("Wed, 25 Nov 2026 11:59:00 GMT", 0.0),
             ("Wed, 25 Nov 2026 12:00:30", None),
             ("Mon, 99 Foo 2026 12:00:30 GMT", None),
+            ("Wed Nov 25 12:00:30 2026", 30.0),  # asctime (RFC 9110), implicitly GMT
+            ("Wed Nov  5 12:00:30 2026", 0.0),  # asctime pads the day with a space
+            ("Wednesday, 25-Nov-26 12:00:30 GMT", 30.0),  # RFC 850
+            ("Wed Nov 25 12:00:30", None),
         ],
     )
     def test_table(self, header: str | None, expected: float | None) -> None:
@@ -109,6 +113,7 @@ class TestWasSent:
             (httpx.ReadError("reset"), True),
             (httpx.WriteError("reset"), True),
             (httpx.RemoteProtocolError("dropped"), True),
+            (httpx.LocalProtocolError("illegal header value"), False),
         ],
     )
     def test_table(self, error: httpx.HTTPError, sent: bool) -> None:

@@ -22,7 +22,12 @@ OP = "/paths/~1dedicated~1v1~1images~1generations/post"
 BODY = "/components/schemas/DedicatedImageGenerationBody"
 URL_ITEM = "/components/schemas/UrlImageItem"
 RESULT = "/components/schemas/ImageGenerationDedicatedResult"
-BASE = parse_document((ROOT / "openapi.yaml").read_text(encoding="utf-8"), "openapi.yaml")
+# The committed spec cut down to the one operation these tests mutate, as update_spec.py
+# would write it for that tracked list: other tracked operations (and their aliases, enums
+# and defaults) cannot change what a test about this operation sees.
+BASE = select_operations(
+    parse_document((ROOT / "openapi.yaml").read_text(encoding="utf-8"), "openapi.yaml"), TRACKED
+).spec
 
 Spec = dict[str, Any]
 Mutation = Callable[[Spec], None]
@@ -38,6 +43,25 @@ def mutated(*mutations: Mutation) -> Spec:
     for mutation in mutations:
         mutation(spec)
     return spec
+
+
+def seed_like(selected: Spec) -> Spec:
+    """The filtered snapshot as the project's hand-copied seed had it (built, not read).
+
+    The first openapi.yaml was copied by hand from the API page: old operation description,
+    no Speakeasy or Mintlify extensions, another token description, no tags list, and an
+    explicit top-level ``security: []``.
+    """
+    seed = copy.deepcopy(selected)
+    operation = seed["paths"][IMAGES]["post"]
+    operation["description"] = "Given a description, the model generates image(s)."
+    for key in ("x-speakeasy-name-override", "x-mint"):
+        operation.pop(key, None)
+    seed["components"]["securitySchemes"]["token"]["description"] = "A Friendli token."
+    seed.pop("tags", None)
+    seed.pop("x-speakeasy-retries", None)
+    seed["security"] = []
+    return seed
 
 
 def compare(old: Spec, new: Spec) -> Report:
@@ -508,6 +532,126 @@ CASES: dict[str, tuple[Mutation, Mutation, ChangeClass, str, str]] = {
         f"{OP}/deprecated",
         "'deprecated' added",
     ),
+    # Fail safe: a keyword the rules do not know restricts what the client may send.
+    "request dependentRequired added": (
+        nothing,
+        set_key(body, "dependentRequired", {"seed": ["model"]}),
+        ChangeClass.BREAKING,
+        f"{BODY}/dependentRequired",
+        "unknown request keyword dependentRequired",
+    ),
+    "request unevaluatedProperties false": (
+        nothing,
+        set_key(body, "unevaluatedProperties", False),
+        ChangeClass.BREAKING,
+        f"{BODY}/unevaluatedProperties",
+        "unknown request keyword unevaluatedProperties",
+    ),
+    "request not added": (
+        nothing,
+        set_key(body_prop("prompt"), "not", {"const": ""}),
+        ChangeClass.BREAKING,
+        f"{BODY}/properties/prompt/not",
+        "unknown request keyword not",
+    ),
+    "request unknown keyword removed": (
+        set_key(body, "dependentRequired", {"seed": ["model"]}),
+        nothing,
+        ChangeClass.NON_BREAKING,
+        f"{BODY}/dependentRequired",
+        "'dependentRequired' removed",
+    ),
+    "response unknown keyword added": (
+        nothing,
+        set_key(url_item, "dependentRequired", {"seed": ["url"]}),
+        ChangeClass.NON_BREAKING,
+        f"{URL_ITEM}/dependentRequired",
+        "does not validate response values",
+    ),
+    "request readOnly added": (
+        nothing,
+        set_key(body_prop("prompt"), "readOnly", True),
+        ChangeClass.BREAKING,
+        f"{BODY}/properties/prompt/readOnly",
+        "may now ignore what the client sends",
+    ),
+    "response readOnly added": (
+        nothing,
+        set_key(lambda spec: url_item(spec)["properties"]["seed"], "readOnly", True),
+        ChangeClass.NON_BREAKING,
+        f"{URL_ITEM}/properties/seed/readOnly",
+        "readOnly added",
+    ),
+    "response writeOnly added": (
+        nothing,
+        set_key(lambda spec: url_item(spec)["properties"]["seed"], "writeOnly", True),
+        ChangeClass.BREAKING,
+        f"{URL_ITEM}/properties/seed/writeOnly",
+        "may now omit a field the client reads",
+    ),
+    "request writeOnly added": (
+        nothing,
+        set_key(body_prop("prompt"), "writeOnly", True),
+        ChangeClass.NON_BREAKING,
+        f"{BODY}/properties/prompt/writeOnly",
+        "writeOnly added",
+    ),
+    "request integer widened to number": (
+        nothing,
+        set_key(lambda spec: body(spec)["properties"]["seed"]["anyOf"][0], "type", "number"),
+        ChangeClass.NON_BREAKING,
+        f"{BODY}/properties/seed/anyOf/0",
+        "type widened from integer to number",
+    ),
+    "response integer widened to number": (
+        nothing,
+        set_key(lambda spec: url_item(spec)["properties"]["seed"], "type", "number"),
+        ChangeClass.BREAKING,
+        f"{URL_ITEM}/properties/seed",
+        "type changed from integer to number",
+    ),
+    "request format int32 to int64": (
+        set_key(lambda spec: body(spec)["properties"]["seed"]["anyOf"][0], "format", "int32"),
+        set_key(lambda spec: body(spec)["properties"]["seed"]["anyOf"][0], "format", "int64"),
+        ChangeClass.NON_BREAKING,
+        f"{BODY}/properties/seed/anyOf/0/format",
+        "same generated type, wider range",
+    ),
+    "request format int64 to int32": (
+        set_key(lambda spec: body(spec)["properties"]["seed"]["anyOf"][0], "format", "int64"),
+        set_key(lambda spec: body(spec)["properties"]["seed"]["anyOf"][0], "format", "int32"),
+        ChangeClass.BREAKING,
+        f"{BODY}/properties/seed/anyOf/0/format",
+        "constraint tightened: format",
+    ),
+    "operation security relaxed to []": (
+        nothing,
+        lambda spec: operation(spec).__setitem__("security", []),
+        ChangeClass.NON_BREAKING,
+        f"{OP}/security",
+        "authentication no longer required",
+    ),
+    "new default response": (
+        nothing,
+        lambda spec: operation(spec)["responses"].__setitem__("default", {"description": "Error"}),
+        ChangeClass.NON_BREAKING,
+        f"{OP}/responses/default",
+        "new default response documented",
+    ),
+    "top-level security alternative removed": (
+        lambda spec: spec.__setitem__("security", [{"token": []}, {"apiKey": []}]),
+        lambda spec: spec.__setitem__("security", [{"token": []}]),
+        ChangeClass.BREAKING,
+        "/security",
+        "security requirement no longer accepted: apiKey",
+    ),
+    "top-level security alternative added": (
+        lambda spec: spec.__setitem__("security", [{"token": []}]),
+        lambda spec: spec.__setitem__("security", [{"token": []}, {"apiKey": []}]),
+        ChangeClass.NON_BREAKING,
+        "/security",
+        "new way to authenticate: apiKey",
+    ),
 }
 
 
@@ -574,12 +718,12 @@ class TestClassification:
 
     def test_reformatting_is_no_change(self) -> None:
         """Key order and the top-level security [] vs absent are not changes."""
-        reordered = {key: BASE[key] for key in reversed(list(BASE))}
+        old = copy.deepcopy(BASE)
+        old["security"] = []
+        reordered = {key: old[key] for key in reversed(list(old)) if key != "security"}
         reordered = json.loads(json.dumps(reordered))
-        del reordered["security"]
-        reordered["tags"] = BASE["tags"]
 
-        report = compare(BASE, reordered)
+        report = compare(old, reordered)
 
         assert Verdict.NO_CHANGE == report.verdict
 
@@ -899,11 +1043,11 @@ class TestRendering:
 )
 class TestUpstreamSnapshot:
     def test_documentation_only(self) -> None:
-        """The real snapshot differs from openapi.yaml in documentation only, listed one by one."""
+        """The snapshot differs from the hand-copied seed in documentation only, one by one."""
         upstream = parse_document(SNAPSHOT.read_text(encoding="utf-8"), str(SNAPSHOT))
         selected = select_operations(upstream, TRACKED).spec
 
-        report = compare(BASE, selected)
+        report = compare(seed_like(selected), selected)
 
         assert Verdict.DOCUMENTATION == report.verdict
         assert {"breaking": 0, "non-breaking": 0, "documentation": 6} == report.counts()

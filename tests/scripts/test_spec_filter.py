@@ -40,6 +40,7 @@ def upstream_like() -> dict[str, Any]:
     """openapi.yaml grown into a small 'full upstream' document with much to leave out."""
     spec = project_spec()
     spec["x-speakeasy-retries"] = {"strategy": "backoff"}
+    spec["security"] = []  # a top-level requirement, whether or not openapi.yaml has one
     components = spec["components"]
     schemas = components["schemas"]
     operation = spec["paths"][IMAGES]["post"]

@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SNAPSHOT = ROOT.parent / "shared" / "upstream" / "openapi-2026-07-22.yaml"
 IMAGES = "/dedicated/v1/images/generations"
 BASE = parse_document((ROOT / "openapi.yaml").read_text(encoding="utf-8"), "openapi.yaml")
+ONE_OPERATION = "dedicatedImagesGenerate"
 MODEL = Path("generated/friendli_images_api/models/dedicated_image_generation_body.py")
 
 Spec = dict[str, Any]
@@ -87,6 +88,19 @@ def fake_generate(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
 
     monkeypatch.setattr(update_spec, "generate", generate)
     return calls
+
+
+def track_one_operation(project: Path) -> Spec:
+    """Make ``project`` track only the image generation operation; return its upstream.
+
+    The project's tracked list, copied from the repository, names whatever the project tracks
+    today; a test whose fixture is a one-operation spec writes its own list to match it, and
+    openapi.yaml as update_spec.py would write it for that list.
+    """
+    (project / update_spec.TRACKED_FILE).write_text(f"{ONE_OPERATION}\n", encoding="utf-8")
+    upstream = select_operations(BASE, [ONE_OPERATION]).spec
+    (project / "openapi.yaml").write_text(dump_spec(upstream), encoding="utf-8")
+    return upstream
 
 
 def run(project: Path, *args: str | Path) -> int:
@@ -217,7 +231,8 @@ class TestErrors:
         assert before == digest(project)
         data = json.loads(report.read_text())
         assert "BREAKING" == data["verdict"]
-        assert "removed" == data["operations"][0]["status"]
+        statuses = {op["operationId"]: op["status"] for op in data["operations"]}
+        assert "removed" == statuses[ONE_OPERATION]
         assert data["outcome"].startswith("not applied")
         assert markdown.read_text().endswith("Verdict: BREAKING\n")
 
@@ -311,7 +326,8 @@ class TestUpdate:
     ) -> None:
         """A description change exits 10."""
         spec = copy.deepcopy(BASE)
-        spec["paths"][IMAGES]["post"]["description"] = "Generate an image from a text prompt."
+        operation = spec["paths"][IMAGES]["post"]
+        operation["description"] = f"{operation.get('description', '')} Now reworded."
 
         assert 10 == run(project, "--source", write(tmp_path / "upstream.yaml", spec))
 
@@ -351,8 +367,7 @@ class TestUpdate:
     ) -> None:
         """An unchanged upstream (JSON, behind a redirect) changes no byte and skips generation."""
         url, routes = server
-        canonical = dump_spec(select_operations(BASE, ["dedicatedImagesGenerate"]).spec)
-        (project / "openapi.yaml").write_text(canonical, encoding="utf-8")
+        track_one_operation(project)
         routes["/latest"] = (302, {"Location": "/openapi.json"}, b"")
         routes["/openapi.json"] = (
             200,
@@ -448,8 +463,13 @@ class TestUpstreamSnapshot:
     def test_dry_run_is_documentation_only(
         self, project: Path, tmp_path: Path, fake_generate: list[Path]
     ) -> None:
-        """A dry run against the real snapshot says documentation only (10) and writes nothing."""
+        """A dry run of the snapshot over a reworded description: documentation only (10)."""
         markdown = tmp_path / "report.md"
+        upstream = parse_document(SNAPSHOT.read_text(encoding="utf-8"), str(SNAPSHOT))
+        tracked = update_spec.read_tracked(project / update_spec.TRACKED_FILE)
+        seed = select_operations(upstream, tracked).spec
+        seed["paths"][IMAGES]["post"]["description"] = "Given a description, the model ..."
+        (project / "openapi.yaml").write_text(dump_spec(seed), encoding="utf-8")
         before = digest(project)
 
         status = run(project, "--source", SNAPSHOT, "--dry-run", "--report-md", markdown)
@@ -459,3 +479,79 @@ class TestUpstreamSnapshot:
         text = markdown.read_text()
         assert "`Generate an image from a text prompt.`" in text
         assert text.endswith("Verdict: documentation only\n")
+
+
+def with_operation(spec: Spec, path: str, operation_id: str) -> Spec:
+    """``spec`` with one more upstream operation, tagged like the tracked one."""
+    result = copy.deepcopy(spec)
+    tags = result["paths"][IMAGES]["post"].get("tags", [])
+    result["paths"][path] = {
+        "post": {
+            "operationId": operation_id,
+            "tags": tags,
+            "responses": {"200": {"description": "ok"}},
+        }
+    }
+    return result
+
+
+class TestRelatedOperations:
+    def test_new_untracked_operation_is_reported_and_recorded(
+        self, project: Path, tmp_path: Path, fake_generate: list[Path]
+    ) -> None:
+        """A new upstream image operation is listed as new, and the record keeps it."""
+        seen = project / update_spec.SEEN_FILE
+        base = track_one_operation(project)
+        first = write(tmp_path / "first.yaml", with_operation(base, f"{IMAGES}-old", "oldImageOp"))
+        assert 0 == run(project, "--source", first)
+        assert "oldImageOp" in seen.read_text(encoding="utf-8")
+        upstream = with_operation(
+            with_operation(base, f"{IMAGES}-old", "oldImageOp"),
+            "/dedicated/v1/images/edits",
+            "dedicatedImagesEdit",
+        )
+        markdown, report = tmp_path / "report.md", tmp_path / "report.json"
+        before = digest(project)
+
+        status = run(
+            project,
+            "--source",
+            write(tmp_path / "second.yaml", upstream),
+            "--report-md",
+            markdown,
+            "--report-json",
+            report,
+        )
+
+        assert 0 == status
+        assert before == digest(project)
+        related = json.loads(report.read_text())["related_upstream_operations"]
+        assert [("oldImageOp", False), ("dedicatedImagesEdit", True)] == [
+            (operation["operationId"], operation["new"]) for operation in related
+        ]
+        text = markdown.read_text()
+        assert "**1 new since the last sync**: `dedicatedImagesEdit`" in text
+        assert "dedicatedImagesEdit" in seen.read_text(encoding="utf-8")
+
+    def test_dry_run_records_nothing(
+        self, project: Path, tmp_path: Path, fake_generate: list[Path]
+    ) -> None:
+        """Without a record none is marked new; a dry run reports but writes no record."""
+        seen = project / update_spec.SEEN_FILE
+        seen.unlink(missing_ok=True)
+        base = track_one_operation(project)
+        upstream = with_operation(base, "/dedicated/v1/images/edits", "dedicatedImagesEdit")
+        report = tmp_path / "report.json"
+
+        run(
+            project,
+            "--source",
+            write(tmp_path / "u.yaml", upstream),
+            "--dry-run",
+            "--report-json",
+            report,
+        )
+
+        assert not seen.exists()
+        related = json.loads(report.read_text())["related_upstream_operations"]
+        assert [("dedicatedImagesEdit", None)] == [(op["operationId"], op["new"]) for op in related]

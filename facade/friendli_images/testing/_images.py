@@ -1,4 +1,4 @@
-"""Deterministic test images: PNG written by hand, JPEG through Pillow or a built-in encoder.
+"""Deterministic test images: PNG written by hand, JPEG encoded by Pillow.
 
 The images stand in for generated pictures in :mod:`friendli_images.testing`. Each one is a
 function of ``(seed, width, height)`` only: the same arguments give the same bytes in one
@@ -8,11 +8,9 @@ Sizes are predictable so benchmarks can ask for a payload size. The PNG is 8-bit
 *stored* (level 0) deflate blocks, so it is ``height * (1 + 3 * width)`` bytes plus about
 ``60 + 5 * ceil(size / 65535)`` bytes of framing: a 1670x1670 image is just under 8 MiB.
 
-JPEG comes from Pillow when it is installed: the same RGB picture at quality 90, about a
-sixth of the PNG's size for this noisy content. Without Pillow, :func:`render_jpeg` still
-returns a valid baseline JPEG (JFIF, SOI ... EOI) from a small built-in encoder, but a
-simpler picture: grayscale, each 8x8 block one flat tone (DC coefficients only), so it is
-far smaller still. :func:`jpeg_backend` says which encoder is in use.
+JPEG comes from Pillow (part of the ``testing`` extra): the same RGB picture at quality 90,
+about a sixth of the PNG's size for this noisy content, and the same bytes everywhere the
+same Pillow version runs.
 
 Rendered images are cached by ``(format, seed, width, height)`` under a byte budget, and
 concurrent requests for the same image wait for one render instead of repeating it.
@@ -29,6 +27,8 @@ import zlib
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Literal
+
+from PIL import Image
 
 __all__ = [
     "MAX_DIMENSION",
@@ -107,93 +107,11 @@ def _encode_png(seed: int, width: int, height: int) -> bytes:
     )
 
 
-def _pillow_available() -> bool:
-    try:
-        import PIL.Image  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def _encode_jpeg_pillow(seed: int, width: int, height: int) -> bytes:
-    from PIL import Image
-
+def _encode_jpeg(seed: int, width: int, height: int) -> bytes:
     image = Image.frombytes("RGB", (width, height), _rgb_pixels(seed, width, height))
     out = io.BytesIO()
     image.save(out, format="JPEG", quality=90)
     return out.getvalue()
-
-
-# Annex K.3 of ITU-T T.81: the typical luminance DC table (code counts per length 1..16).
-_DC_CODE_COUNTS = (0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0)
-_DC_SYMBOLS = tuple(range(12))
-
-
-def _canonical_codes(counts: tuple[int, ...], symbols: tuple[int, ...]) -> dict[int, str]:
-    """Map each symbol to its canonical Huffman code, as a string of ``0``/``1``."""
-    codes: dict[int, str] = {}
-    code = 0
-    index = 0
-    for length, count in enumerate(counts, start=1):
-        for _ in range(count):
-            codes[symbols[index]] = format(code, f"0{length}b")
-            code += 1
-            index += 1
-        code <<= 1
-    return codes
-
-
-def _jpeg_segment(marker: int, payload: bytes) -> bytes:
-    return struct.pack(">HH", marker, len(payload) + 2) + payload
-
-
-def _encode_jpeg_builtin(seed: int, width: int, height: int) -> bytes:
-    """Encode a baseline grayscale JPEG whose 8x8 blocks each hold one flat tone.
-
-    Only DC coefficients are coded (every block ends with EOB right away), so the encoder
-    needs no DCT: with a DC quantizer of 8, a block's quantized DC value is its tone - 128.
-    """
-    rng = _rng(seed, width, height, "jpeg")
-    blocks_x = -(-width // 8)
-    blocks_y = -(-height // 8)
-    dc_codes = _canonical_codes(_DC_CODE_COUNTS, _DC_SYMBOLS)
-    eob = "0"  # the AC table below has a single symbol, EOB (0x00), with the code "0"
-    bits: list[str] = []
-    previous = 0
-    for by in range(blocks_y):
-        for bx in range(blocks_x):
-            gradient = (bx * 96 // max(blocks_x - 1, 1)) + (by * 96 // max(blocks_y - 1, 1))
-            value = min(255, gradient + rng.randrange(64)) - 128
-            diff = value - previous
-            previous = value
-            category = abs(diff).bit_length()
-            bits.append(dc_codes[category])
-            if category:
-                extra = diff if diff > 0 else diff + (1 << category) - 1
-                bits.append(format(extra, f"0{category}b"))
-            bits.append(eob)
-    stream = "".join(bits)
-    stream += "1" * (-len(stream) % 8)  # pad the last byte with 1-bits
-    entropy = int(stream, 2).to_bytes(len(stream) // 8, "big").replace(b"\xff", b"\xff\x00")
-    jfif = b"JFIF\x00" + struct.pack(">BBBHHBB", 1, 1, 0, 1, 1, 0, 0)
-    quantization = b"\x00" + bytes([8] * 64)
-    frame = struct.pack(">BHHB", 8, height, width, 1) + bytes((1, 0x11, 0))
-    dc_table = b"\x00" + bytes(_DC_CODE_COUNTS) + bytes(_DC_SYMBOLS)
-    ac_table = b"\x10" + bytes((1,) + (0,) * 15) + b"\x00"
-    scan = bytes((1, 1, 0x00, 0, 63, 0))
-    return b"".join(
-        (
-            b"\xff\xd8",
-            _jpeg_segment(0xFFE0, jfif),
-            _jpeg_segment(0xFFDB, quantization),
-            _jpeg_segment(0xFFC0, frame),
-            _jpeg_segment(0xFFC4, dc_table),
-            _jpeg_segment(0xFFC4, ac_table),
-            _jpeg_segment(0xFFDA, scan),
-            entropy,
-            b"\xff\xd9",
-        )
-    )
 
 
 class _RenderCache:
@@ -262,19 +180,18 @@ def render_png(seed: int, width: int, height: int) -> bytes:
 def render_jpeg(seed: int, width: int, height: int) -> bytes:
     """Return a deterministic ``width`` x ``height`` baseline JPEG for ``seed``.
 
-    With Pillow installed this is the same picture as :func:`render_png`, in RGB at quality
-    90. Without Pillow it is a grayscale 8x8-block mosaic from the built-in encoder; both
-    are real JPEG files (``FF D8`` ... ``FF D9``). :func:`jpeg_backend` tells which.
+    The same picture as :func:`render_png`, in RGB at quality 90, encoded by Pillow.
 
     Raises:
         ValueError: If a dimension is outside ``[1, MAX_DIMENSION]``.
     """
     check_dimensions(width, height)
-    backend = jpeg_backend()
-    encode = _encode_jpeg_pillow if backend == "pillow" else _encode_jpeg_builtin
-    return _cache.get(("jpeg", backend, seed, width, height), lambda: encode(seed, width, height))
+    return _cache.get(("jpeg", seed, width, height), lambda: _encode_jpeg(seed, width, height))
 
 
-def jpeg_backend() -> Literal["pillow", "builtin"]:
-    """Say which encoder :func:`render_jpeg` uses: ``"pillow"`` when Pillow imports."""
-    return "pillow" if _pillow_available() else "builtin"
+def jpeg_backend() -> Literal["pillow"]:
+    """Say which encoder :func:`render_jpeg` uses: always Pillow (the ``testing`` extra).
+
+    Kept so code written when a built-in fallback existed still runs.
+    """
+    return "pillow"

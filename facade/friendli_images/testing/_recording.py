@@ -1,0 +1,56 @@
+"""What the server remembers of each request it receives."""
+
+from __future__ import annotations
+
+import json
+from functools import cached_property
+from typing import Any, Literal, TypeAlias
+
+import attrs
+import httpx
+
+from ._faults import Fault
+
+__all__ = ["Listener", "RecordedRequest", "Route"]
+
+Route: TypeAlias = Literal["generate", "image", "endpoint", "other"]
+"""What a request was for: the generation path, an image download, the endpoint API
+(status, wake, sleep; see :class:`SimulatedEndpoint`), or anything else."""
+
+Listener: TypeAlias = Literal["api", "images"]
+"""Which of the two sockets received a request: the API, or the image host."""
+
+
+# slots=False: cached_property stores the parsed body in the instance's __dict__.
+@attrs.frozen(eq=False, slots=False)
+class RecordedRequest:
+    """One request as the server received it, whatever happened to it afterwards."""
+
+    method: str
+    path: str
+    """The path without the query string."""
+    query: str
+    headers: httpx.Headers
+    """Case-insensitive: ``headers["authorization"]`` finds ``Authorization``."""
+    body: bytes
+    """The body after chunked decoding; empty when the server has ``record_bodies=False``."""
+    body_length: int
+    """The body's length in bytes, recorded even when the body itself is not."""
+    route: Route
+    listener: Listener
+    connection_id: int
+    """Counts TCP connections per server from 1; equal ids mean a reused connection."""
+    fault: Fault | None
+    """The injected fault this request consumed, if any."""
+    received_at: float
+    """``time.monotonic()`` when the body had been read."""
+
+    @cached_property
+    def json(self) -> Any:
+        """The body parsed as JSON, or ``None`` if it is empty or not JSON."""
+        if not self.body:
+            return None
+        try:
+            return json.loads(self.body)
+        except (ValueError, RecursionError):
+            return None

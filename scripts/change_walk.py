@@ -1,0 +1,827 @@
+"""The traversal: each tracked operation of two specs walked side by side.
+
+``Walker`` meets parameters, request bodies, responses, headers, media types, security
+and servers, follows schemas in both documents (``schema_view.py``) and records each
+difference as a ``Change``, classed by the rules in ``change_rules.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from change_model import Change, OperationChanges
+from change_rules import (
+    BREAKS,
+    DOC,
+    FORMAT_TYPES,
+    MISSING,
+    REQUEST,
+    RESPONSE,
+    SAFE,
+    SERIALISATION_KEYS,
+    ChangeClass,
+    Direction,
+    Ruling,
+    enum_dropped_rule,
+    enum_introduced_rule,
+    enum_values_added_rule,
+    enum_values_removed_rule,
+    format_rule,
+    is_doc_key,
+    keyword_rule,
+    nullable_rule,
+    parameter_added_rule,
+    parameter_removed_rule,
+    property_added_rule,
+    property_removed_rule,
+    request_body_added_rule,
+    required_rule,
+    response_code_rule,
+    security_removed_rule,
+    short,
+    type_rule,
+)
+from openapi_common import HTTP_METHODS, Spec, escape, pointer, ref_name, resolve_pointer
+from schema_view import WRAPPER_KEYS, SchemaView, build_view
+
+__all__ = ["Walker"]
+
+
+def _join(location: str, part: str) -> str:
+    return f"{location}{part}" if part.startswith(("[", ".", "{")) else f"{location} {part}"
+
+
+class Walker:
+    def __init__(
+        self,
+        old: Spec,
+        new: Spec,
+        open_enums: frozenset[str] | None,
+        old_open_enums: frozenset[str] | None,
+        base64: tuple[frozenset[str], frozenset[str]],
+    ) -> None:
+        self.old, self.new = old, new
+        self.open_enums, self.old_open_enums = open_enums, old_open_enums
+        self.base64_old, self.base64_new = base64
+        self.changes: list[Change] = []
+        self._visited: set[tuple[str, str, Direction, str, str]] = set()
+
+    def add(
+        self,
+        kind: ChangeClass,
+        where: str,
+        location: str,
+        message: str,
+        *,
+        old: Any = MISSING,
+        new: Any = MISSING,
+    ) -> None:
+        change = Change(
+            kind,
+            where,
+            location,
+            message,
+            None if old is MISSING else old,
+            None if new is MISSING else new,
+        )
+        if change not in self.changes:
+            self.changes.append(change)
+
+    # -- schemas
+
+    def schema(
+        self, old: tuple[Any, str], new: tuple[Any, str], location: str, direction: Direction
+    ) -> None:
+        """Compare two schemas, each given as (node, JSON pointer), met at ``location``."""
+        before = build_view(self.old, *old)
+        after = build_view(self.new, *new)
+        key = (before.ptr, after.ptr, direction, before.signature(), after.signature())
+        if key in self._visited:
+            return
+        self._visited.add(key)
+        start = len(self.changes)
+        self._views(before, after, location, direction)
+        if before.ref and after.ref and before.ref != after.ref:
+            names = f"{ref_name(before.ref)} → {ref_name(after.ref)}"
+            differs = any(change.kind > DOC for change in self.changes[start:])
+            if not differs:
+                message = f"schema renamed {names} (same shape; generated class names may change)"
+                self.add(DOC, after.ptr, location, message, old=before.ref, new=after.ref)
+            elif direction is RESPONSE:
+                message = (
+                    f"response schema replaced: {names}; the client parses it with another model"
+                )
+                self.add(BREAKS, after.ptr, location, message, old=before.ref, new=after.ref)
+            else:
+                message = f"request schema now refers to {names} (differences listed separately)"
+                self.add(DOC, after.ptr, location, message, old=before.ref, new=after.ref)
+
+    def _views(
+        self, before: SchemaView, after: SchemaView, location: str, direction: Direction
+    ) -> None:
+        if before.nullable != after.nullable:
+            kind, text = nullable_rule(after.nullable, direction)
+            self.add(kind, after.ptr, location, text, old=before.nullable, new=after.nullable)
+
+        unions = before.variants is not None or after.variants is not None
+        for key in list(before.keys) + [k for k in after.keys if k not in before.keys]:
+            if key in ("type", "enum", "const") or (unions and key not in WRAPPER_KEYS):
+                continue
+            old_value, old_holder = before.keys.get(key, (MISSING, ""))
+            new_value, new_holder = after.keys.get(key, (MISSING, ""))
+            if old_value != new_value:
+                holders = (old_holder or new_holder, new_holder or old_holder)
+                self._keyword(
+                    key, old_value, new_value, holders, location=location, direction=direction
+                )
+
+        if unions:
+            self._variants(before, after, location, direction)
+            return
+        old_type, new_type = before.type(), after.type()
+        if old_type != new_type:
+            self._type(old_type, new_type, after.ptr, location, direction)
+            if old_type is not None and new_type is not None:
+                return
+        self._enum(before, after, location, direction)
+        self._properties(before, after, location, direction)
+        if before.items is not None or after.items is not None:
+            old_items, old_ptr = before.items or ({}, f"{before.ptr}/items")
+            new_items, new_ptr = after.items or ({}, f"{after.ptr}/items")
+            self.schema(
+                (old_items, old_ptr), (new_items, new_ptr), _join(location, "[]"), direction
+            )
+        if before.additional is not None and after.additional is not None:
+            old_extra, old_ptr = before.additional
+            new_extra, new_ptr = after.additional
+            self.schema(
+                (old_extra, old_ptr), (new_extra, new_ptr), _join(location, "{*}"), direction
+            )
+
+    def _type(
+        self, old: str | None, new: str | None, where: str, location: str, direction: Direction
+    ) -> None:
+        kind, text = type_rule(old, new, direction)
+        self.add(kind, where, location, text, old=old, new=new)
+
+    def _enum(
+        self, before: SchemaView, after: SchemaView, location: str, direction: Direction
+    ) -> None:
+        old_values, new_values = before.enum(), after.enum()
+        if old_values == new_values:
+            return
+        where = f"{after.enum_holder() if new_values is not None else before.enum_holder()}/enum"
+        rulings: list[Ruling] = []
+        if old_values is not None and new_values is not None:
+            removed = [value for value in old_values if value not in new_values]
+            added = [value for value in new_values if value not in old_values]
+            if not removed and not added:
+                rulings.append((DOC, "enum values reordered"))
+            if removed:
+                rulings.append(enum_values_removed_rule(removed, direction))
+            if added:
+                tolerated = self.open_enums is not None and where in self.open_enums
+                rulings.append(enum_values_added_rule(added, direction, tolerated=tolerated))
+        elif old_values is None:
+            rulings.append(enum_introduced_rule(new_values or [], direction))
+        else:
+            tolerated = self.old_open_enums is not None and where in self.old_open_enums
+            rulings.append(enum_dropped_rule(direction, tolerated=tolerated))
+        for kind, text in rulings:
+            self.add(kind, where, location, text, old=old_values, new=new_values)
+
+    def _properties(
+        self, before: SchemaView, after: SchemaView, location: str, direction: Direction
+    ) -> None:
+        names = list(before.properties) + [n for n in before.required if n not in before.properties]
+        names += [n for n in list(after.properties) + list(after.required) if n not in names]
+        for name in names:
+            had = name in before.properties or name in before.required
+            has = name in after.properties or name in after.required
+            was_required, is_required = name in before.required, name in after.required
+            here = _join(location, f".{name}")
+            old_schema, old_ptr = before.properties.get(name, ({}, before.required.get(name, "")))
+            new_schema, new_ptr = after.properties.get(name, ({}, after.required.get(name, "")))
+            if not had:
+                kind, text = property_added_rule(is_required, direction)
+                self.add(kind, new_ptr, here, text, old=None, new=new_schema)
+                continue
+            if not has:
+                kind, text = property_removed_rule(direction)
+                self.add(kind, old_ptr, here, text, old=old_schema, new=None)
+                continue
+            if was_required != is_required:
+                holder = after.required.get(name) or f"{after.ptr}/required"
+                kind, text = required_rule(is_required, direction)
+                self.add(kind, holder, here, text, old=was_required, new=is_required)
+            self.schema((old_schema, old_ptr), (new_schema, new_ptr), here, direction)
+
+    def _variants(
+        self, before: SchemaView, after: SchemaView, location: str, direction: Direction
+    ) -> None:
+        def members(view: SchemaView) -> list[tuple[Any, str]]:
+            if view.variants is not None:
+                return view.variants
+            bare = {k: v for k, v in view.node.items() if k not in WRAPPER_KEYS and k != "nullable"}
+            return [(bare, view.ptr)]
+
+        old_members, new_members = members(before), members(after)
+        old_sigs = [self._signature(self.old, node) for node, _ in old_members]
+        new_sigs = [self._signature(self.new, node) for node, _ in new_members]
+        pairs: list[tuple[int, int]] = []
+        free_old, free_new = list(range(len(old_members))), list(range(len(new_members)))
+        for field_index in (None, 1):
+            for i in list(free_old):
+                for j in free_new:
+                    if (
+                        old_sigs[i] == new_sigs[j]
+                        if field_index is None
+                        else old_sigs[i][field_index] == new_sigs[j][field_index]
+                    ):
+                        pairs.append((i, j))
+                        free_old.remove(i)
+                        free_new.remove(j)
+                        break
+        for i, j in sorted(pairs):
+            old_node, old_ptr = old_members[i]
+            new_node, new_ptr = new_members[j]
+            label = f"({_label(new_sigs[j])})" if len(new_members) > 1 else ""
+            here = _join(location, label) if label else location
+            self.schema((old_node, old_ptr), (new_node, new_ptr), here, direction)
+        for i in free_old:
+            node, where = old_members[i]
+            label = _label(old_sigs[i])
+            if direction is REQUEST:
+                self.add(BREAKS, where, location, f"no longer accepts {label}", old=node, new=None)
+            else:
+                self.add(SAFE, where, location, f"no longer returns {label}", old=node, new=None)
+        for j in free_new:
+            node, where = new_members[j]
+            label = _label(new_sigs[j])
+            if direction is REQUEST:
+                self.add(SAFE, where, location, f"now also accepts {label}", old=None, new=node)
+            else:
+                text = f"may now be {label}, which the current client does not parse"
+                self.add(BREAKS, where, location, text, old=None, new=node)
+
+    @staticmethod
+    def _signature(document: Spec, node: Any) -> tuple[str | None, str | None, str | None]:
+        view = build_view(document, node, "")
+        item: str | None = None
+        if view.items is not None:
+            items = build_view(document, view.items[0], "")
+            item = ref_name(items.ref) if items.ref else items.type()
+        return (ref_name(view.ref) if view.ref else None, view.type(), item)
+
+    def _keyword(
+        self,
+        key: str,
+        old: Any,
+        new: Any,
+        holders: tuple[str, str],
+        *,
+        location: str,
+        direction: Direction,
+    ) -> None:
+        holder = holders[1] if new is not MISSING else holders[0]
+        where = f"{holder}/{escape(key)}"
+        old_json = None if old is MISSING else old
+        new_json = None if new is MISSING else new
+        if key == "format":
+            self._format(old_json, new_json, holders, location, direction)
+            return
+        kind, text = keyword_rule(key, old, new, direction)
+        self.add(kind, where, location, text, old=old_json, new=new_json)
+
+    def _format(
+        self, old: Any, new: Any, holders: tuple[str, str], location: str, direction: Direction
+    ) -> None:
+        where = f"{holders[1] if new is not None else holders[0]}/format"
+        old_type = self._python_type(old, holders[0], self.base64_old)
+        new_type = self._python_type(new, holders[1], self.base64_new)
+        kind, text = format_rule(old, new, (old_type, new_type), direction)
+        self.add(kind, where, location, text, old=old, new=new)
+
+    @staticmethod
+    def _python_type(value: Any, holder: str, base64: frozenset[str]) -> str:
+        if value == "binary" and f"{holder}/format" in base64:
+            return "str"  # spec fix base64_strings_in_json
+        return FORMAT_TYPES.get(str(value), "str") if value is not None else "str"
+
+    # -- operations
+
+    def operation(
+        self,
+        operation_id: str,
+        old_at: tuple[str, str] | None,
+        new_at: tuple[str, str] | None,
+    ) -> OperationChanges:
+        self.changes = []
+        self._visited = set()
+        if new_at is None:
+            if old_at is None:
+                text = "tracked operation not found upstream"
+                self.add(BREAKS, "/paths", "operation", text)
+                return OperationChanges(operation_id, None, None, "removed", self.changes)
+            path, method = old_at
+            text = f"operation removed upstream (was {method.upper()} {path})"
+            self.add(BREAKS, pointer("paths", path, method), "operation", text)
+            return OperationChanges(operation_id, method, path, "removed", self.changes)
+        path, method = new_at
+        if old_at is None:
+            text = f"new tracked operation {method.upper()} {path}"
+            self.add(SAFE, pointer("paths", path, method), "operation", text)
+            return OperationChanges(operation_id, method, path, "added", self.changes)
+
+        old_path, old_method = old_at
+        where = pointer("paths", path, method)
+        if old_at != new_at:
+            text = f"moved from {old_method.upper()} {old_path} to {method.upper()} {path}"
+            self.add(BREAKS, where, "operation", text, old=list(old_at), new=list(new_at))
+        old_item, new_item = self.old["paths"][old_path], self.new["paths"][path]
+        old_op, new_op = old_item[old_method], new_item[method]
+        old_where = pointer("paths", old_path, old_method)
+
+        self._annotations(old_item, new_item, pointer("paths", path), "path item", skip=True)
+        handled = {"parameters", "requestBody", "responses", "security", "servers", "operationId"}
+        for key in _keys(old_op, new_op):
+            if key in handled or old_op.get(key, MISSING) == new_op.get(key, MISSING):
+                continue
+            old_value, new_value = old_op.get(key, MISSING), new_op.get(key, MISSING)
+            old_json = None if old_value is MISSING else old_value
+            new_json = None if new_value is MISSING else new_value
+            verb = (
+                "added"
+                if old_value is MISSING
+                else "removed"
+                if new_value is MISSING
+                else "changed"
+            )
+            if is_doc_key(key):
+                self.add(
+                    DOC,
+                    f"{where}/{escape(key)}",
+                    "operation",
+                    f"{key} {verb}",
+                    old=old_json,
+                    new=new_json,
+                )
+            elif key == "tags":
+                text = "tags changed (the generated module api/<tag>/ may move)"
+                self.add(SAFE, f"{where}/tags", "operation", text, old=old_json, new=new_json)
+            else:
+                self.add(
+                    SAFE,
+                    f"{where}/{escape(key)}",
+                    "operation",
+                    f"'{key}' {verb}",
+                    old=old_json,
+                    new=new_json,
+                )
+
+        self._parameters(
+            (old_item, pointer("paths", old_path), old_op, old_where),
+            (new_item, pointer("paths", path), new_op, where),
+        )
+        self._request_body(old_op, old_where, new_op, where)
+        self._responses(old_op, old_where, new_op, where)
+        self._security(old_op, new_op, where)
+        self._servers(
+            old_op.get("servers", old_item.get("servers")),
+            new_op.get("servers", new_item.get("servers")),
+            f"{where}/servers",
+            "operation servers",
+        )
+        status = "changed" if self.changes else "unchanged"
+        return OperationChanges(operation_id, method, path, status, self.changes)
+
+    def _annotations(
+        self, old: dict[str, Any], new: dict[str, Any], where: str, location: str, *, skip: bool
+    ) -> None:
+        for key in _keys(old, new):
+            if skip and (key in ("parameters", "servers") or key in HTTP_METHODS):
+                continue
+            old_value, new_value = old.get(key, MISSING), new.get(key, MISSING)
+            if old_value == new_value:
+                continue
+            old_json = None if old_value is MISSING else old_value
+            new_json = None if new_value is MISSING else new_value
+            verb = (
+                "added"
+                if old_value is MISSING
+                else "removed"
+                if new_value is MISSING
+                else "changed"
+            )
+            kind = DOC if is_doc_key(key) else SAFE
+            self.add(
+                kind,
+                f"{where}/{escape(key)}",
+                location,
+                f"{key} {verb}",
+                old=old_json,
+                new=new_json,
+            )
+
+    def _parameters(
+        self,
+        old: tuple[dict[str, Any], str, dict[str, Any], str],
+        new: tuple[dict[str, Any], str, dict[str, Any], str],
+    ) -> None:
+        before = _collect_parameters(self.old, *old)
+        after = _collect_parameters(self.new, *new)
+        for key in list(before) + [k for k in after if k not in before]:
+            place = key[0]
+            name = (after.get(key) or before[key])[0].get("name")
+            location = f"{place} parameter {name}"
+            if key not in after:
+                old_param, old_ptr = before[key]
+                kind, text = parameter_removed_rule()
+                self.add(kind, old_ptr, location, text, old=old_param, new=None)
+                continue
+            new_param, new_ptr = after[key]
+            if key not in before:
+                kind, text = parameter_added_rule(new_param.get("required") is True)
+                self.add(kind, new_ptr, location, text, old=None, new=new_param)
+                continue
+            old_param, old_ptr = before[key]
+            was, now = old_param.get("required") is True, new_param.get("required") is True
+            if was != now:
+                kind, text = required_rule(now, REQUEST)
+                self.add(kind, f"{new_ptr}/required", location, text, old=was, new=now)
+            for field_name in _keys(old_param, new_param):
+                if field_name in ("name", "in", "required", "schema", "content"):
+                    continue
+                old_value = old_param.get(field_name, MISSING)
+                new_value = new_param.get(field_name, MISSING)
+                if old_value == new_value:
+                    continue
+                old_json = None if old_value is MISSING else old_value
+                new_json = None if new_value is MISSING else new_value
+                where = f"{new_ptr}/{escape(field_name)}"
+                if is_doc_key(field_name):
+                    self.add(
+                        DOC, where, location, f"{field_name} changed", old=old_json, new=new_json
+                    )
+                elif field_name in SERIALISATION_KEYS:
+                    text = f"serialisation changed ({field_name})"
+                    self.add(BREAKS, where, location, text, old=old_json, new=new_json)
+                else:
+                    self.add(
+                        SAFE, where, location, f"'{field_name}' changed", old=old_json, new=new_json
+                    )
+            self.schema(
+                (old_param.get("schema", {}), f"{old_ptr}/schema"),
+                (new_param.get("schema", {}), f"{new_ptr}/schema"),
+                location,
+                REQUEST,
+            )
+            self._content(
+                (old_param.get("content"), old_ptr),
+                (new_param.get("content"), new_ptr),
+                location,
+                REQUEST,
+            )
+
+    def _request_body(
+        self, old_op: dict[str, Any], old_where: str, new_op: dict[str, Any], where: str
+    ) -> None:
+        old_body, old_ptr = _deref(self.old, old_op.get("requestBody"), f"{old_where}/requestBody")
+        new_body, new_ptr = _deref(self.new, new_op.get("requestBody"), f"{where}/requestBody")
+        location = "request body"
+        if old_body is None and new_body is None:
+            return
+        if old_body is None:
+            assert new_body is not None
+            kind, text = request_body_added_rule(new_body.get("required") is True)
+            self.add(kind, new_ptr, location, text, old=None, new=new_body)
+            return
+        if new_body is None:
+            self.add(BREAKS, old_ptr, location, "request body removed", old=old_body, new=None)
+            return
+        was, now = old_body.get("required") is True, new_body.get("required") is True
+        if was != now:
+            kind, text = required_rule(now, REQUEST)
+            self.add(kind, f"{new_ptr}/required", location, text, old=was, new=now)
+        self._annotations(
+            {k: v for k, v in old_body.items() if k not in ("required", "content")},
+            {k: v for k, v in new_body.items() if k not in ("required", "content")},
+            new_ptr,
+            location,
+            skip=False,
+        )
+        self._content(
+            (old_body.get("content"), old_ptr),
+            (new_body.get("content"), new_ptr),
+            location,
+            REQUEST,
+        )
+
+    def _responses(
+        self, old_op: dict[str, Any], old_where: str, new_op: dict[str, Any], where: str
+    ) -> None:
+        before = {str(k): v for k, v in (old_op.get("responses") or {}).items()}
+        after = {str(k): v for k, v in (new_op.get("responses") or {}).items()}
+        for code in list(before) + [c for c in after if c not in before]:
+            location = f"response {code}"
+            old_ptr = f"{old_where}/responses/{escape(code)}"
+            new_ptr = f"{where}/responses/{escape(code)}"
+            if code not in after:
+                kind, text = response_code_rule(code, added=False)
+                self.add(kind, old_ptr, location, text, old=before[code], new=None)
+                continue
+            if code not in before:
+                kind, text = response_code_rule(code, added=True)
+                self.add(kind, new_ptr, location, text, old=None, new=after[code])
+                continue
+            old_response, old_ptr = _deref(self.old, before[code], old_ptr)
+            new_response, new_ptr = _deref(self.new, after[code], new_ptr)
+            old_response, new_response = old_response or {}, new_response or {}
+            self._annotations(
+                {k: v for k, v in old_response.items() if k not in ("headers", "content")},
+                {k: v for k, v in new_response.items() if k not in ("headers", "content")},
+                new_ptr,
+                location,
+                skip=False,
+            )
+            self._headers(old_response, old_ptr, new_response, new_ptr, location)
+            self._content(
+                (old_response.get("content"), old_ptr),
+                (new_response.get("content"), new_ptr),
+                location,
+                RESPONSE,
+            )
+
+    def _headers(
+        self, old: dict[str, Any], old_ptr: str, new: dict[str, Any], new_ptr: str, location: str
+    ) -> None:
+        before = {str(k).lower(): (k, v) for k, v in (old.get("headers") or {}).items()}
+        after = {str(k).lower(): (k, v) for k, v in (new.get("headers") or {}).items()}
+        for key in list(before) + [k for k in after if k not in before]:
+            if key not in after:
+                name, header = before[key]
+                where = f"{old_ptr}/headers/{escape(str(name))}"
+                self.add(
+                    BREAKS,
+                    where,
+                    f"{location} header {name}",
+                    "response header removed",
+                    old=header,
+                    new=None,
+                )
+                continue
+            name, header = after[key]
+            where = f"{new_ptr}/headers/{escape(str(name))}"
+            here = f"{location} header {name}"
+            if key not in before:
+                self.add(SAFE, where, here, "new response header", old=None, new=header)
+                continue
+            old_name, old_header = before[key]
+            old_where = f"{old_ptr}/headers/{escape(str(old_name))}"
+            old_header, old_where = _deref(self.old, old_header, old_where)
+            header, where = _deref(self.new, header, where)
+            old_header, header = old_header or {}, header or {}
+            was, now = old_header.get("required") is True, header.get("required") is True
+            if was != now:
+                kind, text = (SAFE, "now always present") if now else (BREAKS, "no longer required")
+                self.add(kind, f"{where}/required", here, text, old=was, new=now)
+            self.schema(
+                (old_header.get("schema", {}), f"{old_where}/schema"),
+                (header.get("schema", {}), f"{where}/schema"),
+                here,
+                RESPONSE,
+            )
+
+    def _content(
+        self, old: tuple[Any, str], new: tuple[Any, str], location: str, direction: Direction
+    ) -> None:
+        (old_content, old_ptr), (new_content, new_ptr) = old, new
+        before: dict[str, Any] = old_content if isinstance(old_content, dict) else {}
+        after: dict[str, Any] = new_content if isinstance(new_content, dict) else {}
+        several = len(set(before) | set(after)) > 1
+        for media in list(before) + [m for m in after if m not in before]:
+            here = f"{location} ({media})" if several else location
+            old_where = f"{old_ptr}/content/{escape(str(media))}"
+            new_where = f"{new_ptr}/content/{escape(str(media))}"
+            if media not in after:
+                self.add(
+                    BREAKS,
+                    old_where,
+                    here,
+                    f"media type {media} removed",
+                    old=before[media],
+                    new=None,
+                )
+                continue
+            if media not in before:
+                self.add(
+                    SAFE, new_where, here, f"new media type {media}", old=None, new=after[media]
+                )
+                continue
+            old_media = before[media] if isinstance(before[media], dict) else {}
+            new_media = after[media] if isinstance(after[media], dict) else {}
+            self._annotations(
+                {k: v for k, v in old_media.items() if k != "schema"},
+                {k: v for k, v in new_media.items() if k != "schema"},
+                new_where,
+                here,
+                skip=False,
+            )
+            self.schema(
+                (old_media.get("schema", {}), f"{old_where}/schema"),
+                (new_media.get("schema", {}), f"{new_where}/schema"),
+                here,
+                direction,
+            )
+
+    def _security(self, old_op: dict[str, Any], new_op: dict[str, Any], where: str) -> None:
+        before = _security_alternatives(self.old, old_op)
+        after = _security_alternatives(self.new, new_op)
+        self._requirements(before, after, f"{where}/security", "security")
+        self._schemes(before, after)
+
+    def _requirements(
+        self, before: dict[str, str], after: dict[str, str], where: str, location: str
+    ) -> None:
+        anonymous = not after or "(none)" in after.values()
+        for signature, names in before.items():
+            if signature not in after:
+                kind, text = security_removed_rule(names, anonymous=anonymous)
+                self.add(kind, where, location, text, old=names, new=None)
+        for signature, names in after.items():
+            if signature not in before:
+                text = f"new way to authenticate: {names}"
+                self.add(SAFE, where, location, text, old=None, new=names)
+
+    def _schemes(self, before: dict[str, str], after: dict[str, str]) -> None:
+        """Security schemes both versions use: their documentation."""
+        old_schemes = (self.old.get("components") or {}).get("securitySchemes") or {}
+        new_schemes = (self.new.get("components") or {}).get("securitySchemes") or {}
+        used = {n for names in before.values() for n in names.split(" + ") if n}
+        used &= {n for names in after.values() for n in names.split(" + ") if n}
+        for name in sorted(used):
+            old_scheme, new_scheme = old_schemes.get(name), new_schemes.get(name)
+            if isinstance(old_scheme, dict) and isinstance(new_scheme, dict):
+                documentation = {k: v for k, v in old_scheme.items() if is_doc_key(k)}
+                updated = {k: v for k, v in new_scheme.items() if is_doc_key(k)}
+                self._annotations(
+                    documentation,
+                    updated,
+                    pointer("components", "securitySchemes", name),
+                    f"security scheme {name}",
+                    skip=False,
+                )
+
+    def _servers(self, old: Any, new: Any, where: str, location: str) -> None:
+        before = {s.get("url"): s for s in old or [] if isinstance(s, dict)}
+        after = {s.get("url"): s for s in new or [] if isinstance(s, dict)}
+        for url in [known for known in before if known not in after]:
+            text = f"server {url} removed; the client's default base URL may need updating"
+            self.add(BREAKS, where, location, text, old=url, new=None)
+        for url, server in after.items():
+            if url not in before:
+                self.add(SAFE, where, location, f"server {url} added", old=None, new=url)
+            elif before[url] != server:
+                self._annotations(before[url], server, where, f"{location} {url}", skip=False)
+
+    def document(self) -> list[Change]:
+        self.changes = []
+        if str(self.old.get("openapi")) != str(self.new.get("openapi")):
+            text = "OpenAPI version changed"
+            self.add(
+                SAFE,
+                "/openapi",
+                "document",
+                text,
+                old=self.old.get("openapi"),
+                new=self.new.get("openapi"),
+            )
+        self._tree(self.old.get("info", {}), self.new.get("info", {}), "/info", "info")
+        self._servers(self.old.get("servers"), self.new.get("servers"), "/servers", "servers")
+        self._requirements(
+            _security_alternatives(self.old, {}),
+            _security_alternatives(self.new, {}),
+            "/security",
+            "top-level security",
+        )
+        old_tags = {t.get("name"): t for t in self.old.get("tags") or [] if isinstance(t, dict)}
+        new_tags = {t.get("name"): t for t in self.new.get("tags") or [] if isinstance(t, dict)}
+        dropped = [str(name) for name in old_tags if name not in new_tags]
+        added = [str(name) for name in new_tags if name not in old_tags]
+        if dropped:
+            text = f"{len(dropped)} tag(s) no longer listed: {', '.join(dropped)}"
+            self.add(DOC, "/tags", "tags", text, old=dropped, new=None)
+        if added:
+            self.add(DOC, "/tags", "tags", f"tag(s) added: {', '.join(added)}", old=None, new=added)
+        for index, (name, tag) in enumerate(new_tags.items()):
+            if name in old_tags and old_tags[name] != tag:
+                self._tree(old_tags[name], tag, f"/tags/{index}", f"tag {name}")
+        for key in _keys(self.old, self.new):
+            if key.startswith("x-") or key in ("externalDocs", "jsonSchemaDialect"):
+                old_value, new_value = self.old.get(key, MISSING), self.new.get(key, MISSING)
+                if old_value != new_value:
+                    old_json = None if old_value is MISSING else old_value
+                    new_json = None if new_value is MISSING else new_value
+                    verb = (
+                        "added"
+                        if old_value is MISSING
+                        else "removed"
+                        if new_value is MISSING
+                        else "changed"
+                    )
+                    kind = SAFE if key == "jsonSchemaDialect" else DOC
+                    self.add(
+                        kind,
+                        f"/{escape(key)}",
+                        "document",
+                        f"{key} {verb}",
+                        old=old_json,
+                        new=new_json,
+                    )
+        return self.changes
+
+    def _tree(self, old: Any, new: Any, where: str, location: str) -> None:
+        """Documentation differences, one per changed leaf (or whole added/removed subtree)."""
+        if isinstance(old, dict) and isinstance(new, dict):
+            for key in _keys(old, new):
+                self._tree(
+                    old.get(key, MISSING),
+                    new.get(key, MISSING),
+                    f"{where}/{escape(key)}",
+                    location,
+                )
+        elif old != new:
+            old_json = None if old is MISSING else old
+            new_json = None if new is MISSING else new
+            verb = "added" if old is MISSING else "removed" if new is MISSING else "changed"
+            field_name = where.rsplit("/", 1)[-1].replace("~1", "/").replace("~0", "~")
+            self.add(DOC, where, location, f"{field_name} {verb}", old=old_json, new=new_json)
+
+
+def _keys(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    return [str(k) for k in old] + [str(k) for k in new if k not in old]
+
+
+def _label(signature: tuple[str | None, str | None, str | None]) -> str:
+    ref, kind, item = signature
+    if ref:
+        return ref
+    if kind == "array" and item:
+        return f"array of {item}"
+    return kind or "any value"
+
+
+def _deref(document: Spec, node: Any, where: str) -> tuple[dict[str, Any] | None, str]:
+    seen: set[str] = set()
+    while isinstance(node, dict) and isinstance(node.get("$ref"), str):
+        ref = node["$ref"]
+        if ref in seen:
+            return None, where
+        seen.add(ref)
+        try:
+            node, where = resolve_pointer(document, ref), ref[1:]
+        except KeyError:
+            return None, where
+    return (node if isinstance(node, dict) else None), where
+
+
+def _collect_parameters(
+    document: Spec,
+    item: dict[str, Any],
+    item_where: str,
+    operation: dict[str, Any],
+    operation_where: str,
+) -> dict[tuple[str, str], tuple[dict[str, Any], str]]:
+    found: dict[tuple[str, str], tuple[dict[str, Any], str]] = {}
+    for source, base in (
+        (item.get("parameters"), f"{item_where}/parameters"),
+        (operation.get("parameters"), f"{operation_where}/parameters"),
+    ):
+        for index, raw in enumerate(source or []):
+            parameter, where = _deref(document, raw, f"{base}/{index}")
+            if parameter is None:
+                continue
+            place, name = str(parameter.get("in")), str(parameter.get("name"))
+            found[(place, name.lower() if place == "header" else name)] = (parameter, where)
+    return found
+
+
+def _security_alternatives(document: Spec, operation: dict[str, Any]) -> dict[str, str]:
+    """``{signature: "scheme + scheme"}`` for each way the operation accepts credentials."""
+    requirements = operation.get("security", document.get("security"))
+    schemes = (document.get("components") or {}).get("securitySchemes") or {}
+    alternatives: dict[str, str] = {}
+    for requirement in requirements or []:
+        if not isinstance(requirement, dict):
+            continue
+        parts = []
+        for name, scopes in requirement.items():
+            scheme = schemes.get(name)
+            shape = (
+                {k: v for k, v in scheme.items() if not is_doc_key(k)}
+                if isinstance(scheme, dict)
+                else f"undefined {name}"
+            )
+            parts.append(short([shape, sorted(map(str, scopes or []))]))
+        alternatives[short(sorted(parts))] = " + ".join(map(str, requirement)) or "(none)"
+    return alternatives

@@ -1,0 +1,324 @@
+"""Issue 9, downloads of ``url`` results: no credentials, only images, bounded in size and
+time, across sync/async flavours, and decoding bounded in pixels.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from _raw_server import RawConnection, RawServer, answer, response
+from friendli_images import (
+    AsyncFriendliImages,
+    FriendliImages,
+    FriendliImagesError,
+    GeneratedImage,
+    ImageDownloadError,
+    _config,
+)
+from friendli_images._download import redirect_target
+from friendli_images.testing import FriendliTestServer, WrongShape, render_png
+
+PNG = render_png(3, 16, 16)
+
+
+def url_body(url: str) -> dict[str, object]:
+    return {"data": [{"seed": 1, "response_format": "url", "url": url}]}
+
+
+def image_from(client: FriendliImages, server: FriendliTestServer, url: str) -> GeneratedImage:
+    server.inject(WrongShape(url_body(url)))
+    return client.generate("x", model="ep").images[0]
+
+
+def png_response(connection: RawConnection) -> None:
+    connection.send(response("200 OK", PNG, [("Content-Type", "image/png")]))
+
+
+class TestNoCredentials:
+    def test_user_client_credentials_never_reach_the_image_host(
+        self, server: FriendliTestServer
+    ) -> None:
+        """Cookies, params and default headers of the user's client stay with the API."""
+        http = httpx.Client(
+            cookies={"session": "cookie-secret"},
+            params={"api_key": "param-secret"},
+            headers={"X-Api-Key": "header-secret", "Proxy-Authorization": "Basic proxy-secret"},
+        )
+        with RawServer(png_response) as raw, http:
+            client = FriendliImages(token=server.token, base_url=server.base_url, http_client=http)
+            image = image_from(client, server, f"{raw.url}/img.png?X-Amz-Signature=sig")
+            assert image.content() == PNG
+
+        [request] = raw.requests
+        assert "GET /img.png?X-Amz-Signature=sig HTTP/1.1" == request.request_line
+        assert {"host", "user-agent"} == set(request.headers)
+        assert "secret" not in request.head.decode()
+
+
+def redirect_to(location: str) -> bytes:
+    return response("302 Found", b"", [("Location", location)])
+
+
+class TestOnlyImages:
+    @pytest.mark.parametrize(
+        ("answer_bytes", "message"),
+        [
+            pytest.param(
+                response("302 Found"), "redirect without a Location", id="302-no-location"
+            ),
+            pytest.param(redirect_to("ftp://x/a.png"), "not an http", id="302-to-ftp"),
+            pytest.param(redirect_to("file:///etc/passwd"), "not an http", id="302-to-file"),
+            pytest.param(response("204 No Content"), "204", id="204"),
+            pytest.param(
+                response("200 OK", b"<html>login</html>", [("Content-Type", "text/html")]),
+                "did not return a PNG, JPEG, WebP or GIF",
+                id="html-200",
+            ),
+            pytest.param(response("200 OK", b""), "returned no bytes", id="empty-200"),
+            pytest.param(
+                response("200 OK", PNG[:30], [("Content-Length", "5000")]),
+                "failed",
+                id="truncated",
+            ),
+            pytest.param(response("404 Not Found"), "404 Not Found", id="404"),
+        ],
+    )
+    def test_not_an_image_is_an_error_and_saves_nothing(
+        self,
+        client: FriendliImages,
+        server: FriendliTestServer,
+        tmp_path: Path,
+        answer_bytes: bytes,
+        message: str,
+    ) -> None:
+        with RawServer(answer(answer_bytes)) as raw:
+            image = image_from(client, server, f"{raw.url}/x.png")
+            with pytest.raises(ImageDownloadError, match=message):
+                image.content()
+            with pytest.raises(ImageDownloadError):
+                image.save(tmp_path / "out.png")
+        assert [] == list(tmp_path.iterdir())
+
+    def test_redirects_are_followed_a_few_times(
+        self, client: FriendliImages, server: FriendliTestServer
+    ) -> None:
+        def hop(connection: RawConnection) -> None:
+            path = connection.request_line.split()[1]
+            step = int(path.strip("/") or "0")
+            if step < 3:
+                connection.send(redirect_to(f"/{step + 1}"))
+            else:
+                png_response(connection)
+
+        with RawServer(hop) as raw:
+            assert PNG == image_from(client, server, f"{raw.url}/0").content()
+        assert 4 == len(raw.requests)
+
+    def test_redirect_loop_stops(self, client: FriendliImages, server: FriendliTestServer) -> None:
+        with RawServer(answer(redirect_to("/again"))) as raw:
+            image = image_from(client, server, f"{raw.url}/start")
+            with pytest.raises(ImageDownloadError, match="more than 5 redirects"):
+                image.content()
+        assert _config.MAX_DOWNLOAD_REDIRECTS + 1 == len(raw.requests)
+
+    @pytest.mark.parametrize(
+        ("status", "location", "hops", "expected"),
+        [
+            (200, None, 0, None),
+            (301, "https://cdn/x.png", 0, "https://cdn/x.png"),
+            (307, "/y.png", 2, "http://h/y.png"),
+            (308, "//other/z.png", 4, "http://other/z.png"),
+        ],
+    )
+    def test_redirect_rule(
+        self, status: int, location: str | None, hops: int, expected: str | None
+    ) -> None:
+        assert expected == redirect_target(status, location, "http://h/a/x.png", hops)
+
+
+def endless_png(connection: RawConnection) -> None:
+    head = "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nTransfer-Encoding: chunked\r\n\r\n"
+    if not connection.send(head.encode() + f"{len(PNG):x}\r\n".encode() + PNG + b"\r\n"):
+        return
+    chunk = bytes(65536)
+    frame = f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n"
+    while connection.send(frame):
+        pass
+
+
+class TestDownloadLimits:
+    def test_image_over_max_download_bytes(self, server: FriendliTestServer) -> None:
+        with RawServer(png_response) as raw:
+            client = FriendliImages(
+                token=server.token, base_url=server.base_url, max_download_bytes=100
+            )
+            with client:
+                image = image_from(client, server, f"{raw.url}/x.png")
+                with pytest.raises(ImageDownloadError, match="max_download_bytes"):
+                    image.content()
+
+    def test_endless_image_stops_at_the_limit(self, server: FriendliTestServer) -> None:
+        with RawServer(endless_png) as raw:
+            client = FriendliImages(
+                token=server.token, base_url=server.base_url, max_download_bytes=2_000_000
+            )
+            with client:
+                image = image_from(client, server, f"{raw.url}/x.png")
+                with pytest.raises(ImageDownloadError, match="max_download_bytes"):
+                    image.content()
+
+    @pytest.mark.anyio
+    async def test_async_endless_image_stops_at_the_limit(self, server: FriendliTestServer) -> None:
+        with RawServer(endless_png) as raw:
+            client = AsyncFriendliImages(
+                token=server.token, base_url=server.base_url, max_download_bytes=2_000_000
+            )
+            async with client:
+                server.inject(WrongShape(url_body(f"{raw.url}/x.png")))
+                image = (await client.generate("x", model="ep")).images[0]
+                with pytest.raises(ImageDownloadError, match="max_download_bytes"):
+                    await image.acontent()
+
+
+def trickle_png(connection: RawConnection) -> None:
+    head = f"HTTP/1.1 200 OK\r\nContent-Length: {len(PNG) + 100_000}\r\n\r\n".encode()
+    if connection.send(head + PNG):
+        connection.trickle(bytes(100_000), every=0.05)
+
+
+class TestDownloadDeadline:
+    def test_sync_trickle(self, server: FriendliTestServer) -> None:
+        with RawServer(trickle_png) as raw:
+            client = FriendliImages(
+                token=server.token, base_url=server.base_url, download_timeout=0.5
+            )
+            with client:
+                image = image_from(client, server, f"{raw.url}/x.png")
+                start = time.monotonic()
+                with pytest.raises(ImageDownloadError, match=r"took longer than 0\.5 s"):
+                    image.content()
+        assert time.monotonic() - start < 2.5
+
+    @pytest.mark.anyio
+    async def test_async_trickle(self, server: FriendliTestServer) -> None:
+        with RawServer(trickle_png) as raw:
+            client = AsyncFriendliImages(
+                token=server.token, base_url=server.base_url, download_timeout=0.5
+            )
+            async with client:
+                server.inject(WrongShape(url_body(f"{raw.url}/x.png")))
+                image = (await client.generate("x", model="ep")).images[0]
+                start = time.monotonic()
+                with pytest.raises(ImageDownloadError, match=r"took longer than 0\.5 s"):
+                    await image.acontent()
+        assert time.monotonic() - start < 2.5
+
+
+class CountingTransport(httpx.HTTPTransport):
+    """A real transport that counts what it sends (stands in for a user's custom one)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.urls.append(str(request.url))
+        return super().handle_request(request)
+
+
+class TestCrossFlavour:
+    def test_async_download_of_a_sync_result_uses_the_users_transport(
+        self, server: FriendliTestServer
+    ) -> None:
+        transport = CountingTransport()
+        with (
+            httpx.Client(transport=transport) as http,
+            FriendliImages(token=server.token, base_url=server.base_url, http_client=http) as c,
+        ):
+            image = c.generate("x", model="ep").images[0]
+            assert image.url is not None
+            content = asyncio.run(image.acontent())
+        assert content.startswith(b"\x89PNG")
+        assert image.url == transport.urls[-1]
+
+    def test_async_download_of_a_sync_result_keeps_the_limits(
+        self, server: FriendliTestServer
+    ) -> None:
+        with FriendliImages(
+            token=server.token, base_url=server.base_url, max_download_bytes=10
+        ) as client:
+            image = client.generate("x", model="ep").images[0]
+            with pytest.raises(ImageDownloadError, match="max_download_bytes"):
+                asyncio.run(image.acontent())
+
+    def test_sync_download_of_an_async_users_client_result_is_refused(
+        self, server: FriendliTestServer
+    ) -> None:
+        async def generate() -> GeneratedImage:
+            async with (
+                httpx.AsyncClient() as http,
+                AsyncFriendliImages(
+                    token=server.token, base_url=server.base_url, http_client=http
+                ) as client,
+            ):
+                return (await client.generate("x", model="ep")).images[0]
+
+        image = asyncio.run(generate())
+        with pytest.raises(ImageDownloadError, match="await acontent"):
+            image.content()
+
+    def test_sync_download_of_an_async_result_keeps_the_limits(
+        self, server: FriendliTestServer
+    ) -> None:
+        async def generate() -> GeneratedImage:
+            async with AsyncFriendliImages(
+                token=server.token, base_url=server.base_url, max_download_bytes=10
+            ) as client:
+                return (await client.generate("x", model="ep")).images[0]
+
+        image = asyncio.run(generate())
+        with pytest.raises(ImageDownloadError, match="max_download_bytes"):
+            image.content()
+
+
+class TestLogging:
+    def test_download_logs_carry_no_query_string(
+        self, client: FriendliImages, server: FriendliTestServer, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        caplog.set_level(logging.DEBUG)
+        with RawServer(png_response) as raw:
+            image_from(client, server, f"{raw.url}/x.png?X-Amz-Signature=s3cr3t").content()
+        assert any("/x.png" in record.getMessage() for record in caplog.records)
+        assert not any("s3cr3t" in record.getMessage() for record in caplog.records)
+
+
+class TestToPil:
+    def test_more_pixels_than_max_pixels_is_a_typed_error(
+        self, client: FriendliImages, server: FriendliTestServer
+    ) -> None:
+        pytest.importorskip("PIL")
+        from PIL import Image
+
+        buffer = io.BytesIO()
+        Image.new("1", (4000, 3000)).save(buffer, format="PNG")
+        assert len(buffer.getvalue()) < 100_000  # a small file declaring 12 megapixels
+        with RawServer(answer(response("200 OK", buffer.getvalue()))) as raw:
+            image = image_from(client, server, f"{raw.url}/big.png")
+            with pytest.raises(FriendliImagesError, match="max_pixels=1000000"):
+                image.to_pil(max_pixels=1_000_000)
+            assert (4000, 3000) == image.to_pil().size
+
+    def test_undecodable_image_is_a_typed_error(
+        self, client: FriendliImages, server: FriendliTestServer
+    ) -> None:
+        pytest.importorskip("PIL")
+        with RawServer(answer(response("200 OK", PNG[:40]))) as raw:
+            image = image_from(client, server, f"{raw.url}/cut.png")
+            with pytest.raises(FriendliImagesError, match="cannot be decoded"):
+                image.to_pil()
