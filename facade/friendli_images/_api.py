@@ -35,6 +35,8 @@ def generate_image(
     stem: str = "image",
     overwrite: bool = False,
     timeout: float | httpx.Timeout | None = None,
+    wait_for_endpoint: float | None = None,
+    wake: bool = False,
     **client_options: Any,
 ) -> ImageResult:
     """Generate images in one call and, with ``save_to``, save them into that directory.
@@ -50,7 +52,8 @@ def generate_image(
     ``client_options`` go to ``FriendliImages`` (``token``, ``base_url``, ``team_id``,
     ``max_retries``, ``retry_ambiguous``, ``download_timeout``, ``http_client``). URL
     results are downloaded while the client is still open; without ``save_to`` they are
-    fetched later, on first use, with a short-lived connection.
+    fetched later, on first use, with a short-lived connection. ``wait_for_endpoint`` and
+    ``wake`` wait for (and wake) a sleeping endpoint, as in ``FriendliImages.generate``.
     """
     _check_output(save_to, stem, n, overwrite)
     with FriendliImages(**client_options) as client:
@@ -66,6 +69,8 @@ def generate_image(
             n=n,
             concurrency=concurrency,
             timeout=timeout,
+            wait_for_endpoint=wait_for_endpoint,
+            wake=wake,
         )
         if save_to is not None:
             try:
@@ -91,6 +96,8 @@ async def agenerate_image(
     stem: str = "image",
     overwrite: bool = False,
     timeout: float | httpx.Timeout | None = None,
+    wait_for_endpoint: float | None = None,
+    wake: bool = False,
     **client_options: Any,
 ) -> ImageResult:
     """The async twin of ``generate_image``, with ``AsyncFriendliImages``."""
@@ -108,6 +115,8 @@ async def agenerate_image(
             n=n,
             concurrency=concurrency,
             timeout=timeout,
+            wait_for_endpoint=wait_for_endpoint,
+            wake=wake,
         )
         if save_to is not None:
             try:

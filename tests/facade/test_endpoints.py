@@ -7,6 +7,7 @@ import logging
 import pickle
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from friendli_images import (
@@ -23,6 +24,8 @@ from friendli_images import (
     NotFoundError,
     UnprocessableEntityError,
     _endpoint_rules,
+    agenerate_image,
+    generate_image,
 )
 from friendli_images.testing import WAKE_PHASES, ErrorStatus, FriendliTestServer
 from friendli_images_api.models import DedicatedEndpointStatus
@@ -584,3 +587,40 @@ class TestPickle:
             assert (type(error), str(error)) == (type(copy), str(copy))
             assert error.status == copy.status
         assert "WORKLOAD_INIT_DOWNLOAD_ERROR" == pickle.loads(pickle.dumps(errors[0])).error_code
+
+
+class TestOneCall:
+    def test_generate_image_wakes(self, server: FriendliTestServer, tmp_path: Path) -> None:
+        """generate_image(..., wait_for_endpoint, wake=True): one call, the image saved."""
+        endpoint = server.add_endpoint("dep1")
+
+        result = generate_image(
+            "a cat",
+            model="dep1",
+            save_to=tmp_path,
+            wait_for_endpoint=30,
+            wake=True,
+            token=server.token,
+            base_url=server.base_url,
+        )
+
+        assert ["image.png"] == sorted(p.name for p in tmp_path.iterdir())
+        assert ["wake", "wait"] == [event.kind for event in result.endpoint_events]
+        assert 1 == endpoint.wake_requests
+
+    @pytest.mark.anyio
+    async def test_agenerate_image_waits(self, server: FriendliTestServer) -> None:
+        """agenerate_image waits for a waking endpoint too."""
+        endpoint = server.add_endpoint("dep1")
+        endpoint.wake()
+
+        result = await agenerate_image(
+            "a cat",
+            model="dep1",
+            wait_for_endpoint=30,
+            token=server.token,
+            base_url=server.base_url,
+        )
+
+        assert 1 == len(result.images)
+        assert ["wait"] == [event.kind for event in result.endpoint_events]
