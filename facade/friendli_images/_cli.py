@@ -622,6 +622,16 @@ def _print_report(report: _Report, *, as_json: bool) -> None:
             for item in failed
         ],
     }
+    if report.endpoint_events:  # what waiting cost (--wait-for-endpoint)
+        document["endpoint_events"] = [
+            {
+                "kind": event.kind,
+                "endpoint_id": event.endpoint_id,
+                "seconds": round(event.seconds, 3),
+                "status": event.status.to_dict(),
+            }
+            for event in report.endpoint_events
+        ]
     print(json.dumps(document, indent=2), flush=True)
 
 

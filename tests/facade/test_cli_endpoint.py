@@ -172,6 +172,20 @@ class TestGenerateOptions:
         assert "endpoint dep1: one wake request sent" in err
         assert "endpoint dep1: waited" in err
 
+    def test_json_report_lists_endpoint_events(
+        self, cli_server: FriendliTestServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """--json lists the wake and the wait with the endpoint's status."""
+        cli_server.add_endpoint("dep1")
+        argv = ["generate", "a", "--model", "dep1", "--out", str(tmp_path), "--json"]
+
+        assert 0 == main([*argv, "--wait-for-endpoint", "30", "--wake"])
+
+        events = json.loads(capsys.readouterr().out)["endpoint_events"]
+        assert [("wake", "AWAKING"), ("wait", "RUNNING")] == [
+            (event["kind"], event["status"]["status"]) for event in events
+        ]
+
     def test_no_options_no_endpoint_calls(
         self, cli_server: FriendliTestServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
