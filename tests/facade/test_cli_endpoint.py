@@ -240,8 +240,17 @@ class TestGenerateOptions:
             capsys.readouterr().err
         )
 
-    def test_sleep_after_ctrl_c(self, cli_server: FriendliTestServer, tmp_path: Path) -> None:
-        """Ctrl-C during the batch still sends exactly one sleep request, and says so."""
+    @pytest.mark.parametrize(
+        ("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["int", "term"]
+    )
+    def test_sleep_after_ctrl_c(
+        self,
+        cli_server: FriendliTestServer,
+        tmp_path: Path,
+        signum: signal.Signals,
+        status: int,
+    ) -> None:
+        """Ctrl-C (or SIGTERM) during the batch still sends exactly one sleep request."""
         cli_server.add_endpoint("dep1", status="RUNNING")
         cli_server.latency = 10
         env = {k: v for k, v in os.environ.items() if not k.startswith("FRIENDLI_")}
@@ -256,10 +265,10 @@ class TestGenerateOptions:
             text=True,
         ) as process:
             wait_for(lambda: len(cli_server.generation_requests) == 2)
-            process.send_signal(signal.SIGINT)
+            process.send_signal(signum)
             _, stderr = process.communicate(timeout=TIMEOUT)
 
-        assert 130 == process.returncode
+        assert status == process.returncode
         assert ["sleep"] == actions(cli_server)
         assert "--sleep-after: sleep request sent to endpoint dep1; now SLEEPING" in stderr
         assert "Traceback" not in stderr
