@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -272,3 +274,27 @@ class TestGenerateOptions:
         assert ["sleep"] == actions(cli_server)
         assert "--sleep-after: sleep request sent to endpoint dep1; now SLEEPING" in stderr
         assert "Traceback" not in stderr
+
+
+class TestStatusLine:
+    def test_terminal_rewrites_one_line(self, cli_server: FriendliTestServer) -> None:
+        """On a terminal the status and phase are redrawn on one line, ended by a newline."""
+        from friendli_images import FriendliImages
+        from friendli_images._cli_endpoint import _StatusLine
+
+        class Terminal(io.StringIO):
+            def isatty(self) -> bool:
+                return True
+
+        cli_server.add_endpoint("dep1")
+        stream = Terminal()
+        line = _StatusLine(stream, "dep1")
+        with FriendliImages(token=cli_server.token, base_url=cli_server.base_url) as client:
+            client.wait_until_ready("dep1", timeout=20, wake=True, on_status=line)
+        line.close()
+
+        text = stream.getvalue()
+        assert text.startswith("\r\x1b[Kdep1: SLEEPING, 0 s")
+        assert "\r\x1b[Kdep1: AWAKING (DOWNLOADING_MODEL), " in text
+        assert re.search(r"\r\x1b\[Kdep1: RUNNING, \d+ s\n$", text)
+        assert 1 == text.count("\n")
