@@ -38,14 +38,8 @@ from ._batch import arun_batch, run_batch
 from ._control_images import ControlImage, prepare_control_image
 from ._decoding import ACCEPT_ENCODING
 from ._download import AsyncDownloader, Downloader, DownloadSettings
-from ._endpoints import (
-    AsyncEndpointMethods,
-    SyncEndpointMethods,
-    WaiterState,
-    await_if_not_ready,
-    wait_if_not_ready,
-    waits_seen,
-)
+from ._endpoint_wait import WaiterState, await_if_not_ready, wait_if_not_ready, waits_seen
+from ._endpoints import AsyncEndpointMethods, SyncEndpointMethods
 from ._exceptions import (
     APIConnectionError,
     APIError,
