@@ -105,9 +105,10 @@ class RawServer:
 
     def _serve(self, sock: socket.socket) -> None:
         with sock:
-            sock.settimeout(5)
             data = b""
             try:
+                # Inside the try: __exit__ may close the socket before this thread runs.
+                sock.settimeout(5)
                 while b"\r\n\r\n" not in data:
                     chunk = sock.recv(65536)
                     if not chunk:
