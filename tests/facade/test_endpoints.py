@@ -418,6 +418,19 @@ class TestGenerateWaitsForEndpoint:
         assert ["wait"] == [event.kind for event in result.endpoint_events]
         assert 0 == endpoint.wake_requests
 
+    def test_woken_by_the_request_itself(
+        self, client: FriendliImages, server: FriendliTestServer
+    ) -> None:
+        """An endpoint that the generation request itself woke (as Friendli documents) is
+        only awaited: with wake=True no wake request is sent, since it is not SLEEPING."""
+        endpoint = server.add_endpoint("dep1", wake_on_request=True)
+
+        result = client.generate("a cat", model="dep1", n=4, wait_for_endpoint=30, wake=True)
+
+        assert (4, []) == (len(result.images), result.errors)
+        assert ["wait"] == [event.kind for event in result.endpoint_events]
+        assert 0 == endpoint.wake_requests
+
     def test_failed_wake_fails_every_request(
         self, client: FriendliImages, server: FriendliTestServer
     ) -> None:
