@@ -165,11 +165,13 @@ def wait_plan(
                 operation = "wake"
                 continue
             if not waited:
+                asleep = not woken and status.status.strip().upper() == "SLEEPING"
                 logger.info(
-                    "Endpoint %s is %s: waiting up to %.0f s for it to be ready",
+                    "Endpoint %s is %s: waiting up to %.0f s for it to be ready%s",
                     endpoint_id,
                     status.describe(),
                     max(deadline - time.monotonic(), 0.0),
+                    " (this call does not wake it; wake=True would)" if asleep else "",
                 )
             waited = True
         yield Pause(_endpoint_rules.poll_delay(polls, deadline - time.monotonic(), random=random))

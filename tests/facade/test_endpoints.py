@@ -215,14 +215,19 @@ class TestWaitUntilReady:
         assert [("GET", "status")] == paths(server)
 
     def test_never_wakes_without_opt_in(
-        self, client: FriendliImages, server: FriendliTestServer
+        self, client: FriendliImages, server: FriendliTestServer, caplog: pytest.LogCaptureFixture
     ) -> None:
         """wake=False never sends a wake request: a sleeping endpoint times out, with its
-        last status on the error."""
+        last status on the error, and the log says that this call does not wake it."""
         endpoint = server.add_endpoint("dep1")
 
-        with pytest.raises(EndpointWaitTimeoutError) as caught:
+        with (
+            caplog.at_level(logging.INFO, logger="friendli_images"),
+            pytest.raises(EndpointWaitTimeoutError) as caught,
+        ):
             client.wait_until_ready("dep1", timeout=1.0)
+
+        assert any("does not wake it" in r.getMessage() for r in caplog.records)
 
         assert caught.value.status is not None
         assert "SLEEPING" == caught.value.status.status
