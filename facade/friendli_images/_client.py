@@ -89,6 +89,9 @@ class _Call:
     endpoint_waiter: WaiterState | None = attrs.field(default=None, eq=False, repr=False)
     """With ``wait_for_endpoint``: a not-ready answer goes to it instead of being retried."""
 
+    def waiting_with(self, waiter: WaiterState | None) -> _Call:
+        return self if waiter is None else attrs.evolve(self, endpoint_waiter=waiter)
+
     def with_seed(self, seed: int) -> _Call:
         return attrs.evolve(self, body=attrs.evolve(self.body, seed=seed))
 
@@ -319,7 +322,6 @@ class _BaseClient:
         max_retries: int | None,
         timeout: float | httpx.Timeout | None,
         retry_ambiguous: bool | None,
-        endpoint_waiter: WaiterState | None = None,
     ) -> _Call:
         """Validate every argument the spec constrains; build the generated request model."""
         for name, text in (("prompt", prompt), ("model", model)):
@@ -377,7 +379,6 @@ class _BaseClient:
             timeout=self.timeout if timeout is None else _as_timeout(timeout, "timeout"),
             max_retries=retries,
             retry_ambiguous=self.retry_ambiguous if retry_ambiguous is None else retry_ambiguous,
-            endpoint_waiter=endpoint_waiter,
         )
 
     @staticmethod
@@ -764,8 +765,7 @@ class FriendliImages(SyncEndpointMethods, _BaseClient):
             max_retries=max_retries,
             timeout=timeout,
             retry_ambiguous=retry_ambiguous,
-            endpoint_waiter=waiter,
-        )
+        ).waiting_with(waiter)
         if count == 1:
             result = self._send(call)
         else:
@@ -926,8 +926,7 @@ class AsyncFriendliImages(AsyncEndpointMethods, _BaseClient):
             max_retries=max_retries,
             timeout=timeout,
             retry_ambiguous=retry_ambiguous,
-            endpoint_waiter=waiter,
-        )
+        ).waiting_with(waiter)
         if count == 1:
             result = await self._send(call)
         else:
