@@ -19,6 +19,13 @@ from ._client import AsyncFriendliImages, FriendliImages
 from ._config import ResponseFormat
 from ._container import AsyncFriendliContainerImages, FriendliContainerImages
 from ._control_images import ControlImage, encode_control_image
+from ._endpoint_errors import (
+    EndpointError,
+    EndpointFailedError,
+    EndpointStoppedError,
+    EndpointWaitTimeoutError,
+)
+from ._endpoint_status import EndpointEvent, EndpointStatus
 from ._exceptions import (
     APIConnectionError,
     APIError,
@@ -77,6 +84,12 @@ __all__ = [
     "ContainerResponseFormat",
     "ControlImage",
     "EditParams",
+    "EndpointError",
+    "EndpointEvent",
+    "EndpointFailedError",
+    "EndpointStatus",
+    "EndpointStoppedError",
+    "EndpointWaitTimeoutError",
     "FriendliContainerImages",
     "FriendliImages",
     "FriendliImagesError",

@@ -44,12 +44,21 @@ from urllib.parse import urlsplit
 import attrs
 
 from . import _config
+from ._cli_endpoint import (
+    add_endpoint_command,
+    add_mock_endpoint_options,
+    add_wait_options,
+    endpoint_command,
+    sleep_after,
+    start_mock_endpoints,
+)
 from ._client import DEFAULT_CONCURRENCY, AsyncFriendliImages
 from ._container import (
     CONTAINER_BASE_URL_ENV,
     CONTAINER_TOKEN_ENV,
     AsyncFriendliContainerImages,
 )
+from ._endpoint_status import EndpointEvent
 from ._exceptions import (
     APIStatusError,
     FriendliImagesError,
@@ -102,6 +111,8 @@ _OPTION_FOR_PARAM: Final = {
     "controlnet_weights": "--controlnet-weight",
     "base_url": "--base-url",
     "team_id": "--team",
+    "wait_for_endpoint": "--wait-for-endpoint",
+    "wake": "--wake",
 }
 """The option to name when the facade rejects one of its parameters."""
 
@@ -258,6 +269,7 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argumen
     return parser, {
         "generate": _add_generate(commands, common),
         "edit": _add_edit(commands, common),
+        "endpoint": add_endpoint_command(commands, common, _add_connection_options),
         "mock-server": _add_mock_server(commands),
         "run": add_run_parser(commands, common),
     }
@@ -285,6 +297,7 @@ def _add_generate(
     _add_request_options(generate.add_argument_group("request"), control_images=True)
     _add_batch_options(generate.add_argument_group("batch"))
     _add_output_options(generate.add_argument_group("output"))
+    add_wait_options(generate.add_argument_group("endpoint"))
     _add_connection_options(generate.add_argument_group("connection"))
     return generate
 
@@ -474,6 +487,7 @@ def _add_mock_server(
         metavar="WxH",
         help="size of the images (default: 256x256)",
     )
+    add_mock_endpoint_options(mock)
     return mock
 
 
@@ -521,7 +535,9 @@ class _Job:
         if args.command == "edit":
             image = args.images[0] if len(args.images) == 1 else list(args.images)
             sent = {"image": edit_inputs(image), **sent}
-        return client._prepare(self.operation, sent, params)
+        return client._prepare(self.operation, sent, params).waiting_with(
+            client._waiter(sent, params)
+        )
 
     @property
     def count(self) -> int:
@@ -557,6 +573,7 @@ class _Report:
     saved: list[_Saved] = attrs.Factory(list)
     failed: list[_Failed] = attrs.Factory(list)
     terminated: bool = False
+    endpoint_events: list[EndpointEvent] = attrs.Factory(list)
 
 
 class _NoImageError(FriendliImagesError):
@@ -631,7 +648,9 @@ async def _run(job: _Job, report: _Report, *, verbose: bool) -> None:
     progress = progress_for(job.count, sys.stderr, lines=verbose)
     try:
         async with job.client() as client:
-            call = job.prepare(client)  # an argument the API would reject: a usage error, now
+            # An argument the API would reject: a usage error, now. The batch's requests
+            # share the call's endpoint waiter: one wait, at most one wake request.
+            call = job.prepare(client)
 
             async def save(index: int, request: int, result: ImageResult) -> list[Path]:
                 if not result.images:
@@ -658,9 +677,13 @@ async def _run(job: _Job, report: _Report, *, verbose: bool) -> None:
                 concurrency=args.concurrency,
                 finish=save,
             )
-            async with contextlib.aclosing(outcomes):
-                async for outcome in outcomes:
-                    _record(outcome, job, report, progress)
+            try:
+                async with contextlib.aclosing(outcomes):
+                    async for outcome in outcomes:
+                        _record(outcome, job, report, progress)
+            finally:
+                waiter = call.endpoint_waiter
+                report.endpoint_events = [] if waiter is None else list(waiter.events)
     finally:
         progress.close()
 
@@ -712,6 +735,16 @@ def _print_report(report: _Report, *, as_json: bool) -> None:
             for item in failed
         ],
     }
+    if report.endpoint_events:  # what waiting cost (--wait-for-endpoint)
+        document["endpoint_events"] = [
+            {
+                "kind": event.kind,
+                "endpoint_id": event.endpoint_id,
+                "seconds": round(event.seconds, 3),
+                "status": event.status.to_dict(),
+            }
+            for event in report.endpoint_events
+        ]
     print(json.dumps(document, indent=2), flush=True)
 
 
@@ -738,7 +771,14 @@ def _resolve_container(
     args: argparse.Namespace, parser: argparse.ArgumentParser
 ) -> tuple[str | None, str, None]:
     """``--container``: its URL, and a token only from --token-file or its own variable."""
-    for option, value in (("--team", args.team), ("--base-url", args.base_url)):
+    for option, value in (
+        ("--team", args.team),
+        ("--base-url", args.base_url),
+        # A container is not a Dedicated Endpoint: it has no status, wake or sleep API.
+        ("--wait-for-endpoint", getattr(args, "wait_for_endpoint", None)),
+        ("--wake", getattr(args, "wake", None) or None),
+        ("--sleep-after", getattr(args, "sleep_after", None) or None),
+    ):
         if value is not None:
             parser.error(f"argument {option}: not allowed with --container")
     problem = api_url_problem(args.container)
@@ -855,9 +895,11 @@ def _generate_command(
     job = _Job(args, token, base_url, team, names)
     report = _Report(secret=token or "")
     status = EXIT_OK
+    usage_error = False
     try:
         asyncio.run(_run(job, report, verbose=verbose))
     except InvalidRequestError as error:
+        usage_error = True  # refused before sending: nothing to put to sleep
         if verbose:
             traceback.print_exception(error, file=sys.stderr)
         parser.error(_usage_message(error))
@@ -867,6 +909,18 @@ def _generate_command(
         if not report.terminated:
             raise
         status = EXIT_TERMINATED
+    finally:
+        _print_endpoint_events(report.endpoint_events)
+        # Also after failures and Ctrl-C. (Refused with --container: the token is the API's.)
+        if args.sleep_after and not usage_error and token is not None:
+            api_token = token
+            sleep_after(
+                args.model,
+                token=api_token,
+                base_url=base_url,
+                team=team,
+                describe=lambda error: _describe(error, api_token),
+            )
     try:
         _print_report(report, as_json=args.json)
     except BrokenPipeError:  # the reader went away (`| head -1`): stop quietly, like cat
@@ -881,6 +935,32 @@ def _generate_command(
         return status
     _print_failures(report, job.count, verbose=verbose)
     return EXIT_FAILURE if report.failed else EXIT_OK
+
+
+def _print_endpoint_events(events: list[EndpointEvent]) -> None:
+    """Say on stderr what the run did to the endpoint: each wake and wait costs money."""
+    for event in events:
+        if event.kind == "wake":
+            note = "one wake request sent"
+        else:
+            note = f"waited {event.seconds:.1f} s until {event.status.status}"
+        print(f"endpoint {event.endpoint_id}: {note}", file=sys.stderr)
+
+
+def _endpoint_command(
+    args: argparse.Namespace, parser: argparse.ArgumentParser, *, verbose: bool
+) -> int:
+    token, base_url, team = _resolve_api_connection(args, parser)
+    try:
+        return endpoint_command(
+            args,
+            token=token,
+            base_url=base_url,
+            team=team,
+            describe=lambda error: _describe(error, token),
+        )
+    except InvalidRequestError as error:
+        parser.error(str(error))
 
 
 # -- mock-server -------------------------------------------------------------------------
@@ -922,6 +1002,7 @@ def _mock_server_command(
         latency=args.latency,
         image_size=args.image_size,
     )
+    sleeping = start_mock_endpoints(server, args)
     try:
         server.start()
     except OSError as error:
@@ -932,6 +1013,12 @@ def _mock_server_command(
     seen = 0
     try:
         _announce(server)
+        for endpoint_id in sleeping:
+            print(
+                f"Endpoint {endpoint_id} is asleep: generation answers 503 until it is woken.",
+                file=sys.stderr,
+                flush=True,
+            )
         while not stop.wait(0.2):
             seen = _log_new_requests(server, seen)
     except KeyboardInterrupt:
@@ -999,6 +1086,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands: dict[str, Callable[..., int]] = {
         "generate": _generate_command,
         "edit": _generate_command,  # the same flow; _Job picks the operation
+        "endpoint": _endpoint_command,
         "mock-server": _mock_server_command,
         "run": _run_command,
     }

@@ -41,6 +41,8 @@ from friendli_images_api.types import UNSET, Response, Unset
 from . import _config, _retry, _rules
 from ._decoding import ACCEPT_ENCODING
 from ._download import AsyncDownloader, Downloader, DownloadSettings
+from ._endpoint_wait import WaiterState, await_if_not_ready, wait_if_not_ready, waits_seen
+from ._endpoints import AsyncEndpointMethods, SyncEndpointMethods
 from ._exceptions import (
     APIConnectionError,
     APIError,
@@ -94,6 +96,11 @@ class _Call:
     max_retries: int
     retry_ambiguous: bool
     operation: Operation = DEDICATED_GENERATE
+    endpoint_waiter: WaiterState | None = attrs.field(default=None, eq=False, repr=False)
+    """With ``wait_for_endpoint``: a not-ready answer goes to it instead of being retried."""
+
+    def waiting_with(self, waiter: WaiterState | None) -> _Call:
+        return self if waiter is None else attrs.evolve(self, endpoint_waiter=waiter)
 
     def with_seed(self, seed: int) -> _Call:
         return attrs.evolve(self, body=attrs.evolve(self.body, seed=seed))
@@ -371,6 +378,10 @@ class _BaseClient:
         """Request ``index`` of a batch: with a seed, it uses ``seed + index``."""
         return call if seed is None else call.with_seed(seed + index)
 
+    def _waiter(self, sent: Mapping[str, Any], params: Mapping[str, Any]) -> WaiterState | None:
+        """The endpoint waiter of a call (``None``: no waiting; see ``_endpoints``)."""
+        return None
+
     def _prepare_request(self, request: Mapping[str, Any]) -> _Call:
         """Validate one request of ``generate_many()``: ``generate()``'s arguments as a mapping.
 
@@ -559,6 +570,8 @@ class _BaseClient:
         """Seconds to wait before retrying ``failure``, or ``None`` to give up."""
         if not failure.retryable or retries_taken >= call.max_retries:
             return None
+        if call.endpoint_waiter is not None and call.endpoint_waiter.handles(failure.error):
+            return None  # the endpoint waiter takes over
         delay = _retry.retry_delay(retries_taken, failure.retry_after, random=self._random.random)
         logger.debug(
             "Retrying image generation in %.2f s (retry %d of %d) after: %s",
@@ -575,7 +588,7 @@ def _seed_for(seed: int | None, index: int) -> int | None:
     return None if seed is None else seed + index
 
 
-_BATCH_OPTIONS = ("n", "concurrency", "strict")
+_BATCH_OPTIONS = ("n", "concurrency", "strict", "wait_for_endpoint", "wake")
 
 
 class _BatchCollector:
@@ -668,20 +681,24 @@ class _SyncClient(_BaseClient):
         strict = params.get("strict", False)
         _check_flag(strict, "strict")
         count, workers = self._batch_size(params.get("n", 1), params.get("concurrency"))
-        call = self._prepare(operation, sent, params)
+        waiter = self._waiter(sent, params)
+        call = self._prepare(operation, sent, params).waiting_with(waiter)
         if count == 1:
-            return self._send(call)
-        from ._engine import generate_each  # here: only batches need the engine
+            result = self._send(call)
+        else:
+            from ._engine import generate_each  # here: only batches need the engine
 
-        seed = params.get("seed")
-        collector = _BatchCollector(seed, strict=strict)
-        outcomes = generate_each(
-            self, range(count), lambda i: self._batch_call(call, seed, i), concurrency=workers
-        )
-        with contextlib.closing(outcomes):
-            for outcome in outcomes:
-                collector.add(outcome)
-        return collector.result()
+            seed = params.get("seed")
+            collector = _BatchCollector(seed, strict=strict)
+            outcomes = generate_each(
+                self, range(count), lambda i: self._batch_call(call, seed, i), concurrency=workers
+            )
+            with contextlib.closing(outcomes):
+                for outcome in outcomes:
+                    collector.add(outcome)
+            result = collector.result()
+        result.endpoint_events = [] if waiter is None else list(waiter.events)
+        return result
 
     def generate_many(
         self,
@@ -732,11 +749,14 @@ class _SyncClient(_BaseClient):
     def _send(self, call: _Call) -> ImageResult:
         retries_taken = 0
         while True:
+            seen = waits_seen(call.endpoint_waiter)
             outcome = self._attempt(call)
             if isinstance(outcome, ImageResult):
                 return outcome
             delay = self._next_delay(outcome, retries_taken, call)
             if delay is None:
+                if wait_if_not_ready(call.endpoint_waiter, seen, outcome.error):
+                    continue  # it was not ready, nothing was generated, and now it is
                 raise outcome.error
             time.sleep(delay)
             retries_taken += 1
@@ -840,20 +860,24 @@ class _AsyncClient(_BaseClient):
         strict = params.get("strict", False)
         _check_flag(strict, "strict")
         count, workers = self._batch_size(params.get("n", 1), params.get("concurrency"))
-        call = self._prepare(operation, sent, params)
+        waiter = self._waiter(sent, params)
+        call = self._prepare(operation, sent, params).waiting_with(waiter)
         if count == 1:
-            return await self._send(call)
-        from ._engine import agenerate_each  # here: only batches need the engine
+            result = await self._send(call)
+        else:
+            from ._engine import agenerate_each  # here: only batches need the engine
 
-        seed = params.get("seed")
-        collector = _BatchCollector(seed, strict=strict)
-        outcomes = agenerate_each(
-            self, range(count), lambda i: self._batch_call(call, seed, i), concurrency=workers
-        )
-        async with contextlib.aclosing(outcomes):
-            async for outcome in outcomes:
-                collector.add(outcome)
-        return collector.result()
+            seed = params.get("seed")
+            collector = _BatchCollector(seed, strict=strict)
+            outcomes = agenerate_each(
+                self, range(count), lambda i: self._batch_call(call, seed, i), concurrency=workers
+            )
+            async with contextlib.aclosing(outcomes):
+                async for outcome in outcomes:
+                    collector.add(outcome)
+            result = collector.result()
+        result.endpoint_events = [] if waiter is None else list(waiter.events)
+        return result
 
     def generate_many(
         self,
@@ -904,11 +928,14 @@ class _AsyncClient(_BaseClient):
     async def _send(self, call: _Call) -> ImageResult:
         retries_taken = 0
         while True:
+            seen = waits_seen(call.endpoint_waiter)
             outcome = await self._attempt(call)
             if isinstance(outcome, ImageResult):
                 return outcome
             delay = self._next_delay(outcome, retries_taken, call)
             if delay is None:
+                if await await_if_not_ready(call.endpoint_waiter, seen, outcome.error):
+                    continue  # it was not ready, nothing was generated, and now it is
                 raise outcome.error
             import asyncio  # here, not at the top: sync users never pay for importing it
 
@@ -920,7 +947,7 @@ def _dedicated(prompt: str, model: str) -> dict[str, Any]:
     return {"prompt": check_text("prompt", prompt), "model": check_text("model", model)}
 
 
-class FriendliImages(_SyncClient):
+class FriendliImages(SyncEndpointMethods, _SyncClient):
     """Client for Friendli Dedicated Endpoints image generation and editing.
 
     Args:
@@ -989,6 +1016,13 @@ class FriendliImages(_SyncClient):
         order; failed requests are listed in ``result.errors`` unless ``strict=True``,
         which raises the first failure instead.
 
+        ``wait_for_endpoint`` (seconds, default off) opts in to waiting for an endpoint
+        that answers "not ready" (asleep or waking): its status is polled until it is
+        RUNNING, within that many seconds in all, then the request is sent again (a
+        not-ready answer generated nothing). With ``wake=True`` a SLEEPING endpoint gets
+        one wake request. A batch shares one wait and at most one wake request. Each
+        wake and wait is logged at INFO and listed in ``result.endpoint_events``.
+
         Raises:
             InvalidRequestError: an argument the API would reject.
             APIStatusError: the API answered an error status (subclass per status).
@@ -1013,7 +1047,7 @@ class FriendliImages(_SyncClient):
         return self._run(DEDICATED_EDIT, {"image": edit_inputs(image), **sent}, params)
 
 
-class AsyncFriendliImages(_AsyncClient):
+class AsyncFriendliImages(AsyncEndpointMethods, _AsyncClient):
     """The asyncio twin of ``FriendliImages``: the same arguments, awaitable calls.
 
     ``http_client`` takes an ``httpx.AsyncClient``. Close with ``await client.aclose()``

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 
 import attrs
 
+from ._endpoint_wait import await_if_not_ready, wait_if_not_ready, waits_seen
 from ._exceptions import APIStatusError, FriendliImagesError
 from ._results import ImageResult
 from ._throttle import AsyncThrottle, BatchStopped, Limit, Throttle
@@ -147,6 +148,7 @@ def _send(
 ) -> ImageResult:
     retries_taken = 0
     while True:
+        seen = waits_seen(call.endpoint_waiter)
         taken_under = throttle.acquire()
         outcome: ImageResult | _Failure | None = None
         try:
@@ -161,6 +163,8 @@ def _send(
             continue
         delay = client._next_delay(outcome, retries_taken, call)
         if delay is None:
+            if wait_if_not_ready(call.endpoint_waiter, seen, outcome.error):
+                continue  # it was not ready, nothing was generated, and now it is
             raise outcome.error
         throttle.sleep(delay)
         retries_taken += 1
@@ -274,6 +278,7 @@ async def _asend(
 
     retries_taken = 0
     while True:
+        seen = waits_seen(call.endpoint_waiter)
         taken_under = await throttle.acquire()
         outcome: ImageResult | _Failure | None = None
         try:
@@ -288,6 +293,8 @@ async def _asend(
             continue
         delay = client._next_delay(outcome, retries_taken, call)
         if delay is None:
+            if await await_if_not_ready(call.endpoint_waiter, seen, outcome.error):
+                continue  # it was not ready, nothing was generated, and now it is
             raise outcome.error
         await asyncio.sleep(delay)
         retries_taken += 1

@@ -7,6 +7,7 @@ Every error the package raises derives from ``FriendliImagesError``::
     ├── OutputExistsError (also FileExistsError)   save() would overwrite a file
     ├── MissingDependencyError (also ImportError)  an optional extra is not installed
     ├── ImageDownloadError                         fetching a ``url`` result failed
+    ├── EndpointError (see _endpoint_errors)       an endpoint did not become ready
     └── APIError                                   the API call failed
         ├── APIConnectionError                     no usable response (network)
         │   └── APITimeoutError

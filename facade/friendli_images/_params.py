@@ -24,6 +24,7 @@ from ._exceptions import InvalidRequestError
 __all__ = [
     "CALL_OPTIONS",
     "CONNECTION_OPTIONS",
+    "ENDPOINT_WAIT_OPTIONS",
     "AsyncEditImageParams",
     "CallOptions",
     "ContainerEditParams",
@@ -32,6 +33,7 @@ __all__ = [
     "EditImageParams",
     "EditInput",
     "EditParams",
+    "EndpointWaitOptions",
     "GenerateParams",
     "body_fields",
     "check_text",
@@ -84,13 +86,25 @@ class _Control(TypedDict, total=False):
     """One weight in [0, 1] per control image."""
 
 
-class GenerateParams(_Sampling, _Control, CallOptions, total=False):
+class EndpointWaitOptions(TypedDict, total=False):
+    """Waiting for a sleeping Dedicated Endpoint (off by default); none of these is sent."""
+
+    wait_for_endpoint: float | None
+    """Seconds to wait for the endpoint when it answers that it is not ready."""
+    wake: bool
+    """Wake a SLEEPING endpoint (one wake request; needs ``wait_for_endpoint``)."""
+
+
+ENDPOINT_WAIT_OPTIONS = keys_of(EndpointWaitOptions)
+
+
+class GenerateParams(_Sampling, _Control, CallOptions, EndpointWaitOptions, total=False):
     """``FriendliImages.generate`` (Dedicated Endpoints)."""
 
     response_format: _config.ResponseFormat | None
 
 
-class EditParams(_Sampling, CallOptions, total=False):
+class EditParams(_Sampling, CallOptions, EndpointWaitOptions, total=False):
     """``FriendliImages.edit`` (Dedicated Endpoints)."""
 
     response_format: _config.ResponseFormat | None
@@ -290,7 +304,7 @@ def body_fields(
             raise InvalidRequestError(f"unexpected keyword argument {name!r}", param=name)
     fields: dict[str, Any] = {}
     for name, value in params.items():
-        if value is None or name in CALL_OPTIONS:
+        if value is None or name in CALL_OPTIONS or name in ENDPOINT_WAIT_OPTIONS:
             continue
         if name == "response_format":
             fields[name] = _response_format(value, formats)

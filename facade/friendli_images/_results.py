@@ -37,6 +37,8 @@ from ._sniff import FORMAT_TYPES, SNIFF_BYTES, extension_for, sniff_image_type
 if TYPE_CHECKING:
     from PIL import Image as PILImage
 
+    from ._endpoint_status import EndpointEvent
+
 __all__ = [
     "BatchFailure",
     "GeneratedImage",
@@ -310,6 +312,8 @@ class ImageResult:
     ) -> None:
         self.images: list[GeneratedImage] = list(images)
         self.errors: list[BatchFailure] = list(errors)
+        self.endpoint_events: list[EndpointEvent] = []
+        """The wakes and waits the call performed (``wait_for_endpoint``); each costs money."""
 
     def __repr__(self) -> str:
         failed = f", errors={len(self.errors)}" if self.errors else ""

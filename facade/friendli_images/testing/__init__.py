@@ -33,6 +33,11 @@ What it does, in order, for a request to the generation path:
    property the shipped response schema requires beyond these is filled in from the
    schema (its examples, default or type), so the answers follow the spec.
 
+The endpoint API (status, wake, sleep) answers for the endpoints added with
+:meth:`FriendliTestServer.add_endpoint`, which sleep and wake like real ones; a
+generation request for such an endpoint gets **503** until it is RUNNING (see
+:class:`SimulatedEndpoint`).
+
 Other paths answer **404**, other methods (any, TRACE included) **405** with ``Allow``
 (the spec's methods for the path), all with JSON bodies. A body larger than
 ``max_body_bytes`` is refused with **413** and the connection is closed; a broken
@@ -67,6 +72,7 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess
     ) from exc
 
 from .._config import MAX_CONTROL_IMAGE_BYTES
+from ._endpoints import WAKE_PHASES, SimulatedEndpoint
 from ._faults import (
     Delay,
     DropConnection,
@@ -89,6 +95,7 @@ __all__ = [
     "EDIT_PATH",
     "GENERATION_PATH",
     "MAX_CONTROL_IMAGE_BYTES",
+    "WAKE_PHASES",
     "Delay",
     "DropConnection",
     "ErrorDetail",
@@ -99,6 +106,7 @@ __all__ = [
     "Listener",
     "RecordedRequest",
     "Route",
+    "SimulatedEndpoint",
     "TruncatedBody",
     "WrongShape",
     "jpeg_backend",

@@ -13,8 +13,9 @@ from ._faults import Fault
 
 __all__ = ["Listener", "RecordedRequest", "Route"]
 
-Route: TypeAlias = Literal["generate", "image", "other"]
-"""What a request was for: the generation path, an image download, or anything else."""
+Route: TypeAlias = Literal["generate", "image", "endpoint", "other"]
+"""What a request was for: the generation path, an image download, the endpoint API
+(status, wake, sleep; see :class:`SimulatedEndpoint`), or anything else."""
 
 Listener: TypeAlias = Literal["api", "images"]
 """Which of the two sockets received a request: the API, or the image host."""

@@ -17,6 +17,7 @@ from typing import Any, Final, Literal, Self, TypeAlias
 import attrs
 import httpx
 
+from ._endpoints import EndpointRegistry, SimulatedEndpoint, is_endpoint_path
 from ._faults import FAULT_TYPES, Fault
 from ._http import HOST, Handler, Listener, Response, Stopping
 from ._images import check_dimensions, render_jpeg, render_png
@@ -102,7 +103,12 @@ class FriendliTestServer:
         self._images: Listener | None = None
         self._serve_threads: list[threading.Thread] = []
         self._requests: list[RecordedRequest] = []
-        self._faults: dict[Route, deque[_QueuedFault]] = {"generate": deque(), "image": deque()}
+        self._faults: dict[Route, deque[_QueuedFault]] = {
+            "generate": deque(),
+            "image": deque(),
+            "endpoint": deque(),
+        }
+        self._endpoints = EndpointRegistry()
         self._errors: list[BaseException] = []
         self._image_index: dict[str, tuple[int, int, int]] = {}
         self._stored_images = StoredImages()  # edits answered as a url
@@ -235,7 +241,11 @@ class FriendliTestServer:
     # -- faults --------------------------------------------------------------------------
 
     def inject(
-        self, fault: Fault, *, times: int = 1, route: Literal["generate", "image"] = "generate"
+        self,
+        fault: Fault,
+        *,
+        times: int = 1,
+        route: Literal["generate", "image", "endpoint"] = "generate",
     ) -> None:
         """Queue ``fault`` for the next ``times`` requests to ``route``.
 
@@ -252,12 +262,14 @@ class FriendliTestServer:
             raise TypeError(f"not a fault: {fault!r}")
         if isinstance(times, bool) or times < 1:
             raise ValueError(f"times must be >= 1, got {times}")
-        if route not in ("generate", "image"):
-            raise ValueError(f"route must be 'generate' or 'image', got {route!r}")
+        if route not in ("generate", "image", "endpoint"):
+            raise ValueError(f"route must be 'generate', 'image' or 'endpoint', got {route!r}")
         with self._lock:
             self._faults[route].append(_QueuedFault(fault, times))
 
-    def pending_faults(self, route: Literal["generate", "image"] = "generate") -> list[Fault]:
+    def pending_faults(
+        self, route: Literal["generate", "image", "endpoint"] = "generate"
+    ) -> list[Fault]:
         """The faults still queued for ``route``, one entry per request they will affect."""
         with self._lock:
             return [q.fault for q in self._faults[route] for _ in range(q.remaining)]
@@ -279,6 +291,24 @@ class FriendliTestServer:
     def image_requests(self) -> list[RecordedRequest]:
         """The requests for images on the image host."""
         return [r for r in self.requests if r.route == "image"]
+
+    @property
+    def endpoint_requests(self) -> list[RecordedRequest]:
+        """The requests to the endpoint API (status, wake, sleep)."""
+        return [r for r in self.requests if r.route == "endpoint"]
+
+    def add_endpoint(self, endpoint_id: str, **lifecycle: Any) -> SimulatedEndpoint:
+        """Simulate the Dedicated Endpoint ``endpoint_id`` (SLEEPING unless ``status=`` says).
+
+        ``lifecycle`` goes to :class:`SimulatedEndpoint`: ``polls_per_phase``,
+        ``seconds_per_phase``, ``fail_on_wake``, ``phases``, ``wake_on_request``,
+        ``fail_wake_request``.
+        """
+        return self._endpoints.add(SimulatedEndpoint(endpoint_id, **lifecycle))
+
+    def endpoint(self, endpoint_id: str) -> SimulatedEndpoint:
+        """The simulated endpoint ``endpoint_id`` (``KeyError`` if none was added)."""
+        return self._endpoints.get(endpoint_id)
 
     @property
     def errors(self) -> list[BaseException]:
@@ -319,7 +349,7 @@ class FriendliTestServer:
         kind = handler.server.kind
         route: Route = "other"
         if kind == "api":
-            route = _API_ROUTES.get(path, "other")
+            route = _API_ROUTES.get(path, "endpoint" if is_endpoint_path(path) else "other")
         elif kind == "images" and path.startswith(IMAGES_PATH_PREFIX):
             route = "image"
         with self._lock:
@@ -352,6 +382,8 @@ class FriendliTestServer:
             return self._serve_image(record)
         if record.route == "other":
             return Response.json(404, {"detail": "Not Found"})
+        if record.route == "endpoint":
+            return self._endpoint_api(record)
         handler = _OPERATIONS.get((record.method, record.path))
         if handler is None:
             allow = ", ".join(self._spec.methods(record.path))
@@ -365,6 +397,16 @@ class FriendliTestServer:
             return parsed
         return handler(self, record, parsed)
 
+    def _endpoint_api(self, record: RecordedRequest) -> Response:
+        """The endpoint API (status, wake, sleep) for the simulated endpoints."""
+        unauthorized = self._check_token(record.headers.get("authorization"))
+        if unauthorized is not None:
+            return unauthorized
+        status, value, headers = self._endpoints.answer(
+            record.method, record.path, record.headers.get("x-friendli-team")
+        )
+        return Response.json(status, value, headers)
+
     def _json_answer(self, record: RecordedRequest, status: int, known: Any) -> Response:
         """``known`` completed with what the operation's response schema requires."""
         schema = self._spec.response_schema(record.method, record.path, status)
@@ -372,6 +414,10 @@ class FriendliTestServer:
         return Response.json(status, value)
 
     def _generate(self, record: RecordedRequest, parsed: dict[str, Any]) -> Response:
+        endpoint = self._endpoints.for_model(parsed.get("model"))
+        refusal = endpoint.refuse_generation() if endpoint is not None else None
+        if refusal is not None:
+            return Response.json(503, {"detail": refusal})
         """``POST /dedicated/v1/images/generations``: one image after ``latency`` seconds."""
         self._sleep(self.latency)
         seed = parsed.get("seed")
