@@ -328,6 +328,7 @@ def _add_edit(
     _add_request_options(edit.add_argument_group("request"), control_images=False)
     _add_batch_options(edit.add_argument_group("batch"))
     _add_output_options(edit.add_argument_group("output"))
+    add_wait_options(edit.add_argument_group("endpoint"))
     _add_connection_options(edit.add_argument_group("connection"))
     return edit
 
