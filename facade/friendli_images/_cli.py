@@ -1,6 +1,7 @@
 """The ``friendli-images`` command: generate images from a shell, or run a local mock API.
 
     friendli-images generate PROMPT --model ENDPOINT [options]
+    friendli-images run JOBS.jsonl --out DIR [--model ENDPOINT] [options]   (see _cli_run)
     friendli-images mock-server [--port P] [--token T] [--latency S] [--image-size WxH]
     friendli-images --version
 
