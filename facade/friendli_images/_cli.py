@@ -4,6 +4,8 @@ mock API.
     friendli-images generate PROMPT --model ENDPOINT [options]
     friendli-images edit IMAGE [IMAGE ...] PROMPT --model ENDPOINT [options]
     friendli-images generate|edit ... --container URL [--model ADAPTER] [options]
+    friendli-images run JOBS.jsonl --out DIR [--model ENDPOINT] [options]   (see _cli_run)
+    friendli-images endpoint status|wake|sleep ID [options]   (see _cli_endpoint)
     friendli-images mock-server [--port P] [--token T] [--latency S] [--image-size WxH]
     friendli-images --version
 
