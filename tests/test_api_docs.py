@@ -1,6 +1,7 @@
 """The public API documents itself: what ``help()``, editors and the docs site show.
 
-For every name in ``friendli_images.__all__`` and ``friendli_images.testing.__all__``:
+For every name in the ``__all__`` of ``friendli_images``, ``friendli_images.testing`` and
+``friendli_images.pytest_plugin``:
 
 - it has a docstring (for a constant or a type alias: the string literal right after its
   assignment, which mkdocstrings renders and which ``help()`` cannot hold);
@@ -29,10 +30,15 @@ from pathlib import Path
 from types import ModuleType
 
 import friendli_images
+import friendli_images.pytest_plugin
 import friendli_images.testing
 import pytest
 
-PACKAGES: tuple[ModuleType, ...] = (friendli_images, friendli_images.testing)
+PACKAGES: tuple[ModuleType, ...] = (
+    friendli_images,
+    friendli_images.testing,
+    friendli_images.pytest_plugin,  # the fixture users call by name
+)
 
 # Names defined in files other sessions were changing while this test was written (the
 # clients, the one-call helpers, the version module). The lead empties these sets after
