@@ -64,6 +64,8 @@ except ImportError as _missing:  # pragma: no cover - exercised in a subprocess
         name=_missing.name,
     ) from _missing
 
+from types import FunctionType as _FunctionType
+
 from .._config import MAX_CONTROL_IMAGE_BYTES
 from ._faults import (
     Delay,
@@ -103,8 +105,9 @@ __all__ = [
 
 # Show the public classes and functions as friendli_images.testing.X in help(), reprs
 # and resolved annotations, not under the private module that defines them.
+# Type aliases (``Fault``, ``Route``) and constants keep theirs.
 for _name in __all__:
     _obj = globals()[_name]
-    if isinstance(_obj, type) or callable(_obj):
+    if isinstance(_obj, type | _FunctionType):
         _obj.__module__ = __name__
 del _name, _obj
