@@ -17,21 +17,17 @@ def _fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def server(friendli_server: FriendliTestServer) -> FriendliTestServer:
-    """The plugin's per-test server, under a short name."""
-    return friendli_server
-
-
-@pytest.fixture
-def client(server: FriendliTestServer) -> Iterator[FriendliImages]:
-    with FriendliImages(token=server.token, base_url=server.base_url, timeout=10) as client:
+def client(friendli_server: FriendliTestServer) -> Iterator[FriendliImages]:
+    with FriendliImages(
+        token=friendli_server.token, base_url=friendli_server.base_url, timeout=10
+    ) as client:
         yield client
 
 
 @pytest.fixture
-async def aclient(server: FriendliTestServer) -> AsyncIterator[AsyncFriendliImages]:
+async def aclient(friendli_server: FriendliTestServer) -> AsyncIterator[AsyncFriendliImages]:
     async with AsyncFriendliImages(
-        token=server.token, base_url=server.base_url, timeout=10
+        token=friendli_server.token, base_url=friendli_server.base_url, timeout=10
     ) as client:
         yield client
 

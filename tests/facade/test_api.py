@@ -20,7 +20,7 @@ from friendli_images.testing import ErrorStatus, FriendliTestServer, render_png
 
 
 class TestGenerateImage:
-    def test_generate_and_save(self, server: FriendliTestServer, tmp_path: Path) -> None:
+    def test_generate_and_save(self, friendli_server: FriendliTestServer, tmp_path: Path) -> None:
         """With save_to, URL results are downloaded and saved before the client closes."""
         result = generate_image(
             "a cat",
@@ -28,31 +28,31 @@ class TestGenerateImage:
             seed=3,
             save_to=tmp_path,
             stem="cat",
-            token=server.token,
-            base_url=server.base_url,
+            token=friendli_server.token,
+            base_url=friendli_server.base_url,
         )
 
         assert [3] == [image.seed for image in result.images]
         assert render_png(3, 64, 64) == (tmp_path / "cat.png").read_bytes()
 
     def test_environment_token(
-        self, server: FriendliTestServer, monkeypatch: pytest.MonkeyPatch
+        self, friendli_server: FriendliTestServer, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         """The token and base URL can come from the environment."""
-        monkeypatch.setenv("FRIENDLI_TOKEN", server.token)
-        monkeypatch.setenv("FRIENDLI_BASE_URL", server.base_url)
+        monkeypatch.setenv("FRIENDLI_TOKEN", friendli_server.token)
+        monkeypatch.setenv("FRIENDLI_BASE_URL", friendli_server.base_url)
 
         result = generate_image("a cat", model="ep", response_format="png", n=2, seed=1)
 
         assert [1, 2] == [image.seed for image in result.images]
 
-    def test_errors_propagate(self, server: FriendliTestServer) -> None:
+    def test_errors_propagate(self, friendli_server: FriendliTestServer) -> None:
         """API errors reach the caller typed."""
         with pytest.raises(AuthenticationError):
-            generate_image("a cat", model="ep", token="wrong", base_url=server.base_url)
+            generate_image("a cat", model="ep", token="wrong", base_url=friendli_server.base_url)
 
     @pytest.mark.anyio
-    async def test_async(self, server: FriendliTestServer, tmp_path: Path) -> None:
+    async def test_async(self, friendli_server: FriendliTestServer, tmp_path: Path) -> None:
         """agenerate_image saves with the async client."""
         await agenerate_image(
             "a cat",
@@ -60,8 +60,8 @@ class TestGenerateImage:
             seed=5,
             response_format="jpg",
             save_to=tmp_path,
-            token=server.token,
-            base_url=server.base_url,
+            token=friendli_server.token,
+            base_url=friendli_server.base_url,
         )
 
         assert ["image.jpg"] == [p.name for p in tmp_path.iterdir()]
@@ -70,7 +70,7 @@ class TestGenerateImage:
 class TestNothingGeneratedThatCannotBeKept:
     """save_to is checked before sending: a rejected call sends zero requests."""
 
-    def test_existing_file(self, server: FriendliTestServer, tmp_path: Path) -> None:
+    def test_existing_file(self, friendli_server: FriendliTestServer, tmp_path: Path) -> None:
         """A file with a planned name (any image extension) stops the call before sending."""
         (tmp_path / "cat-1.jpg").write_bytes(b"precious")
 
@@ -81,11 +81,11 @@ class TestNothingGeneratedThatCannotBeKept:
                 n=2,
                 save_to=tmp_path,
                 stem="cat",
-                token=server.token,
-                base_url=server.base_url,
+                token=friendli_server.token,
+                base_url=friendli_server.base_url,
             )
 
-        assert [] == server.generation_requests
+        assert [] == friendli_server.generation_requests
         assert b"precious" == (tmp_path / "cat-1.jpg").read_bytes()
 
     @pytest.mark.parametrize(
@@ -98,7 +98,7 @@ class TestNothingGeneratedThatCannotBeKept:
         ],
     )
     def test_unusable_output(
-        self, server: FriendliTestServer, tmp_path: Path, save_to: str, stem: str
+        self, friendli_server: FriendliTestServer, tmp_path: Path, save_to: str, stem: str
     ) -> None:
         """A save_to that cannot hold files, or a bad stem: InvalidRequestError, no request."""
         (tmp_path / "file").write_bytes(b"")
@@ -109,16 +109,16 @@ class TestNothingGeneratedThatCannotBeKept:
                 model="ep",
                 save_to=tmp_path / save_to,
                 stem=stem,
-                token=server.token,
-                base_url=server.base_url,
+                token=friendli_server.token,
+                base_url=friendli_server.base_url,
             )
 
         assert info.value.param in ("save_to", "stem")
-        assert [] == server.generation_requests
+        assert [] == friendli_server.generation_requests
         assert ["file"] == sorted(os.listdir(tmp_path))
 
     @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only directories")
-    def test_read_only_directory(self, server: FriendliTestServer, tmp_path: Path) -> None:
+    def test_read_only_directory(self, friendli_server: FriendliTestServer, tmp_path: Path) -> None:
         """A directory the user cannot write into is refused before sending."""
         tmp_path.chmod(0o500)
         try:
@@ -127,17 +127,19 @@ class TestNothingGeneratedThatCannotBeKept:
                     "a cat",
                     model="ep",
                     save_to=tmp_path,
-                    token=server.token,
-                    base_url=server.base_url,
+                    token=friendli_server.token,
+                    base_url=friendli_server.base_url,
                 )
         finally:
             tmp_path.chmod(0o700)
 
-        assert [] == server.generation_requests
+        assert [] == friendli_server.generation_requests
 
-    def test_failed_save_keeps_the_result(self, server: FriendliTestServer, tmp_path: Path) -> None:
+    def test_failed_save_keeps_the_result(
+        self, friendli_server: FriendliTestServer, tmp_path: Path
+    ) -> None:
         """When saving fails after generating, the error carries the generated images."""
-        server.inject(ErrorStatus(500), route="image")
+        friendli_server.inject(ErrorStatus(500), route="image")
 
         with pytest.raises(ImageSaveError) as info:
             generate_image(
@@ -146,8 +148,8 @@ class TestNothingGeneratedThatCannotBeKept:
                 n=2,
                 seed=1,
                 save_to=tmp_path,
-                token=server.token,
-                base_url=server.base_url,
+                token=friendli_server.token,
+                base_url=friendli_server.base_url,
             )
 
         assert isinstance(info.value.__cause__, ImageDownloadError)
@@ -159,7 +161,7 @@ class TestNothingGeneratedThatCannotBeKept:
 
     @pytest.mark.anyio
     async def test_async_failed_save_keeps_the_result(
-        self, server: FriendliTestServer, tmp_path: Path
+        self, friendli_server: FriendliTestServer, tmp_path: Path
     ) -> None:
         """The same for agenerate_image, whose checks also run before sending."""
         (tmp_path / "taken.png").write_bytes(b"precious")
@@ -169,11 +171,11 @@ class TestNothingGeneratedThatCannotBeKept:
                 model="ep",
                 save_to=tmp_path,
                 stem="taken",
-                token=server.token,
-                base_url=server.base_url,
+                token=friendli_server.token,
+                base_url=friendli_server.base_url,
             )
-        assert [] == server.generation_requests
-        server.inject(ErrorStatus(500), route="image")
+        assert [] == friendli_server.generation_requests
+        friendli_server.inject(ErrorStatus(500), route="image")
 
         with pytest.raises(ImageSaveError) as info:
             await agenerate_image(
@@ -181,8 +183,8 @@ class TestNothingGeneratedThatCannotBeKept:
                 model="ep",
                 seed=4,
                 save_to=tmp_path,
-                token=server.token,
-                base_url=server.base_url,
+                token=friendli_server.token,
+                base_url=friendli_server.base_url,
             )
 
         assert info.value.result is not None

@@ -63,7 +63,10 @@ def closed_port() -> int:
 class TestResponseFormats:
     @pytest.mark.parametrize("response_format", FORMATS)
     def test_every_format_sync(
-        self, client: FriendliImages, server: FriendliTestServer, response_format: ResponseFormat
+        self,
+        client: FriendliImages,
+        friendli_server: FriendliTestServer,
+        response_format: ResponseFormat,
     ) -> None:
         """Each response format yields real image bytes, the seed and the reported format."""
         result = client.generate("a cat", model="ep", seed=7, response_format=response_format)
@@ -97,20 +100,20 @@ class TestResponseFormats:
         assert render_png(11, 64, 64) == first.content()
 
     def test_default_format_is_the_servers(
-        self, client: FriendliImages, server: FriendliTestServer
+        self, client: FriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """Without response_format nothing is sent and the server's default (url) comes back."""
         image = client.generate("x", model="ep").images[0]
 
         assert "url" == image.response_format
-        assert "response_format" not in server.generation_requests[0].json
+        assert "response_format" not in friendli_server.generation_requests[0].json
 
     def test_unknown_format_in_response_is_kept(
-        self, client: FriendliImages, server: FriendliTestServer
+        self, client: FriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """A response_format newer than this client parses; the bytes decide the type."""
         png = base64.b64encode(render_png(1, 4, 4)).decode()
-        server.inject(
+        friendli_server.inject(
             WrongShape(
                 {"data": [{"seed": 1, "response_format": "webp", "b64_json": png, "nsfw": False}]}
             )
@@ -128,14 +131,14 @@ class TestResponseFormats:
 
 class TestRequestBody:
     def test_only_set_fields_are_sent(
-        self, client: FriendliImages, server: FriendliTestServer
+        self, client: FriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """A call with prompt and model only sends exactly those two fields."""
         client.generate("a cat", model="ep-1")
 
-        assert {"model": "ep-1", "prompt": "a cat"} == server.generation_requests[0].json
+        assert {"model": "ep-1", "prompt": "a cat"} == friendli_server.generation_requests[0].json
 
-    def test_every_field(self, client: FriendliImages, server: FriendliTestServer) -> None:
+    def test_every_field(self, client: FriendliImages, friendli_server: FriendliTestServer) -> None:
         """Every argument arrives under its spec name with its value."""
         client.generate(
             "a cat",
@@ -157,26 +160,28 @@ class TestRequestBody:
             "response_format": "jpeg",
             "control_images": [{"image": "https://example.com/edge.png"}],
             "controlnet_weights": [0.25],
-        } == server.generation_requests[0].json
+        } == friendli_server.generation_requests[0].json
 
-    def test_headers(self, server: FriendliTestServer) -> None:
+    def test_headers(self, friendli_server: FriendliTestServer) -> None:
         """The token goes as a bearer header, the team as X-Friendli-Team, with a User-Agent."""
-        with FriendliImages(token=server.token, base_url=server.base_url, team_id="team-9") as c:
+        with FriendliImages(
+            token=friendli_server.token, base_url=friendli_server.base_url, team_id="team-9"
+        ) as c:
             c.generate("x", model="ep")
 
-        headers = server.generation_requests[0].headers
-        assert f"Bearer {server.token}" == headers["authorization"]
+        headers = friendli_server.generation_requests[0].headers
+        assert f"Bearer {friendli_server.token}" == headers["authorization"]
         assert "team-9" == headers["x-friendli-team"]
         assert headers["user-agent"].startswith("friendli-images/")
         assert "application/json" == headers["content-type"]
 
     def test_no_team_header_without_team(
-        self, client: FriendliImages, server: FriendliTestServer
+        self, client: FriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """Without a team the X-Friendli-Team header is omitted, not sent empty."""
         client.generate("x", model="ep")
 
-        assert "x-friendli-team" not in server.generation_requests[0].headers
+        assert "x-friendli-team" not in friendli_server.generation_requests[0].headers
 
 
 class TestValidation:
@@ -219,7 +224,7 @@ class TestValidation:
     def test_rejected_before_sending(
         self,
         client: FriendliImages,
-        server: FriendliTestServer,
+        friendli_server: FriendliTestServer,
         arguments: dict[str, Any],
         param: str,
     ) -> None:
@@ -232,7 +237,7 @@ class TestValidation:
 
         assert param == info.value.param
         assert param.split("[", maxsplit=1)[0] in str(info.value)
-        assert [] == server.requests
+        assert [] == friendli_server.requests
 
     @pytest.mark.parametrize("steps", [1, 50])
     def test_step_bounds_are_inclusive(self, client: FriendliImages, steps: int) -> None:
@@ -241,13 +246,13 @@ class TestValidation:
 
     @pytest.mark.anyio
     async def test_async_rejects_too(
-        self, aclient: AsyncFriendliImages, server: FriendliTestServer
+        self, aclient: AsyncFriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """The async client validates the same way."""
         with pytest.raises(InvalidRequestError):
             await aclient.generate("x", model="ep", num_inference_steps=99)
 
-        assert [] == server.requests
+        assert [] == friendli_server.requests
 
 
 class TestConfiguration:
@@ -256,17 +261,19 @@ class TestConfiguration:
         with pytest.raises(InvalidRequestError, match=r"token=.*FRIENDLI_TOKEN"):
             FriendliImages()
 
-    def test_environment(self, monkeypatch: pytest.MonkeyPatch, server: FriendliTestServer) -> None:
+    def test_environment(
+        self, monkeypatch: pytest.MonkeyPatch, friendli_server: FriendliTestServer
+    ) -> None:
         """Token, base URL and team come from FRIENDLI_* when not passed."""
-        monkeypatch.setenv("FRIENDLI_TOKEN", server.token)
-        monkeypatch.setenv("FRIENDLI_BASE_URL", server.base_url)
+        monkeypatch.setenv("FRIENDLI_TOKEN", friendli_server.token)
+        monkeypatch.setenv("FRIENDLI_BASE_URL", friendli_server.base_url)
         monkeypatch.setenv("FRIENDLI_TEAM", "t-1")
 
         with FriendliImages() as client:
             client.generate("x", model="ep")
 
-        assert ("t-1", server.base_url) == (client.team_id, client.base_url)
-        assert "t-1" == server.generation_requests[0].headers["x-friendli-team"]
+        assert ("t-1", friendli_server.base_url) == (client.team_id, client.base_url)
+        assert "t-1" == friendli_server.generation_requests[0].headers["x-friendli-team"]
 
     def test_arguments_beat_environment(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """Explicit arguments win over the environment."""
@@ -296,7 +303,7 @@ class TestConfiguration:
             assert "[secure]" in repr(client)
         sync.close()
 
-    def test_user_http_client_is_used_not_closed(self, server: FriendliTestServer) -> None:
+    def test_user_http_client_is_used_not_closed(self, friendli_server: FriendliTestServer) -> None:
         """A supplied httpx.Client carries the API request, keeps its headers, stays open.
 
         The image download uses only its transport, not its hooks, auth or headers.
@@ -305,7 +312,7 @@ class TestConfiguration:
         http = httpx.Client(event_hooks={"request": [lambda r: seen.append(r.url.path)]})
         try:
             with FriendliImages(
-                token=server.token, base_url=server.base_url, http_client=http
+                token=friendli_server.token, base_url=friendli_server.base_url, http_client=http
             ) as c:
                 content = c.generate("x", model="ep").images[0].content()
 
@@ -341,12 +348,12 @@ class TestErrors:
     def test_status_maps_to_type(
         self,
         client: FriendliImages,
-        server: FriendliTestServer,
+        friendli_server: FriendliTestServer,
         status: int,
         error_type: type[APIStatusError],
     ) -> None:
         """Each status raises its typed error with the status code and the server's message."""
-        server.inject(status_fault(status, "the server explains"), times=5)
+        friendli_server.inject(status_fault(status, "the server explains"), times=5)
 
         with pytest.raises(error_type) as info:
             client.generate("x", model="ep", max_retries=0)
@@ -358,9 +365,9 @@ class TestErrors:
         assert f"Error code: {status} - the server explains" == str(error)
         assert isinstance(error.body, dict)
 
-    def test_wrong_token(self, server: FriendliTestServer) -> None:
+    def test_wrong_token(self, friendli_server: FriendliTestServer) -> None:
         """A wrong token is an AuthenticationError whose text does not contain it."""
-        with FriendliImages(token=SECRET, base_url=server.base_url) as client:
+        with FriendliImages(token=SECRET, base_url=friendli_server.base_url) as client:
             with pytest.raises(AuthenticationError) as info:
                 client.generate("x", model="ep")
 
@@ -368,11 +375,11 @@ class TestErrors:
         assert SECRET not in str(info.value)
         assert SECRET not in repr(info.value)
 
-    def test_token_echoed_by_server_is_redacted(self, server: FriendliTestServer) -> None:
+    def test_token_echoed_by_server_is_redacted(self, friendli_server: FriendliTestServer) -> None:
         """A server message that quotes the token is redacted in message and body."""
-        server.inject(ErrorStatus(403, message=f"key {SECRET} may not use this endpoint"))
+        friendli_server.inject(ErrorStatus(403, message=f"key {SECRET} may not use this endpoint"))
 
-        with FriendliImages(token=SECRET, base_url=server.base_url) as client:
+        with FriendliImages(token=SECRET, base_url=friendli_server.base_url) as client:
             with pytest.raises(PermissionDeniedError) as info:
                 client.generate("x", model="ep")
 
@@ -381,11 +388,11 @@ class TestErrors:
         assert SECRET not in str(info.value)
 
     def test_server_validation_detail(
-        self, client: FriendliImages, server: FriendliTestServer
+        self, client: FriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """A 422 keeps the server's validation detail and summarises it in the message."""
         detail = [{"loc": ["body", "prompt"], "msg": "too long", "type": "value_error"}]
-        server.inject(ErrorStatus(422, body={"detail": detail}))
+        friendli_server.inject(ErrorStatus(422, body={"detail": detail}))
 
         with pytest.raises(UnprocessableEntityError) as info:
             client.generate("x", model="ep")
@@ -394,10 +401,10 @@ class TestErrors:
         assert "prompt: too long" == info.value.message
 
     def test_plain_text_error_body(
-        self, client: FriendliImages, server: FriendliTestServer
+        self, client: FriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """A non-JSON error body becomes the message as text."""
-        server.inject(ErrorStatus(400, body=b"bad things", content_type="text/plain"))
+        friendli_server.inject(ErrorStatus(400, body=b"bad things", content_type="text/plain"))
 
         with pytest.raises(BadRequestError, match="bad things"):
             client.generate("x", model="ep")
@@ -423,16 +430,16 @@ class TestErrors:
         ],
     )
     def test_bad_200_body(
-        self, client: FriendliImages, server: FriendliTestServer, fault: Any, problem: str
+        self, client: FriendliImages, friendli_server: FriendliTestServer, fault: Any, problem: str
     ) -> None:
         """A 200 that does not match the spec raises APIResponseValidationError, never retried."""
-        server.inject(fault)
+        friendli_server.inject(fault)
 
         with pytest.raises(APIResponseValidationError) as info:
             client.generate("x", model="ep", retry_ambiguous=True)
 
         assert problem in str(info.value)
-        assert 1 == len(server.generation_requests)
+        assert 1 == len(friendli_server.generation_requests)
         assert info.value.response is not None
         assert 200 == info.value.response.status_code
 
@@ -449,9 +456,11 @@ class TestErrors:
         assert not info.value.sent
         assert "before the request was sent" in str(info.value)
 
-    def test_dropped_connection(self, client: FriendliImages, server: FriendliTestServer) -> None:
+    def test_dropped_connection(
+        self, client: FriendliImages, friendli_server: FriendliTestServer
+    ) -> None:
         """A connection closed without an answer is an APIConnectionError after sending."""
-        server.inject(DropConnection())
+        friendli_server.inject(DropConnection())
 
         with pytest.raises(APIConnectionError) as info:
             client.generate("x", model="ep")
@@ -459,47 +468,53 @@ class TestErrors:
         assert info.value.sent
         assert "may have been generated" in str(info.value)
 
-    def test_truncated_body(self, client: FriendliImages, server: FriendliTestServer) -> None:
+    def test_truncated_body(
+        self, client: FriendliImages, friendli_server: FriendliTestServer
+    ) -> None:
         """A body cut short is a connection error after sending, not a parse error."""
-        server.inject(TruncatedBody())
+        friendli_server.inject(TruncatedBody())
 
         with pytest.raises(APIConnectionError) as info:
             client.generate("x", model="ep", response_format="png")
 
         assert info.value.sent
 
-    def test_read_timeout(self, server: FriendliTestServer) -> None:
+    def test_read_timeout(self, friendli_server: FriendliTestServer) -> None:
         """A slow answer is an APITimeoutError (the request was sent)."""
-        server.inject(Delay(1.0))
+        friendli_server.inject(Delay(1.0))
 
-        with FriendliImages(token=server.token, base_url=server.base_url, timeout=0.2) as client:
+        with FriendliImages(
+            token=friendli_server.token, base_url=friendli_server.base_url, timeout=0.2
+        ) as client:
             with pytest.raises(APITimeoutError) as info:
                 client.generate("x", model="ep")
 
         assert info.value.sent
-        assert 1 == len(server.generation_requests)
+        assert 1 == len(friendli_server.generation_requests)
 
-    def test_per_call_timeout(self, client: FriendliImages, server: FriendliTestServer) -> None:
+    def test_per_call_timeout(
+        self, client: FriendliImages, friendli_server: FriendliTestServer
+    ) -> None:
         """timeout= on the call overrides the client's."""
-        server.inject(Delay(1.0))
+        friendli_server.inject(Delay(1.0))
 
         with pytest.raises(APITimeoutError):
             client.generate("x", model="ep", timeout=0.2)
 
     @pytest.mark.anyio
     async def test_async_errors(
-        self, aclient: AsyncFriendliImages, server: FriendliTestServer
+        self, aclient: AsyncFriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """The async client maps statuses and bad bodies the same way."""
-        server.inject(status_fault(404, "no such endpoint"))
+        friendli_server.inject(status_fault(404, "no such endpoint"))
         with pytest.raises(NotFoundError, match="no such endpoint"):
             await aclient.generate("x", model="ep")
 
-        server.inject(InvalidJson())
+        friendli_server.inject(InvalidJson())
         with pytest.raises(APIResponseValidationError):
             await aclient.generate("x", model="ep")
 
-        server.inject(DropConnection())
+        friendli_server.inject(DropConnection())
         with pytest.raises(APIConnectionError):
             await aclient.generate("x", model="ep")
 
@@ -507,107 +522,113 @@ class TestErrors:
 class TestRetries:
     @pytest.mark.parametrize("status", [408, 429, 502, 503])
     def test_safe_statuses_are_retried(
-        self, client: FriendliImages, server: FriendliTestServer, status: int
+        self, client: FriendliImages, friendli_server: FriendliTestServer, status: int
     ) -> None:
         """A status that shows nothing was generated is retried and then succeeds."""
-        server.inject(status_fault(status), times=2)
+        friendli_server.inject(status_fault(status), times=2)
 
         result = client.generate("x", model="ep")
 
         assert 1 == len(result.images)
-        assert 3 == len(server.generation_requests)
+        assert 3 == len(friendli_server.generation_requests)
 
     @pytest.mark.parametrize("status", [500, 504])
     def test_ambiguous_statuses_are_not_retried_by_default(
-        self, client: FriendliImages, server: FriendliTestServer, status: int
+        self, client: FriendliImages, friendli_server: FriendliTestServer, status: int
     ) -> None:
         """500 and 504 may follow a generation: one attempt only, unless opted in."""
-        server.inject(status_fault(status))
+        friendli_server.inject(status_fault(status))
 
         with pytest.raises(InternalServerError):
             client.generate("x", model="ep")
 
-        assert 1 == len(server.generation_requests)
+        assert 1 == len(friendli_server.generation_requests)
 
     @pytest.mark.parametrize("status", [500, 504])
     def test_ambiguous_statuses_retried_per_call(
-        self, client: FriendliImages, server: FriendliTestServer, status: int
+        self, client: FriendliImages, friendli_server: FriendliTestServer, status: int
     ) -> None:
         """retry_ambiguous=True on the call retries 500 and 504."""
-        server.inject(status_fault(status))
+        friendli_server.inject(status_fault(status))
 
         client.generate("x", model="ep", retry_ambiguous=True)
 
-        assert 2 == len(server.generation_requests)
+        assert 2 == len(friendli_server.generation_requests)
 
-    def test_ambiguous_retried_per_client(self, server: FriendliTestServer) -> None:
+    def test_ambiguous_retried_per_client(self, friendli_server: FriendliTestServer) -> None:
         """retry_ambiguous=True on the client retries a dropped connection."""
-        server.inject(DropConnection())
+        friendli_server.inject(DropConnection())
 
         with FriendliImages(
-            token=server.token, base_url=server.base_url, retry_ambiguous=True
+            token=friendli_server.token, base_url=friendli_server.base_url, retry_ambiguous=True
         ) as client:
             client.generate("x", model="ep")
 
-        assert 2 == len(server.generation_requests)
+        assert 2 == len(friendli_server.generation_requests)
 
     def test_failure_after_sending_is_not_retried_by_default(
-        self, client: FriendliImages, server: FriendliTestServer
+        self, client: FriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """A dropped connection after the request was sent is never retried by default."""
-        server.inject(DropConnection(), times=3)
+        friendli_server.inject(DropConnection(), times=3)
 
         with pytest.raises(APIConnectionError):
             client.generate("x", model="ep", max_retries=5)
 
-        assert 1 == len(server.generation_requests)
+        assert 1 == len(friendli_server.generation_requests)
 
-    def test_read_timeout_not_retried_by_default(self, server: FriendliTestServer) -> None:
+    def test_read_timeout_not_retried_by_default(self, friendli_server: FriendliTestServer) -> None:
         """A read timeout may hide a generation: one attempt only."""
-        server.inject(Delay(0.6), times=3)
+        friendli_server.inject(Delay(0.6), times=3)
 
-        with FriendliImages(token=server.token, base_url=server.base_url, timeout=0.2) as client:
+        with FriendliImages(
+            token=friendli_server.token, base_url=friendli_server.base_url, timeout=0.2
+        ) as client:
             with pytest.raises(APITimeoutError):
                 client.generate("x", model="ep")
 
-        assert 1 == len(server.generation_requests)
+        assert 1 == len(friendli_server.generation_requests)
 
     @pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 422])
     def test_other_client_errors_are_not_retried(
-        self, client: FriendliImages, server: FriendliTestServer, status: int
+        self, client: FriendliImages, friendli_server: FriendliTestServer, status: int
     ) -> None:
         """Other 4xx statuses fail at once."""
-        server.inject(status_fault(status), times=3)
+        friendli_server.inject(status_fault(status), times=3)
 
         with pytest.raises(APIStatusError):
             client.generate("x", model="ep", retry_ambiguous=True)
 
-        assert 1 == len(server.generation_requests)
+        assert 1 == len(friendli_server.generation_requests)
 
     def test_gives_up_after_max_retries(
-        self, server: FriendliTestServer, caplog: pytest.LogCaptureFixture
+        self, friendli_server: FriendliTestServer, caplog: pytest.LogCaptureFixture
     ) -> None:
         """After max_retries retries the last error is raised; each retry is logged."""
-        server.inject(status_fault(503, "asleep"), times=10)
+        friendli_server.inject(status_fault(503, "asleep"), times=10)
         caplog.set_level(logging.DEBUG, logger="friendli_images")
 
-        with FriendliImages(token=server.token, base_url=server.base_url, max_retries=3) as client:
+        with FriendliImages(
+            token=friendli_server.token, base_url=friendli_server.base_url, max_retries=3
+        ) as client:
             with pytest.raises(InternalServerError, match="asleep"):
                 client.generate("x", model="ep")
 
-        assert 4 == len(server.generation_requests)
+        assert 4 == len(friendli_server.generation_requests)
         retries = [r.getMessage() for r in caplog.records if r.name == "friendli_images"]
         assert 3 == len(retries)
         assert "(retry 3 of 3)" in retries[-1]
 
-    def test_max_retries_zero(self, client: FriendliImages, server: FriendliTestServer) -> None:
+    def test_max_retries_zero(
+        self, client: FriendliImages, friendli_server: FriendliTestServer
+    ) -> None:
         """max_retries=0 makes exactly one attempt."""
-        server.inject(status_fault(503), times=2)
+        friendli_server.inject(status_fault(503), times=2)
 
         with pytest.raises(InternalServerError):
             client.generate("x", model="ep", max_retries=0)
 
-        assert 1 == len(server.generation_requests)
+        assert 1 == len(friendli_server.generation_requests)
 
     def test_connect_errors_are_retried(self, caplog: pytest.LogCaptureFixture) -> None:
         """A refused connection (nothing was sent) is retried max_retries times."""
@@ -624,24 +645,30 @@ class TestRetries:
         assert 2 == sum("Retrying" in r.getMessage() for r in caplog.records)
 
     def test_retry_after_seconds(
-        self, client: FriendliImages, server: FriendliTestServer, caplog: pytest.LogCaptureFixture
+        self,
+        client: FriendliImages,
+        friendli_server: FriendliTestServer,
+        caplog: pytest.LogCaptureFixture,
     ) -> None:
         """Retry-After in seconds sets the wait before the retry."""
-        server.inject(ErrorStatus.rate_limited(retry_after=0.3))
+        friendli_server.inject(ErrorStatus.rate_limited(retry_after=0.3))
         caplog.set_level(logging.DEBUG, logger="friendli_images")
 
         client.generate("x", model="ep")
 
-        times = [r.received_at for r in server.generation_requests]
+        times = [r.received_at for r in friendli_server.generation_requests]
         assert "in 0.30 s" in caplog.records[0].getMessage()
         assert times[1] - times[0] >= 0.3
 
     def test_retry_after_http_date(
-        self, client: FriendliImages, server: FriendliTestServer, caplog: pytest.LogCaptureFixture
+        self,
+        client: FriendliImages,
+        friendli_server: FriendliTestServer,
+        caplog: pytest.LogCaptureFixture,
     ) -> None:
         """Retry-After as an HTTP date is honoured too."""
         when = datetime.now(UTC) + timedelta(seconds=2)
-        server.inject(ErrorStatus(429, retry_after=format_datetime(when, usegmt=True)))
+        friendli_server.inject(ErrorStatus(429, retry_after=format_datetime(when, usegmt=True)))
         caplog.set_level(logging.DEBUG, logger="friendli_images")
 
         client.generate("x", model="ep")
@@ -653,13 +680,13 @@ class TestRetries:
     def test_retry_after_is_capped(
         self,
         client: FriendliImages,
-        server: FriendliTestServer,
+        friendli_server: FriendliTestServer,
         caplog: pytest.LogCaptureFixture,
         monkeypatch: pytest.MonkeyPatch,
     ) -> None:
         """A huge Retry-After is capped at MAX_RETRY_AFTER."""
         monkeypatch.setattr(friendli_images._config, "MAX_RETRY_AFTER", 0.1)
-        server.inject(ErrorStatus.rate_limited(retry_after=3600))
+        friendli_server.inject(ErrorStatus.rate_limited(retry_after=3600))
         caplog.set_level(logging.DEBUG, logger="friendli_images")
 
         client.generate("x", model="ep")
@@ -667,10 +694,10 @@ class TestRetries:
         assert "in 0.10 s" in caplog.records[0].getMessage()
 
     def test_rate_limit_error_carries_retry_after(
-        self, client: FriendliImages, server: FriendliTestServer
+        self, client: FriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """When retries run out, RateLimitError exposes the server's Retry-After."""
-        server.inject(ErrorStatus.rate_limited(retry_after=0.01), times=3)
+        friendli_server.inject(ErrorStatus.rate_limited(retry_after=0.01), times=3)
 
         with pytest.raises(RateLimitError) as info:
             client.generate("x", model="ep", max_retries=1)
@@ -679,27 +706,27 @@ class TestRetries:
 
     @pytest.mark.anyio
     async def test_async_retries(
-        self, aclient: AsyncFriendliImages, server: FriendliTestServer
+        self, aclient: AsyncFriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """The async client follows the same policy."""
-        server.inject(status_fault(503), times=2)
+        friendli_server.inject(status_fault(503), times=2)
         await aclient.generate("x", model="ep")
-        assert 3 == len(server.generation_requests)
+        assert 3 == len(friendli_server.generation_requests)
 
-        server.reset()
-        server.inject(DropConnection())
+        friendli_server.reset()
+        friendli_server.inject(DropConnection())
         with pytest.raises(APIConnectionError):
             await aclient.generate("x", model="ep")
-        assert 1 == len(server.generation_requests)
+        assert 1 == len(friendli_server.generation_requests)
 
     def test_no_secret_in_logs(
-        self, server: FriendliTestServer, caplog: pytest.LogCaptureFixture
+        self, friendli_server: FriendliTestServer, caplog: pytest.LogCaptureFixture
     ) -> None:
         """No log record of any library, at DEBUG, contains the token."""
         caplog.set_level(logging.DEBUG)
-        server.inject(ErrorStatus(503, message=f"bad {SECRET}"), times=2)
+        friendli_server.inject(ErrorStatus(503, message=f"bad {SECRET}"), times=2)
 
-        with FriendliImages(token=SECRET, base_url=server.base_url) as client:
+        with FriendliImages(token=SECRET, base_url=friendli_server.base_url) as client:
             with pytest.raises(AuthenticationError):
                 client.generate("x", model="ep")
 
@@ -708,7 +735,9 @@ class TestRetries:
 
 
 class TestBatch:
-    def test_seeds_and_order(self, client: FriendliImages, server: FriendliTestServer) -> None:
+    def test_seeds_and_order(
+        self, client: FriendliImages, friendli_server: FriendliTestServer
+    ) -> None:
         """n=4 with a seed sends seed..seed+3 and keeps request order."""
         result = client.generate(
             "x", model="ep", seed=100, n=4, concurrency=2, response_format="png"
@@ -716,22 +745,22 @@ class TestBatch:
 
         assert [100, 101, 102, 103] == [image.seed for image in result.images]
         assert [] == result.errors
-        assert {100, 101, 102, 103} == {r.json["seed"] for r in server.generation_requests}
+        assert {100, 101, 102, 103} == {r.json["seed"] for r in friendli_server.generation_requests}
 
     def test_without_seed_server_chooses(
-        self, client: FriendliImages, server: FriendliTestServer
+        self, client: FriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """Without a seed no seed is sent and each image reports the server's."""
         result = client.generate("x", model="ep", n=3)
 
         assert 3 == len(result.images)
-        assert all("seed" not in r.json for r in server.generation_requests)
+        assert all("seed" not in r.json for r in friendli_server.generation_requests)
 
     def test_failure_keeps_the_others(
-        self, client: FriendliImages, server: FriendliTestServer
+        self, client: FriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """One failed request is reported in errors; the other images are kept."""
-        server.inject(status_fault(400, "bad one"))
+        friendli_server.inject(status_fault(400, "bad one"))
 
         result = client.generate("x", model="ep", seed=1, n=3, concurrency=1)
 
@@ -740,29 +769,33 @@ class TestBatch:
         assert (0, 1) == (failure.index, failure.seed)
         assert isinstance(failure.error, BadRequestError)
 
-    def test_strict_raises(self, client: FriendliImages, server: FriendliTestServer) -> None:
+    def test_strict_raises(
+        self, client: FriendliImages, friendli_server: FriendliTestServer
+    ) -> None:
         """strict=True raises the failure instead of collecting it."""
-        server.inject(status_fault(400, "bad one"))
+        friendli_server.inject(status_fault(400, "bad one"))
 
         with pytest.raises(BadRequestError):
             client.generate("x", model="ep", n=3, concurrency=1, strict=True)
 
-    def test_concurrency_is_used(self, server: FriendliTestServer) -> None:
+    def test_concurrency_is_used(self, friendli_server: FriendliTestServer) -> None:
         """With latency, n=8 at concurrency 4 overlaps requests (4 in flight at once)."""
-        server.inject(Delay(0.3), times=8)
-        with FriendliImages(token=server.token, base_url=server.base_url) as client:
+        friendli_server.inject(Delay(0.3), times=8)
+        with FriendliImages(
+            token=friendli_server.token, base_url=friendli_server.base_url
+        ) as client:
             client.generate("x", model="ep", n=8, concurrency=4)
 
-        starts = sorted(r.received_at for r in server.generation_requests)
+        starts = sorted(r.received_at for r in friendli_server.generation_requests)
         assert starts[3] - starts[0] < 0.25
         assert starts[4] - starts[0] >= 0.25
 
     @pytest.mark.anyio
     async def test_async_batch(
-        self, aclient: AsyncFriendliImages, server: FriendliTestServer
+        self, aclient: AsyncFriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """The async batch keeps order and collects failures."""
-        server.inject(status_fault(422, "no"))
+        friendli_server.inject(status_fault(422, "no"))
 
         result = await aclient.generate("x", model="ep", seed=5, n=3, concurrency=1)
 

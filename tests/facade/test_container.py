@@ -29,14 +29,18 @@ MIME = {"raw": "image/png", "jpeg": "image/jpeg"}
 
 
 @pytest.fixture
-def container(server: FriendliTestServer) -> Iterator[FriendliContainerImages]:
-    with FriendliContainerImages(base_url=server.base_url, timeout=10) as client:
+def container(friendli_server: FriendliTestServer) -> Iterator[FriendliContainerImages]:
+    with FriendliContainerImages(base_url=friendli_server.base_url, timeout=10) as client:
         yield client
 
 
 @pytest.fixture
-async def acontainer(server: FriendliTestServer) -> AsyncIterator[AsyncFriendliContainerImages]:
-    async with AsyncFriendliContainerImages(base_url=server.base_url, timeout=10) as client:
+async def acontainer(
+    friendli_server: FriendliTestServer,
+) -> AsyncIterator[AsyncFriendliContainerImages]:
+    async with AsyncFriendliContainerImages(
+        base_url=friendli_server.base_url, timeout=10
+    ) as client:
         yield client
 
 
@@ -55,7 +59,7 @@ class TestGenerate:
     def test_every_format_sync(
         self,
         container: FriendliContainerImages,
-        server: FriendliTestServer,
+        friendli_server: FriendliTestServer,
         response_format: ContainerResponseFormat,
     ) -> None:
         """Each format gives a real image; its type comes from the bytes (raw is PNG here)."""
@@ -68,7 +72,7 @@ class TestGenerate:
             image.mime_type,
         )
         assert image.content().startswith(SIGNATURES[response_format])
-        assert [GENERATE_PATH] == [r.path for r in server.generation_requests]
+        assert [GENERATE_PATH] == [r.path for r in friendli_server.generation_requests]
 
     @pytest.mark.anyio
     @pytest.mark.parametrize("response_format", ["raw", "jpeg"])
@@ -81,16 +85,16 @@ class TestGenerate:
         assert (await result.images[0].acontent()).startswith(SIGNATURES[response_format])
 
     def test_default_format_and_no_seed(
-        self, container: FriendliContainerImages, server: FriendliTestServer
+        self, container: FriendliContainerImages, friendli_server: FriendliTestServer
     ) -> None:
         """Unset: nothing sent, the container's default JPEG, and no seed known."""
         (image,) = container.generate("a cat").images
 
-        assert {"prompt": "a cat"} == server.generation_requests[0].json
+        assert {"prompt": "a cat"} == friendli_server.generation_requests[0].json
         assert (None, "jpeg", "image/jpeg") == (image.seed, image.response_format, image.mime_type)
 
     def test_every_field_and_control_images(
-        self, container: FriendliContainerImages, server: FriendliTestServer
+        self, container: FriendliContainerImages, friendli_server: FriendliTestServer
     ) -> None:
         """Every parameter is sent under its spec name; control images as data URIs."""
         container.generate(
@@ -114,7 +118,7 @@ class TestGenerate:
             "response_format": "raw",
             "control_images": [{"image": uri}],
             "controlnet_weights": [0.5],
-        } == server.generation_requests[0].json
+        } == friendli_server.generation_requests[0].json
 
     def test_batch_seeds(self, container: FriendliContainerImages) -> None:
         """With n and seed, image i carries seed + i, the seed that request sent."""
@@ -137,14 +141,14 @@ class TestEdit:
     def test_every_format(
         self,
         container: FriendliContainerImages,
-        server: FriendliTestServer,
+        friendli_server: FriendliTestServer,
         response_format: ContainerResponseFormat,
     ) -> None:
         """An edit answers one image in the format asked for."""
         (image,) = container.edit(INPUT, "x", response_format=response_format).images
 
         assert image.content().startswith(SIGNATURES[response_format])
-        assert [EDIT_PATH] == [r.path for r in server.generation_requests]
+        assert [EDIT_PATH] == [r.path for r in friendli_server.generation_requests]
 
     def test_derives_from_the_input(self, container: FriendliContainerImages) -> None:
         """The server's edit is the input upside down."""
@@ -154,45 +158,49 @@ class TestEdit:
 
     @pytest.mark.anyio
     async def test_list_async(
-        self, acontainer: AsyncFriendliContainerImages, server: FriendliTestServer
+        self, acontainer: AsyncFriendliContainerImages, friendli_server: FriendliTestServer
     ) -> None:
         """A list of inputs is sent as a list; the async client edits too."""
         result = await acontainer.edit([INPUT, INPUT], "x", model="a", response_format="raw")
 
-        assert 2 == len(server.generation_requests[0].json["image"])
+        assert 2 == len(friendli_server.generation_requests[0].json["image"])
         assert flipped(INPUT) == pixels(result.images[0].content())
 
 
 class TestHeaders:
     def test_no_authorization_and_no_team(
-        self, monkeypatch: pytest.MonkeyPatch, server: FriendliTestServer
+        self, monkeypatch: pytest.MonkeyPatch, friendli_server: FriendliTestServer
     ) -> None:
         """Without a token nothing authenticates; FRIENDLI_TOKEN and the team are never used."""
         monkeypatch.setenv("FRIENDLI_TOKEN", "flp_cloud-secret")
         monkeypatch.setenv("FRIENDLI_TEAM", "team-1")
-        with FriendliContainerImages(base_url=server.base_url) as client:
+        with FriendliContainerImages(base_url=friendli_server.base_url) as client:
             client.generate("x")
             client.edit(INPUT, "x")
 
-        for request in server.generation_requests:
+        for request in friendli_server.generation_requests:
             assert "authorization" not in request.headers
             assert "x-friendli-team" not in request.headers
 
-    def test_token_sent_when_given(self, server: FriendliTestServer) -> None:
+    def test_token_sent_when_given(self, friendli_server: FriendliTestServer) -> None:
         """A token (for a proxy in front of the container) goes in Authorization."""
-        with FriendliContainerImages(base_url=server.base_url, token="proxy-key") as client:
+        with FriendliContainerImages(
+            base_url=friendli_server.base_url, token="proxy-key"
+        ) as client:
             client.generate("x")
 
-        assert "Bearer proxy-key" == server.generation_requests[0].headers["authorization"]
+        assert "Bearer proxy-key" == friendli_server.generation_requests[0].headers["authorization"]
 
-    def test_environment(self, monkeypatch: pytest.MonkeyPatch, server: FriendliTestServer) -> None:
+    def test_environment(
+        self, monkeypatch: pytest.MonkeyPatch, friendli_server: FriendliTestServer
+    ) -> None:
         """base_url and token come from their own variables."""
-        monkeypatch.setenv("FRIENDLI_CONTAINER_BASE_URL", server.base_url)
+        monkeypatch.setenv("FRIENDLI_CONTAINER_BASE_URL", friendli_server.base_url)
         monkeypatch.setenv("FRIENDLI_CONTAINER_TOKEN", "env-key")
         with FriendliContainerImages() as client:
             client.generate("x")
 
-        assert "Bearer env-key" == server.generation_requests[0].headers["authorization"]
+        assert "Bearer env-key" == friendli_server.generation_requests[0].headers["authorization"]
 
     def test_base_url_required(self) -> None:
         """Without an address the error names the argument and the variable."""
@@ -233,7 +241,7 @@ class TestRejected:
     def test_rejected_before_sending(
         self,
         container: FriendliContainerImages,
-        server: FriendliTestServer,
+        friendli_server: FriendliTestServer,
         call: Any,
         param: str,
     ) -> None:
@@ -242,10 +250,10 @@ class TestRejected:
             call(container)
 
         assert param == caught.value.param
-        assert [] == server.requests
+        assert [] == friendli_server.requests
 
     def test_over_50_mib(
-        self, container: FriendliContainerImages, server: FriendliTestServer
+        self, container: FriendliContainerImages, friendli_server: FriendliTestServer
     ) -> None:
         """An edit input of 50 MiB + 1 byte is refused before sending."""
         big = bytearray(MAX_CONTROL_IMAGE_BYTES + 1)
@@ -254,16 +262,16 @@ class TestRejected:
         with pytest.raises(InvalidRequestError, match="50 MiB"):
             container.edit(big, "x")
 
-        assert [] == server.requests
+        assert [] == friendli_server.requests
 
 
 class TestAnswers:
     def test_extra_properties_parse(
-        self, container: FriendliContainerImages, server: FriendliTestServer
+        self, container: FriendliContainerImages, friendli_server: FriendliTestServer
     ) -> None:
         """Properties the spec does not list are kept on raw, not an error."""
         b64 = base64.b64encode(INPUT).decode()
-        server.inject(WrongShape({"image": b64, "seed": 77, "format": "png"}))
+        friendli_server.inject(WrongShape({"image": b64, "seed": 77, "format": "png"}))
 
         (image,) = container.generate("x", response_format="raw").images
 
@@ -278,17 +286,19 @@ class TestAnswers:
         ],
     )
     def test_bad_200(
-        self, container: FriendliContainerImages, server: FriendliTestServer, body: Any
+        self, container: FriendliContainerImages, friendli_server: FriendliTestServer, body: Any
     ) -> None:
         """A 200 that does not match the spec is an APIResponseValidationError."""
-        server.inject(WrongShape(body))
+        friendli_server.inject(WrongShape(body))
 
         with pytest.raises(APIResponseValidationError):
             container.generate("x")
 
-    def test_retried(self, container: FriendliContainerImages, server: FriendliTestServer) -> None:
+    def test_retried(
+        self, container: FriendliContainerImages, friendli_server: FriendliTestServer
+    ) -> None:
         """A 503 before generating is retried, as for Dedicated Endpoints."""
-        server.inject(ErrorStatus(503))
+        friendli_server.inject(ErrorStatus(503))
 
         assert 1 == len(container.generate("x"))
-        assert 2 == len(server.generation_requests)
+        assert 2 == len(friendli_server.generation_requests)

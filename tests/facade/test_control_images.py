@@ -34,8 +34,10 @@ def png_file(tmp_path: Path) -> Path:
     return path
 
 
-def sent_images(server: FriendliTestServer) -> list[str]:
-    return [item["image"] for item in server.generation_requests[-1].json["control_images"]]
+def sent_images(friendli_server: FriendliTestServer) -> list[str]:
+    return [
+        item["image"] for item in friendli_server.generation_requests[-1].json["control_images"]
+    ]
 
 
 class TestAcceptedKinds:
@@ -53,7 +55,7 @@ class TestAcceptedKinds:
         ids=["str-path", "pathlib", "bytes", "bytearray", "memoryview", "bytesio", "open-file"],
     )
     def test_local_content_is_sent_as_data_uri(
-        self, client: FriendliImages, server: FriendliTestServer, png_file: Path, make: Any
+        self, client: FriendliImages, friendli_server: FriendliTestServer, png_file: Path, make: Any
     ) -> None:
         """Paths, bytes-likes and binary files arrive as the PNG's data URI."""
         value = make(png_file)
@@ -63,30 +65,30 @@ class TestAcceptedKinds:
             if hasattr(value, "close"):
                 value.close()
 
-        assert [PNG_URI] == sent_images(server)
+        assert [PNG_URI] == sent_images(friendli_server)
 
-    def test_pil_image(self, client: FriendliImages, server: FriendliTestServer) -> None:
+    def test_pil_image(self, client: FriendliImages, friendli_server: FriendliTestServer) -> None:
         """A PIL image is sent as a PNG data URI of the same pixels."""
         image_module = pytest.importorskip("PIL.Image")
         picture = image_module.new("RGB", (8, 4), (200, 10, 10))
 
         client.generate("x", model="ep", control_images=[picture])
 
-        (sent,) = sent_images(server)
+        (sent,) = sent_images(friendli_server)
         assert sent.startswith("data:image/png;base64,")
         decoded = image_module.open(io.BytesIO(base64.b64decode(sent.split(",", 1)[1])))
         assert ((8, 4), (200, 10, 10)) == (decoded.size, decoded.getpixel((0, 0)))
 
     def test_urls_and_data_uris_pass_through(
-        self, client: FriendliImages, server: FriendliTestServer
+        self, client: FriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """http(s) URLs and valid data URIs are sent exactly as given, with their weights."""
         images = ["https://example.com/a.png", "http://example.com/b.jpg", PNG_URI]
 
         client.generate("x", model="ep", control_images=images, controlnet_weights=[0, 0.5, 1])
 
-        assert images == sent_images(server)
-        assert [0.0, 0.5, 1.0] == server.generation_requests[0].json["controlnet_weights"]
+        assert images == sent_images(friendli_server)
+        assert [0.0, 0.5, 1.0] == friendli_server.generation_requests[0].json["controlnet_weights"]
 
     def test_jpeg_is_typed_by_content(self, tmp_path: Path) -> None:
         """The data URI's type comes from the bytes, not the file name."""
@@ -96,27 +98,29 @@ class TestAcceptedKinds:
         assert encode_control_image(path).startswith("data:image/jpeg;base64,")
 
     def test_encode_matches_what_is_sent(
-        self, client: FriendliImages, server: FriendliTestServer, png_file: Path
+        self, client: FriendliImages, friendli_server: FriendliTestServer, png_file: Path
     ) -> None:
         """encode_control_image gives the very string the client streams to the API."""
         client.generate("x", model="ep", control_images=[png_file])
 
-        assert [encode_control_image(png_file)] == sent_images(server)
+        assert [encode_control_image(png_file)] == sent_images(friendli_server)
 
     def test_several_images_in_order(
-        self, client: FriendliImages, server: FriendliTestServer, png_file: Path
+        self, client: FriendliImages, friendli_server: FriendliTestServer, png_file: Path
     ) -> None:
         """Several local images are streamed in the body in their order."""
         other = render_png(6, 8, 8)
 
         client.generate("x", model="ep", control_images=[png_file, other, "https://x/y.png"])
 
-        assert [PNG_URI, encode_control_image(other), "https://x/y.png"] == sent_images(server)
+        assert [PNG_URI, encode_control_image(other), "https://x/y.png"] == sent_images(
+            friendli_server
+        )
 
 
 class TestSizeLimit:
     def test_exactly_50_mib_is_sent(
-        self, client: FriendliImages, server: FriendliTestServer, tmp_path: Path
+        self, client: FriendliImages, friendli_server: FriendliTestServer, tmp_path: Path
     ) -> None:
         """A 50 MiB file is accepted, streamed with an exact Content-Length, and validated."""
         path = tmp_path / "big.png"
@@ -124,14 +128,14 @@ class TestSizeLimit:
 
         result = client.generate("x", model="ep", control_images=[path])
 
-        request = server.generation_requests[0]
+        request = friendli_server.generation_requests[0]
         assert 1 == len(result.images)
         assert int(request.headers["content-length"]) == request.body_length
-        (sent,) = sent_images(server)
+        (sent,) = sent_images(friendli_server)
         assert LIMIT == len(base64.b64decode(sent.split(",", 1)[1]))
 
     def test_just_over_50_mib_is_rejected(
-        self, client: FriendliImages, server: FriendliTestServer, tmp_path: Path
+        self, client: FriendliImages, friendli_server: FriendliTestServer, tmp_path: Path
     ) -> None:
         """One byte over 50 MiB is refused before anything is sent."""
         path = tmp_path / "big.png"
@@ -141,7 +145,7 @@ class TestSizeLimit:
             client.generate("x", model="ep", control_images=[path])
 
         assert "control_images[0]" == info.value.param
-        assert [] == server.requests
+        assert [] == friendli_server.requests
 
     @pytest.mark.parametrize(("size", "ok"), [(LIMIT, True), (LIMIT + 1, False)])
     def test_bytes_and_data_uris_limit(self, size: int, ok: bool) -> None:
@@ -198,14 +202,14 @@ class TestRejected:
             encode_control_image(text)  # type: ignore[arg-type]
 
     def test_bad_image_in_call_sends_nothing(
-        self, client: FriendliImages, server: FriendliTestServer
+        self, client: FriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """A bad second image stops the call before any request."""
         with pytest.raises(InvalidRequestError) as info:
             client.generate("x", model="ep", control_images=[PNG, b"nope"])
 
         assert "control_images[1]" == info.value.param
-        assert [] == server.requests
+        assert [] == friendli_server.requests
 
 
 class TestPayload:

@@ -47,7 +47,10 @@ def data_uri(png: bytes) -> str:
 class TestRoundTrip:
     @pytest.mark.parametrize("response_format", FORMATS)
     def test_every_format_sync(
-        self, client: FriendliImages, server: FriendliTestServer, response_format: ResponseFormat
+        self,
+        client: FriendliImages,
+        friendli_server: FriendliTestServer,
+        response_format: ResponseFormat,
     ) -> None:
         """Each format returns a real image, the seed sent and the reported format."""
         result = client.edit(
@@ -59,7 +62,7 @@ class TestRoundTrip:
         expected = "image/jpeg" if response_format in ("jpeg", "jpg") else "image/png"
         assert expected == image.mime_type
         assert image.content().startswith(SIGNATURES[expected])
-        assert [EDIT_PATH] == [r.path for r in server.generation_requests]
+        assert [EDIT_PATH] == [r.path for r in friendli_server.generation_requests]
 
     @pytest.mark.anyio
     @pytest.mark.parametrize("response_format", FORMATS)
@@ -82,27 +85,29 @@ class TestRoundTrip:
 
         assert flipped(INPUT) == pixels(result.images[0].content())
 
-    def test_a_list_of_images(self, client: FriendliImages, server: FriendliTestServer) -> None:
+    def test_a_list_of_images(
+        self, client: FriendliImages, friendli_server: FriendliTestServer
+    ) -> None:
         """A list is sent as a list of ImageInput, in order; the first is the one edited."""
         other = render_png(12, 8, 8)
         result = client.edit([INPUT, other], "merge", model="ep", response_format="png")
 
-        sent = server.generation_requests[0].json["image"]
+        sent = friendli_server.generation_requests[0].json["image"]
         assert [{"image": data_uri(INPUT)}, {"image": data_uri(other)}] == sent
         assert flipped(INPUT) == pixels(result.images[0].content())
 
     @pytest.mark.anyio
     async def test_a_list_async(
-        self, aclient: AsyncFriendliImages, server: FriendliTestServer
+        self, aclient: AsyncFriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """The async client sends a list as a list too."""
         result = await aclient.edit([INPUT, INPUT], "x", model="ep", response_format="raw")
 
-        assert 2 == len(server.generation_requests[0].json["image"])
+        assert 2 == len(friendli_server.generation_requests[0].json["image"])
         assert flipped(INPUT) == pixels(result.images[0].content())
 
     def test_single_image_is_one_object(
-        self, client: FriendliImages, server: FriendliTestServer, tmp_path: Path
+        self, client: FriendliImages, friendli_server: FriendliTestServer, tmp_path: Path
     ) -> None:
         """One input (here a path) is sent as one ImageInput object, not a list."""
         path = tmp_path / "in.png"
@@ -110,7 +115,7 @@ class TestRoundTrip:
 
         client.edit(path, "x", model="ep")
 
-        assert {"image": data_uri(INPUT)} == server.generation_requests[0].json["image"]
+        assert {"image": data_uri(INPUT)} == friendli_server.generation_requests[0].json["image"]
 
     @pytest.mark.parametrize(
         "source",
@@ -133,22 +138,22 @@ class TestRoundTrip:
         assert flipped(INPUT) == pixels(result.images[0].content())
 
     def test_url_input_is_sent_as_is(
-        self, client: FriendliImages, server: FriendliTestServer
+        self, client: FriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """An http(s) URL is passed through for the API to fetch."""
         url = "https://example.com/cat.png"
 
         client.edit(url, "x", model="ep")
 
-        assert {"image": url} == server.generation_requests[0].json["image"]
+        assert {"image": url} == friendli_server.generation_requests[0].json["image"]
 
     def test_extra_properties_and_unknown_formats_parse(
-        self, client: FriendliImages, server: FriendliTestServer
+        self, client: FriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """A newer response_format value and extra properties do not break parsing."""
         b64 = base64.b64encode(INPUT).decode()
         item = {"seed": 1, "response_format": "webp2", "b64_json": b64, "nsfw": False}
-        server.inject(WrongShape({"data": [item], "usage": {"images": 1}}))
+        friendli_server.inject(WrongShape({"data": [item], "usage": {"images": 1}}))
 
         (image,) = client.edit(INPUT, "x", model="ep").images
 
@@ -161,14 +166,14 @@ class TestRoundTrip:
 
 class TestRequest:
     def test_only_set_fields_are_sent(
-        self, client: FriendliImages, server: FriendliTestServer
+        self, client: FriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """Unset parameters are left out, so the endpoint applies its own defaults."""
         client.edit(INPUT, "x", model="ep")
 
-        assert ["image", "prompt", "model"] == list(server.generation_requests[0].json)
+        assert ["image", "prompt", "model"] == list(friendli_server.generation_requests[0].json)
 
-    def test_every_field(self, client: FriendliImages, server: FriendliTestServer) -> None:
+    def test_every_field(self, client: FriendliImages, friendli_server: FriendliTestServer) -> None:
         """Every parameter of the spec is sent under its name, with its value."""
         client.edit(
             INPUT,
@@ -180,18 +185,20 @@ class TestRequest:
             response_format="jpeg",
         )
 
-        sent = server.generation_requests[0].json
+        sent = friendli_server.generation_requests[0].json
         expected = {"num_inference_steps": 12, "guidance_scale": 3.5, "seed": 9}
         assert expected == {k: sent[k] for k in expected}
         assert "jpeg" == sent["response_format"]
 
-    def test_headers(self, server: FriendliTestServer) -> None:
+    def test_headers(self, friendli_server: FriendliTestServer) -> None:
         """Edits carry the token and the team, as generations do."""
-        with FriendliImages(token=server.token, base_url=server.base_url, team_id="t1") as client:
+        with FriendliImages(
+            token=friendli_server.token, base_url=friendli_server.base_url, team_id="t1"
+        ) as client:
             client.edit(INPUT, "x", model="ep")
 
-        headers = server.generation_requests[0].headers
-        assert (f"Bearer {server.token}", "t1") == (
+        headers = friendli_server.generation_requests[0].headers
+        assert (f"Bearer {friendli_server.token}", "t1") == (
             headers["authorization"],
             headers["x-friendli-team"],
         )
@@ -220,7 +227,7 @@ class TestRejected:
     def test_rejected_before_sending(
         self,
         client: FriendliImages,
-        server: FriendliTestServer,
+        friendli_server: FriendliTestServer,
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
         param: str,
@@ -231,10 +238,10 @@ class TestRejected:
             client.edit(*args, **kwargs)
 
         assert param == caught.value.param
-        assert [] == server.requests
+        assert [] == friendli_server.requests
 
     def test_over_50_mib(
-        self, client: FriendliImages, server: FriendliTestServer, tmp_path: Path
+        self, client: FriendliImages, friendli_server: FriendliTestServer, tmp_path: Path
     ) -> None:
         """An input of 50 MiB + 1 byte is refused before anything is sent."""
         path = tmp_path / "big.png"
@@ -245,51 +252,53 @@ class TestRejected:
         with pytest.raises(InvalidRequestError, match="50 MiB"):
             client.edit(path, "x", model="ep")
 
-        assert [] == server.requests
+        assert [] == friendli_server.requests
 
     @pytest.mark.anyio
     async def test_async_rejects_too(
-        self, aclient: AsyncFriendliImages, server: FriendliTestServer
+        self, aclient: AsyncFriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """The async client validates the same way."""
         with pytest.raises(InvalidRequestError):
             await aclient.edit(INPUT, "", model="ep")
 
-        assert [] == server.requests
+        assert [] == friendli_server.requests
 
 
 class TestLikeGenerate:
-    def test_batch_seeds(self, client: FriendliImages, server: FriendliTestServer) -> None:
+    def test_batch_seeds(self, client: FriendliImages, friendli_server: FriendliTestServer) -> None:
         """With n and seed, request i uses seed + i, images in request order."""
         result = client.edit(INPUT, "x", model="ep", n=3, seed=10, response_format="png")
 
         assert [10, 11, 12] == [image.seed for image in result.images]
         assert [0, 1, 2] == [image.request_index for image in result.images]
-        assert 3 == len(server.generation_requests)
+        assert 3 == len(friendli_server.generation_requests)
 
     def test_retried_like_generate(
-        self, client: FriendliImages, server: FriendliTestServer
+        self, client: FriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """A 429 is retried; the edit succeeds on the next attempt."""
-        server.inject(ErrorStatus.rate_limited(retry_after=0))
+        friendli_server.inject(ErrorStatus.rate_limited(retry_after=0))
 
         result = client.edit(INPUT, "x", model="ep", response_format="png")
 
         assert 1 == len(result.images)
-        assert 2 == len(server.generation_requests)
+        assert 2 == len(friendli_server.generation_requests)
 
-    def test_errors_like_generate(self, client: FriendliImages, server: FriendliTestServer) -> None:
+    def test_errors_like_generate(
+        self, client: FriendliImages, friendli_server: FriendliTestServer
+    ) -> None:
         """Typed errors as for generate: status errors and bad 200 bodies."""
-        server.inject(ErrorStatus.rate_limited(), times=3)
+        friendli_server.inject(ErrorStatus.rate_limited(), times=3)
         with pytest.raises(RateLimitError):
             client.edit(INPUT, "x", model="ep")
-        server.inject(WrongShape({"data": [{"seed": 1}]}))
+        friendli_server.inject(WrongShape({"data": [{"seed": 1}]}))
         with pytest.raises(APIResponseValidationError):
             client.edit(INPUT, "x", model="ep")
 
 
 class TestHelpers:
-    def test_edit_image_saves(self, server: FriendliTestServer, tmp_path: Path) -> None:
+    def test_edit_image_saves(self, friendli_server: FriendliTestServer, tmp_path: Path) -> None:
         """edit_image opens a client, edits, and saves into save_to."""
         source = tmp_path / "photo.png"
         source.write_bytes(INPUT)
@@ -299,8 +308,8 @@ class TestHelpers:
             "add a red car",
             model="ep",
             save_to=tmp_path / "out",
-            token=server.token,
-            base_url=server.base_url,
+            token=friendli_server.token,
+            base_url=friendli_server.base_url,
         )
 
         assert [tmp_path / "out" / "image.png"] == sorted((tmp_path / "out").iterdir())
@@ -308,7 +317,7 @@ class TestHelpers:
         assert 1 == len(result)
 
     @pytest.mark.anyio
-    async def test_aedit_image(self, server: FriendliTestServer, tmp_path: Path) -> None:
+    async def test_aedit_image(self, friendli_server: FriendliTestServer, tmp_path: Path) -> None:
         """aedit_image is the async twin."""
         await aedit_image(
             INPUT,
@@ -317,16 +326,16 @@ class TestHelpers:
             n=2,
             seed=3,
             save_to=tmp_path,
-            token=server.token,
-            base_url=server.base_url,
+            token=friendli_server.token,
+            base_url=friendli_server.base_url,
         )
 
         assert ["image-0.png", "image-1.png"] == sorted(p.name for p in tmp_path.iterdir())
 
-    def test_helper_rejects_unknown_keyword(self, server: FriendliTestServer) -> None:
+    def test_helper_rejects_unknown_keyword(self, friendli_server: FriendliTestServer) -> None:
         """A keyword neither the call nor the client takes is an InvalidRequestError."""
         with pytest.raises(InvalidRequestError) as caught:
-            edit_image(INPUT, "x", model="ep", token="t", base_url=server.base_url, sed=1)  # type: ignore[call-arg]
+            edit_image(INPUT, "x", model="ep", token="t", base_url=friendli_server.base_url, sed=1)  # type: ignore[call-arg]
 
         assert "sed" == caught.value.param
-        assert [] == server.requests
+        assert [] == friendli_server.requests

@@ -38,14 +38,16 @@ def _fast_polls(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_endpoint_rules, "MAX_POLL_DELAY", 0.05)
 
 
-def paths(server: FriendliTestServer) -> list[tuple[str, str]]:
-    return [(r.method, r.path.rsplit("/", 1)[-1]) for r in server.endpoint_requests]
+def paths(friendli_server: FriendliTestServer) -> list[tuple[str, str]]:
+    return [(r.method, r.path.rsplit("/", 1)[-1]) for r in friendli_server.endpoint_requests]
 
 
 class TestStatusWakeSleep:
-    def test_status_round_trip(self, client: FriendliImages, server: FriendliTestServer) -> None:
+    def test_status_round_trip(
+        self, client: FriendliImages, friendli_server: FriendliTestServer
+    ) -> None:
         """A status read returns the API's fields, aware datetimes and the generated model."""
-        server.add_endpoint("dep1", status="RUNNING")
+        friendli_server.add_endpoint("dep1", status="RUNNING")
 
         status = client.endpoint_status("dep1")
 
@@ -59,44 +61,48 @@ class TestStatusWakeSleep:
         assert status.updated_at is not None
         assert status.updated_at.tzinfo is not None
         assert isinstance(status.raw, DedicatedEndpointStatus)
-        (request,) = server.endpoint_requests
+        (request,) = friendli_server.endpoint_requests
         assert ("GET", "/dedicated/beta/endpoint/dep1/status") == (request.method, request.path)
-        assert f"Bearer {server.token}" == request.headers["authorization"]
+        assert f"Bearer {friendli_server.token}" == request.headers["authorization"]
 
-    def test_wake_then_sleep(self, client: FriendliImages, server: FriendliTestServer) -> None:
+    def test_wake_then_sleep(
+        self, client: FriendliImages, friendli_server: FriendliTestServer
+    ) -> None:
         """Wake starts the first phase; sleep puts the endpoint back to SLEEPING."""
-        endpoint = server.add_endpoint("dep1")
+        endpoint = friendli_server.add_endpoint("dep1")
 
         woken = client.wake_endpoint("dep1")
         asleep = client.sleep_endpoint("dep1")
 
         assert ("AWAKING", WAKE_PHASES[0]) == (woken.status, woken.phase)
         assert ("SLEEPING", None) == (asleep.status, asleep.phase)
-        assert [("PUT", "wake"), ("PUT", "sleep")] == paths(server)
+        assert [("PUT", "wake"), ("PUT", "sleep")] == paths(friendli_server)
         assert (1, 1) == (endpoint.wake_requests, endpoint.sleep_requests)
 
     def test_adapter_route_maps_to_endpoint(
-        self, client: FriendliImages, server: FriendliTestServer
+        self, client: FriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """ENDPOINT_ID:ADAPTER_ROUTE reads the status of ENDPOINT_ID."""
-        server.add_endpoint("dep1", status="RUNNING")
+        friendli_server.add_endpoint("dep1", status="RUNNING")
 
         assert "dep1" == client.endpoint_status("dep1:my-lora").endpoint_id
-        assert "/dedicated/beta/endpoint/dep1/status" == server.endpoint_requests[0].path
+        assert "/dedicated/beta/endpoint/dep1/status" == friendli_server.endpoint_requests[0].path
 
-    def test_team_header(self, server: FriendliTestServer) -> None:
+    def test_team_header(self, friendli_server: FriendliTestServer) -> None:
         """The team is sent as X-Friendli-Team on endpoint calls too."""
-        server.add_endpoint("dep1", status="RUNNING")
-        with FriendliImages(token=server.token, base_url=server.base_url, team_id="t1") as c:
+        friendli_server.add_endpoint("dep1", status="RUNNING")
+        with FriendliImages(
+            token=friendli_server.token, base_url=friendli_server.base_url, team_id="t1"
+        ) as c:
             c.endpoint_status("dep1")
 
-        assert "t1" == server.endpoint_requests[0].headers["x-friendli-team"]
+        assert "t1" == friendli_server.endpoint_requests[0].headers["x-friendli-team"]
 
     def test_unknown_status_parses(
-        self, client: FriendliImages, server: FriendliTestServer
+        self, client: FriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """A status and phase newer than this client are kept as sent."""
-        endpoint = server.add_endpoint("dep1")
+        endpoint = friendli_server.add_endpoint("dep1")
         endpoint.status, endpoint.phase = "HIBERNATING", "FREEZING_GPU"
 
         status = client.endpoint_status("dep1")
@@ -104,10 +110,10 @@ class TestStatusWakeSleep:
         assert ("HIBERNATING", "FREEZING_GPU") == (status.status, status.phase)
 
     def test_naive_datetimes_are_utc(
-        self, client: FriendliImages, server: FriendliTestServer
+        self, client: FriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """A date-time without an offset is taken as UTC; offsets are kept."""
-        endpoint = server.add_endpoint("dep1")
+        endpoint = friendli_server.add_endpoint("dep1")
         endpoint.created_at = "2026-07-22T10:00:00"
         endpoint.updated_at = "2026-07-22T12:30:00+02:00"
 
@@ -128,23 +134,27 @@ class TestStatusWakeSleep:
         ],
     )
     def test_malformed_body(
-        self, client: FriendliImages, server: FriendliTestServer, field: str, value: object
+        self, client: FriendliImages, friendli_server: FriendliTestServer, field: str, value: object
     ) -> None:
         """A 200 whose fields break the spec is an APIResponseValidationError."""
-        endpoint = server.add_endpoint("dep1")
+        endpoint = friendli_server.add_endpoint("dep1")
         setattr(endpoint, field, value)
 
         with pytest.raises(APIResponseValidationError):
             client.endpoint_status("dep1")
 
-    def test_unknown_endpoint_404(self, client: FriendliImages, server: FriendliTestServer) -> None:
+    def test_unknown_endpoint_404(
+        self, client: FriendliImages, friendli_server: FriendliTestServer
+    ) -> None:
         """An id no endpoint has is a NotFoundError with the server's message."""
         with pytest.raises(NotFoundError) as caught:
             client.endpoint_status("nope")
 
         assert "nope" in caught.value.message
 
-    def test_invalid_id_422(self, client: FriendliImages, server: FriendliTestServer) -> None:
+    def test_invalid_id_422(
+        self, client: FriendliImages, friendli_server: FriendliTestServer
+    ) -> None:
         """An id the API refuses to validate is an UnprocessableEntityError with its detail."""
         with pytest.raises(UnprocessableEntityError) as caught:
             client.wake_endpoint("bad!id")
@@ -153,20 +163,20 @@ class TestStatusWakeSleep:
 
     @pytest.mark.parametrize("endpoint_id", ["", ":adapter", "a/b", None])
     def test_invalid_id_sends_nothing(
-        self, client: FriendliImages, server: FriendliTestServer, endpoint_id: object
+        self, client: FriendliImages, friendli_server: FriendliTestServer, endpoint_id: object
     ) -> None:
         """An id that names no endpoint is refused before sending anything."""
         with pytest.raises(InvalidRequestError):
             client.endpoint_status(endpoint_id)  # type: ignore[arg-type]
 
-        assert [] == server.requests
+        assert [] == friendli_server.requests
 
     @pytest.mark.anyio
     async def test_async_round_trip(
-        self, aclient: AsyncFriendliImages, server: FriendliTestServer
+        self, aclient: AsyncFriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """The async client reads, wakes and sleeps the same way."""
-        endpoint = server.add_endpoint("dep1")
+        endpoint = friendli_server.add_endpoint("dep1")
         endpoint.created_at = "2026-07-22T10:00:00"
         endpoint.status = "NEW_STATE"
 
@@ -188,11 +198,14 @@ class TestStatusWakeSleep:
 
 class TestWaitUntilReady:
     def test_wakes_and_reaches_running(
-        self, client: FriendliImages, server: FriendliTestServer, caplog: pytest.LogCaptureFixture
+        self,
+        client: FriendliImages,
+        friendli_server: FriendliTestServer,
+        caplog: pytest.LogCaptureFixture,
     ) -> None:
         """With wake=True a sleeping endpoint gets one wake request and is waited through
         each phase to RUNNING; on_status sees every status, and the wake is logged."""
-        endpoint = server.add_endpoint("dep1", polls_per_phase=2)
+        endpoint = friendli_server.add_endpoint("dep1", polls_per_phase=2)
         seen: list[EndpointStatus] = []
 
         with caplog.at_level(logging.INFO, logger="friendli_images"):
@@ -207,19 +220,24 @@ class TestWaitUntilReady:
         assert any("waking it" in m for m in messages)
         assert any("is ready" in m for m in messages)
 
-    def test_ready_at_once(self, client: FriendliImages, server: FriendliTestServer) -> None:
+    def test_ready_at_once(
+        self, client: FriendliImages, friendli_server: FriendliTestServer
+    ) -> None:
         """A running endpoint costs one status request and no wake."""
-        server.add_endpoint("dep1", status="RUNNING")
+        friendli_server.add_endpoint("dep1", status="RUNNING")
 
         assert "RUNNING" == client.wait_until_ready("dep1", timeout=5).status
-        assert [("GET", "status")] == paths(server)
+        assert [("GET", "status")] == paths(friendli_server)
 
     def test_never_wakes_without_opt_in(
-        self, client: FriendliImages, server: FriendliTestServer, caplog: pytest.LogCaptureFixture
+        self,
+        client: FriendliImages,
+        friendli_server: FriendliTestServer,
+        caplog: pytest.LogCaptureFixture,
     ) -> None:
         """wake=False never sends a wake request: a sleeping endpoint times out, with its
         last status on the error, and the log says that this call does not wake it."""
-        endpoint = server.add_endpoint("dep1")
+        endpoint = friendli_server.add_endpoint("dep1")
 
         with (
             caplog.at_level(logging.INFO, logger="friendli_images"),
@@ -233,11 +251,13 @@ class TestWaitUntilReady:
         assert "SLEEPING" == caught.value.status.status
         assert isinstance(caught.value, TimeoutError)
         assert 0 == endpoint.wake_requests
-        assert {("GET", "status")} == set(paths(server))
+        assert {("GET", "status")} == set(paths(friendli_server))
 
-    def test_deadline_holds(self, client: FriendliImages, server: FriendliTestServer) -> None:
+    def test_deadline_holds(
+        self, client: FriendliImages, friendli_server: FriendliTestServer
+    ) -> None:
         """A slow wake ends at the deadline, reporting the phase it had reached."""
-        server.add_endpoint("dep1", polls_per_phase=None, seconds_per_phase=60)
+        friendli_server.add_endpoint("dep1", polls_per_phase=None, seconds_per_phase=60)
         started = time.monotonic()
 
         with pytest.raises(EndpointWaitTimeoutError) as caught:
@@ -252,10 +272,10 @@ class TestWaitUntilReady:
         assert "AWAKING" in str(caught.value)
 
     def test_failed_raises_with_error_code(
-        self, client: FriendliImages, server: FriendliTestServer
+        self, client: FriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """An endpoint that fails while waking raises EndpointFailedError with its code."""
-        server.add_endpoint("dep1", fail_on_wake="WORKLOAD_INIT_DOWNLOAD_ERROR")
+        friendli_server.add_endpoint("dep1", fail_on_wake="WORKLOAD_INIT_DOWNLOAD_ERROR")
 
         with pytest.raises(EndpointFailedError) as caught:
             client.wait_until_ready("dep1", timeout=10, wake=True)
@@ -265,32 +285,32 @@ class TestWaitUntilReady:
 
     @pytest.mark.parametrize("state", ["STOPPING", "TERMINATING", "TERMINATED"])
     def test_stopped_raises_at_once(
-        self, client: FriendliImages, server: FriendliTestServer, state: str
+        self, client: FriendliImages, friendli_server: FriendliTestServer, state: str
     ) -> None:
         """A stopping or terminated endpoint raises after one status read."""
-        server.add_endpoint("dep1", status=state)
+        friendli_server.add_endpoint("dep1", status=state)
 
         with pytest.raises(EndpointStoppedError):
             client.wait_until_ready("dep1", timeout=10, wake=True)
 
-        assert [("GET", "status")] == paths(server)
+        assert [("GET", "status")] == paths(friendli_server)
 
     def test_transient_poll_failures_are_polled_again(
-        self, client: FriendliImages, server: FriendliTestServer
+        self, client: FriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """A 503 or 429 on a status poll is not the endpoint's answer: polling goes on."""
-        server.add_endpoint("dep1", status="RUNNING")
-        server.inject(ErrorStatus(503), route="endpoint")
-        server.inject(ErrorStatus.rate_limited(), route="endpoint")
+        friendli_server.add_endpoint("dep1", status="RUNNING")
+        friendli_server.inject(ErrorStatus(503), route="endpoint")
+        friendli_server.inject(ErrorStatus.rate_limited(), route="endpoint")
 
         assert "RUNNING" == client.wait_until_ready("dep1", timeout=10).status
-        assert 3 == len(server.endpoint_requests)
+        assert 3 == len(friendli_server.endpoint_requests)
 
     def test_failed_wake_request_is_not_repeated(
-        self, client: FriendliImages, server: FriendliTestServer
+        self, client: FriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """A wake request that fails (500) raises at once: waking is never sent twice."""
-        endpoint = server.add_endpoint("dep1", fail_wake_request=True)
+        endpoint = friendli_server.add_endpoint("dep1", fail_wake_request=True)
 
         with pytest.raises(InternalServerError):
             client.wait_until_ready("dep1", timeout=10, wake=True)
@@ -298,13 +318,13 @@ class TestWaitUntilReady:
         assert 1 == endpoint.wake_requests
 
     def test_unknown_endpoint_raises(
-        self, client: FriendliImages, server: FriendliTestServer
+        self, client: FriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """A 404 is final: no polling until the deadline."""
         with pytest.raises(NotFoundError):
             client.wait_until_ready("nope", timeout=10)
 
-        assert 1 == len(server.endpoint_requests)
+        assert 1 == len(friendli_server.endpoint_requests)
 
     @pytest.mark.parametrize(
         "kwargs",
@@ -316,21 +336,23 @@ class TestWaitUntilReady:
         ],
     )
     def test_invalid_arguments_send_nothing(
-        self, client: FriendliImages, server: FriendliTestServer, kwargs: dict[str, object]
+        self, client: FriendliImages, friendli_server: FriendliTestServer, kwargs: dict[str, object]
     ) -> None:
         """Bad arguments are refused before any request."""
-        server.add_endpoint("dep1")
+        friendli_server.add_endpoint("dep1")
 
         with pytest.raises(InvalidRequestError):
             client.wait_until_ready("dep1", **kwargs)  # type: ignore[arg-type]
 
-        assert [] == server.requests
+        assert [] == friendli_server.requests
 
     @pytest.mark.anyio
-    async def test_async(self, aclient: AsyncFriendliImages, server: FriendliTestServer) -> None:
+    async def test_async(
+        self, aclient: AsyncFriendliImages, friendli_server: FriendliTestServer
+    ) -> None:
         """The async client wakes once and reaches RUNNING; without wake it times out."""
-        server.add_endpoint("dep1")
-        server.add_endpoint("dep2")
+        friendli_server.add_endpoint("dep1")
+        friendli_server.add_endpoint("dep2")
 
         final = await aclient.wait_until_ready("dep1", timeout=10, wake=True)
         with pytest.raises(EndpointWaitTimeoutError):
@@ -338,18 +360,21 @@ class TestWaitUntilReady:
 
         assert "RUNNING" == final.status
         assert (1, 0) == (
-            server.endpoint("dep1").wake_requests,
-            server.endpoint("dep2").wake_requests,
+            friendli_server.endpoint("dep1").wake_requests,
+            friendli_server.endpoint("dep2").wake_requests,
         )
 
 
 class TestGenerateWaitsForEndpoint:
     def test_batch_wakes_once(
-        self, client: FriendliImages, server: FriendliTestServer, caplog: pytest.LogCaptureFixture
+        self,
+        client: FriendliImages,
+        friendli_server: FriendliTestServer,
+        caplog: pytest.LogCaptureFixture,
     ) -> None:
         """A batch of 8 against a sleeping endpoint: 8 images, one wake request, a bounded
         number of status polls, and the wake and the wait reported and logged."""
-        endpoint = server.add_endpoint("dep1")
+        endpoint = friendli_server.add_endpoint("dep1")
 
         with caplog.at_level(logging.INFO, logger="friendli_images"):
             result = client.generate(
@@ -361,17 +386,17 @@ class TestGenerateWaitsForEndpoint:
         assert endpoint.status_reads <= 8
         assert ["wake", "wait"] == [event.kind for event in result.endpoint_events]
         assert "RUNNING" == result.endpoint_events[-1].status.status
-        assert len(server.generation_requests) <= 16  # at most one not-ready answer each
+        assert len(friendli_server.generation_requests) <= 16  # at most one not-ready answer each
         info = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
         assert any("waking it" in m for m in info)
         assert any("is ready" in m for m in info)
 
     @pytest.mark.anyio
     async def test_batch_wakes_once_async(
-        self, aclient: AsyncFriendliImages, server: FriendliTestServer
+        self, aclient: AsyncFriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """The async batch shares one wait and one wake request too."""
-        endpoint = server.add_endpoint("dep1")
+        endpoint = friendli_server.add_endpoint("dep1")
 
         result = await aclient.generate(
             "a cat", model="dep1:adapter", n=8, wait_for_endpoint=30, wake=True
@@ -383,25 +408,25 @@ class TestGenerateWaitsForEndpoint:
         assert ["wake", "wait"] == [event.kind for event in result.endpoint_events]
 
     def test_without_opt_in_nothing_changes(
-        self, client: FriendliImages, server: FriendliTestServer
+        self, client: FriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """Without wait_for_endpoint a sleeping endpoint fails with 503 as before, and no
         status or wake request is sent."""
-        endpoint = server.add_endpoint("dep1")
+        endpoint = friendli_server.add_endpoint("dep1")
 
         with pytest.raises(InternalServerError) as caught:
             client.generate("a cat", model="dep1")
 
         assert 503 == caught.value.status_code
-        assert [] == server.endpoint_requests
-        assert 3 == len(server.generation_requests)  # today's two quick retries
+        assert [] == friendli_server.endpoint_requests
+        assert 3 == len(friendli_server.generation_requests)  # today's two quick retries
         assert "SLEEPING" == endpoint.status
 
     def test_wait_without_wake_never_wakes(
-        self, client: FriendliImages, server: FriendliTestServer
+        self, client: FriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """wait_for_endpoint alone waits for someone else to wake it, up to its deadline."""
-        endpoint = server.add_endpoint("dep1")
+        endpoint = friendli_server.add_endpoint("dep1")
 
         result = client.generate("a cat", model="dep1", n=3, wait_for_endpoint=0.3)
 
@@ -410,10 +435,10 @@ class TestGenerateWaitsForEndpoint:
         assert 0 == endpoint.wake_requests
 
     def test_awaking_endpoint_is_awaited(
-        self, client: FriendliImages, server: FriendliTestServer
+        self, client: FriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """An endpoint that is already waking is waited for without a wake request."""
-        endpoint = server.add_endpoint("dep1")
+        endpoint = friendli_server.add_endpoint("dep1")
         endpoint.wake()
         endpoint.wake_requests = 0
 
@@ -424,11 +449,11 @@ class TestGenerateWaitsForEndpoint:
         assert 0 == endpoint.wake_requests
 
     def test_woken_by_the_request_itself(
-        self, client: FriendliImages, server: FriendliTestServer
+        self, client: FriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """An endpoint that the generation request itself woke (as Friendli documents) is
         only awaited: with wake=True no wake request is sent, since it is not SLEEPING."""
-        endpoint = server.add_endpoint("dep1", wake_on_request=True)
+        endpoint = friendli_server.add_endpoint("dep1", wake_on_request=True)
 
         result = client.generate("a cat", model="dep1", n=4, wait_for_endpoint=30, wake=True)
 
@@ -437,11 +462,13 @@ class TestGenerateWaitsForEndpoint:
         assert 0 == endpoint.wake_requests
 
     def test_failed_wake_fails_every_request(
-        self, client: FriendliImages, server: FriendliTestServer
+        self, client: FriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """An endpoint that fails to wake fails the batch's requests with its error code,
         after one wait and one wake request."""
-        endpoint = server.add_endpoint("dep1", fail_on_wake="INFERENCE_ENGINE_MEMORY_ERROR")
+        endpoint = friendli_server.add_endpoint(
+            "dep1", fail_on_wake="INFERENCE_ENGINE_MEMORY_ERROR"
+        )
 
         result = client.generate("a cat", model="dep1", n=6, wait_for_endpoint=30, wake=True)
 
@@ -453,24 +480,24 @@ class TestGenerateWaitsForEndpoint:
         assert endpoint.status_reads <= 6
 
     def test_single_request_raises_wait_error(
-        self, client: FriendliImages, server: FriendliTestServer
+        self, client: FriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """A single request raises the wait's error (here: the endpoint is terminated)."""
-        server.add_endpoint("dep1", status="TERMINATED")
+        friendli_server.add_endpoint("dep1", status="TERMINATED")
 
         with pytest.raises(EndpointStoppedError):
             client.generate("a cat", model="dep1", wait_for_endpoint=30, wake=True)
 
     def test_running_endpoint_costs_nothing_extra(
-        self, client: FriendliImages, server: FriendliTestServer
+        self, client: FriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """With the options on and the endpoint running, no status or wake request is sent."""
-        server.add_endpoint("dep1", status="RUNNING")
+        friendli_server.add_endpoint("dep1", status="RUNNING")
 
         result = client.generate("a cat", model="dep1", wait_for_endpoint=30, wake=True)
 
         assert (1, []) == (len(result.images), result.endpoint_events)
-        assert [] == server.endpoint_requests
+        assert [] == friendli_server.endpoint_requests
 
     @pytest.mark.parametrize(
         "kwargs",
@@ -482,48 +509,48 @@ class TestGenerateWaitsForEndpoint:
         ],
     )
     def test_invalid_options_send_nothing(
-        self, client: FriendliImages, server: FriendliTestServer, kwargs: dict[str, object]
+        self, client: FriendliImages, friendli_server: FriendliTestServer, kwargs: dict[str, object]
     ) -> None:
         """Bad waiting options are refused before any request."""
         with pytest.raises(InvalidRequestError):
             client.generate("a cat", model="dep1", **kwargs)  # type: ignore[arg-type]
 
-        assert [] == server.requests
+        assert [] == friendli_server.requests
 
 
 class TestGenerateWaitEdgeCases:
     def test_ready_status_but_still_not_ready(
-        self, client: FriendliImages, server: FriendliTestServer
+        self, client: FriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """An endpoint that says RUNNING but still answers 503 is polled again (with a
         pause), never hammered, until the request goes through."""
-        server.add_endpoint("dep1", status="RUNNING")
-        server.inject(ErrorStatus(503), times=3)
+        friendli_server.add_endpoint("dep1", status="RUNNING")
+        friendli_server.inject(ErrorStatus(503), times=3)
 
         result = client.generate("a cat", model="dep1", wait_for_endpoint=30)
 
         assert 1 == len(result.images)
-        assert 4 == len(server.generation_requests)  # no quick retries in between
-        assert [("GET", "status")] * 3 == paths(server)
+        assert 4 == len(friendli_server.generation_requests)  # no quick retries in between
+        assert [("GET", "status")] * 3 == paths(friendli_server)
 
     def test_not_ready_message_on_429(
-        self, client: FriendliImages, server: FriendliTestServer
+        self, client: FriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """A 429 whose message says the endpoint is waking is a not-ready answer too."""
-        server.add_endpoint("dep1", status="RUNNING")
-        server.inject(ErrorStatus(429, message="Endpoint is waking up, retry later"))
+        friendli_server.add_endpoint("dep1", status="RUNNING")
+        friendli_server.inject(ErrorStatus(429, message="Endpoint is waking up, retry later"))
 
         result = client.generate("a cat", model="dep1", wait_for_endpoint=30, max_retries=0)
 
         assert 1 == len(result.images)
-        assert [("GET", "status")] == paths(server)
+        assert [("GET", "status")] == paths(friendli_server)
 
     def test_deadline_holds_in_generate(
-        self, client: FriendliImages, server: FriendliTestServer
+        self, client: FriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """A wake slower than wait_for_endpoint fails the batch at the deadline with the
         last status; only one wake request was sent."""
-        endpoint = server.add_endpoint("dep1", polls_per_phase=None, seconds_per_phase=60)
+        endpoint = friendli_server.add_endpoint("dep1", polls_per_phase=None, seconds_per_phase=60)
         started = time.monotonic()
 
         result = client.generate("a cat", model="dep1", n=4, wait_for_endpoint=1, wake=True)
@@ -540,13 +567,13 @@ class TestGenerateWaitEdgeCases:
 
 
 class TestEndpointErrorsAndSecrets:
-    def test_token_redacted_from_endpoint_errors(self, server: FriendliTestServer) -> None:
+    def test_token_redacted_from_endpoint_errors(self, friendli_server: FriendliTestServer) -> None:
         """A server message that quotes the token is redacted in the raised error."""
         secret = "flp_endpoint-secret-123"
-        server.token = secret
-        server.inject(ErrorStatus(404, message=f"nothing for {secret}"), route="endpoint")
+        friendli_server.token = secret
+        friendli_server.inject(ErrorStatus(404, message=f"nothing for {secret}"), route="endpoint")
 
-        with FriendliImages(token=secret, base_url=server.base_url) as client:
+        with FriendliImages(token=secret, base_url=friendli_server.base_url) as client:
             with pytest.raises(NotFoundError) as caught:
                 client.endpoint_status("dep1")
 
@@ -555,10 +582,10 @@ class TestEndpointErrorsAndSecrets:
         assert "[secure]" in str(caught.value)
 
     def test_on_status_exception_propagates(
-        self, client: FriendliImages, server: FriendliTestServer
+        self, client: FriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """An exception raised by on_status stops the wait and reaches the caller as is."""
-        server.add_endpoint("dep1")
+        friendli_server.add_endpoint("dep1")
 
         def fail(status: EndpointStatus) -> None:
             raise KeyError(status.status)
@@ -566,15 +593,17 @@ class TestEndpointErrorsAndSecrets:
         with pytest.raises(KeyError, match="SLEEPING"):
             client.wait_until_ready("dep1", timeout=10, wake=True, on_status=fail)
 
-        assert 0 == server.endpoint("dep1").wake_requests
+        assert 0 == friendli_server.endpoint("dep1").wake_requests
 
     @pytest.mark.anyio
     async def test_async_batch_failure(
-        self, aclient: AsyncFriendliImages, server: FriendliTestServer
+        self, aclient: AsyncFriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """An async batch whose endpoint fails to wake fails every request with its error
         code after one wake request; strict=True raises it."""
-        endpoint = server.add_endpoint("dep1", fail_on_wake="INFERENCE_ENGINE_MEMORY_ERROR")
+        endpoint = friendli_server.add_endpoint(
+            "dep1", fail_on_wake="INFERENCE_ENGINE_MEMORY_ERROR"
+        )
 
         result = await aclient.generate("a", model="dep1", n=4, wait_for_endpoint=30, wake=True)
         with pytest.raises(EndpointFailedError):
@@ -589,11 +618,11 @@ class TestEndpointErrorsAndSecrets:
 
 class TestPickle:
     def test_endpoint_errors_round_trip(
-        self, client: FriendliImages, server: FriendliTestServer
+        self, client: FriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """Endpoint errors pickle with their status (for process pools), as every error does."""
-        server.add_endpoint("dep1", fail_on_wake="WORKLOAD_INIT_DOWNLOAD_ERROR")
-        server.add_endpoint("dep2")
+        friendli_server.add_endpoint("dep1", fail_on_wake="WORKLOAD_INIT_DOWNLOAD_ERROR")
+        friendli_server.add_endpoint("dep2")
         errors: list[EndpointError] = []
         for kwargs in ({"endpoint_id": "dep1", "wake": True}, {"endpoint_id": "dep2"}):
             with pytest.raises(EndpointError) as caught:
@@ -608,9 +637,11 @@ class TestPickle:
 
 
 class TestOneCall:
-    def test_generate_image_wakes(self, server: FriendliTestServer, tmp_path: Path) -> None:
+    def test_generate_image_wakes(
+        self, friendli_server: FriendliTestServer, tmp_path: Path
+    ) -> None:
         """generate_image(..., wait_for_endpoint, wake=True): one call, the image saved."""
-        endpoint = server.add_endpoint("dep1")
+        endpoint = friendli_server.add_endpoint("dep1")
 
         result = generate_image(
             "a cat",
@@ -618,8 +649,8 @@ class TestOneCall:
             save_to=tmp_path,
             wait_for_endpoint=30,
             wake=True,
-            token=server.token,
-            base_url=server.base_url,
+            token=friendli_server.token,
+            base_url=friendli_server.base_url,
         )
 
         assert ["image.png"] == sorted(p.name for p in tmp_path.iterdir())
@@ -627,17 +658,17 @@ class TestOneCall:
         assert 1 == endpoint.wake_requests
 
     @pytest.mark.anyio
-    async def test_agenerate_image_waits(self, server: FriendliTestServer) -> None:
+    async def test_agenerate_image_waits(self, friendli_server: FriendliTestServer) -> None:
         """agenerate_image waits for a waking endpoint too."""
-        endpoint = server.add_endpoint("dep1")
+        endpoint = friendli_server.add_endpoint("dep1")
         endpoint.wake()
 
         result = await agenerate_image(
             "a cat",
             model="dep1",
             wait_for_endpoint=30,
-            token=server.token,
-            base_url=server.base_url,
+            token=friendli_server.token,
+            base_url=friendli_server.base_url,
         )
 
         assert 1 == len(result.images)

@@ -34,8 +34,8 @@ def _requests(count: int, pulled: list[int] | None = None) -> Iterator[dict[str,
         yield {"prompt": f"p{index}", "model": "ep", "seed": index, "response_format": "png"}
 
 
-def _posts_after(server: FriendliTestServer, moment: float) -> int:
-    return sum(1 for request in server.generation_requests if request.received_at > moment)
+def _posts_after(friendli_server: FriendliTestServer, moment: float) -> int:
+    return sum(1 for request in friendli_server.generation_requests if request.received_at > moment)
 
 
 class TestGenerateMany:
@@ -62,17 +62,17 @@ class TestGenerateMany:
         ],
     )
     def test_invalid_request_is_its_outcome(
-        self, client: FriendliImages, server: FriendliTestServer, request_: Any, param: str
+        self, client: FriendliImages, friendli_server: FriendliTestServer, request_: Any, param: str
     ) -> None:
         """A request that is not valid is rejected before sending, naming the field."""
         (outcome,) = client.generate_many([request_])
 
         assert isinstance(outcome.error, InvalidRequestError)
         assert param == outcome.error.param
-        assert [] == server.generation_requests
+        assert [] == friendli_server.generation_requests
 
     def test_requests_are_read_lazily(
-        self, client: FriendliImages, server: FriendliTestServer
+        self, client: FriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """Requests are taken one per free slot: closing early leaves the rest unread."""
         pulled: list[int] = []
@@ -83,14 +83,14 @@ class TestGenerateMany:
 
         assert first.ok
         assert len(pulled) <= 5
-        assert len(server.generation_requests) <= len(pulled)
+        assert len(friendli_server.generation_requests) <= len(pulled)
 
     def test_nothing_sent_after_close(
-        self, client: FriendliImages, server: FriendliTestServer
+        self, client: FriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """Closing the iterator stops the batch: no new request and no retry afterwards."""
-        server.inject(ErrorStatus(503), times=50)
-        server.inject(ErrorStatus(400), times=1)  # after the 503s: never reached
+        friendli_server.inject(ErrorStatus(503), times=50)
+        friendli_server.inject(ErrorStatus(400), times=1)  # after the 503s: never reached
         outcomes = client.generate_many(_requests(100), concurrency=4)
         with contextlib.closing(outcomes):
             time.sleep(0.05)  # let retries of 503s start
@@ -98,11 +98,11 @@ class TestGenerateMany:
 
         time.sleep(QUIET)
 
-        assert 0 == _posts_after(server, stopped + 0.05)
+        assert 0 == _posts_after(friendli_server, stopped + 0.05)
 
     @pytest.mark.anyio
     async def test_async_outcomes(
-        self, aclient: AsyncFriendliImages, server: FriendliTestServer
+        self, aclient: AsyncFriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """The async engine reads async iterables too, and keeps one outcome per request."""
 
@@ -110,7 +110,7 @@ class TestGenerateMany:
             for request in _requests(5):
                 yield request
 
-        server.inject(ErrorStatus(400))
+        friendli_server.inject(ErrorStatus(400))
         outcomes = [o async for o in aclient.generate_many(requests(), concurrency=2)]
 
         assert [0, 1, 2, 3, 4] == sorted(outcome.index for outcome in outcomes)
@@ -119,67 +119,70 @@ class TestGenerateMany:
 
 class TestGenerateN:
     def test_huge_n_starts_at_once(
-        self, client: FriendliImages, server: FriendliTestServer
+        self, client: FriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """n=10**6 creates its work lazily: a strict failure returns fast, after few requests."""
-        server.inject(ErrorStatus(400))
+        friendli_server.inject(ErrorStatus(400))
         start = time.monotonic()
 
         with pytest.raises(BadRequestError):
             client.generate("x", model="ep", n=10**6, concurrency=2, strict=True)
 
         assert time.monotonic() - start < 5
-        assert len(server.generation_requests) <= 4
+        assert len(friendli_server.generation_requests) <= 4
 
     @pytest.mark.anyio
     async def test_async_huge_n_starts_at_once(
-        self, aclient: AsyncFriendliImages, server: FriendliTestServer
+        self, aclient: AsyncFriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """The async n=10**6 creates at most `concurrency` tasks."""
-        server.inject(ErrorStatus(400))
+        friendli_server.inject(ErrorStatus(400))
 
         with pytest.raises(BadRequestError):
             await aclient.generate("x", model="ep", n=10**6, concurrency=2, strict=True)
 
-        assert len(server.generation_requests) <= 4
+        assert len(friendli_server.generation_requests) <= 4
 
     def test_no_attempt_after_strict_failure(
-        self, client: FriendliImages, server: FriendliTestServer
+        self, client: FriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """Issue 9 item 7: after strict=True raised, no POST (retries included) arrives."""
-        server.inject(ErrorStatus(400))
-        server.inject(ErrorStatus(503), times=100)
+        friendli_server.inject(ErrorStatus(400))
+        friendli_server.inject(ErrorStatus(503), times=100)
 
         with pytest.raises(BadRequestError):
             client.generate("x", model="ep", n=8, concurrency=4, strict=True, max_retries=50)
         raised = time.monotonic()
         time.sleep(QUIET)
 
-        assert 0 == _posts_after(server, raised + 0.05)
+        assert 0 == _posts_after(friendli_server, raised + 0.05)
 
     @pytest.mark.anyio
     async def test_async_no_attempt_after_strict_failure(
-        self, aclient: AsyncFriendliImages, server: FriendliTestServer
+        self, aclient: AsyncFriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """The async batch cancels its requests: nothing is sent after it raised."""
         import asyncio
 
-        server.inject(ErrorStatus(400))
-        server.inject(ErrorStatus(503), times=100)
+        friendli_server.inject(ErrorStatus(400))
+        friendli_server.inject(ErrorStatus(503), times=100)
 
         with pytest.raises(BadRequestError):
             await aclient.generate("x", model="ep", n=8, concurrency=4, strict=True, max_retries=50)
         raised = time.monotonic()
         await asyncio.sleep(QUIET)
 
-        assert 0 == _posts_after(server, raised + 0.05)
+        assert 0 == _posts_after(friendli_server, raised + 0.05)
 
     @pytest.mark.parametrize("response_format", ["png", "url"])
     def test_one_malformed_200_keeps_the_others(
-        self, client: FriendliImages, server: FriendliTestServer, response_format: ResponseFormat
+        self,
+        client: FriendliImages,
+        friendli_server: FriendliTestServer,
+        response_format: ResponseFormat,
     ) -> None:
         """Issue 9 item 2: a 200 that does not parse fails its request only."""
-        server.inject(InvalidJson())
+        friendli_server.inject(InvalidJson())
 
         result = client.generate(
             "x", model="ep", seed=1, n=4, concurrency=1, response_format=response_format
@@ -208,10 +211,10 @@ class TestGenerateN:
 
 class TestAdaptive:
     def test_429_backs_off_instead_of_failing(
-        self, client: FriendliImages, server: FriendliTestServer
+        self, client: FriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """Overload answers while the batch can send less cost no retry: all succeed."""
-        server.inject(ErrorStatus.rate_limited(), times=3)
+        friendli_server.inject(ErrorStatus.rate_limited(), times=3)
 
         result = client.generate("x", model="ep", n=4, concurrency=4, max_retries=0)
 
@@ -219,10 +222,10 @@ class TestAdaptive:
         assert [] == result.errors
 
     def test_429_at_one_in_flight_counts_as_a_retry(
-        self, client: FriendliImages, server: FriendliTestServer
+        self, client: FriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """At one request in flight, a 429 is an ordinary retryable failure."""
-        server.inject(ErrorStatus.rate_limited(), times=2)
+        friendli_server.inject(ErrorStatus.rate_limited(), times=2)
 
         result = client.generate("x", model="ep", n=2, concurrency=1, max_retries=0)
 
@@ -231,10 +234,10 @@ class TestAdaptive:
 
     @pytest.mark.parametrize(("opt_in", "failed"), [(True, 0), (False, 3)])
     def test_503_slows_the_batch_only_when_asked(
-        self, client: FriendliImages, server: FriendliTestServer, opt_in: bool, failed: int
+        self, client: FriendliImages, friendli_server: FriendliTestServer, opt_in: bool, failed: int
     ) -> None:
         """With throttle_on_503=True a 503 is an overload answer like 429; else a plain failure."""
-        server.inject(ErrorStatus(503), times=3)
+        friendli_server.inject(ErrorStatus(503), times=3)
         requests = [{**request, "max_retries": 0} for request in _requests(4)]
 
         outcomes = list(client.generate_many(requests, concurrency=4, throttle_on_503=opt_in))
@@ -242,14 +245,14 @@ class TestAdaptive:
         assert failed == sum(1 for outcome in outcomes if not outcome.ok)
 
     def test_retry_after_pauses_the_whole_batch(
-        self, client: FriendliImages, server: FriendliTestServer
+        self, client: FriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """One Retry-After holds back every request of the batch, not only the refused one."""
-        server.inject(ErrorStatus.rate_limited(retry_after=0.4))
+        friendli_server.inject(ErrorStatus.rate_limited(retry_after=0.4))
 
         client.generate("x", model="ep", n=6, concurrency=2)
 
-        requests = server.generation_requests
+        requests = friendli_server.generation_requests
         refused = next(r for r in requests if r.fault is not None).received_at
         during_pause = [r for r in requests if refused + 0.05 < r.received_at < refused + 0.35]
         assert [] == during_pause

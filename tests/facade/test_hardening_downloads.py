@@ -31,8 +31,10 @@ def url_body(url: str) -> dict[str, object]:
     return {"data": [{"seed": 1, "response_format": "url", "url": url}]}
 
 
-def image_from(client: FriendliImages, server: FriendliTestServer, url: str) -> GeneratedImage:
-    server.inject(WrongShape(url_body(url)))
+def image_from(
+    client: FriendliImages, friendli_server: FriendliTestServer, url: str
+) -> GeneratedImage:
+    friendli_server.inject(WrongShape(url_body(url)))
     return client.generate("x", model="ep").images[0]
 
 
@@ -42,7 +44,7 @@ def png_response(connection: RawConnection) -> None:
 
 class TestNoCredentials:
     def test_user_client_credentials_never_reach_the_image_host(
-        self, server: FriendliTestServer
+        self, friendli_server: FriendliTestServer
     ) -> None:
         """Cookies, params and default headers of the user's client stay with the API."""
         http = httpx.Client(
@@ -51,8 +53,10 @@ class TestNoCredentials:
             headers={"X-Api-Key": "header-secret", "Proxy-Authorization": "Basic proxy-secret"},
         )
         with RawServer(png_response) as raw, http:
-            client = FriendliImages(token=server.token, base_url=server.base_url, http_client=http)
-            image = image_from(client, server, f"{raw.url}/img.png?X-Amz-Signature=sig")
+            client = FriendliImages(
+                token=friendli_server.token, base_url=friendli_server.base_url, http_client=http
+            )
+            image = image_from(client, friendli_server, f"{raw.url}/img.png?X-Amz-Signature=sig")
             assert image.content() == PNG
 
         [request] = raw.requests
@@ -92,13 +96,13 @@ class TestOnlyImages:
     def test_not_an_image_is_an_error_and_saves_nothing(
         self,
         client: FriendliImages,
-        server: FriendliTestServer,
+        friendli_server: FriendliTestServer,
         tmp_path: Path,
         answer_bytes: bytes,
         message: str,
     ) -> None:
         with RawServer(answer(answer_bytes)) as raw:
-            image = image_from(client, server, f"{raw.url}/x.png")
+            image = image_from(client, friendli_server, f"{raw.url}/x.png")
             with pytest.raises(ImageDownloadError, match=message):
                 image.content()
             with pytest.raises(ImageDownloadError):
@@ -106,7 +110,7 @@ class TestOnlyImages:
         assert [] == list(tmp_path.iterdir())
 
     def test_redirects_are_followed_a_few_times(
-        self, client: FriendliImages, server: FriendliTestServer
+        self, client: FriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         def hop(connection: RawConnection) -> None:
             path = connection.request_line.split()[1]
@@ -117,12 +121,14 @@ class TestOnlyImages:
                 png_response(connection)
 
         with RawServer(hop) as raw:
-            assert PNG == image_from(client, server, f"{raw.url}/0").content()
+            assert PNG == image_from(client, friendli_server, f"{raw.url}/0").content()
         assert 4 == len(raw.requests)
 
-    def test_redirect_loop_stops(self, client: FriendliImages, server: FriendliTestServer) -> None:
+    def test_redirect_loop_stops(
+        self, client: FriendliImages, friendli_server: FriendliTestServer
+    ) -> None:
         with RawServer(answer(redirect_to("/again"))) as raw:
-            image = image_from(client, server, f"{raw.url}/start")
+            image = image_from(client, friendli_server, f"{raw.url}/start")
             with pytest.raises(ImageDownloadError, match="more than 5 redirects"):
                 image.content()
         assert _config.MAX_DOWNLOAD_REDIRECTS + 1 == len(raw.requests)
@@ -153,34 +159,42 @@ def endless_png(connection: RawConnection) -> None:
 
 
 class TestDownloadLimits:
-    def test_image_over_max_download_bytes(self, server: FriendliTestServer) -> None:
+    def test_image_over_max_download_bytes(self, friendli_server: FriendliTestServer) -> None:
         with RawServer(png_response) as raw:
             client = FriendliImages(
-                token=server.token, base_url=server.base_url, max_download_bytes=100
+                token=friendli_server.token,
+                base_url=friendli_server.base_url,
+                max_download_bytes=100,
             )
             with client:
-                image = image_from(client, server, f"{raw.url}/x.png")
+                image = image_from(client, friendli_server, f"{raw.url}/x.png")
                 with pytest.raises(ImageDownloadError, match="max_download_bytes"):
                     image.content()
 
-    def test_endless_image_stops_at_the_limit(self, server: FriendliTestServer) -> None:
+    def test_endless_image_stops_at_the_limit(self, friendli_server: FriendliTestServer) -> None:
         with RawServer(endless_png) as raw:
             client = FriendliImages(
-                token=server.token, base_url=server.base_url, max_download_bytes=2_000_000
+                token=friendli_server.token,
+                base_url=friendli_server.base_url,
+                max_download_bytes=2_000_000,
             )
             with client:
-                image = image_from(client, server, f"{raw.url}/x.png")
+                image = image_from(client, friendli_server, f"{raw.url}/x.png")
                 with pytest.raises(ImageDownloadError, match="max_download_bytes"):
                     image.content()
 
     @pytest.mark.anyio
-    async def test_async_endless_image_stops_at_the_limit(self, server: FriendliTestServer) -> None:
+    async def test_async_endless_image_stops_at_the_limit(
+        self, friendli_server: FriendliTestServer
+    ) -> None:
         with RawServer(endless_png) as raw:
             client = AsyncFriendliImages(
-                token=server.token, base_url=server.base_url, max_download_bytes=2_000_000
+                token=friendli_server.token,
+                base_url=friendli_server.base_url,
+                max_download_bytes=2_000_000,
             )
             async with client:
-                server.inject(WrongShape(url_body(f"{raw.url}/x.png")))
+                friendli_server.inject(WrongShape(url_body(f"{raw.url}/x.png")))
                 image = (await client.generate("x", model="ep")).images[0]
                 with pytest.raises(ImageDownloadError, match="max_download_bytes"):
                     await image.acontent()
@@ -193,26 +207,26 @@ def trickle_png(connection: RawConnection) -> None:
 
 
 class TestDownloadDeadline:
-    def test_sync_trickle(self, server: FriendliTestServer) -> None:
+    def test_sync_trickle(self, friendli_server: FriendliTestServer) -> None:
         with RawServer(trickle_png) as raw:
             client = FriendliImages(
-                token=server.token, base_url=server.base_url, download_timeout=0.5
+                token=friendli_server.token, base_url=friendli_server.base_url, download_timeout=0.5
             )
             with client:
-                image = image_from(client, server, f"{raw.url}/x.png")
+                image = image_from(client, friendli_server, f"{raw.url}/x.png")
                 start = time.monotonic()
                 with pytest.raises(ImageDownloadError, match=r"took longer than 0\.5 s"):
                     image.content()
         assert time.monotonic() - start < 2.5
 
     @pytest.mark.anyio
-    async def test_async_trickle(self, server: FriendliTestServer) -> None:
+    async def test_async_trickle(self, friendli_server: FriendliTestServer) -> None:
         with RawServer(trickle_png) as raw:
             client = AsyncFriendliImages(
-                token=server.token, base_url=server.base_url, download_timeout=0.5
+                token=friendli_server.token, base_url=friendli_server.base_url, download_timeout=0.5
             )
             async with client:
-                server.inject(WrongShape(url_body(f"{raw.url}/x.png")))
+                friendli_server.inject(WrongShape(url_body(f"{raw.url}/x.png")))
                 image = (await client.generate("x", model="ep")).images[0]
                 start = time.monotonic()
                 with pytest.raises(ImageDownloadError, match=r"took longer than 0\.5 s"):
@@ -234,12 +248,14 @@ class CountingTransport(httpx.HTTPTransport):
 
 class TestCrossFlavour:
     def test_async_download_of_a_sync_result_uses_the_users_transport(
-        self, server: FriendliTestServer
+        self, friendli_server: FriendliTestServer
     ) -> None:
         transport = CountingTransport()
         with (
             httpx.Client(transport=transport) as http,
-            FriendliImages(token=server.token, base_url=server.base_url, http_client=http) as c,
+            FriendliImages(
+                token=friendli_server.token, base_url=friendli_server.base_url, http_client=http
+            ) as c,
         ):
             image = c.generate("x", model="ep").images[0]
             assert image.url is not None
@@ -248,23 +264,23 @@ class TestCrossFlavour:
         assert image.url == transport.urls[-1]
 
     def test_async_download_of_a_sync_result_keeps_the_limits(
-        self, server: FriendliTestServer
+        self, friendli_server: FriendliTestServer
     ) -> None:
         with FriendliImages(
-            token=server.token, base_url=server.base_url, max_download_bytes=10
+            token=friendli_server.token, base_url=friendli_server.base_url, max_download_bytes=10
         ) as client:
             image = client.generate("x", model="ep").images[0]
             with pytest.raises(ImageDownloadError, match="max_download_bytes"):
                 asyncio.run(image.acontent())
 
     def test_sync_download_of_an_async_users_client_result_is_refused(
-        self, server: FriendliTestServer
+        self, friendli_server: FriendliTestServer
     ) -> None:
         async def generate() -> GeneratedImage:
             async with (
                 httpx.AsyncClient() as http,
                 AsyncFriendliImages(
-                    token=server.token, base_url=server.base_url, http_client=http
+                    token=friendli_server.token, base_url=friendli_server.base_url, http_client=http
                 ) as client,
             ):
                 return (await client.generate("x", model="ep")).images[0]
@@ -274,11 +290,13 @@ class TestCrossFlavour:
             image.content()
 
     def test_sync_download_of_an_async_result_keeps_the_limits(
-        self, server: FriendliTestServer
+        self, friendli_server: FriendliTestServer
     ) -> None:
         async def generate() -> GeneratedImage:
             async with AsyncFriendliImages(
-                token=server.token, base_url=server.base_url, max_download_bytes=10
+                token=friendli_server.token,
+                base_url=friendli_server.base_url,
+                max_download_bytes=10,
             ) as client:
                 return (await client.generate("x", model="ep")).images[0]
 
@@ -289,18 +307,21 @@ class TestCrossFlavour:
 
 class TestLogging:
     def test_download_logs_carry_no_query_string(
-        self, client: FriendliImages, server: FriendliTestServer, caplog: pytest.LogCaptureFixture
+        self,
+        client: FriendliImages,
+        friendli_server: FriendliTestServer,
+        caplog: pytest.LogCaptureFixture,
     ) -> None:
         caplog.set_level(logging.DEBUG)
         with RawServer(png_response) as raw:
-            image_from(client, server, f"{raw.url}/x.png?X-Amz-Signature=s3cr3t").content()
+            image_from(client, friendli_server, f"{raw.url}/x.png?X-Amz-Signature=s3cr3t").content()
         assert any("/x.png" in record.getMessage() for record in caplog.records)
         assert not any("s3cr3t" in record.getMessage() for record in caplog.records)
 
 
 class TestToPil:
     def test_more_pixels_than_max_pixels_is_a_typed_error(
-        self, client: FriendliImages, server: FriendliTestServer
+        self, client: FriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         pytest.importorskip("PIL")
         from PIL import Image
@@ -309,16 +330,16 @@ class TestToPil:
         Image.new("1", (4000, 3000)).save(buffer, format="PNG")
         assert len(buffer.getvalue()) < 100_000  # a small file declaring 12 megapixels
         with RawServer(answer(response("200 OK", buffer.getvalue()))) as raw:
-            image = image_from(client, server, f"{raw.url}/big.png")
+            image = image_from(client, friendli_server, f"{raw.url}/big.png")
             with pytest.raises(FriendliImagesError, match="max_pixels=1000000"):
                 image.to_pil(max_pixels=1_000_000)
             assert (4000, 3000) == image.to_pil().size
 
     def test_undecodable_image_is_a_typed_error(
-        self, client: FriendliImages, server: FriendliTestServer
+        self, client: FriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         pytest.importorskip("PIL")
         with RawServer(answer(response("200 OK", PNG[:40]))) as raw:
-            image = image_from(client, server, f"{raw.url}/cut.png")
+            image = image_from(client, friendli_server, f"{raw.url}/cut.png")
             with pytest.raises(FriendliImagesError, match="cannot be decoded"):
                 image.to_pil()

@@ -47,18 +47,18 @@ def url_body(url: str) -> dict[str, object]:
 class TestMalformedSuccess:
     @pytest.mark.parametrize("url", BAD_URLS)
     def test_bad_result_url_is_a_validation_error(
-        self, client: FriendliImages, server: FriendliTestServer, url: str
+        self, client: FriendliImages, friendli_server: FriendliTestServer, url: str
     ) -> None:
         """The URL is checked while parsing, so repr/mime_type/save never meet it."""
-        server.inject(WrongShape(url_body(url)))
+        friendli_server.inject(WrongShape(url_body(url)))
         with pytest.raises(APIResponseValidationError, match=r"data\[0\]\.url"):
             client.generate("x", model="ep")
 
     def test_deeply_nested_json_is_a_validation_error(
-        self, client: FriendliImages, server: FriendliTestServer
+        self, client: FriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """json's RecursionError no longer escapes."""
-        server.inject(InvalidJson(body=b"[" * 100_000 + b"]" * 100_000))
+        friendli_server.inject(InvalidJson(body=b"[" * 100_000 + b"]" * 100_000))
         with pytest.raises(APIResponseValidationError) as info:
             client.generate("x", model="ep")
         assert info.value.body is not None
@@ -69,9 +69,9 @@ class TestMalformedSuccess:
         [pytest.param("", id="empty"), pytest.param("aGVsbG8gd29ybGQh", id="not-an-image")],
     )
     def test_b64_that_is_no_image_is_a_validation_error(
-        self, client: FriendliImages, server: FriendliTestServer, b64: str
+        self, client: FriendliImages, friendli_server: FriendliTestServer, b64: str
     ) -> None:
-        server.inject(
+        friendli_server.inject(
             WrongShape({"data": [{"seed": 1, "response_format": "png", "b64_json": b64}]})
         )
         with pytest.raises(APIResponseValidationError, match=r"b64_json"):
@@ -79,10 +79,10 @@ class TestMalformedSuccess:
 
     @pytest.mark.parametrize("url", BAD_URLS[:3])
     def test_one_bad_response_keeps_the_batch(
-        self, client: FriendliImages, server: FriendliTestServer, url: str
+        self, client: FriendliImages, friendli_server: FriendliTestServer, url: str
     ) -> None:
         """n=4: the malformed request lands in errors, the three good images are kept."""
-        server.inject(WrongShape(url_body(url)))
+        friendli_server.inject(WrongShape(url_body(url)))
         result = client.generate("x", model="ep", n=4, concurrency=1)
 
         assert 3 == len(result.images)
@@ -93,9 +93,9 @@ class TestMalformedSuccess:
 
     @pytest.mark.anyio
     async def test_one_bad_response_keeps_the_async_batch(
-        self, aclient: AsyncFriendliImages, server: FriendliTestServer
+        self, aclient: AsyncFriendliImages, friendli_server: FriendliTestServer
     ) -> None:
-        server.inject(InvalidJson(body=b"[" * 100_000))
+        friendli_server.inject(InvalidJson(body=b"[" * 100_000))
         result = await aclient.generate("x", model="ep", n=3, concurrency=1)
 
         assert (2, [0]) == (len(result.images), [failure.index for failure in result.errors])
@@ -119,16 +119,18 @@ class TestResponseSizeLimit:
         json_overhead = 4 * 100
         assert 4 * image_b64 + json_overhead < _config.DEFAULT_MAX_RESPONSE_BYTES
 
-    def test_large_body_is_refused_at_the_limit(self, server: FriendliTestServer) -> None:
-        server.inject(InvalidJson(body=b" " * 200_000 + b"{}"))
+    def test_large_body_is_refused_at_the_limit(self, friendli_server: FriendliTestServer) -> None:
+        friendli_server.inject(InvalidJson(body=b" " * 200_000 + b"{}"))
         with (
             FriendliImages(
-                token=server.token, base_url=server.base_url, max_response_bytes=100_000
+                token=friendli_server.token,
+                base_url=friendli_server.base_url,
+                max_response_bytes=100_000,
             ) as client,
             pytest.raises(APIResponseValidationError, match="max_response_bytes"),
         ):
             client.generate("x", model="ep")
-        assert 1 == len(server.generation_requests)  # never retried: it may have generated
+        assert 1 == len(friendli_server.generation_requests)  # never retried: it may have generated
 
     def test_endless_chunked_body_stops_at_the_limit(self) -> None:
         with RawServer(endless_chunked) as raw:
@@ -154,7 +156,9 @@ class TestResponseSizeLimit:
                 with pytest.raises(APIResponseValidationError, match="max_response_bytes"):
                     await client.generate("x", model="ep")
 
-    def test_deflate_body_under_the_limit_is_read(self, server: FriendliTestServer) -> None:
+    def test_deflate_body_under_the_limit_is_read(
+        self, friendli_server: FriendliTestServer
+    ) -> None:
         """Bodies are still decoded normally below the limit (sanity check of the stream)."""
         body = b'{"data": []}'
         headers = [("Content-Type", "application/json"), ("Content-Encoding", "deflate")]
@@ -226,8 +230,8 @@ class TestControlImageChangedBeforeRetry:
 
 
 class TestAsyncClientAcrossLoops:
-    def test_one_client_two_asyncio_runs(self, server: FriendliTestServer) -> None:
-        client = AsyncFriendliImages(token=server.token, base_url=server.base_url)
+    def test_one_client_two_asyncio_runs(self, friendli_server: FriendliTestServer) -> None:
+        client = AsyncFriendliImages(token=friendli_server.token, base_url=friendli_server.base_url)
 
         async def once() -> int:
             async with client:  # closed at the end of each loop, opened again by the next

@@ -40,15 +40,15 @@ SECRET = "flp_s3cret/token+value"
 class TestTokenHygiene:
     @pytest.mark.parametrize("padding", ["\n", "\r\n", " ", "\t\n"])
     def test_env_token_whitespace_is_stripped(
-        self, server: FriendliTestServer, monkeypatch: pytest.MonkeyPatch, padding: str
+        self, friendli_server: FriendliTestServer, monkeypatch: pytest.MonkeyPatch, padding: str
     ) -> None:
         """FRIENDLI_TOKEN from a file or .env (trailing newline) authenticates."""
-        monkeypatch.setenv("FRIENDLI_TOKEN", f"{padding}{server.token}{padding}")
+        monkeypatch.setenv("FRIENDLI_TOKEN", f"{padding}{friendli_server.token}{padding}")
         monkeypatch.setenv("FRIENDLI_TEAM", "team-1\n")
-        with FriendliImages(base_url=server.base_url) as client:
+        with FriendliImages(base_url=friendli_server.base_url) as client:
             assert 1 == len(client.generate("x", model="ep"))
-        headers = server.generation_requests[0].headers
-        assert (f"Bearer {server.token}", "team-1") == (
+        headers = friendli_server.generation_requests[0].headers
+        assert (f"Bearer {friendli_server.token}", "team-1") == (
             headers["authorization"],
             headers["x-friendli-team"],
         )
@@ -64,10 +64,14 @@ class TestTokenHygiene:
         ],
     )
     def test_unsendable_header_values_are_rejected(
-        self, server: FriendliTestServer, param: str, kwargs: dict[str, str]
+        self, friendli_server: FriendliTestServer, param: str, kwargs: dict[str, str]
     ) -> None:
         """Anything that cannot be a header value: InvalidRequestError, no text of it, no send."""
-        settings: dict[str, Any] = {"token": server.token, "base_url": server.base_url, **kwargs}
+        settings: dict[str, Any] = {
+            "token": friendli_server.token,
+            "base_url": friendli_server.base_url,
+            **kwargs,
+        }
         with pytest.raises(InvalidRequestError) as info:
             FriendliImages(**settings)
 
@@ -76,7 +80,7 @@ class TestTokenHygiene:
         for text in (str(info.value), repr(info.value), repr(info.value.args)):
             assert value not in text
             assert value.strip()[:5] not in text
-        assert [] == server.requests
+        assert [] == friendli_server.requests
 
     @pytest.mark.parametrize(
         ("value", "problem"),
@@ -93,12 +97,14 @@ class TestTokenHygiene:
     def test_header_value_rule(self, value: str, problem: str | None) -> None:
         assert problem == header_value_problem(value)
 
-    def test_escaped_forms_of_the_token_are_redacted(self, server: FriendliTestServer) -> None:
+    def test_escaped_forms_of_the_token_are_redacted(
+        self, friendli_server: FriendliTestServer
+    ) -> None:
         """An error body echoing the token raw, %-encoded or repr-escaped shows [secure]."""
         echo = f"bad {SECRET} / {SECRET.replace('/', '%2F').replace('+', '%2B')} / {SECRET!r}"
-        server.inject(ErrorStatus(401, message=echo))
+        friendli_server.inject(ErrorStatus(401, message=echo))
         with (
-            FriendliImages(token=SECRET, base_url=server.base_url) as client,
+            FriendliImages(token=SECRET, base_url=friendli_server.base_url) as client,
             pytest.raises(AuthenticationError) as info,
         ):
             client.generate("x", model="ep")
@@ -108,7 +114,7 @@ class TestTokenHygiene:
         assert "[secure]" in text
 
     def test_token_in_reason_phrase_is_redacted(self) -> None:
-        """A reason phrase that echoes the token is redacted (raw-socket server)."""
+        """A reason phrase that echoes the token is redacted (raw-socket friendli_server)."""
         with RawServer(answer(response(f"401 Bad token {SECRET}"))) as raw:
             client = FriendliImages(token=SECRET, base_url=raw.url, max_retries=0)
             with client, pytest.raises(AuthenticationError) as info:
@@ -196,17 +202,21 @@ class TestArguments:
         ],
     )
     def test_rejected_before_sending(
-        self, client: FriendliImages, server: FriendliTestServer, kwargs: dict[str, Any], param: str
+        self,
+        client: FriendliImages,
+        friendli_server: FriendliTestServer,
+        kwargs: dict[str, Any],
+        param: str,
     ) -> None:
         """Each of these raised a raw exception (or enabled retries); now a typed error."""
         call: dict[str, Any] = {"prompt": "x", "model": "ep", **kwargs}
         with pytest.raises(InvalidRequestError) as info:
             client.generate(**call)
         assert param == info.value.param
-        assert [] == server.requests
+        assert [] == friendli_server.requests
 
     def test_file_object_whose_read_fails(
-        self, client: FriendliImages, server: FriendliTestServer, tmp_path: Path
+        self, client: FriendliImages, friendli_server: FriendliTestServer, tmp_path: Path
     ) -> None:
         path = tmp_path / "c.png"
         path.write_bytes(render_png(1, 8, 8))
@@ -215,7 +225,7 @@ class TestArguments:
         with pytest.raises(InvalidRequestError) as info:
             client.generate("x", model="ep", control_images=[file])
         assert "control_images[0]" == info.value.param
-        assert [] == server.requests
+        assert [] == friendli_server.requests
 
     @pytest.mark.parametrize(
         ("kwargs", "param"),

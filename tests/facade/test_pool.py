@@ -23,28 +23,31 @@ def test_clients_for(concurrency: int, clients: int) -> None:
     assert clients == clients_for(concurrency)
 
 
-def connections(server: FriendliTestServer) -> int:
-    return len({request.connection_id for request in server.generation_requests})
+def connections(friendli_server: FriendliTestServer) -> int:
+    return len({request.connection_id for request in friendli_server.generation_requests})
 
 
-def test_connections_are_reused_above_httpx_keepalive(server: FriendliTestServer) -> None:
+def test_connections_are_reused_above_httpx_keepalive(friendli_server: FriendliTestServer) -> None:
     """At concurrency 40 (above httpx's 20 kept alive), 160 requests use at most 40 connections."""
-    server.latency = 0.02
-    with FriendliImages(token=server.token, base_url=server.base_url) as client:
+    friendli_server.latency = 0.02
+    with FriendliImages(token=friendli_server.token, base_url=friendli_server.base_url) as client:
         client.generate("x", model="ep", n=80, concurrency=40)
         client.generate("x", model="ep", n=80, concurrency=40)
 
-    assert 160 == len(server.generation_requests)
-    assert connections(server) <= 40 + CONNECTIONS_PER_CLIENT
+    assert 160 == len(friendli_server.generation_requests)
+    assert connections(friendli_server) <= 40 + CONNECTIONS_PER_CLIENT
 
 
 @pytest.mark.anyio
-async def test_no_request_waits_for_a_connection(server: FriendliTestServer) -> None:
+async def test_no_request_waits_for_a_connection(friendli_server: FriendliTestServer) -> None:
     """Above httpx's 100 connections, no request fails with a pool timeout."""
-    server.latency = 0.3
+    friendli_server.latency = 0.3
     timeout = httpx.Timeout(10.0, pool=0.05)
     async with AsyncFriendliImages(
-        token=server.token, base_url=server.base_url, timeout=timeout, max_retries=0
+        token=friendli_server.token,
+        base_url=friendli_server.base_url,
+        timeout=timeout,
+        max_retries=0,
     ) as client:
         result = await client.generate("x", model="ep", n=130, concurrency=130)
 
@@ -52,11 +55,11 @@ async def test_no_request_waits_for_a_connection(server: FriendliTestServer) -> 
     assert 130 == len(result.images)
 
 
-def test_async_batches_in_two_event_loops(server: FriendliTestServer) -> None:
+def test_async_batches_in_two_event_loops(friendli_server: FriendliTestServer) -> None:
     """After aclose(), an async client runs batches again, in a new event loop too."""
     import asyncio
 
-    client = AsyncFriendliImages(token=server.token, base_url=server.base_url)
+    client = AsyncFriendliImages(token=friendli_server.token, base_url=friendli_server.base_url)
 
     async def batch() -> int:
         try:

@@ -68,14 +68,16 @@ class TestTypes:
     def test_sniffed_from_bytes_then_format(
         self,
         client: FriendliImages,
-        server: FriendliTestServer,
+        friendli_server: FriendliTestServer,
         data: bytes,
         response_format: str,
         mime: str,
         extension: str,
     ) -> None:
         """The magic number decides the type; the response format is the fallback."""
-        server.inject(WrongShape({"data": [b64_item(data, response_format=response_format)]}))
+        friendli_server.inject(
+            WrongShape({"data": [b64_item(data, response_format=response_format)]})
+        )
 
         image = client.generate("x", model="ep").images[0]
 
@@ -98,38 +100,42 @@ class TestTypes:
 
 
 class TestDownload:
-    def test_token_is_not_sent_to_image_host(self, server: FriendliTestServer) -> None:
+    def test_token_is_not_sent_to_image_host(self, friendli_server: FriendliTestServer) -> None:
         """The image download carries neither the token nor the team header."""
-        with FriendliImages(token=server.token, base_url=server.base_url, team_id="t") as client:
+        with FriendliImages(
+            token=friendli_server.token, base_url=friendli_server.base_url, team_id="t"
+        ) as client:
             client.generate("x", model="ep").images[0].content()
 
-        (download,) = server.image_requests
+        (download,) = friendli_server.image_requests
         assert "authorization" not in download.headers
         assert "x-friendli-team" not in download.headers
         assert download.listener == "images"
 
     @pytest.mark.anyio
     async def test_async_download_without_token(
-        self, aclient: AsyncFriendliImages, server: FriendliTestServer
+        self, aclient: AsyncFriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """The async download carries no token either."""
         result = await aclient.generate("x", model="ep")
         await result.images[0].acontent()
 
-        assert "authorization" not in server.image_requests[0].headers
+        assert "authorization" not in friendli_server.image_requests[0].headers
 
     def test_content_is_downloaded_once(
-        self, client: FriendliImages, server: FriendliTestServer
+        self, client: FriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """content() downloads on first use and keeps the bytes."""
         image = client.generate("x", model="ep", seed=4).images[0]
 
         assert image.content() == image.content() == render_png(4, 64, 64)
-        assert 1 == len(server.image_requests)
+        assert 1 == len(friendli_server.image_requests)
 
-    def test_download_after_client_closed(self, server: FriendliTestServer) -> None:
+    def test_download_after_client_closed(self, friendli_server: FriendliTestServer) -> None:
         """A URL result can still be fetched after its client was closed."""
-        with FriendliImages(token=server.token, base_url=server.base_url) as client:
+        with FriendliImages(
+            token=friendli_server.token, base_url=friendli_server.base_url
+        ) as client:
             image = client.generate("x", model="ep", seed=2).images[0]
 
         assert render_png(2, 64, 64) == image.content()
@@ -144,45 +150,53 @@ class TestDownload:
         ],
     )
     def test_download_failures(
-        self, client: FriendliImages, server: FriendliTestServer, fault: object, message: str
+        self,
+        client: FriendliImages,
+        friendli_server: FriendliTestServer,
+        fault: object,
+        message: str,
     ) -> None:
         """A failed download is an ImageDownloadError naming the URL without its query."""
         image = client.generate("x", model="ep").images[0]
-        server.inject(fault, route="image")  # type: ignore[arg-type]
+        friendli_server.inject(fault, route="image")  # type: ignore[arg-type]
 
         with pytest.raises(ImageDownloadError, match=message) as info:
             image.content()
 
         assert image.url == info.value.url
-        assert server.token not in str(info.value)
+        assert friendli_server.token not in str(info.value)
 
-    def test_download_deadline(self, server: FriendliTestServer) -> None:
+    def test_download_deadline(self, friendli_server: FriendliTestServer) -> None:
         """A download slower than download_timeout fails with a timeout message."""
         with FriendliImages(
-            token=server.token, base_url=server.base_url, download_timeout=0.2
+            token=friendli_server.token, base_url=friendli_server.base_url, download_timeout=0.2
         ) as client:
             image = client.generate("x", model="ep").images[0]
-            server.inject(Delay(1.0), route="image")
+            friendli_server.inject(Delay(1.0), route="image")
 
             with pytest.raises(ImageDownloadError, match=r"took longer than 0\.2 s"):
                 image.content()
 
     @pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://example.com/a.png"])
     def test_only_http_urls(
-        self, client: FriendliImages, server: FriendliTestServer, url: str
+        self, client: FriendliImages, friendli_server: FriendliTestServer, url: str
     ) -> None:
         """A result URL that is not http(s) is rejected with the response, never fetched."""
-        server.inject(WrongShape({"data": [{"seed": 1, "response_format": "url", "url": url}]}))
+        friendli_server.inject(
+            WrongShape({"data": [{"seed": 1, "response_format": "url", "url": url}]})
+        )
 
         with pytest.raises(APIResponseValidationError, match=r"url is not an http\(s\) URL"):
             client.generate("x", model="ep")
 
     def test_signed_url_query_not_in_errors(
-        self, client: FriendliImages, server: FriendliTestServer
+        self, client: FriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """Signature query strings of image URLs stay out of error messages."""
-        url = f"{server.image_base_url}/images/missing.png?X-Signature=s3cr3t"
-        server.inject(WrongShape({"data": [{"seed": 1, "response_format": "url", "url": url}]}))
+        url = f"{friendli_server.image_base_url}/images/missing.png?X-Signature=s3cr3t"
+        friendli_server.inject(
+            WrongShape({"data": [{"seed": 1, "response_format": "url", "url": url}]})
+        )
         image = client.generate("x", model="ep").images[0]
 
         with pytest.raises(ImageDownloadError) as info:
@@ -250,12 +264,12 @@ class TestSaveImage:
         assert image.content() == target.read_bytes()
 
     def test_failed_download_leaves_nothing(
-        self, client: FriendliImages, server: FriendliTestServer, tmp_path: Path
+        self, client: FriendliImages, friendli_server: FriendliTestServer, tmp_path: Path
     ) -> None:
         """A download cut mid-body leaves no file and no temporary file behind."""
-        server.image_size = (256, 256)
+        friendli_server.image_size = (256, 256)
         image = client.generate("x", model="ep").images[0]
-        server.inject(TruncatedBody(0.5), route="image")
+        friendli_server.inject(TruncatedBody(0.5), route="image")
 
         with pytest.raises(ImageDownloadError):
             image.save(tmp_path / "cat")
@@ -371,10 +385,10 @@ class TestSaveResult:
         )
 
     def test_batch_names_follow_requests(
-        self, client: FriendliImages, server: FriendliTestServer, tmp_path: Path
+        self, client: FriendliImages, friendli_server: FriendliTestServer, tmp_path: Path
     ) -> None:
         """In a batch with a failed request, files are named by request, not by position."""
-        server.inject(ErrorStatus(400))
+        friendli_server.inject(ErrorStatus(400))
         result = client.generate(
             "x", model="ep", n=3, seed=10, concurrency=1, response_format="png"
         )
@@ -410,13 +424,13 @@ class TestSaveResult:
         assert b"precious" == (tmp_path / "image-2.png").read_bytes()
 
     def test_failure_rolls_back(
-        self, client: FriendliImages, server: FriendliTestServer, tmp_path: Path
+        self, client: FriendliImages, friendli_server: FriendliTestServer, tmp_path: Path
     ) -> None:
         """A download failing on the third image removes the two already saved."""
         result = client.generate("x", model="ep", n=3, seed=1, concurrency=1)
         result.images[0].content()
         result.images[1].content()
-        server.inject(ErrorStatus(500), route="image")
+        friendli_server.inject(ErrorStatus(500), route="image")
 
         with pytest.raises(ImageDownloadError):
             result.save(tmp_path)
@@ -424,13 +438,13 @@ class TestSaveResult:
         assert [] == listing(tmp_path)
 
     def test_failed_overwrite_puts_old_files_back(
-        self, client: FriendliImages, server: FriendliTestServer, tmp_path: Path
+        self, client: FriendliImages, friendli_server: FriendliTestServer, tmp_path: Path
     ) -> None:
         """overwrite=True is all or nothing too: after a failure the user's files are back."""
         result = client.generate("x", model="ep", n=3, seed=1, concurrency=1)
         result.images[0].content()
         result.images[1].content()
-        server.inject(ErrorStatus(500), route="image")
+        friendli_server.inject(ErrorStatus(500), route="image")
         for index in range(3):
             (tmp_path / f"image-{index}.png").write_bytes(b"old %d" % index)
 
@@ -443,12 +457,12 @@ class TestSaveResult:
 
     @pytest.mark.anyio
     async def test_failed_async_overwrite_puts_old_files_back(
-        self, aclient: AsyncFriendliImages, server: FriendliTestServer, tmp_path: Path
+        self, aclient: AsyncFriendliImages, friendli_server: FriendliTestServer, tmp_path: Path
     ) -> None:
         """The same for asave()."""
         result = await aclient.generate("x", model="ep", n=2, seed=1, concurrency=1)
         await result.images[0].acontent()
-        server.inject(ErrorStatus(500), route="image")
+        friendli_server.inject(ErrorStatus(500), route="image")
         (tmp_path / "image-0.png").write_bytes(b"old")
 
         with pytest.raises(ImageDownloadError):

@@ -76,13 +76,13 @@ class TestRunJobs:
         assert row["seconds"] >= 0
 
     def test_bad_lines_recorded_never_stop_the_run(
-        self, client: FriendliImages, server: FriendliTestServer, tmp_path: Path
+        self, client: FriendliImages, friendli_server: FriendliTestServer, tmp_path: Path
     ) -> None:
         """Invalid lines and failed requests go to failures.jsonl; the others are done."""
         jobs = write_jobs(
             tmp_path / "jobs.jsonl", 3, 'oops\n{"prompt": "p", "num_inference_steps": 99}\n'
         )
-        server.inject(ErrorStatus(400, message="nope"))
+        friendli_server.inject(ErrorStatus(400, message="nope"))
 
         summary = run_jobs(
             jobs, tmp_path / "out", client=client, defaults={"model": "ep"}, concurrency=1
@@ -95,25 +95,25 @@ class TestRunJobs:
         (api_failure,) = [row for line, row in rows.items() if line <= 3]
         assert ("BadRequestError", 400) == (api_failure["error"], api_failure["status"])
         assert "nope" in api_failure["message"]
-        assert 3 == len(server.generation_requests)
+        assert 3 == len(friendli_server.generation_requests)
 
     def test_rerun_skips_done_and_retries_failed_on_request(
-        self, client: FriendliImages, server: FriendliTestServer, tmp_path: Path
+        self, client: FriendliImages, friendli_server: FriendliTestServer, tmp_path: Path
     ) -> None:
         """A rerun sends nothing for done jobs; --retry-failed runs only the failed ones."""
         jobs = write_jobs(tmp_path / "jobs.jsonl", 4)
         out = tmp_path / "out"
         defaults = {"model": "ep", "response_format": "png"}
-        server.inject(ErrorStatus(400))
+        friendli_server.inject(ErrorStatus(400))
         run_jobs(jobs, out, client=client, defaults=defaults, concurrency=1)
-        sent = len(server.generation_requests)
+        sent = len(friendli_server.generation_requests)
 
         again = run_jobs(jobs, out, client=client, defaults=defaults)
         retried = run_jobs(jobs, out, client=client, defaults=defaults, retry_failed=True)
 
         assert (0, 0, 3, 1) == (again.done, again.failed, again.skipped, again.failed_before)
         assert (1, 0, 3) == (retried.done, retried.failed, retried.skipped)
-        assert sent + 1 == len(server.generation_requests)
+        assert sent + 1 == len(friendli_server.generation_requests)
         assert [] == failures(out)
         assert_consistent(out, {f"job-{i}" for i in range(4)})
 
@@ -146,7 +146,7 @@ class TestRunJobs:
     def test_images_are_saved_with_their_type(
         self,
         client: FriendliImages,
-        server: FriendliTestServer,
+        friendli_server: FriendliTestServer,
         tmp_path: Path,
         response_format: str,
         extension: str,
@@ -169,7 +169,7 @@ class TestRunJobs:
         assert all(
             (tmp_path / "out" / row["file_name"]).read_bytes().startswith(magic) for row in rows
         )
-        assert (2 if response_format == "url" else 0) == len(server.image_requests)
+        assert (2 if response_format == "url" else 0) == len(friendli_server.image_requests)
 
     @pytest.mark.anyio
     async def test_async_run(self, aclient: AsyncFriendliImages, tmp_path: Path) -> None:
@@ -190,7 +190,7 @@ class TestRunJobs:
         assert_consistent(tmp_path / "out", {f"job-{i}" for i in range(4)})
 
     def test_check_sends_nothing(
-        self, client: FriendliImages, server: FriendliTestServer, tmp_path: Path
+        self, client: FriendliImages, friendli_server: FriendliTestServer, tmp_path: Path
     ) -> None:
         """check_jobs validates every line (JSON and request) without a request."""
         jobs = write_jobs(tmp_path / "jobs.jsonl", 2, '{"prompt": "x", "colour": 1}\n[]\n')
@@ -200,12 +200,12 @@ class TestRunJobs:
         assert 2 == valid
         assert [3, 4] == [problem["line"] for problem in problems]
         assert "colour" in problems[0]["message"]
-        assert [] == server.generation_requests
+        assert [] == friendli_server.generation_requests
 
     def test_loads_with_datasets(
         self,
         client: FriendliImages,
-        server: FriendliTestServer,
+        friendli_server: FriendliTestServer,
         tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch,
     ) -> None:
@@ -224,15 +224,19 @@ class TestRunJobs:
         assert 3 == len(dataset)
         assert ["job-0", "job-1", "job-2"] == sorted(dataset["id"])
         assert {"prompt 0", "prompt 1", "prompt 2"} == set(dataset["prompt"])
-        assert server.image_size == dataset[0]["image"].size
+        assert friendli_server.image_size == dataset[0]["image"].size
 
 
 # -- the command ---------------------------------------------------------------------------
 
 
-def cli_env(server: FriendliTestServer) -> dict[str, str]:
+def cli_env(friendli_server: FriendliTestServer) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FRIENDLI_")}
-    return {**env, "FRIENDLI_TOKEN": server.token, "FRIENDLI_BASE_URL": server.base_url}
+    return {
+        **env,
+        "FRIENDLI_TOKEN": friendli_server.token,
+        "FRIENDLI_BASE_URL": friendli_server.base_url,
+    }
 
 
 def run_command(args: list[str | Path], env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
@@ -248,14 +252,14 @@ def run_command(args: list[str | Path], env: Mapping[str, str]) -> subprocess.Co
 
 
 class TestRunCommand:
-    def test_run_then_rerun(self, server: FriendliTestServer, tmp_path: Path) -> None:
+    def test_run_then_rerun(self, friendli_server: FriendliTestServer, tmp_path: Path) -> None:
         """The command writes the dataset, a summary line, and --json; a rerun skips all."""
         jobs = write_jobs(tmp_path / "jobs.jsonl", 3)
         out = tmp_path / "out"
         args: list[str | Path] = [jobs, "--out", out, "--model", "ep", "--format", "png"]
 
-        first = run_command([*args, "--json"], cli_env(server))
-        second = run_command(args, cli_env(server))
+        first = run_command([*args, "--json"], cli_env(friendli_server))
+        second = run_command(args, cli_env(friendli_server))
 
         assert 0 == first.returncode, first.stderr
         summary = json.loads(first.stdout)
@@ -268,42 +272,45 @@ class TestRunCommand:
         assert "3 done, 0 failed" in first.stderr
         assert (0, "") == (second.returncode, second.stdout)
         assert "0 done, 0 failed, 3 skipped" in second.stderr
-        assert 3 == len(server.generation_requests)
+        assert 3 == len(friendli_server.generation_requests)
 
     def test_check_reports_lines_and_sends_nothing(
-        self, server: FriendliTestServer, tmp_path: Path
+        self, friendli_server: FriendliTestServer, tmp_path: Path
     ) -> None:
         """--check names every bad line and exits 1, with no request and no output."""
         jobs = write_jobs(tmp_path / "jobs.jsonl", 2, '{"prompt": ""}\n')
 
         result = run_command(
-            [jobs, "--out", tmp_path / "out", "--model", "ep", "--check"], cli_env(server)
+            [jobs, "--out", tmp_path / "out", "--model", "ep", "--check"], cli_env(friendli_server)
         )
 
         assert 1 == result.returncode
         assert "line 3" in result.stderr
         assert "2 valid jobs, 1 problems" in result.stderr
-        assert [] == server.generation_requests
+        assert [] == friendli_server.generation_requests
         assert not (tmp_path / "out").exists()
 
-    def test_bad_default_is_a_usage_error(self, server: FriendliTestServer, tmp_path: Path) -> None:
+    def test_bad_default_is_a_usage_error(
+        self, friendli_server: FriendliTestServer, tmp_path: Path
+    ) -> None:
         """A default no line can fix (--steps 0) is refused before anything is sent."""
         jobs = write_jobs(tmp_path / "jobs.jsonl", 2)
 
         result = run_command(
-            [jobs, "--out", tmp_path / "out", "--model", "ep", "--steps", "0"], cli_env(server)
+            [jobs, "--out", tmp_path / "out", "--model", "ep", "--steps", "0"],
+            cli_env(friendli_server),
         )
 
         assert 2 == result.returncode
         assert "--steps" in result.stderr
-        assert [] == server.generation_requests
+        assert [] == friendli_server.generation_requests
 
     def test_sigkill_then_rerun_gives_each_job_once(
-        self, server: FriendliTestServer, tmp_path: Path
+        self, friendli_server: FriendliTestServer, tmp_path: Path
     ) -> None:
         """SIGKILL mid-run twice, rerun: every job once, nothing partial, few regenerated."""
         count, concurrency = 40, 4
-        server.latency = 0.05
+        friendli_server.latency = 0.05
         jobs = write_jobs(tmp_path / "jobs.jsonl", count)
         out = tmp_path / "out"
         args = [
@@ -324,7 +331,7 @@ class TestRunCommand:
         for kill_after in (5, 15):
             process = subprocess.Popen(
                 args,
-                env=cli_env(server),
+                env=cli_env(friendli_server),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
@@ -341,18 +348,18 @@ class TestRunCommand:
                 process.wait(10)
 
         final = run_command(
-            [jobs, "--out", out, "--model", "ep", "--format", "png"], cli_env(server)
+            [jobs, "--out", out, "--model", "ep", "--format", "png"], cli_env(friendli_server)
         )
 
         assert 0 == final.returncode, final.stderr
         assert_consistent(out, {f"job-{i}" for i in range(count)})
-        assert len(server.generation_requests) <= count + 2 * concurrency
+        assert len(friendli_server.generation_requests) <= count + 2 * concurrency
 
     def test_ctrl_c_leaves_a_resumable_dataset(
-        self, server: FriendliTestServer, tmp_path: Path
+        self, friendli_server: FriendliTestServer, tmp_path: Path
     ) -> None:
         """SIGINT mid-run exits 130 with a summary; nothing partial; the rerun completes it."""
-        server.latency = 0.05
+        friendli_server.latency = 0.05
         jobs = write_jobs(tmp_path / "jobs.jsonl", 30)
         out = tmp_path / "out"
         args: list[str | Path] = [
@@ -368,7 +375,7 @@ class TestRunCommand:
         ]
         process = subprocess.Popen(
             [sys.executable, "-m", "friendli_images", "run", *map(str, args)],
-            env=cli_env(server),
+            env=cli_env(friendli_server),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -386,6 +393,6 @@ class TestRunCommand:
         assert 130 == process.returncode, stderr
         assert "interrupted:" in stderr
         assert [] == [p.name for p in out.rglob("*.part")]
-        final = run_command(args, cli_env(server))
+        final = run_command(args, cli_env(friendli_server))
         assert 0 == final.returncode, final.stderr
         assert_consistent(out, {f"job-{i}" for i in range(30)})

@@ -36,7 +36,7 @@ CONTAINER_EDIT: dict[str, Any] = {"prompt": "x", "image": [{"image": URI}]}
 
 
 @pytest.fixture
-def server() -> Iterator[FriendliTestServer]:
+def operations_server() -> Iterator[FriendliTestServer]:
     with FriendliTestServer() as running:
         yield running
     assert [] == running.errors
@@ -60,40 +60,44 @@ def pixels(data: bytes) -> bytes:
 
 class TestRoutes:
     def test_dedicated_edit_needs_the_token(
-        self, server: FriendliTestServer, http: httpx.Client
+        self, operations_server: FriendliTestServer, http: httpx.Client
     ) -> None:
         """Dedicated edits authenticate like generations."""
-        response = http.post(server.base_url + EDIT_PATH, json=EDIT)
+        response = http.post(operations_server.base_url + EDIT_PATH, json=EDIT)
 
         assert 401 == response.status_code
 
     @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer anything"}])
     def test_container_routes_need_no_token(
-        self, server: FriendliTestServer, http: httpx.Client, headers: dict[str, str]
+        self, operations_server: FriendliTestServer, http: httpx.Client, headers: dict[str, str]
     ) -> None:
         """A container authenticates nothing; a header sent anyway is ignored."""
         generated = http.post(
-            server.base_url + CONTAINER_GENERATION_PATH, json={"prompt": "x"}, headers=headers
+            operations_server.base_url + CONTAINER_GENERATION_PATH,
+            json={"prompt": "x"},
+            headers=headers,
         )
-        edited = http.post(server.base_url + CONTAINER_EDIT_PATH, json=CONTAINER_EDIT)
+        edited = http.post(operations_server.base_url + CONTAINER_EDIT_PATH, json=CONTAINER_EDIT)
 
         assert (200, 200) == (generated.status_code, edited.status_code)
         assert ["image"] == list(generated.json())
         assert base64.b64decode(generated.json()["image"]).startswith(b"\xff\xd8\xff")
 
-    def test_container_raw_is_png(self, server: FriendliTestServer, http: httpx.Client) -> None:
+    def test_container_raw_is_png(
+        self, operations_server: FriendliTestServer, http: httpx.Client
+    ) -> None:
         """The container's raw format is answered as PNG bytes in base64."""
         body = {**CONTAINER_EDIT, "response_format": "raw"}
-        response = http.post(server.base_url + CONTAINER_EDIT_PATH, json=body)
+        response = http.post(operations_server.base_url + CONTAINER_EDIT_PATH, json=body)
 
         data = base64.b64decode(response.json()["image"])
         assert flipped_pixels(INPUT) == pixels(data)
 
     def test_edit_url_result_is_served(
-        self, server: FriendliTestServer, http: httpx.Client
+        self, operations_server: FriendliTestServer, http: httpx.Client
     ) -> None:
         """A url edit result is downloadable from the image host, without a token."""
-        response = http.post(server.base_url + EDIT_PATH, json=EDIT, headers=AUTH)
+        response = http.post(operations_server.base_url + EDIT_PATH, json=EDIT, headers=AUTH)
 
         (item,) = response.json()["data"]
         image = http.get(item["url"])
@@ -101,18 +105,22 @@ class TestRoutes:
         assert flipped_pixels(INPUT) == pixels(image.content)
 
     @pytest.mark.parametrize("path", [EDIT_PATH, CONTAINER_GENERATION_PATH, CONTAINER_EDIT_PATH])
-    def test_faults_apply(self, server: FriendliTestServer, http: httpx.Client, path: str) -> None:
+    def test_faults_apply(
+        self, operations_server: FriendliTestServer, http: httpx.Client, path: str
+    ) -> None:
         """Faults queued for the "generate" route hit every image operation."""
-        server.inject(ErrorStatus(503))
-        server.inject(DropConnection())
+        operations_server.inject(ErrorStatus(503))
+        operations_server.inject(DropConnection())
         body = {CONTAINER_GENERATION_PATH: {"prompt": "x"}, EDIT_PATH: EDIT}.get(
             path, CONTAINER_EDIT
         )
 
-        assert 503 == http.post(server.base_url + path, json=body, headers=AUTH).status_code
+        assert (
+            503 == http.post(operations_server.base_url + path, json=body, headers=AUTH).status_code
+        )
         with pytest.raises(httpx.RemoteProtocolError):
-            http.post(server.base_url + path, json=body, headers=AUTH)
-        assert [path, path] == [r.path for r in server.generation_requests]
+            http.post(operations_server.base_url + path, json=body, headers=AUTH)
+        assert [path, path] == [r.path for r in operations_server.generation_requests]
 
 
 class TestValidation:
@@ -172,10 +180,12 @@ class TestValidation:
 
         assert ([] if loc is None else [loc]) == [error["loc"] for error in errors]
 
-    def test_server_answers_422(self, server: FriendliTestServer, http: httpx.Client) -> None:
+    def test_server_answers_422(
+        self, operations_server: FriendliTestServer, http: httpx.Client
+    ) -> None:
         """The server applies the same validation: a FastAPI-style 422."""
         response = http.post(
-            server.base_url + CONTAINER_GENERATION_PATH,
+            operations_server.base_url + CONTAINER_GENERATION_PATH,
             json={"prompt": "x", "response_format": "url"},
         )
 
