@@ -279,14 +279,14 @@ class _BaseClient:
         _check_flag(retry_ambiguous, "retry_ambiguous")
         self._token = resolved_token
         self._secrets = secret_forms(resolved_token)
-        self.base_url = resolved_url.rstrip("/")
+        self.base_url: str = resolved_url.rstrip("/")
         self.team_id = resolved_team
-        self.timeout = _as_timeout(timeout, "timeout")
-        self.download_timeout = float(download_timeout)
+        self.timeout: httpx.Timeout = _as_timeout(timeout, "timeout")
+        self.download_timeout: float = float(download_timeout)
         self.max_retries = max_retries
         self.retry_ambiguous = retry_ambiguous
-        self.max_response_bytes = _check_byte_limit(max_response_bytes, "max_response_bytes")
-        self.max_download_bytes = _check_byte_limit(max_download_bytes, "max_download_bytes")
+        self.max_response_bytes: int = _check_byte_limit(max_response_bytes, "max_response_bytes")
+        self.max_download_bytes: int = _check_byte_limit(max_download_bytes, "max_download_bytes")
         self._download_settings = DownloadSettings(
             timeout=self.download_timeout,
             max_bytes=self.max_download_bytes,

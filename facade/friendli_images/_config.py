@@ -66,6 +66,8 @@ MAX_CONTROL_IMAGE_BYTES: Final = 50 * 1024 * 1024
 """The API's limit on one control image, decoded."""
 
 ResponseFormat = Literal["url", "raw", "png", "jpeg", "jpg"]
+"""How the API returns an image: ``"url"`` (a link to download), or base64 data of a
+``"png"``, ``"jpeg"``/``"jpg"`` or ``"raw"`` (PNG) image."""
 RESPONSE_FORMATS: Final[tuple[ResponseFormat, ...]] = ("url", "raw", "png", "jpeg", "jpg")
 
 

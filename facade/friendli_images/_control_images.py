@@ -264,6 +264,8 @@ def encode_control_image(image: ControlImage) -> str:
     a binary file object, a ``PIL.Image.Image``, an ``http(s)://`` URL (returned as is) or a
     ``data:`` URI (checked, returned as is). Raises ``InvalidRequestError`` for a missing
     file, content that is not an image, more than 50 MiB, or an unsupported type.
+
+    :param image: The control image, in any of the forms above.
     """
     prepared = prepare_control_image(image, "image")
     return prepared if isinstance(prepared, str) else prepared.to_data_uri()

@@ -281,6 +281,7 @@ class AsyncDownloader:
                 yield http
 
     async def aiter_bytes(self, url: str) -> AsyncIterator[bytes]:
+        """Yield the image at ``url`` in chunks; ``ImageDownloadError`` on any failure."""
         import asyncio  # here, not at the top: sync users never pay for importing it
 
         check_url(url)

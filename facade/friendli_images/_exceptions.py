@@ -80,6 +80,9 @@ class InvalidRequestError(FriendliImagesError, ValueError):
     """An argument was rejected before any request was sent.
 
     ``param`` names the argument (``"num_inference_steps"``, ``"control_images[1]"``).
+
+    :param message: What is wrong with the argument and what is accepted.
+    :param param: The argument's name, with an index for an item of a sequence.
     """
 
     def __init__(self, message: str, *, param: str) -> None:
@@ -88,7 +91,10 @@ class InvalidRequestError(FriendliImagesError, ValueError):
 
 
 class OutputExistsError(FriendliImagesError, FileExistsError):
-    """Saving would replace an existing file; pass ``overwrite=True`` to allow it."""
+    """Saving would replace an existing file; pass ``overwrite=True`` to allow it.
+
+    :param path: The file that exists; the message is built from it.
+    """
 
     def __init__(self, path: str) -> None:
         super().__init__(f"{path} already exists; pass overwrite=True to replace it")
@@ -100,7 +106,12 @@ class MissingDependencyError(FriendliImagesError, ImportError):
 
 
 class ImageDownloadError(FriendliImagesError):
-    """Downloading an image from its ``url`` failed (status, network, timeout or scheme)."""
+    """Downloading an image from its ``url`` failed (status, network, timeout or scheme).
+
+    :param message: What failed.
+    :param url: The image's URL (shown without its query string in messages).
+    :param status_code: The image host's HTTP status, when it answered with an error.
+    """
 
     def __init__(self, message: str, *, url: str, status_code: int | None = None) -> None:
         super().__init__(message)
@@ -109,7 +120,11 @@ class ImageDownloadError(FriendliImagesError):
 
 
 class APIError(FriendliImagesError):
-    """The image-generation call failed; ``request`` is the request that was (to be) sent."""
+    """The image-generation call failed; ``request`` is the request that was (to be) sent.
+
+    :param message: What failed.
+    :param request: The request, or ``None`` when none was built (or after unpickling).
+    """
 
     def __init__(self, message: str, *, request: httpx.Request | None) -> None:
         super().__init__(message)
@@ -122,6 +137,10 @@ class APIConnectionError(APIError):
 
     ``sent`` tells whether the request may have reached the server (a failure after
     sending may mean the image was generated, and billed, anyway).
+
+    :param message: What failed.
+    :param request: The request that was (to be) sent.
+    :param sent: Whether the request may have reached the server.
     """
 
     def __init__(
@@ -132,7 +151,12 @@ class APIConnectionError(APIError):
 
 
 class APITimeoutError(APIConnectionError):
-    """The call ran past its timeout."""
+    """The call ran past its timeout.
+
+    :param message: What timed out.
+    :param request: The request that was (to be) sent.
+    :param sent: Whether the request may have reached the server before the deadline.
+    """
 
     def __init__(
         self, message: str = "Request timed out.", *, request: httpx.Request | None, sent: bool
@@ -141,7 +165,12 @@ class APITimeoutError(APIConnectionError):
 
 
 class APIResponseValidationError(APIError):
-    """The API answered 200 with a body that does not match the spec (JSON, shape, base64)."""
+    """The API answered 200 with a body that does not match the spec (JSON, shape, base64).
+
+    :param message: What does not match.
+    :param response: The response, or ``None`` (after unpickling).
+    :param body: The response body as text, when it could be decoded.
+    """
 
     def __init__(self, message: str, *, response: httpx.Response | None, body: str | None) -> None:
         super().__init__(message, request=response.request if response is not None else None)
@@ -153,6 +182,10 @@ class APIStatusError(APIError):
     """The API answered with a non-success status.
 
     ``message`` is the server's own message, ``body`` its decoded body (JSON or text).
+
+    :param message: The server's message (``str(error)`` adds the status code).
+    :param response: The response with the error status.
+    :param body: The decoded body: parsed JSON, else text.
     """
 
     status_code: int
@@ -192,7 +225,12 @@ class NotFoundError(APIStatusError):
 
 
 class UnprocessableEntityError(APIStatusError):
-    """422: the body failed the API's validation; ``detail`` holds its explanation."""
+    """422: the body failed the API's validation; ``detail`` holds its explanation.
+
+    :param message: The server's message.
+    :param response: The 422 response.
+    :param body: The decoded body; its ``detail`` (or the body itself) becomes ``detail``.
+    """
 
     status_code: Literal[422]
 
@@ -202,7 +240,13 @@ class UnprocessableEntityError(APIStatusError):
 
 
 class RateLimitError(APIStatusError):
-    """429: too many requests; ``retry_after`` is the server's wait hint in seconds."""
+    """429: too many requests; ``retry_after`` is the server's wait hint in seconds.
+
+    :param message: The server's message.
+    :param response: The 429 response.
+    :param body: The decoded body: parsed JSON, else text.
+    :param retry_after: The ``Retry-After`` header in seconds, if the server sent one.
+    """
 
     status_code: Literal[429]
 

@@ -93,6 +93,17 @@ class GeneratedImage:
     Base64 results hold their decoded bytes; ``url`` results are downloaded (without the
     API token) when their content is first needed, and streamed straight to disk by
     ``save()``.
+
+    The clients build these; the parameters are what they pass.
+
+    :param seed: The seed the image was generated with.
+    :param response_format: The format the API reports for the image.
+    :param url: Where a ``url`` result can be downloaded; ``None`` for base64 results.
+    :param data: The decoded bytes of a base64 result; ``None`` for ``url`` results.
+    :param raw: The generated model the API's item was parsed into.
+    :param downloader: The sync client's downloader for a ``url`` result (its
+        connection pool and limits); ``None``: a short-lived one with default limits.
+    :param async_downloader: The async client's downloader, likewise.
     """
 
     def __init__(
@@ -197,6 +208,9 @@ class GeneratedImage:
         about 89.5 megapixels) are refused before decoding: a small file can declare a
         huge image. Raises ``FriendliImagesError`` for that and for bytes Pillow cannot
         decode.
+
+        :param max_pixels: The largest image (width x height) decoded; ``None``: Pillow's
+            limit.
         """
         try:
             from PIL import Image
@@ -270,6 +284,9 @@ class GeneratedImage:
         extension gets the one matching the image type. URL results
         are streamed to disk in chunks. The file appears complete or not at all, and an
         existing file is only replaced with ``overwrite=True`` (else ``OutputExistsError``).
+
+        :param path: A directory, or a file name with or without its extension.
+        :param overwrite: Replace an existing file of that name.
         """
         return save_chunks(
             self._chunks(),
@@ -278,7 +295,11 @@ class GeneratedImage:
         )
 
     async def asave(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
-        """``save()`` for async code: URL results download with the async client."""
+        """``save()`` for async code: URL results download with the async client.
+
+        :param path: A directory, or a file name with or without its extension.
+        :param overwrite: Replace an existing file of that name.
+        """
         return await asave_chunks(
             self._achunks(),
             self._user_target(path),
@@ -288,19 +309,28 @@ class GeneratedImage:
 
 @attrs.frozen
 class BatchFailure:
-    """One request of a batch (``n > 1``) that failed; the others' images are kept."""
+    """One request of a batch (``n > 1``) that failed; the others' images are kept.
+
+    :param index: Position of the request in the batch (0-based).
+    :param seed: The seed that request asked for (``None``: the server chose).
+    :param error: Why the request failed.
+    """
 
     index: int
     """Position of the request in the batch (0-based)."""
     seed: int | None
     """The seed that request asked for (``None``: the server chose)."""
     error: FriendliImagesError
+    """Why the request failed (an ``APIError`` or an ``InvalidRequestError``)."""
 
 
 class ImageResult:
     """The images of one ``generate()`` call, in request order.
 
     For a batch (``n > 1``), ``errors`` lists the requests that failed.
+
+    :param images: The generated images, in request order.
+    :param errors: The requests of a batch that failed.
     """
 
     def __init__(
@@ -354,6 +384,10 @@ class ImageResult:
         this call already wrote are removed again, and with ``overwrite=True`` the files
         they replaced are put back (they are moved aside, not deleted, until every image
         is saved).
+
+        :param directory: The folder to save into; created if needed.
+        :param stem: The file name before the index and the extension.
+        :param overwrite: Replace existing files of the planned names.
         """
         folder, names = self._prepare(directory, stem, overwrite)
         written: list[Path] = []
@@ -374,7 +408,12 @@ class ImageResult:
     async def asave(
         self, directory: str | os.PathLike[str], stem: str = "image", *, overwrite: bool = False
     ) -> list[Path]:
-        """``save()`` for async code."""
+        """``save()`` for async code.
+
+        :param directory: The folder to save into; created if needed.
+        :param stem: The file name before the index and the extension.
+        :param overwrite: Replace existing files of the planned names.
+        """
         folder, names = self._prepare(directory, stem, overwrite)
         written: list[Path] = []
         backups: Backups = []
@@ -417,6 +456,9 @@ class ImageSaveError(FriendliImagesError, OSError):
 
     Raised by ``generate_image(save_to=...)``; the cause (``__cause__``) says why the save
     failed. ``result`` is ``None`` after pickling (images hold open downloaders).
+
+    :param message: How many images could not be saved, and why.
+    :param result: The generated images, none of them saved.
     """
 
     def __init__(self, message: str, *, result: ImageResult | None = None) -> None:

@@ -32,7 +32,10 @@ __all__ = ["friendli_server", "pytest_configure"]
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Register the ``friendli_server`` marker, so ``--strict-markers`` accepts it."""
+    """Register the ``friendli_server`` marker, so ``--strict-markers`` accepts it.
+
+    :param config: pytest's configuration, given by pytest.
+    """
     config.addinivalue_line(
         "markers",
         "friendli_server(**kwargs): keyword arguments for the FriendliTestServer that the "
@@ -53,7 +56,11 @@ def _server_class() -> type[FriendliTestServer]:
 
 @pytest.fixture
 def friendli_server(request: pytest.FixtureRequest) -> Iterator[FriendliTestServer]:
-    """A started :class:`~friendli_images.testing.FriendliTestServer` on 127.0.0.1."""
+    """A started :class:`~friendli_images.testing.FriendliTestServer` on 127.0.0.1.
+
+    :param request: The requesting test, given by pytest; its ``friendli_server`` marker's
+        keyword arguments go to the server's constructor.
+    """
     server_class = _server_class()
     marker = request.node.get_closest_marker("friendli_server")
     kwargs = dict(marker.kwargs) if marker is not None else {}

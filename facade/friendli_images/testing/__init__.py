@@ -62,12 +62,14 @@ from __future__ import annotations
 try:  # the ``testing`` extra; without it, say which to install rather than a bare name
     import jsonschema  # noqa: F401
     import PIL.Image  # noqa: F401
-except ImportError as exc:  # pragma: no cover - exercised in a subprocess
+except ImportError as _missing:  # pragma: no cover - exercised in a subprocess
     raise ImportError(
-        f"friendli_images.testing needs the 'testing' extra ({exc.name} is missing): "
+        f"friendli_images.testing needs the 'testing' extra ({_missing.name} is missing): "
         "pip install 'friendli-images[testing]'",
-        name=exc.name,
-    ) from exc
+        name=_missing.name,
+    ) from _missing
+
+from types import FunctionType as _FunctionType
 
 from .._config import MAX_CONTROL_IMAGE_BYTES
 from ._endpoints import WAKE_PHASES, SimulatedEndpoint
@@ -108,3 +110,12 @@ __all__ = [
     "render_png",
     "validate_request_body",
 ]
+
+# Show the public classes and functions as friendli_images.testing.X in help(), reprs
+# and resolved annotations, not under the private module that defines them.
+# Type aliases (``Fault``, ``Route``) and constants keep theirs.
+for _name in __all__:
+    _obj = globals()[_name]
+    if isinstance(_obj, type | _FunctionType):
+        _obj.__module__ = __name__
+del _name, _obj

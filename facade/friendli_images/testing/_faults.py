@@ -25,7 +25,10 @@ __all__ = [
 
 @attrs.frozen
 class Delay:
-    """Wait ``seconds`` before handling the request as usual (auth, validation, latency)."""
+    """Wait ``seconds`` before handling the request as usual (auth, validation, latency).
+
+    :param seconds: How long to wait (``>= 0``).
+    """
 
     seconds: float
 
@@ -43,6 +46,13 @@ class ErrorStatus:
     ``content_type``. ``retry_after`` becomes a ``Retry-After`` header: a number of
     seconds (``2`` -> ``"2"``, ``0.5`` -> ``"0.5"``), a ``datetime`` (sent as an HTTP-date;
     a naive one is taken as UTC), or a string sent as is (to test malformed values).
+
+    :param status: The HTTP status, in [200, 599].
+    :param message: The ``detail`` of the default body.
+    :param body: The body instead of ``{"detail": message}``: JSON, or raw ``bytes``.
+    :param retry_after: The ``Retry-After`` header, if any.
+    :param headers: More response headers.
+    :param content_type: The ``Content-Type`` header.
     """
 
     status: int
@@ -60,7 +70,11 @@ class ErrorStatus:
     def rate_limited(
         cls, retry_after: float | datetime | str | None = None, message: str | None = None
     ) -> ErrorStatus:
-        """A 429 Too Many Requests, optionally with ``Retry-After``."""
+        """A 429 Too Many Requests, optionally with ``Retry-After``.
+
+        :param retry_after: The ``Retry-After`` header, if any (as in ``ErrorStatus``).
+        :param message: The ``detail`` of the body.
+        """
         return cls(429, message=message, retry_after=retry_after)
 
     def response_body(self) -> bytes:
@@ -100,6 +114,8 @@ class TruncatedBody:
     sends its headers with the full ``Content-Length`` and only the first ``fraction`` of
     the body (always withholding at least one byte), then closes the connection. httpx
     reports this as ``httpx.RemoteProtocolError`` while reading the body.
+
+    :param fraction: The share of the body sent, in [0, 1).
     """
 
     fraction: float = 0.5
@@ -114,6 +130,9 @@ class InvalidJson:
     """Answer ``status`` (200) as ``application/json`` with a body that does not parse.
 
     The default body is a JSON document cut off in the middle; pass ``body`` for others.
+
+    :param body: The bytes sent as the body.
+    :param status: The HTTP status.
     """
 
     body: bytes = b'{"data": [{"seed": 1, "response_format": "url", "url": "http://'
@@ -130,6 +149,9 @@ class WrongShape:
 
     The default body has no ``data``; pass ``body`` for other breakages, e.g.
     ``{"data": [{"seed": 1, "response_format": "png", "b64_json": "not base64!"}]}``.
+
+    :param body: The JSON value sent as the body.
+    :param status: The HTTP status.
     """
 
     body: Any = attrs.field(factory=_missing_data)

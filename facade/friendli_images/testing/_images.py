@@ -170,8 +170,10 @@ def render_png(seed: int, width: int, height: int) -> bytes:
     The file has the PNG signature and IHDR, IDAT and IEND chunks with valid CRCs; its
     size is about ``3 * width * height`` bytes (see the module docstring).
 
-    Raises:
-        ValueError: If a dimension is outside ``[1, MAX_DIMENSION]``.
+    :param seed: Chooses the picture; equal seeds give equal bytes.
+    :param width: The width in pixels.
+    :param height: The height in pixels.
+    :raises ValueError: If a dimension is outside ``[1, MAX_DIMENSION]``.
     """
     check_dimensions(width, height)
     return _cache.get(("png", seed, width, height), lambda: _encode_png(seed, width, height))
@@ -182,8 +184,10 @@ def render_jpeg(seed: int, width: int, height: int) -> bytes:
 
     The same picture as :func:`render_png`, in RGB at quality 90, encoded by Pillow.
 
-    Raises:
-        ValueError: If a dimension is outside ``[1, MAX_DIMENSION]``.
+    :param seed: Chooses the picture; equal seeds give equal bytes.
+    :param width: The width in pixels.
+    :param height: The height in pixels.
+    :raises ValueError: If a dimension is outside ``[1, MAX_DIMENSION]``.
     """
     check_dimensions(width, height)
     return _cache.get(("jpeg", seed, width, height), lambda: _encode_jpeg(seed, width, height))

@@ -24,7 +24,22 @@ Listener: TypeAlias = Literal["api", "images"]
 # slots=False: cached_property stores the parsed body in the instance's __dict__.
 @attrs.frozen(eq=False, slots=False)
 class RecordedRequest:
-    """One request as the server received it, whatever happened to it afterwards."""
+    """One request as the server received it, whatever happened to it afterwards.
+
+    The server records these; the parameters are the attributes below.
+
+    :param method: The HTTP method.
+    :param path: The path without the query string.
+    :param query: The query string, without its ``?``.
+    :param headers: The request headers.
+    :param body: The body after chunked decoding (empty if not recorded).
+    :param body_length: The body's length in bytes.
+    :param route: What the request was for.
+    :param listener: Which socket received it.
+    :param connection_id: The number of its TCP connection on this server.
+    :param fault: The injected fault it consumed, if any.
+    :param received_at: ``time.monotonic()`` when its body had been read.
+    """
 
     method: str
     path: str

@@ -53,19 +53,20 @@ class FriendliTestServer:
     port (:attr:`image_base_url`) that serves the images behind ``url`` results without
     asking for a token. See the module docstring for the exact behaviour.
 
-    Args:
-        token: The bearer token the API accepts.
-        port: API port; ``0`` picks a free one.
-        image_port: Image-host port; ``0`` picks a free one.
-        latency: Seconds each valid generation request takes before its answer
-            (concurrent requests wait in parallel). May be changed while running.
-        image_size: ``(width, height)`` of generated images. May be changed while running.
-        record_bodies: Keep request bodies in :attr:`requests`. Turn off for benchmarks
-            that send large bodies many times, to keep memory flat.
-        max_body_bytes: Larger request bodies are refused with 413.
-        spec: The OpenAPI document (a parsed ``openapi.json``) whose request schemas
-            validate and whose response schemas shape the answers; by default the one
-            shipped with ``friendli_images_api``. Give a modified copy to try a change.
+    :param token: The bearer token the API accepts.
+    :param port: API port; ``0`` picks a free one.
+    :param image_port: Image-host port; ``0`` picks a free one.
+    :param latency: Seconds each valid generation request takes before its answer
+        (concurrent requests wait in parallel). May be changed while running.
+    :param image_size: ``(width, height)`` of generated images. May be changed while
+        running.
+    :param record_bodies: Keep request bodies in :attr:`requests`. Turn off for benchmarks
+        that send large bodies many times, to keep memory flat.
+    :param max_body_bytes: Larger request bodies are refused with 413.
+    :param spec: The OpenAPI document (a parsed ``openapi.json``) whose request schemas
+        validate and whose response schemas shape the answers; by default the one
+        shipped with ``friendli_images_api``. Give a modified copy to try a change.
+    :raises ValueError: If ``latency`` is negative.
     """
 
     def __init__(
@@ -111,9 +112,8 @@ class FriendliTestServer:
     def start(self) -> Self:
         """Bind both listeners and serve in background threads; return ``self``.
 
-        Raises:
-            RuntimeError: If the server is already running.
-            OSError: If a requested port is taken.
+        :raises RuntimeError: If the server is already running.
+        :raises OSError: If a requested port is taken.
         """
         if self._api is not None:
             raise RuntimeError("FriendliTestServer is already running")
@@ -245,9 +245,13 @@ class FriendliTestServer:
         from the image host (``Delay``, ``ErrorStatus``, ``TruncatedBody`` and
         ``DropConnection`` make sense there).
 
-        Raises:
-            TypeError: If ``fault`` is not one of the fault classes.
-            ValueError: If ``times`` < 1 or ``route`` is unknown.
+        :param fault: What to do instead of (or, for ``Delay``, before) the normal
+            handling.
+        :param times: How many requests, in a row, the fault applies to.
+        :param route: ``"generate"`` for the API, ``"image"`` for the image host,
+            ``"endpoint"`` for the endpoint API (status, wake, sleep).
+        :raises TypeError: If ``fault`` is not one of the fault classes.
+        :raises ValueError: If ``times`` < 1 or ``route`` is unknown.
         """
         if not isinstance(fault, FAULT_TYPES):
             raise TypeError(f"not a fault: {fault!r}")
@@ -261,7 +265,11 @@ class FriendliTestServer:
     def pending_faults(
         self, route: Literal["generate", "image", "endpoint"] = "generate"
     ) -> list[Fault]:
-        """The faults still queued for ``route``, one entry per request they will affect."""
+        """The faults still queued for ``route``, one entry per request they will affect.
+
+        :param route: ``"generate"`` for the API, ``"image"`` for the image host,
+            ``"endpoint"`` for the endpoint API (status, wake, sleep).
+        """
         with self._lock:
             return [q.fault for q in self._faults[route] for _ in range(q.remaining)]
 
@@ -291,14 +299,20 @@ class FriendliTestServer:
     def add_endpoint(self, endpoint_id: str, **lifecycle: Any) -> SimulatedEndpoint:
         """Simulate the Dedicated Endpoint ``endpoint_id`` (SLEEPING unless ``status=`` says).
 
-        ``lifecycle`` goes to :class:`SimulatedEndpoint`: ``polls_per_phase``,
-        ``seconds_per_phase``, ``fail_on_wake``, ``phases``, ``wake_on_request``,
-        ``fail_wake_request``.
+        :param endpoint_id: The id its endpoint API paths and generation ``model`` use.
+        :param lifecycle: Keyword arguments of :class:`SimulatedEndpoint`: ``status``,
+            ``polls_per_phase``, ``seconds_per_phase``, ``fail_on_wake``, ``phases``,
+            ``wake_on_request``, ``fail_wake_request``.
+        :returns: The endpoint, to inspect or change while the server runs.
         """
         return self._endpoints.add(SimulatedEndpoint(endpoint_id, **lifecycle))
 
     def endpoint(self, endpoint_id: str) -> SimulatedEndpoint:
-        """The simulated endpoint ``endpoint_id`` (``KeyError`` if none was added)."""
+        """The simulated endpoint added as ``endpoint_id``.
+
+        :param endpoint_id: The id given to :meth:`add_endpoint`.
+        :raises KeyError: If no endpoint was added with that id.
+        """
         return self._endpoints.get(endpoint_id)
 
     @property

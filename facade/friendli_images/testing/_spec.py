@@ -110,8 +110,7 @@ class Spec:
     def operation(self, method: str, path: str) -> Mapping[str, Any]:
         """The operation object of ``method`` ``path``.
 
-        Raises:
-            OperationNotInSpec: If the document has no such operation.
+        :raises OperationNotInSpec: If the document has no such operation.
         """
         operation = self._absolute.get("paths", {}).get(path, {}).get(method.lower())
         if not isinstance(operation, Mapping):

@@ -280,8 +280,7 @@ PROSE_RULES: Final[dict[tuple[str, str], Callable[[Mapping[str, Any]], list[Erro
 def validate_operation_body(spec: Spec, method: str, path: str, body: object) -> list[ErrorDetail]:
     """Validate a parsed JSON request body for any operation of ``spec``; ``[]`` means valid.
 
-    Raises:
-        OperationNotInSpec: If ``spec`` has no such operation.
+    :raises OperationNotInSpec: If ``spec`` has no such operation.
     """
     schema = spec.request_schema(method, path)
     found = spec.validator(schema).iter_errors(body)
@@ -299,5 +298,7 @@ def validate_request_body(body: object) -> list[ErrorDetail]:
     ``openapi.json`` shipped in ``friendli_images_api``; then the constraints the spec only
     states in prose (see :mod:`friendli_images.testing`). Types are strict: ``true`` is not
     a number and ``20.0`` is not an integer.
+
+    :param body: The request body, parsed from JSON.
     """
     return validate_operation_body(shipped_spec(), "POST", GENERATION_PATH, body)
