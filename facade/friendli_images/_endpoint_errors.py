@@ -32,8 +32,9 @@ __all__ = [
 class EndpointError(FriendliImagesError):
     """The endpoint cannot serve requests now.
 
-    ``endpoint_id`` names it; ``status`` is the last status read (``None`` if no status
-    could be read at all).
+    :param message: What happened.
+    :param endpoint_id: The endpoint.
+    :param status: The last status read (``None`` if none could be read at all).
     """
 
     def __init__(self, message: str, *, endpoint_id: str, status: EndpointStatus | None) -> None:
@@ -44,7 +45,13 @@ class EndpointError(FriendliImagesError):
 
 
 class EndpointFailedError(EndpointError):
-    """The endpoint reports FAILED; ``error_code`` is its error code (may be ``None``)."""
+    """The endpoint reports FAILED; ``error_code`` is its error code (may be ``None``).
+
+    :param endpoint_id: The endpoint.
+    :param status: Its FAILED status.
+    """
+
+    error_code: str | None
 
     def __init__(self, *, endpoint_id: str, status: EndpointStatus) -> None:
         code = status.error_code or "no error code"
@@ -57,7 +64,11 @@ class EndpointFailedError(EndpointError):
 
 
 class EndpointStoppedError(EndpointError):
-    """The endpoint is stopping or terminated: waiting will not make it ready."""
+    """The endpoint is stopping or terminated: waiting will not make it ready.
+
+    :param endpoint_id: The endpoint.
+    :param status: Its STOPPING, TERMINATING or TERMINATED status.
+    """
 
     def __init__(self, *, endpoint_id: str, status: EndpointStatus) -> None:
         super().__init__(
@@ -68,7 +79,12 @@ class EndpointStoppedError(EndpointError):
 
 
 class EndpointWaitTimeoutError(EndpointError, TimeoutError):
-    """The endpoint was not ready when the deadline passed; ``status`` is the last one read."""
+    """The endpoint was not ready when the deadline passed; ``status`` is the last one read.
+
+    :param endpoint_id: The endpoint.
+    :param status: The last status read (``None`` if none could be read).
+    :param timeout: The deadline, in seconds.
+    """
 
     def __init__(self, *, endpoint_id: str, status: EndpointStatus | None, timeout: float) -> None:
         if status is None:

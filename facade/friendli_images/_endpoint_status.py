@@ -4,7 +4,7 @@ wakes and waits a call performed (each one costs money, so each one is reported)
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 import attrs
 from friendli_images_api.models import DedicatedEndpointStatus
@@ -21,7 +21,15 @@ class EndpointStatus:
     kept as sent so that a status newer than this client still parses. ``phase`` tells
     where an initializing or waking endpoint is (``"DOWNLOADING_MODEL"``, ...).
     Timestamps are timezone-aware (a value the API sends without an offset is UTC).
-    ``raw`` is the generated ``DedicatedEndpointStatus`` (extra properties included).
+
+    :param endpoint_id: The endpoint it describes.
+    :param status: The API's status string.
+    :param phase: The initialization phase, or ``None``.
+    :param error_code: Why it failed (with ``FAILED``), or ``None``.
+    :param created_at: When the endpoint was created.
+    :param updated_at: When it last changed, or ``None``.
+    :param raw: The generated ``friendli_images_api`` model ``DedicatedEndpointStatus``
+        the body was parsed into (extra properties included).
     """
 
     endpoint_id: str
@@ -30,7 +38,7 @@ class EndpointStatus:
     error_code: str | None
     created_at: datetime
     updated_at: datetime | None
-    raw: DedicatedEndpointStatus = attrs.field(eq=False, repr=False)
+    raw: Any = attrs.field(eq=False, repr=False)
 
     def describe(self) -> str:
         """``STATUS`` or ``STATUS (PHASE)``: a short text for a progress line."""
@@ -52,8 +60,11 @@ class EndpointStatus:
 class EndpointEvent:
     """A wake or a wait that a call performed on an endpoint.
 
-    ``kind`` is ``"wake"`` (one wake request was sent) or ``"wait"`` (the call waited
-    ``seconds`` for the endpoint to become ready); ``status`` is the status it ended with.
+    :param kind: ``"wake"`` (one wake request was sent) or ``"wait"`` (the call waited
+        ``seconds`` for the endpoint to become ready).
+    :param endpoint_id: The endpoint.
+    :param status: The status it ended with (after the wake request, or when ready).
+    :param seconds: How long the wait took (0 for a wake).
     """
 
     kind: Literal["wake", "wait"]

@@ -167,26 +167,33 @@ class SyncEndpointMethods(_EndpointCommon):
     def endpoint_status(self, endpoint_id: str) -> EndpointStatus:
         """Read the status of the Dedicated Endpoint ``endpoint_id`` (one GET request).
 
-        ``ENDPOINT_ID:ADAPTER_ROUTE`` is accepted and reads ``ENDPOINT_ID``.
-
-        Raises:
-            InvalidRequestError: ``endpoint_id`` names no endpoint (nothing is sent).
-            NotFoundError: no such endpoint; other ``APIError`` subclasses as usual.
+        :param endpoint_id: The endpoint ID; ``ENDPOINT_ID:ADAPTER_ROUTE`` reads
+            ``ENDPOINT_ID``.
+        :returns: Its status.
+        :raises InvalidRequestError: ``endpoint_id`` names no endpoint (nothing is sent).
+        :raises NotFoundError: No such endpoint; other ``APIError`` subclasses as usual.
         """
         endpoint_id = endpoint_id_for_model(endpoint_id, param="endpoint_id")
         return self._endpoint_call("status", endpoint_id, _endpoint_rules.ENDPOINT_API_TIMEOUT)
 
     def wake_endpoint(self, endpoint_id: str) -> EndpointStatus:
-        """Ask Friendli to wake a sleeping endpoint (one PUT request); returns its status.
+        """Ask Friendli to wake a sleeping endpoint (one PUT request).
 
         Waking takes minutes and is billed from then on; ``wait_until_ready`` waits for it.
+
+        :param endpoint_id: The endpoint ID (``ENDPOINT_ID:ADAPTER_ROUTE`` is accepted).
+        :returns: Its status after the request (``AWAKING`` with its first phase).
         """
         endpoint_id = endpoint_id_for_model(endpoint_id, param="endpoint_id")
         logger.info("Endpoint %s: sending a wake request", endpoint_id)
         return self._endpoint_call("wake", endpoint_id, _endpoint_rules.ENDPOINT_API_TIMEOUT)
 
     def sleep_endpoint(self, endpoint_id: str) -> EndpointStatus:
-        """Put an endpoint to sleep now (one PUT request), freeing its GPUs; returns its status."""
+        """Put an endpoint to sleep now (one PUT request), freeing its GPUs.
+
+        :param endpoint_id: The endpoint ID (``ENDPOINT_ID:ADAPTER_ROUTE`` is accepted).
+        :returns: Its status after the request.
+        """
         endpoint_id = endpoint_id_for_model(endpoint_id, param="endpoint_id")
         logger.info("Endpoint %s: sending a sleep request", endpoint_id)
         return self._endpoint_call("sleep", endpoint_id, _endpoint_rules.ENDPOINT_API_TIMEOUT)
@@ -206,11 +213,15 @@ class SyncEndpointMethods(_EndpointCommon):
         wake request; with ``wake=False`` this method never sends one. ``on_status``
         is called with every status read (for progress output).
 
-        Raises:
-            EndpointFailedError: the endpoint reports FAILED (``error_code`` says why).
-            EndpointStoppedError: it is STOPPING, TERMINATING or TERMINATED.
-            EndpointWaitTimeoutError: not ready by the deadline (``status``: the last one).
-            APIStatusError: a status request was refused (404: no such endpoint).
+        :param endpoint_id: The endpoint ID (``ENDPOINT_ID:ADAPTER_ROUTE`` is accepted).
+        :param timeout: Seconds the whole wait may take (default 600).
+        :param wake: Send one wake request if it is SLEEPING (default: never).
+        :param on_status: Called with each ``EndpointStatus`` read.
+        :returns: The ``RUNNING`` status.
+        :raises EndpointFailedError: The endpoint reports FAILED (``error_code`` says why).
+        :raises EndpointStoppedError: It is STOPPING, TERMINATING or TERMINATED.
+        :raises EndpointWaitTimeoutError: Not ready by the deadline (``status``: the last).
+        :raises APIStatusError: A status request was refused (404: no such endpoint).
         """
         endpoint_id, budget, wake, on_status = self._wait_args(
             endpoint_id, timeout, wake, on_status
@@ -292,20 +303,32 @@ class AsyncEndpointMethods(_EndpointCommon):
         def _http_for_this_loop(self) -> httpx.AsyncClient: ...
 
     async def endpoint_status(self, endpoint_id: str) -> EndpointStatus:
-        """Read the endpoint's status; see ``FriendliImages.endpoint_status``."""
+        """Read the endpoint's status; see ``FriendliImages.endpoint_status``.
+
+        :param endpoint_id: The endpoint ID (``ENDPOINT_ID:ADAPTER_ROUTE`` is accepted).
+        :returns: Its status.
+        """
         endpoint_id = endpoint_id_for_model(endpoint_id, param="endpoint_id")
         return await self._endpoint_call(
             "status", endpoint_id, _endpoint_rules.ENDPOINT_API_TIMEOUT
         )
 
     async def wake_endpoint(self, endpoint_id: str) -> EndpointStatus:
-        """Wake a sleeping endpoint; see ``FriendliImages.wake_endpoint``."""
+        """Wake a sleeping endpoint; see ``FriendliImages.wake_endpoint``.
+
+        :param endpoint_id: The endpoint ID (``ENDPOINT_ID:ADAPTER_ROUTE`` is accepted).
+        :returns: Its status after the request.
+        """
         endpoint_id = endpoint_id_for_model(endpoint_id, param="endpoint_id")
         logger.info("Endpoint %s: sending a wake request", endpoint_id)
         return await self._endpoint_call("wake", endpoint_id, _endpoint_rules.ENDPOINT_API_TIMEOUT)
 
     async def sleep_endpoint(self, endpoint_id: str) -> EndpointStatus:
-        """Put an endpoint to sleep; see ``FriendliImages.sleep_endpoint``."""
+        """Put an endpoint to sleep; see ``FriendliImages.sleep_endpoint``.
+
+        :param endpoint_id: The endpoint ID (``ENDPOINT_ID:ADAPTER_ROUTE`` is accepted).
+        :returns: Its status after the request.
+        """
         endpoint_id = endpoint_id_for_model(endpoint_id, param="endpoint_id")
         logger.info("Endpoint %s: sending a sleep request", endpoint_id)
         return await self._endpoint_call("sleep", endpoint_id, _endpoint_rules.ENDPOINT_API_TIMEOUT)
@@ -318,7 +341,14 @@ class AsyncEndpointMethods(_EndpointCommon):
         wake: bool = False,
         on_status: StatusCallback | None = None,
     ) -> EndpointStatus:
-        """Wait until the endpoint is RUNNING; see ``FriendliImages.wait_until_ready``."""
+        """Wait until the endpoint is RUNNING; see ``FriendliImages.wait_until_ready``.
+
+        :param endpoint_id: The endpoint ID (``ENDPOINT_ID:ADAPTER_ROUTE`` is accepted).
+        :param timeout: Seconds the whole wait may take (default 600).
+        :param wake: Send one wake request if it is SLEEPING (default: never).
+        :param on_status: Called with each ``EndpointStatus`` read.
+        :returns: The ``RUNNING`` status.
+        """
         endpoint_id, budget, wake, on_status = self._wait_args(
             endpoint_id, timeout, wake, on_status
         )

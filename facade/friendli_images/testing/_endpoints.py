@@ -72,9 +72,40 @@ class SimulatedEndpoint:
     """One Dedicated Endpoint and its lifecycle (see the module docstring).
 
     The counters ``status_reads``, ``wake_requests`` and ``sleep_requests`` count the
-    successful endpoint API calls it answered; ``rejected_generations`` the generation
-    requests it refused with 503.
+    endpoint API calls it answered; ``rejected_generations`` the generation requests it
+    refused with 503. ``status``, ``phase``, ``error_code``, ``created_at`` and
+    ``updated_at`` are sent as they are: set them to test what a client makes of a status
+    it does not know or of a naive or malformed date-time.
+
+    :param endpoint_id: Its id: 1 to 64 letters, digits, ``_`` or ``-``.
+    :param status: Where it starts (default ``"SLEEPING"``).
+    :param polls_per_phase: Status reads each waking phase lasts (``None``: by time only).
+    :param seconds_per_phase: Seconds each waking phase lasts (``None``: by polls only).
+    :param fail_on_wake: An error code: after its phases it is ``FAILED`` with it, not
+        ``RUNNING``.
+    :param phases: The ``phase`` values it goes through while waking.
+    :param wake_on_request: A generation request wakes it while it sleeps (and still gets
+        its 503), as Friendli documents.
+    :param fail_wake_request: Wake requests get 500 and it stays asleep.
+    :raises ValueError: For an invalid id or an impossible pace.
     """
+
+    endpoint_id: str
+    status: str
+    phase: str | None
+    error_code: str | None
+    created_at: str
+    updated_at: str | None
+    polls_per_phase: int | None
+    seconds_per_phase: float | None
+    fail_on_wake: str | None
+    phases: tuple[str, ...]
+    wake_on_request: bool
+    fail_wake_request: bool
+    status_reads: int
+    wake_requests: int
+    sleep_requests: int
+    rejected_generations: int
 
     def __init__(
         self,
@@ -102,10 +133,10 @@ class SimulatedEndpoint:
             raise ValueError("phases must not be empty")
         self.endpoint_id = endpoint_id
         self.status = status
-        self.phase: str | None = None
-        self.error_code: str | None = None
+        self.phase = None
+        self.error_code = None
         self.created_at = _timestamp()
-        self.updated_at: str | None = self.created_at
+        self.updated_at = self.created_at
         self.polls_per_phase = polls_per_phase
         self.seconds_per_phase = seconds_per_phase
         self.fail_on_wake = fail_on_wake
