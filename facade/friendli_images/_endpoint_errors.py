@@ -34,6 +34,10 @@ class EndpointError(FriendliImagesError):
 
     ``endpoint_id`` names it; ``status`` is the last status read (``None`` if no status
     could be read at all).
+
+    :param message: What went wrong, in words (also ``str(error)``).
+    :param endpoint_id: The endpoint's ID.
+    :param status: The last status read; ``None`` if no status could be read at all.
     """
 
     def __init__(self, message: str, *, endpoint_id: str, status: EndpointStatus | None) -> None:
@@ -44,7 +48,11 @@ class EndpointError(FriendliImagesError):
 
 
 class EndpointFailedError(EndpointError):
-    """The endpoint reports FAILED; ``error_code`` is its error code (may be ``None``)."""
+    """The endpoint reports FAILED; ``error_code`` is its error code (may be ``None``).
+
+    :param endpoint_id: The endpoint's ID.
+    :param status: The FAILED status read; ``error_code`` is taken from it.
+    """
 
     def __init__(self, *, endpoint_id: str, status: EndpointStatus) -> None:
         code = status.error_code or "no error code"
@@ -53,11 +61,15 @@ class EndpointFailedError(EndpointError):
             endpoint_id=endpoint_id,
             status=status,
         )
-        self.error_code = status.error_code
+        self.error_code: str | None = status.error_code
 
 
 class EndpointStoppedError(EndpointError):
-    """The endpoint is stopping or terminated: waiting will not make it ready."""
+    """The endpoint is stopping or terminated: waiting will not make it ready.
+
+    :param endpoint_id: The endpoint's ID.
+    :param status: The status read (STOPPING, TERMINATING or TERMINATED).
+    """
 
     def __init__(self, *, endpoint_id: str, status: EndpointStatus) -> None:
         super().__init__(
@@ -68,7 +80,12 @@ class EndpointStoppedError(EndpointError):
 
 
 class EndpointWaitTimeoutError(EndpointError, TimeoutError):
-    """The endpoint was not ready when the deadline passed; ``status`` is the last one read."""
+    """The endpoint was not ready when the deadline passed; ``status`` is the last one read.
+
+    :param endpoint_id: The endpoint's ID.
+    :param status: The last status read; ``None`` if no status could be read at all.
+    :param timeout: The wait's budget, in seconds.
+    """
 
     def __init__(self, *, endpoint_id: str, status: EndpointStatus | None, timeout: float) -> None:
         if status is None:

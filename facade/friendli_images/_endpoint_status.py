@@ -22,6 +22,18 @@ class EndpointStatus:
     where an initializing or waking endpoint is (``"DOWNLOADING_MODEL"``, ...).
     Timestamps are timezone-aware (a value the API sends without an offset is UTC).
     ``raw`` is the generated ``DedicatedEndpointStatus`` (extra properties included).
+
+    The client builds these from the API's answers; the parameters are its fields.
+
+    :param endpoint_id: The endpoint's ID.
+    :param status: The API's status string, e.g. ``"RUNNING"`` or ``"SLEEPING"``.
+    :param phase: Where an initializing or waking endpoint is; ``None`` when not reported.
+    :param error_code: Why a FAILED endpoint failed; ``None`` when not reported.
+    :param created_at: When the endpoint was created (timezone-aware).
+    :param updated_at: When its status last changed (timezone-aware); ``None`` when not
+        reported.
+    :param raw: The generated ``DedicatedEndpointStatus`` the answer was parsed into;
+        not compared by ``==`` and not shown by ``repr()``.
     """
 
     endpoint_id: str
@@ -54,6 +66,12 @@ class EndpointEvent:
 
     ``kind`` is ``"wake"`` (one wake request was sent) or ``"wait"`` (the call waited
     ``seconds`` for the endpoint to become ready); ``status`` is the status it ended with.
+
+    :param kind: ``"wake"`` or ``"wait"``.
+    :param endpoint_id: The endpoint's ID.
+    :param status: The endpoint's status when the wake request was answered or the
+        wait ended.
+    :param seconds: How long the wake request or the wait took, in seconds.
     """
 
     kind: Literal["wake", "wait"]

@@ -167,11 +167,11 @@ class SyncEndpointMethods(_EndpointCommon):
     def endpoint_status(self, endpoint_id: str) -> EndpointStatus:
         """Read the status of the Dedicated Endpoint ``endpoint_id`` (one GET request).
 
-        ``ENDPOINT_ID:ADAPTER_ROUTE`` is accepted and reads ``ENDPOINT_ID``.
-
-        Raises:
-            InvalidRequestError: ``endpoint_id`` names no endpoint (nothing is sent).
-            NotFoundError: no such endpoint; other ``APIError`` subclasses as usual.
+        :param endpoint_id: The endpoint's ID, as passed to ``model``;
+            ``ENDPOINT_ID:ADAPTER_ROUTE`` is accepted and reads ``ENDPOINT_ID``.
+        :returns: The endpoint's status as Friendli reports it now.
+        :raises InvalidRequestError: ``endpoint_id`` names no endpoint (nothing is sent).
+        :raises NotFoundError: No such endpoint; other ``APIError`` subclasses as usual.
         """
         endpoint_id = endpoint_id_for_model(endpoint_id, param="endpoint_id")
         return self._endpoint_call("status", endpoint_id, _endpoint_rules.ENDPOINT_API_TIMEOUT)
@@ -180,13 +180,24 @@ class SyncEndpointMethods(_EndpointCommon):
         """Ask Friendli to wake a sleeping endpoint (one PUT request); returns its status.
 
         Waking takes minutes and is billed from then on; ``wait_until_ready`` waits for it.
+
+        :param endpoint_id: The endpoint's ID (``ENDPOINT_ID:ADAPTER_ROUTE`` wakes
+            ``ENDPOINT_ID``).
+        :returns: The status Friendli answers the wake request with.
+        :raises InvalidRequestError: ``endpoint_id`` names no endpoint (nothing is sent).
         """
         endpoint_id = endpoint_id_for_model(endpoint_id, param="endpoint_id")
         logger.info("Endpoint %s: sending a wake request", endpoint_id)
         return self._endpoint_call("wake", endpoint_id, _endpoint_rules.ENDPOINT_API_TIMEOUT)
 
     def sleep_endpoint(self, endpoint_id: str) -> EndpointStatus:
-        """Put an endpoint to sleep now (one PUT request), freeing its GPUs; returns its status."""
+        """Put an endpoint to sleep now (one PUT request), freeing its GPUs; returns its status.
+
+        :param endpoint_id: The endpoint's ID (``ENDPOINT_ID:ADAPTER_ROUTE`` puts
+            ``ENDPOINT_ID`` to sleep).
+        :returns: The status Friendli answers the sleep request with.
+        :raises InvalidRequestError: ``endpoint_id`` names no endpoint (nothing is sent).
+        """
         endpoint_id = endpoint_id_for_model(endpoint_id, param="endpoint_id")
         logger.info("Endpoint %s: sending a sleep request", endpoint_id)
         return self._endpoint_call("sleep", endpoint_id, _endpoint_rules.ENDPOINT_API_TIMEOUT)
@@ -206,11 +217,18 @@ class SyncEndpointMethods(_EndpointCommon):
         wake request; with ``wake=False`` this method never sends one. ``on_status``
         is called with every status read (for progress output).
 
-        Raises:
-            EndpointFailedError: the endpoint reports FAILED (``error_code`` says why).
-            EndpointStoppedError: it is STOPPING, TERMINATING or TERMINATED.
-            EndpointWaitTimeoutError: not ready by the deadline (``status``: the last one).
-            APIStatusError: a status request was refused (404: no such endpoint).
+        :param endpoint_id: The endpoint's ID (``ENDPOINT_ID:ADAPTER_ROUTE`` waits for
+            ``ENDPOINT_ID``).
+        :param timeout: Seconds the whole wait may take, polls and the wake request
+            included; default 600.
+        :param wake: Send one wake request if the endpoint is SLEEPING; default
+            ``False``, which never sends one.
+        :param on_status: Called with each ``EndpointStatus`` read; ``None``: nothing.
+        :returns: The RUNNING status.
+        :raises EndpointFailedError: The endpoint reports FAILED (``error_code`` says why).
+        :raises EndpointStoppedError: It is STOPPING, TERMINATING or TERMINATED.
+        :raises EndpointWaitTimeoutError: Not ready by the deadline (``status``: the last one).
+        :raises APIStatusError: A status request was refused (404: no such endpoint).
         """
         endpoint_id, budget, wake, on_status = self._wait_args(
             endpoint_id, timeout, wake, on_status
@@ -292,20 +310,35 @@ class AsyncEndpointMethods(_EndpointCommon):
         def _http_for_this_loop(self) -> httpx.AsyncClient: ...
 
     async def endpoint_status(self, endpoint_id: str) -> EndpointStatus:
-        """Read the endpoint's status; see ``FriendliImages.endpoint_status``."""
+        """Read the endpoint's status; see ``FriendliImages.endpoint_status``.
+
+        :param endpoint_id: The endpoint's ID (``ENDPOINT_ID:ADAPTER_ROUTE`` reads
+            ``ENDPOINT_ID``).
+        :returns: The endpoint's status as Friendli reports it now.
+        """
         endpoint_id = endpoint_id_for_model(endpoint_id, param="endpoint_id")
         return await self._endpoint_call(
             "status", endpoint_id, _endpoint_rules.ENDPOINT_API_TIMEOUT
         )
 
     async def wake_endpoint(self, endpoint_id: str) -> EndpointStatus:
-        """Wake a sleeping endpoint; see ``FriendliImages.wake_endpoint``."""
+        """Wake a sleeping endpoint; see ``FriendliImages.wake_endpoint``.
+
+        :param endpoint_id: The endpoint's ID (``ENDPOINT_ID:ADAPTER_ROUTE`` wakes
+            ``ENDPOINT_ID``).
+        :returns: The status Friendli answers the wake request with.
+        """
         endpoint_id = endpoint_id_for_model(endpoint_id, param="endpoint_id")
         logger.info("Endpoint %s: sending a wake request", endpoint_id)
         return await self._endpoint_call("wake", endpoint_id, _endpoint_rules.ENDPOINT_API_TIMEOUT)
 
     async def sleep_endpoint(self, endpoint_id: str) -> EndpointStatus:
-        """Put an endpoint to sleep; see ``FriendliImages.sleep_endpoint``."""
+        """Put an endpoint to sleep; see ``FriendliImages.sleep_endpoint``.
+
+        :param endpoint_id: The endpoint's ID (``ENDPOINT_ID:ADAPTER_ROUTE`` puts
+            ``ENDPOINT_ID`` to sleep).
+        :returns: The status Friendli answers the sleep request with.
+        """
         endpoint_id = endpoint_id_for_model(endpoint_id, param="endpoint_id")
         logger.info("Endpoint %s: sending a sleep request", endpoint_id)
         return await self._endpoint_call("sleep", endpoint_id, _endpoint_rules.ENDPOINT_API_TIMEOUT)
@@ -318,7 +351,15 @@ class AsyncEndpointMethods(_EndpointCommon):
         wake: bool = False,
         on_status: StatusCallback | None = None,
     ) -> EndpointStatus:
-        """Wait until the endpoint is RUNNING; see ``FriendliImages.wait_until_ready``."""
+        """Wait until the endpoint is RUNNING; see ``FriendliImages.wait_until_ready``.
+
+        :param endpoint_id: The endpoint's ID (``ENDPOINT_ID:ADAPTER_ROUTE`` waits for
+            ``ENDPOINT_ID``).
+        :param timeout: Seconds the whole wait may take; default 600.
+        :param wake: Send one wake request if the endpoint is SLEEPING; default ``False``.
+        :param on_status: Called with each ``EndpointStatus`` read; ``None``: nothing.
+        :returns: The RUNNING status.
+        """
         endpoint_id, budget, wake, on_status = self._wait_args(
             endpoint_id, timeout, wake, on_status
         )
