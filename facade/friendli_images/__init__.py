@@ -46,10 +46,14 @@ from ._exceptions import (
     UnprocessableEntityError,
 )
 from ._params import (
+    AsyncEditImageParams,
+    AsyncGenerateImageParams,
     ContainerEditParams,
     ContainerGenerateParams,
     ContainerResponseFormat,
+    EditImageParams,
     EditParams,
+    GenerateImageParams,
     GenerateParams,
 )
 from ._results import BatchFailure, GeneratedImage, ImageResult, ImageSaveError
@@ -74,8 +78,10 @@ __all__ = [
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
+    "AsyncEditImageParams",
     "AsyncFriendliContainerImages",
     "AsyncFriendliImages",
+    "AsyncGenerateImageParams",
     "AuthenticationError",
     "BadRequestError",
     "BatchFailure",
@@ -83,6 +89,7 @@ __all__ = [
     "ContainerGenerateParams",
     "ContainerResponseFormat",
     "ControlImage",
+    "EditImageParams",
     "EditParams",
     "EndpointError",
     "EndpointEvent",
@@ -93,6 +100,7 @@ __all__ = [
     "FriendliContainerImages",
     "FriendliImages",
     "FriendliImagesError",
+    "GenerateImageParams",
     "GenerateParams",
     "GeneratedImage",
     "ImageDownloadError",

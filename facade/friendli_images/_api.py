@@ -47,6 +47,23 @@ def generate_image(
     they can be saved elsewhere. URL results are downloaded while the client is still
     open; without ``save_to`` they are fetched later, on first use, with a short-lived
     connection.
+
+    :param prompt: What to generate (a non-empty string).
+    :param model: The Dedicated Endpoint's ID, or ``ENDPOINT_ID:ADAPTER_ROUTE``.
+    :param save_to: A directory to save the images into (created if missing);
+        ``None`` (the default): nothing is saved.
+    :param stem: The file name before the extension: ``<stem>`` for one image,
+        ``<stem>-<i>`` for request ``i`` of a batch; default ``"image"``.
+    :param overwrite: Replace files of those names instead of refusing to start;
+        default ``False``.
+    :param params: The keyword arguments of ``FriendliImages.generate`` and of the client,
+        each listed in ``GenerateImageParams``.
+    :returns: The images, saved when ``save_to`` is given.
+    :raises InvalidRequestError: An argument is invalid or ``save_to`` unusable (nothing
+        is sent).
+    :raises OutputExistsError: A file of a planned name exists and ``overwrite`` is off.
+    :raises ImageSaveError: The images were generated but could not be saved.
+    :raises APIError: The request failed, as for ``FriendliImages.generate``.
     """
     _check_output(save_to, stem, params.get("n", 1), overwrite)
     client_options, call = _split(params)
@@ -65,7 +82,20 @@ async def agenerate_image(
     overwrite: bool = False,
     **params: Unpack[AsyncGenerateImageParams],
 ) -> ImageResult:
-    """The async twin of ``generate_image``, with ``AsyncFriendliImages``."""
+    """The async twin of ``generate_image``, with ``AsyncFriendliImages``.
+
+    :param prompt: What to generate (a non-empty string).
+    :param model: The Dedicated Endpoint's ID, or ``ENDPOINT_ID:ADAPTER_ROUTE``.
+    :param save_to: A directory to save the images into (created if missing);
+        ``None`` (the default): nothing is saved.
+    :param stem: The file name before the extension: ``<stem>`` for one image,
+        ``<stem>-<i>`` for request ``i`` of a batch; default ``"image"``.
+    :param overwrite: Replace files of those names instead of refusing to start;
+        default ``False``.
+    :param params: The keyword arguments of ``AsyncFriendliImages.generate`` and of the
+        client, each listed in ``AsyncGenerateImageParams``.
+    :returns: The images, saved when ``save_to`` is given.
+    """
     _check_output(save_to, stem, params.get("n", 1), overwrite)
     client_options, call = _split(params)
     async with AsyncFriendliImages(**client_options) as client:
@@ -88,6 +118,23 @@ def edit_image(
 
     ``params`` are those of ``FriendliImages.edit`` (``EditParams``) and of the client,
     as for ``generate_image``; ``save_to`` is checked before sending the same way.
+
+    :param image: The image to edit, or a list of images.
+    :param prompt: How to edit it (a non-empty string).
+    :param model: The Dedicated Endpoint's ID, or ``ENDPOINT_ID:ADAPTER_ROUTE``.
+    :param save_to: A directory to save the images into (created if missing);
+        ``None`` (the default): nothing is saved.
+    :param stem: The file name before the extension: ``<stem>`` for one image,
+        ``<stem>-<i>`` for request ``i`` of a batch; default ``"image"``.
+    :param overwrite: Replace files of those names instead of refusing to start;
+        default ``False``.
+    :param params: The keyword arguments of ``FriendliImages.edit`` and of the client,
+        each listed in ``EditImageParams``.
+    :returns: The edited images, saved when ``save_to`` is given.
+    :raises InvalidRequestError: An argument is invalid or ``save_to`` unusable (nothing
+        is sent).
+    :raises OutputExistsError: A file of a planned name exists and ``overwrite`` is off.
+    :raises ImageSaveError: The images were edited but could not be saved.
     """
     _check_output(save_to, stem, params.get("n", 1), overwrite)
     client_options, call = _split(params)
@@ -107,7 +154,21 @@ async def aedit_image(
     overwrite: bool = False,
     **params: Unpack[AsyncEditImageParams],
 ) -> ImageResult:
-    """The async twin of ``edit_image``, with ``AsyncFriendliImages``."""
+    """The async twin of ``edit_image``, with ``AsyncFriendliImages``.
+
+    :param image: The image to edit, or a list of images.
+    :param prompt: How to edit it (a non-empty string).
+    :param model: The Dedicated Endpoint's ID, or ``ENDPOINT_ID:ADAPTER_ROUTE``.
+    :param save_to: A directory to save the images into (created if missing);
+        ``None`` (the default): nothing is saved.
+    :param stem: The file name before the extension: ``<stem>`` for one image,
+        ``<stem>-<i>`` for request ``i`` of a batch; default ``"image"``.
+    :param overwrite: Replace files of those names instead of refusing to start;
+        default ``False``.
+    :param params: The keyword arguments of ``AsyncFriendliImages.edit`` and of the
+        client, each listed in ``AsyncEditImageParams``.
+    :returns: The edited images, saved when ``save_to`` is given.
+    """
     _check_output(save_to, stem, params.get("n", 1), overwrite)
     client_options, call = _split(params)
     async with AsyncFriendliImages(**client_options) as client:

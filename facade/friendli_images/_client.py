@@ -666,7 +666,7 @@ class _SyncClient(_BaseClient):
         self.close()
 
     def _url_image(self, item: UrlImageItem) -> GeneratedImage:
-        return GeneratedImage(
+        return GeneratedImage._downloaded_by(
             seed=item.seed,
             response_format=item.response_format,
             url=item.url,
@@ -722,6 +722,15 @@ class _SyncClient(_BaseClient):
 
         Leaving the loop (``break``, an exception, Ctrl-C) or calling ``close()`` stops
         the batch: no new request or retry is sent afterwards.
+
+        :param requests: The requests: mappings of ``generate()``'s keyword arguments,
+            ``prompt`` included; read lazily.
+        :param concurrency: At most this many requests in flight; default 4.
+        :param throttle_on_503: Also send fewer at once on 503, as on 429; default
+            ``False``.
+        :returns: A generator of one ``Outcome`` per request, in completion order.
+        :raises InvalidRequestError: ``concurrency`` or ``throttle_on_503`` is invalid
+            (an invalid request is an ``Outcome`` with its ``error`` instead).
         """
         from ._engine import generate_each
 
@@ -845,7 +854,7 @@ class _AsyncClient(_BaseClient):
         await self.aclose()
 
     def _url_image(self, item: UrlImageItem) -> GeneratedImage:
-        return GeneratedImage(
+        return GeneratedImage._downloaded_by(
             seed=item.seed,
             response_format=item.response_format,
             url=item.url,
@@ -890,6 +899,13 @@ class _AsyncClient(_BaseClient):
 
         ``requests`` may also be an async iterable. Use ``contextlib.aclosing`` around the
         loop when you may leave it early: closing the iterator cancels the requests in flight.
+
+        :param requests: The requests (an iterable or an async iterable of mappings of
+            ``generate()``'s keyword arguments); read lazily.
+        :param concurrency: At most this many requests in flight; default 4.
+        :param throttle_on_503: Also send fewer at once on 503, as on 429; default
+            ``False``.
+        :returns: An async generator of one ``Outcome`` per request, in completion order.
         """
         from ._engine import agenerate_each
 
@@ -950,25 +966,30 @@ def _dedicated(prompt: str, model: str) -> dict[str, Any]:
 class FriendliImages(SyncEndpointMethods, _SyncClient):
     """Client for Friendli Dedicated Endpoints image generation and editing.
 
-    Args:
-        token: Personal API key (``flp_...``). Default: env ``FRIENDLI_TOKEN``.
-        base_url: API address. Default: env ``FRIENDLI_BASE_URL``, else
-            ``https://api.friendli.ai``.
-        team_id: Team to run requests as, sent as ``X-Friendli-Team``. Default: env
-            ``FRIENDLI_TEAM``; omitted when unset.
-        timeout: For the generation call, seconds or an ``httpx.Timeout``. The default
-            allows 300 s for the answer (generation can take over a minute), 10 s to connect.
-        download_timeout: Deadline in seconds for downloading one ``url`` result.
-        max_retries: Retries of failures that show the image was not generated (see
-            README "Retries"). Default 2.
-        retry_ambiguous: Also retry failures after the request was sent (read timeout,
-            dropped connection, 500, 504), which may generate, and bill, twice.
-        max_response_bytes: Largest API answer accepted, decoded.
-        max_download_bytes: Largest ``url`` image downloaded.
-        http_client: Your own ``httpx.Client`` (proxies, transports, limits). It is used
-            as is, never modified, and not closed by ``close()``.
-
     The token is only ever sent to ``base_url``: image URLs are downloaded without it.
+    Every argument is checked here: a bad one raises ``InvalidRequestError``.
+
+    :param token: Personal API key (``flp_...``). Default: env ``FRIENDLI_TOKEN``.
+    :param base_url: API address. Default: env ``FRIENDLI_BASE_URL``, else
+        ``https://api.friendli.ai``.
+    :param team_id: Team to run requests as, sent as ``X-Friendli-Team``. Default: env
+        ``FRIENDLI_TEAM``; omitted when unset.
+    :param timeout: For the generation call, seconds or an ``httpx.Timeout``. The
+        default allows 300 s for the answer (generation can take over a minute), 10 s
+        to connect; ``None``: no timeout.
+    :param download_timeout: Deadline in seconds for downloading one ``url`` result,
+        first byte to last; default 120.
+    :param max_retries: Retries of failures that show the image was not generated (see
+        README "Retries"); default 2.
+    :param retry_ambiguous: Also retry failures after the request was sent (read
+        timeout, dropped connection, 500, 504), which may generate, and bill, twice;
+        default ``False``.
+    :param max_response_bytes: Largest API answer accepted, decoded, in bytes; default
+        320 MiB.
+    :param max_download_bytes: Largest ``url`` image downloaded, in bytes; default 64 MiB.
+    :param http_client: Your own ``httpx.Client`` (proxies, transports, limits). It is
+        used as is, never modified, and not closed by ``close()``.
+    :raises InvalidRequestError: An argument is invalid, or no token is given or set.
     """
 
     def __init__(
@@ -1023,11 +1044,19 @@ class FriendliImages(SyncEndpointMethods, _SyncClient):
         one wake request. A batch shares one wait and at most one wake request. Each
         wake and wait is logged at INFO and listed in ``result.endpoint_events``.
 
-        Raises:
-            InvalidRequestError: an argument the API would reject.
-            APIStatusError: the API answered an error status (subclass per status).
-            APIConnectionError: the network failed (``APITimeoutError``: timed out).
-            APIResponseValidationError: a 200 whose body does not match the spec.
+        :param prompt: What to generate (a non-empty string).
+        :param model: The Dedicated Endpoint's ID, or ``ENDPOINT_ID:ADAPTER_ROUTE`` for
+            one of its adapters.
+        :param params: The optional keyword arguments of ``GenerateParams``, each listed
+            in its documentation.
+        :returns: The images in request order, the failed requests of a batch in
+            ``errors``, and the endpoint's wakes and waits in ``endpoint_events``.
+        :raises InvalidRequestError: An argument the API would reject (nothing is sent).
+        :raises APIStatusError: The API answered an error status (a subclass per status).
+        :raises APIConnectionError: The network failed (``APITimeoutError``: timed out).
+        :raises APIResponseValidationError: A 200 whose body does not match the spec.
+        :raises EndpointError: With ``wait_for_endpoint``: the endpoint failed, stopped
+            or was not ready in time.
         """
         return self._run(DEDICATED_GENERATE, _dedicated(prompt, model), params)
 
@@ -1042,6 +1071,15 @@ class FriendliImages(SyncEndpointMethods, _SyncClient):
         held as one base64 string. Parameters (``EditParams``): ``num_inference_steps``,
         ``guidance_scale``, ``seed``, ``response_format`` and the call options; ``n``,
         seeds, errors and retries work as in ``generate()``.
+
+        :param image: The image to edit, or a list of images.
+        :param prompt: How to edit it (a non-empty string).
+        :param model: The Dedicated Endpoint's ID, or ``ENDPOINT_ID:ADAPTER_ROUTE``.
+        :param params: The optional keyword arguments of ``EditParams``, each listed in
+            its documentation.
+        :returns: The edited images, as ``generate()`` returns them.
+        :raises InvalidRequestError: An argument the API would reject (nothing is sent).
+        :raises APIError: The request failed, as for ``generate()``.
         """
         sent = _dedicated(prompt, model)
         return self._run(DEDICATED_EDIT, {"image": edit_inputs(image), **sent}, params)
@@ -1050,8 +1088,27 @@ class FriendliImages(SyncEndpointMethods, _SyncClient):
 class AsyncFriendliImages(AsyncEndpointMethods, _AsyncClient):
     """The asyncio twin of ``FriendliImages``: the same arguments, awaitable calls.
 
-    ``http_client`` takes an ``httpx.AsyncClient``. Close with ``await client.aclose()``
-    or ``async with``.
+    Close with ``await client.aclose()`` or ``async with``.
+
+    :param token: Personal API key (``flp_...``). Default: env ``FRIENDLI_TOKEN``.
+    :param base_url: API address. Default: env ``FRIENDLI_BASE_URL``, else
+        ``https://api.friendli.ai``.
+    :param team_id: Team to run requests as, sent as ``X-Friendli-Team``. Default: env
+        ``FRIENDLI_TEAM``; omitted when unset.
+    :param timeout: For the generation call, seconds or an ``httpx.Timeout``; the
+        default allows 300 s for the answer, 10 s to connect; ``None``: no timeout.
+    :param download_timeout: Deadline in seconds for downloading one ``url`` result;
+        default 120.
+    :param max_retries: Retries of failures that show the image was not generated;
+        default 2.
+    :param retry_ambiguous: Also retry failures that may have generated (and billed);
+        default ``False``.
+    :param max_response_bytes: Largest API answer accepted, decoded, in bytes; default
+        320 MiB.
+    :param max_download_bytes: Largest ``url`` image downloaded, in bytes; default 64 MiB.
+    :param http_client: Your own ``httpx.AsyncClient``, used as is and not closed by
+        ``aclose()``.
+    :raises InvalidRequestError: An argument is invalid, or no token is given or set.
     """
 
     def __init__(
@@ -1084,12 +1141,25 @@ class AsyncFriendliImages(AsyncEndpointMethods, _AsyncClient):
     async def generate(
         self, prompt: str, *, model: str, **params: Unpack[GenerateParams]
     ) -> ImageResult:
-        """Generate images; see ``FriendliImages.generate``. Cancelling cancels every request."""
+        """Generate images; see ``FriendliImages.generate``. Cancelling cancels every request.
+
+        :param prompt: What to generate (a non-empty string).
+        :param model: The Dedicated Endpoint's ID, or ``ENDPOINT_ID:ADAPTER_ROUTE``.
+        :param params: The optional keyword arguments of ``GenerateParams``.
+        :returns: The images, as ``FriendliImages.generate`` returns them.
+        """
         return await self._run(DEDICATED_GENERATE, _dedicated(prompt, model), params)
 
     async def edit(
         self, image: EditInput, prompt: str, *, model: str, **params: Unpack[EditParams]
     ) -> ImageResult:
-        """Edit images; see ``FriendliImages.edit``."""
+        """Edit images; see ``FriendliImages.edit``.
+
+        :param image: The image to edit, or a list of images.
+        :param prompt: How to edit it (a non-empty string).
+        :param model: The Dedicated Endpoint's ID, or ``ENDPOINT_ID:ADAPTER_ROUTE``.
+        :param params: The optional keyword arguments of ``EditParams``.
+        :returns: The edited images, as ``FriendliImages.edit`` returns them.
+        """
         sent = _dedicated(prompt, model)
         return await self._run(DEDICATED_EDIT, {"image": edit_inputs(image), **sent}, params)

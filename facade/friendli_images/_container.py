@@ -77,18 +77,27 @@ def _container(prompt: str) -> dict[str, str]:
 class FriendliContainerImages(_ContainerConfig, _SyncClient):
     """Client for a self-hosted Friendli Container serving an image model.
 
-    Args:
-        base_url: The container's address, e.g. ``http://127.0.0.1:8000``. Default: env
-            ``FRIENDLI_CONTAINER_BASE_URL``; one of the two is required.
-        token: Sent as ``Authorization: Bearer ...`` only when given (for a container
-            behind an authenticating proxy). Default: env ``FRIENDLI_CONTAINER_TOKEN``;
-            ``FRIENDLI_TOKEN`` is never used here.
-        timeout, download_timeout, max_retries, retry_ambiguous, max_response_bytes,
-            max_download_bytes, http_client: as for ``FriendliImages``.
-
     Results are ``ImageResult``\\s as from ``FriendliImages``: each image's ``seed`` is
     the one sent (``seed + i`` for request ``i`` of a batch), ``None`` when unset,
-    because a container does not report it.
+    because a container does not report it. The other arguments work as for
+    ``FriendliImages``.
+
+    :param base_url: The container's address, e.g. ``http://127.0.0.1:8000``. Default:
+        env ``FRIENDLI_CONTAINER_BASE_URL``; one of the two is required.
+    :param token: Sent as ``Authorization: Bearer ...`` only when given (for a container
+        behind an authenticating proxy). Default: env ``FRIENDLI_CONTAINER_TOKEN``;
+        ``FRIENDLI_TOKEN`` is never used here.
+    :param timeout: For the generation call, seconds or an ``httpx.Timeout``; the
+        default allows 300 s for the answer, 10 s to connect; ``None``: no timeout.
+    :param download_timeout: Deadline in seconds for downloading one image; default 120.
+    :param max_retries: Retries of failures that show the image was not generated;
+        default 2.
+    :param retry_ambiguous: Also retry failures that may have generated; default ``False``.
+    :param max_response_bytes: Largest answer accepted, decoded, in bytes; default 320 MiB.
+    :param max_download_bytes: Largest image downloaded, in bytes; default 64 MiB.
+    :param http_client: Your own ``httpx.Client``, used as is and not closed by
+        ``close()``.
+    :raises InvalidRequestError: An argument is invalid, or no address is given or set.
     """
 
     def __init__(
@@ -124,19 +133,54 @@ class FriendliContainerImages(_ContainerConfig, _SyncClient):
         ``num_inference_steps``, ``guidance_scale``, ``seed``, ``response_format``
         (``"jpeg"``, the container's default, or ``"raw"``), ``control_images``,
         ``controlnet_weights`` and the call options of ``FriendliImages.generate``.
+
+        :param prompt: What to generate (a non-empty string).
+        :param params: The optional keyword arguments of ``ContainerGenerateParams``,
+            each listed in its documentation.
+        :returns: The images in request order (one per request), failures of a batch in
+            ``errors``.
+        :raises InvalidRequestError: An argument the container would reject (nothing is
+            sent).
+        :raises APIError: The request failed, as for ``FriendliImages.generate``.
         """
         return self._run(CONTAINER_GENERATE, _container(prompt), params)
 
     def edit(
         self, image: EditInput, prompt: str, **params: Unpack[ContainerEditParams]
     ) -> ImageResult:
-        """Edit ``image`` (one input or a list, as for ``FriendliImages.edit``)."""
+        """Edit ``image`` (one input or a list, as for ``FriendliImages.edit``).
+
+        :param image: The image to edit, or a list of images.
+        :param prompt: How to edit it (a non-empty string).
+        :param params: The optional keyword arguments of ``ContainerEditParams``.
+        :returns: The edited images, as ``generate()`` returns them.
+        :raises InvalidRequestError: An argument the container would reject (nothing is
+            sent).
+        """
         sent = _container(prompt)
         return self._run(CONTAINER_EDIT, {"image": edit_inputs(image), **sent}, params)
 
 
 class AsyncFriendliContainerImages(_ContainerConfig, _AsyncClient):
-    """The asyncio twin of ``FriendliContainerImages``."""
+    """The asyncio twin of ``FriendliContainerImages``.
+
+    :param base_url: The container's address, e.g. ``http://127.0.0.1:8000``. Default:
+        env ``FRIENDLI_CONTAINER_BASE_URL``; one of the two is required.
+    :param token: Sent as ``Authorization: Bearer ...`` only when given (for a container
+        behind an authenticating proxy). Default: env ``FRIENDLI_CONTAINER_TOKEN``;
+        ``FRIENDLI_TOKEN`` is never used here.
+    :param timeout: For the generation call, seconds or an ``httpx.Timeout``; the
+        default allows 300 s for the answer, 10 s to connect; ``None``: no timeout.
+    :param download_timeout: Deadline in seconds for downloading one image; default 120.
+    :param max_retries: Retries of failures that show the image was not generated;
+        default 2.
+    :param retry_ambiguous: Also retry failures that may have generated; default ``False``.
+    :param max_response_bytes: Largest answer accepted, decoded, in bytes; default 320 MiB.
+    :param max_download_bytes: Largest image downloaded, in bytes; default 64 MiB.
+    :param http_client: Your own ``httpx.AsyncClient``, used as is and not closed by
+        ``aclose()``.
+    :raises InvalidRequestError: An argument is invalid, or no address is given or set.
+    """
 
     def __init__(
         self,
@@ -165,12 +209,23 @@ class AsyncFriendliContainerImages(_ContainerConfig, _AsyncClient):
         )
 
     async def generate(self, prompt: str, **params: Unpack[ContainerGenerateParams]) -> ImageResult:
-        """Generate images; see ``FriendliContainerImages.generate``."""
+        """Generate images; see ``FriendliContainerImages.generate``.
+
+        :param prompt: What to generate (a non-empty string).
+        :param params: The optional keyword arguments of ``ContainerGenerateParams``.
+        :returns: The images, as ``FriendliContainerImages.generate`` returns them.
+        """
         return await self._run(CONTAINER_GENERATE, _container(prompt), params)
 
     async def edit(
         self, image: EditInput, prompt: str, **params: Unpack[ContainerEditParams]
     ) -> ImageResult:
-        """Edit images; see ``FriendliContainerImages.edit``."""
+        """Edit images; see ``FriendliContainerImages.edit``.
+
+        :param image: The image to edit, or a list of images.
+        :param prompt: How to edit it (a non-empty string).
+        :param params: The optional keyword arguments of ``ContainerEditParams``.
+        :returns: The edited images, as ``FriendliContainerImages.edit`` returns them.
+        """
         sent = _container(prompt)
         return await self._run(CONTAINER_EDIT, {"image": edit_inputs(image), **sent}, params)

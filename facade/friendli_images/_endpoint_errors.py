@@ -32,9 +32,12 @@ __all__ = [
 class EndpointError(FriendliImagesError):
     """The endpoint cannot serve requests now.
 
-    :param message: What happened.
-    :param endpoint_id: The endpoint.
-    :param status: The last status read (``None`` if none could be read at all).
+    ``endpoint_id`` names it; ``status`` is the last status read (``None`` if no status
+    could be read at all).
+
+    :param message: What went wrong, in words (also ``str(error)``).
+    :param endpoint_id: The endpoint's ID.
+    :param status: The last status read; ``None`` if no status could be read at all.
     """
 
     def __init__(self, message: str, *, endpoint_id: str, status: EndpointStatus | None) -> None:
@@ -47,11 +50,9 @@ class EndpointError(FriendliImagesError):
 class EndpointFailedError(EndpointError):
     """The endpoint reports FAILED; ``error_code`` is its error code (may be ``None``).
 
-    :param endpoint_id: The endpoint.
-    :param status: Its FAILED status.
+    :param endpoint_id: The endpoint's ID.
+    :param status: The FAILED status read; ``error_code`` is taken from it.
     """
-
-    error_code: str | None
 
     def __init__(self, *, endpoint_id: str, status: EndpointStatus) -> None:
         code = status.error_code or "no error code"
@@ -60,14 +61,14 @@ class EndpointFailedError(EndpointError):
             endpoint_id=endpoint_id,
             status=status,
         )
-        self.error_code = status.error_code
+        self.error_code: str | None = status.error_code
 
 
 class EndpointStoppedError(EndpointError):
     """The endpoint is stopping or terminated: waiting will not make it ready.
 
-    :param endpoint_id: The endpoint.
-    :param status: Its STOPPING, TERMINATING or TERMINATED status.
+    :param endpoint_id: The endpoint's ID.
+    :param status: The status read (STOPPING, TERMINATING or TERMINATED).
     """
 
     def __init__(self, *, endpoint_id: str, status: EndpointStatus) -> None:
@@ -81,9 +82,9 @@ class EndpointStoppedError(EndpointError):
 class EndpointWaitTimeoutError(EndpointError, TimeoutError):
     """The endpoint was not ready when the deadline passed; ``status`` is the last one read.
 
-    :param endpoint_id: The endpoint.
-    :param status: The last status read (``None`` if none could be read).
-    :param timeout: The deadline, in seconds.
+    :param endpoint_id: The endpoint's ID.
+    :param status: The last status read; ``None`` if no status could be read at all.
+    :param timeout: The wait's budget, in seconds.
     """
 
     def __init__(self, *, endpoint_id: str, status: EndpointStatus | None, timeout: float) -> None:

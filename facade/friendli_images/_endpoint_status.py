@@ -21,15 +21,19 @@ class EndpointStatus:
     kept as sent so that a status newer than this client still parses. ``phase`` tells
     where an initializing or waking endpoint is (``"DOWNLOADING_MODEL"``, ...).
     Timestamps are timezone-aware (a value the API sends without an offset is UTC).
+    ``raw`` is the generated ``DedicatedEndpointStatus`` (extra properties included).
 
-    :param endpoint_id: The endpoint it describes.
-    :param status: The API's status string.
-    :param phase: The initialization phase, or ``None``.
-    :param error_code: Why it failed (with ``FAILED``), or ``None``.
-    :param created_at: When the endpoint was created.
-    :param updated_at: When it last changed, or ``None``.
-    :param raw: The generated ``friendli_images_api`` model ``DedicatedEndpointStatus``
-        the body was parsed into (extra properties included).
+    The client builds these from the API's answers; the parameters are its fields.
+
+    :param endpoint_id: The endpoint's ID.
+    :param status: The API's status string, e.g. ``"RUNNING"`` or ``"SLEEPING"``.
+    :param phase: Where an initializing or waking endpoint is; ``None`` when not reported.
+    :param error_code: Why a FAILED endpoint failed; ``None`` when not reported.
+    :param created_at: When the endpoint was created (timezone-aware).
+    :param updated_at: When its status last changed (timezone-aware); ``None`` when not
+        reported.
+    :param raw: The generated ``DedicatedEndpointStatus`` the answer was parsed into;
+        not compared by ``==`` and not shown by ``repr()``.
     """
 
     endpoint_id: str
@@ -60,11 +64,14 @@ class EndpointStatus:
 class EndpointEvent:
     """A wake or a wait that a call performed on an endpoint.
 
-    :param kind: ``"wake"`` (one wake request was sent) or ``"wait"`` (the call waited
-        ``seconds`` for the endpoint to become ready).
-    :param endpoint_id: The endpoint.
-    :param status: The status it ended with (after the wake request, or when ready).
-    :param seconds: How long the wait took (0 for a wake).
+    ``kind`` is ``"wake"`` (one wake request was sent) or ``"wait"`` (the call waited
+    ``seconds`` for the endpoint to become ready); ``status`` is the status it ended with.
+
+    :param kind: ``"wake"`` or ``"wait"``.
+    :param endpoint_id: The endpoint's ID.
+    :param status: The endpoint's status when the wake request was answered or the
+        wait ended.
+    :param seconds: How long the wake request or the wait took, in seconds.
     """
 
     kind: Literal["wake", "wait"]

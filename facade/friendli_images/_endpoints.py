@@ -167,9 +167,9 @@ class SyncEndpointMethods(_EndpointCommon):
     def endpoint_status(self, endpoint_id: str) -> EndpointStatus:
         """Read the status of the Dedicated Endpoint ``endpoint_id`` (one GET request).
 
-        :param endpoint_id: The endpoint ID; ``ENDPOINT_ID:ADAPTER_ROUTE`` reads
-            ``ENDPOINT_ID``.
-        :returns: Its status.
+        :param endpoint_id: The endpoint's ID, as passed to ``model``;
+            ``ENDPOINT_ID:ADAPTER_ROUTE`` is accepted and reads ``ENDPOINT_ID``.
+        :returns: The endpoint's status as Friendli reports it now.
         :raises InvalidRequestError: ``endpoint_id`` names no endpoint (nothing is sent).
         :raises NotFoundError: No such endpoint; other ``APIError`` subclasses as usual.
         """
@@ -181,18 +181,22 @@ class SyncEndpointMethods(_EndpointCommon):
 
         Waking takes minutes and is billed from then on; ``wait_until_ready`` waits for it.
 
-        :param endpoint_id: The endpoint ID (``ENDPOINT_ID:ADAPTER_ROUTE`` is accepted).
-        :returns: Its status after the request (``AWAKING`` with its first phase).
+        :param endpoint_id: The endpoint's ID (``ENDPOINT_ID:ADAPTER_ROUTE`` wakes
+            ``ENDPOINT_ID``).
+        :returns: The status Friendli answers the wake request with.
+        :raises InvalidRequestError: ``endpoint_id`` names no endpoint (nothing is sent).
         """
         endpoint_id = endpoint_id_for_model(endpoint_id, param="endpoint_id")
         logger.info("Endpoint %s: sending a wake request", endpoint_id)
         return self._endpoint_call("wake", endpoint_id, _endpoint_rules.ENDPOINT_API_TIMEOUT)
 
     def sleep_endpoint(self, endpoint_id: str) -> EndpointStatus:
-        """Put an endpoint to sleep now (one PUT request), freeing its GPUs.
+        """Put an endpoint to sleep now (one PUT request), freeing its GPUs; returns its status.
 
-        :param endpoint_id: The endpoint ID (``ENDPOINT_ID:ADAPTER_ROUTE`` is accepted).
-        :returns: Its status after the request.
+        :param endpoint_id: The endpoint's ID (``ENDPOINT_ID:ADAPTER_ROUTE`` puts
+            ``ENDPOINT_ID`` to sleep).
+        :returns: The status Friendli answers the sleep request with.
+        :raises InvalidRequestError: ``endpoint_id`` names no endpoint (nothing is sent).
         """
         endpoint_id = endpoint_id_for_model(endpoint_id, param="endpoint_id")
         logger.info("Endpoint %s: sending a sleep request", endpoint_id)
@@ -213,14 +217,17 @@ class SyncEndpointMethods(_EndpointCommon):
         wake request; with ``wake=False`` this method never sends one. ``on_status``
         is called with every status read (for progress output).
 
-        :param endpoint_id: The endpoint ID (``ENDPOINT_ID:ADAPTER_ROUTE`` is accepted).
-        :param timeout: Seconds the whole wait may take (default 600).
-        :param wake: Send one wake request if it is SLEEPING (default: never).
-        :param on_status: Called with each ``EndpointStatus`` read.
-        :returns: The ``RUNNING`` status.
+        :param endpoint_id: The endpoint's ID (``ENDPOINT_ID:ADAPTER_ROUTE`` waits for
+            ``ENDPOINT_ID``).
+        :param timeout: Seconds the whole wait may take, polls and the wake request
+            included; default 600.
+        :param wake: Send one wake request if the endpoint is SLEEPING; default
+            ``False``, which never sends one.
+        :param on_status: Called with each ``EndpointStatus`` read; ``None``: nothing.
+        :returns: The RUNNING status.
         :raises EndpointFailedError: The endpoint reports FAILED (``error_code`` says why).
         :raises EndpointStoppedError: It is STOPPING, TERMINATING or TERMINATED.
-        :raises EndpointWaitTimeoutError: Not ready by the deadline (``status``: the last).
+        :raises EndpointWaitTimeoutError: Not ready by the deadline (``status``: the last one).
         :raises APIStatusError: A status request was refused (404: no such endpoint).
         """
         endpoint_id, budget, wake, on_status = self._wait_args(
@@ -305,8 +312,9 @@ class AsyncEndpointMethods(_EndpointCommon):
     async def endpoint_status(self, endpoint_id: str) -> EndpointStatus:
         """Read the endpoint's status; see ``FriendliImages.endpoint_status``.
 
-        :param endpoint_id: The endpoint ID (``ENDPOINT_ID:ADAPTER_ROUTE`` is accepted).
-        :returns: Its status.
+        :param endpoint_id: The endpoint's ID (``ENDPOINT_ID:ADAPTER_ROUTE`` reads
+            ``ENDPOINT_ID``).
+        :returns: The endpoint's status as Friendli reports it now.
         """
         endpoint_id = endpoint_id_for_model(endpoint_id, param="endpoint_id")
         return await self._endpoint_call(
@@ -316,8 +324,9 @@ class AsyncEndpointMethods(_EndpointCommon):
     async def wake_endpoint(self, endpoint_id: str) -> EndpointStatus:
         """Wake a sleeping endpoint; see ``FriendliImages.wake_endpoint``.
 
-        :param endpoint_id: The endpoint ID (``ENDPOINT_ID:ADAPTER_ROUTE`` is accepted).
-        :returns: Its status after the request.
+        :param endpoint_id: The endpoint's ID (``ENDPOINT_ID:ADAPTER_ROUTE`` wakes
+            ``ENDPOINT_ID``).
+        :returns: The status Friendli answers the wake request with.
         """
         endpoint_id = endpoint_id_for_model(endpoint_id, param="endpoint_id")
         logger.info("Endpoint %s: sending a wake request", endpoint_id)
@@ -326,8 +335,9 @@ class AsyncEndpointMethods(_EndpointCommon):
     async def sleep_endpoint(self, endpoint_id: str) -> EndpointStatus:
         """Put an endpoint to sleep; see ``FriendliImages.sleep_endpoint``.
 
-        :param endpoint_id: The endpoint ID (``ENDPOINT_ID:ADAPTER_ROUTE`` is accepted).
-        :returns: Its status after the request.
+        :param endpoint_id: The endpoint's ID (``ENDPOINT_ID:ADAPTER_ROUTE`` puts
+            ``ENDPOINT_ID`` to sleep).
+        :returns: The status Friendli answers the sleep request with.
         """
         endpoint_id = endpoint_id_for_model(endpoint_id, param="endpoint_id")
         logger.info("Endpoint %s: sending a sleep request", endpoint_id)
@@ -343,11 +353,12 @@ class AsyncEndpointMethods(_EndpointCommon):
     ) -> EndpointStatus:
         """Wait until the endpoint is RUNNING; see ``FriendliImages.wait_until_ready``.
 
-        :param endpoint_id: The endpoint ID (``ENDPOINT_ID:ADAPTER_ROUTE`` is accepted).
-        :param timeout: Seconds the whole wait may take (default 600).
-        :param wake: Send one wake request if it is SLEEPING (default: never).
-        :param on_status: Called with each ``EndpointStatus`` read.
-        :returns: The ``RUNNING`` status.
+        :param endpoint_id: The endpoint's ID (``ENDPOINT_ID:ADAPTER_ROUTE`` waits for
+            ``ENDPOINT_ID``).
+        :param timeout: Seconds the whole wait may take; default 600.
+        :param wake: Send one wake request if the endpoint is SLEEPING; default ``False``.
+        :param on_status: Called with each ``EndpointStatus`` read; ``None``: nothing.
+        :returns: The RUNNING status.
         """
         endpoint_id, budget, wake, on_status = self._wait_args(
             endpoint_id, timeout, wake, on_status

@@ -54,7 +54,17 @@ UNAVAILABLE_STATUS = 503
 
 @attrs.frozen
 class Outcome(Generic[R_co]):
-    """How one request of a batch ended: ``result`` or ``error``, never both."""
+    """How one request of a batch ended: ``result`` or ``error``, never both.
+
+    ``generate_many()`` and the jobs runner build these; the parameters are its fields.
+
+    :param index: Position of the request in the batch (0-based).
+    :param request: The request as it was given.
+    :param result: The request's images when it succeeded; ``None`` when it failed.
+    :param error: Why the request failed; ``None`` when it succeeded.
+    :param paths: Files written for this request (jobs runner); default none.
+    :param seconds: Wall time of the request, retries and saving included; default 0.
+    """
 
     index: int
     """Position of the request in the batch (0-based, in the order requests were given)."""
@@ -69,6 +79,7 @@ class Outcome(Generic[R_co]):
 
     @property
     def ok(self) -> bool:
+        """Whether the request succeeded (``error`` is ``None``)."""
         return self.error is None
 
 

@@ -53,6 +53,7 @@ class Shard:
         return cls(index, count)
 
     def takes(self, line_index: int) -> bool:
+        """Whether the line of 0-based index ``line_index`` belongs to this shard."""
         return line_index % self.count == self.index
 
     def __str__(self) -> str:

@@ -18,6 +18,7 @@ import httpx
 from friendli_images_api.models import ImageInput
 
 from . import _config, _rules
+from ._config import ResponseFormat
 from ._control_images import ControlImage, prepare_control_image
 from ._exceptions import InvalidRequestError
 
@@ -26,6 +27,7 @@ __all__ = [
     "CONNECTION_OPTIONS",
     "ENDPOINT_WAIT_OPTIONS",
     "AsyncEditImageParams",
+    "AsyncGenerateImageParams",
     "CallOptions",
     "ContainerEditParams",
     "ContainerGenerateParams",
@@ -34,6 +36,7 @@ __all__ = [
     "EditInput",
     "EditParams",
     "EndpointWaitOptions",
+    "GenerateImageParams",
     "GenerateParams",
     "body_fields",
     "check_text",
@@ -73,6 +76,8 @@ CALL_OPTIONS = keys_of(CallOptions)
 
 
 class _Sampling(TypedDict, total=False):
+    """The sampling fields every image operation sends."""
+
     num_inference_steps: int | None
     """Inference steps, in [1, 50]; unset: the model's default."""
     guidance_scale: float | None
@@ -81,6 +86,8 @@ class _Sampling(TypedDict, total=False):
 
 
 class _Control(TypedDict, total=False):
+    """The ControlNet fields of the generation operations."""
+
     control_images: Sequence[ControlImage] | None
     controlnet_weights: Sequence[float] | None
     """One weight in [0, 1] per control image."""
@@ -99,19 +106,90 @@ ENDPOINT_WAIT_OPTIONS = keys_of(EndpointWaitOptions)
 
 
 class GenerateParams(_Sampling, _Control, CallOptions, EndpointWaitOptions, total=False):
-    """``FriendliImages.generate`` (Dedicated Endpoints)."""
+    """The optional keyword arguments of ``FriendliImages.generate`` (Dedicated Endpoints).
 
-    response_format: _config.ResponseFormat | None
+    Sent to the API (unset ones are omitted, so the model's defaults apply):
+
+    - ``num_inference_steps``: inference steps, in [1, 50]; unset: the model's default.
+    - ``guidance_scale``: how closely to follow the prompt (a finite number); unset:
+      the model's default.
+    - ``seed``: the random seed; with ``n > 1``, request ``i`` uses ``seed + i``.
+    - ``response_format``: ``"url"``, ``"raw"``, ``"png"``, ``"jpeg"`` or ``"jpg"``;
+      unset: the endpoint's default.
+    - ``control_images``: control images, each a path, bytes, a binary file, a
+      ``PIL.Image``, an http(s) URL or a data URI.
+    - ``controlnet_weights``: one weight in [0, 1] per control image.
+
+    How the call runs (never sent):
+
+    - ``n``: number of requests, each billed; default 1.
+    - ``concurrency``: at most this many requests in flight for ``n > 1``; default 4.
+    - ``strict``: raise the first failure of a batch instead of listing it in
+      ``result.errors``; default ``False``.
+    - ``max_retries``, ``timeout``, ``retry_ambiguous``: this call's values of the
+      client's settings of those names; unset: the client's.
+    - ``wait_for_endpoint``: seconds to wait for an endpoint that answers it is not
+      ready (asleep or waking); unset: no waiting.
+    - ``wake``: send one wake request to a SLEEPING endpoint (needs
+      ``wait_for_endpoint``); default ``False``.
+    """
+
+    response_format: ResponseFormat | None
 
 
 class EditParams(_Sampling, CallOptions, EndpointWaitOptions, total=False):
-    """``FriendliImages.edit`` (Dedicated Endpoints)."""
+    """The optional keyword arguments of ``FriendliImages.edit`` (Dedicated Endpoints).
 
-    response_format: _config.ResponseFormat | None
+    Sent to the API (unset ones are omitted, so the model's defaults apply):
+
+    - ``num_inference_steps``: inference steps, in [1, 50]; unset: the model's default.
+    - ``guidance_scale``: how closely to follow the prompt (a finite number); unset:
+      the model's default.
+    - ``seed``: the random seed; with ``n > 1``, request ``i`` uses ``seed + i``.
+    - ``response_format``: ``"url"``, ``"raw"``, ``"png"``, ``"jpeg"`` or ``"jpg"``;
+      unset: the endpoint's default.
+
+    How the call runs (never sent):
+
+    - ``n``: number of requests, each billed; default 1.
+    - ``concurrency``: at most this many requests in flight for ``n > 1``; default 4.
+    - ``strict``: raise the first failure of a batch instead of listing it in
+      ``result.errors``; default ``False``.
+    - ``max_retries``, ``timeout``, ``retry_ambiguous``: this call's values of the
+      client's settings of those names; unset: the client's.
+    - ``wait_for_endpoint``: seconds to wait for an endpoint that answers it is not
+      ready (asleep or waking); unset: no waiting.
+    - ``wake``: send one wake request to a SLEEPING endpoint (needs
+      ``wait_for_endpoint``); default ``False``.
+    """
+
+    response_format: ResponseFormat | None
 
 
 class ContainerGenerateParams(_Sampling, _Control, CallOptions, total=False):
-    """``FriendliContainerImages.generate``."""
+    """The optional keyword arguments of ``FriendliContainerImages.generate``.
+
+    Sent to the container (unset ones are omitted):
+
+    - ``model``: an adapter route of the container; unset: its base model.
+    - ``response_format``: ``"jpeg"`` (the container's default) or ``"raw"``.
+    - ``num_inference_steps``: inference steps, in [1, 50]; unset: the model's default.
+    - ``guidance_scale``: how closely to follow the prompt (a finite number); unset:
+      the model's default.
+    - ``seed``: the random seed; with ``n > 1``, request ``i`` uses ``seed + i``.
+    - ``control_images``: control images, each a path, bytes, a binary file, a
+      ``PIL.Image``, an http(s) URL or a data URI.
+    - ``controlnet_weights``: one weight in [0, 1] per control image.
+
+    How the call runs (never sent):
+
+    - ``n``: number of requests, each billed; default 1.
+    - ``concurrency``: at most this many requests in flight for ``n > 1``; default 4.
+    - ``strict``: raise the first failure of a batch instead of listing it in
+      ``result.errors``; default ``False``.
+    - ``max_retries``, ``timeout``, ``retry_ambiguous``: this call's values of the
+      client's settings of those names; unset: the client's.
+    """
 
     model: str | None
     """An adapter route of the container; unset: its base model."""
@@ -119,13 +197,34 @@ class ContainerGenerateParams(_Sampling, _Control, CallOptions, total=False):
 
 
 class ContainerEditParams(_Sampling, CallOptions, total=False):
-    """``FriendliContainerImages.edit``."""
+    """The optional keyword arguments of ``FriendliContainerImages.edit``.
+
+    Sent to the container (unset ones are omitted):
+
+    - ``model``: an adapter route of the container; unset: its base model.
+    - ``response_format``: ``"jpeg"`` (the container's default) or ``"raw"``.
+    - ``num_inference_steps``: inference steps, in [1, 50]; unset: the model's default.
+    - ``guidance_scale``: how closely to follow the prompt (a finite number); unset:
+      the model's default.
+    - ``seed``: the random seed; with ``n > 1``, request ``i`` uses ``seed + i``.
+
+    How the call runs (never sent):
+
+    - ``n``: number of requests, each billed; default 1.
+    - ``concurrency``: at most this many requests in flight for ``n > 1``; default 4.
+    - ``strict``: raise the first failure of a batch instead of listing it in
+      ``result.errors``; default ``False``.
+    - ``max_retries``, ``timeout``, ``retry_ambiguous``: this call's values of the
+      client's settings of those names; unset: the client's.
+    """
 
     model: str | None
     response_format: ContainerResponseFormat | None
 
 
 class _Connection(TypedDict, total=False):
+    """The client's arguments the one-call helpers also take (``http_client`` apart)."""
+
     token: str | None
     base_url: str | None
     team_id: str | None
@@ -135,25 +234,49 @@ class _Connection(TypedDict, total=False):
 
 
 class GenerateImageParams(GenerateParams, _Connection, total=False):
-    """``generate_image``: the parameters of ``FriendliImages.generate`` and of the client."""
+    """The optional keyword arguments of ``generate_image``.
+
+    Every key of ``GenerateParams`` (those of ``FriendliImages.generate``), and these arguments
+    of the client (see ``FriendliImages``): ``token``, ``base_url``, ``team_id``,
+    ``download_timeout``, ``max_response_bytes``, ``max_download_bytes`` and
+    ``http_client`` (an ``httpx.Client``).
+    """
 
     http_client: httpx.Client | None
 
 
 class AsyncGenerateImageParams(GenerateParams, _Connection, total=False):
-    """``agenerate_image``: the parameters of ``AsyncFriendliImages.generate`` and the client's."""
+    """The optional keyword arguments of ``agenerate_image``.
+
+    Every key of ``GenerateParams`` (those of ``AsyncFriendliImages.generate``), and these arguments
+    of the client (see ``FriendliImages``): ``token``, ``base_url``, ``team_id``,
+    ``download_timeout``, ``max_response_bytes``, ``max_download_bytes`` and
+    ``http_client`` (an ``httpx.AsyncClient``).
+    """
 
     http_client: httpx.AsyncClient | None
 
 
 class EditImageParams(EditParams, _Connection, total=False):
-    """``edit_image``: the parameters of ``FriendliImages.edit`` and of the client."""
+    """The optional keyword arguments of ``edit_image``.
+
+    Every key of ``EditParams`` (those of ``FriendliImages.edit``), and these arguments
+    of the client (see ``FriendliImages``): ``token``, ``base_url``, ``team_id``,
+    ``download_timeout``, ``max_response_bytes``, ``max_download_bytes`` and
+    ``http_client`` (an ``httpx.Client``).
+    """
 
     http_client: httpx.Client | None
 
 
 class AsyncEditImageParams(EditParams, _Connection, total=False):
-    """``aedit_image``: the parameters of ``AsyncFriendliImages.edit`` and of the client."""
+    """The optional keyword arguments of ``aedit_image``.
+
+    Every key of ``EditParams`` (those of ``AsyncFriendliImages.edit``), and these arguments
+    of the client (see ``FriendliImages``): ``token``, ``base_url``, ``team_id``,
+    ``download_timeout``, ``max_response_bytes``, ``max_download_bytes`` and
+    ``http_client`` (an ``httpx.AsyncClient``).
+    """
 
     http_client: httpx.AsyncClient | None
 

@@ -101,9 +101,10 @@ class GeneratedImage:
     :param url: Where a ``url`` result can be downloaded; ``None`` for base64 results.
     :param data: The decoded bytes of a base64 result; ``None`` for ``url`` results.
     :param raw: The generated model the API's item was parsed into.
-    :param downloader: The sync client's downloader for a ``url`` result (its
-        connection pool and limits); ``None``: a short-lived one with default limits.
-    :param async_downloader: The async client's downloader, likewise.
+
+    A ``url`` result built here downloads with a short-lived connection and the default
+    limits; the clients' own images download with the client's connection pool and
+    limits (they are built by ``_downloaded_by``).
     """
 
     def __init__(
@@ -114,8 +115,6 @@ class GeneratedImage:
         url: str | None = None,
         data: bytes | None = None,
         raw: Any = None,
-        downloader: Downloader | None = None,
-        async_downloader: AsyncDownloader | None = None,
     ) -> None:
         self.seed = seed
         """The seed the image was generated with; ``None`` when unknown (a container
@@ -130,9 +129,27 @@ class GeneratedImage:
 
         Its ``b64_json`` is emptied once decoded: the bytes are kept, not their base64 text."""
         self._data = data
-        self._downloader = downloader
-        self._async_downloader = async_downloader
+        self._downloader: Downloader | None = None
+        self._async_downloader: AsyncDownloader | None = None
         self._sniffed: str | None = sniff_image_type(data[:SNIFF_BYTES]) if data else None
+
+    @classmethod
+    def _downloaded_by(
+        cls,
+        *,
+        seed: int | None,
+        response_format: str,
+        url: str,
+        raw: Any,
+        downloader: Downloader | None = None,
+        async_downloader: AsyncDownloader | None = None,
+    ) -> GeneratedImage:
+        """A ``url`` result of a client: downloaded with its ``downloader`` (sync client)
+        or ``async_downloader`` (async client), so with its connections and limits."""
+        image = cls(seed=seed, response_format=response_format, url=url, raw=raw)
+        image._downloader = downloader
+        image._async_downloader = async_downloader
+        return image
 
     def __repr__(self) -> str:
         where = f"url={display_url(self.url)!r}" if self.url else f"size={len(self._data or b'')}"

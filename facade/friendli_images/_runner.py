@@ -35,7 +35,19 @@ __all__ = ["JobsSummary", "arun_jobs", "check_jobs", "run_jobs"]
 
 @attrs.frozen
 class JobsSummary:
-    """What a jobs run did (so far, when passed to ``on_progress``)."""
+    """What a jobs run did (so far, when passed to ``on_progress``).
+
+    ``run_jobs`` builds these; the parameters are its fields.
+
+    :param total: Non-blank lines of the jobs file (of this shard).
+    :param done: Jobs completed by this run.
+    :param failed: Jobs that failed in this run, invalid lines included.
+    :param skipped: Jobs already done before this run, left alone.
+    :param failed_before: Jobs that failed in an earlier run, left alone.
+    :param images: Images saved by this run.
+    :param seconds: Wall time of the run so far, in seconds.
+    :param out: The output directory (the ``imagefolder`` dataset).
+    """
 
     total: int
     """Non-blank lines of the jobs file (of this shard)."""
@@ -50,9 +62,15 @@ class JobsSummary:
     images: int
     """Images saved by this run."""
     seconds: float
+    """Wall time of the run so far, in seconds."""
     out: Path
+    """The output directory (the ``imagefolder`` dataset)."""
 
     def to_json(self) -> dict[str, Any]:
+        """The fields as a JSON-ready ``dict`` (``out`` as a string), as ``--json`` prints.
+
+        :returns: One key per field.
+        """
         return {**attrs.asdict(self), "out": str(self.out)}
 
 
@@ -209,9 +227,21 @@ def run_jobs(
     At most ``concurrency`` (default 4) requests are in flight, fewer while the endpoint
     answers 429. A failed job or an invalid line is recorded and never stops the run.
 
-    Raises:
-        InvalidRequestError: ``defaults``, ``shard`` or ``concurrency`` are invalid.
-        OSError: the jobs file cannot be read or ``out`` cannot be written.
+    :param jobs: The jobs file: one JSON object per line.
+    :param out: The output directory, created if missing; the dataset is written there.
+    :param client: The client that sends the requests; it stays open.
+    :param defaults: Fields a line omits, e.g. ``{"model": "ENDPOINT"}``; default none.
+    :param concurrency: At most this many requests in flight; default 4.
+    :param retry_failed: Run the jobs of ``out/failures.jsonl`` again; default ``False``.
+    :param shard: ``"K/N"``: only the lines whose 0-based index is K modulo N; default
+        all lines.
+    :param throttle_on_503: Also send fewer requests at once on 503, as on 429;
+        default ``False``.
+    :param on_progress: Called with a ``JobsSummary`` at the start, after each job and
+        at the end; default ``None``.
+    :returns: The counts of the run.
+    :raises InvalidRequestError: ``defaults``, ``shard`` or ``concurrency`` are invalid.
+    :raises OSError: The jobs file cannot be read or ``out`` cannot be written.
     """
     run = _JobsRun(
         client,
@@ -265,7 +295,22 @@ async def arun_jobs(
     throttle_on_503: bool = False,
     on_progress: Callable[[JobsSummary], None] | None = None,
 ) -> JobsSummary:
-    """``run_jobs`` for asyncio; cancelling it cancels the requests in flight."""
+    """``run_jobs`` for asyncio; cancelling it cancels the requests in flight.
+
+    :param jobs: The jobs file: one JSON object per line.
+    :param out: The output directory, created if missing; the dataset is written there.
+    :param client: The async client that sends the requests; it stays open.
+    :param defaults: Fields a line omits, e.g. ``{"model": "ENDPOINT"}``; default none.
+    :param concurrency: At most this many requests in flight; default 4.
+    :param retry_failed: Run the jobs of ``out/failures.jsonl`` again; default ``False``.
+    :param shard: ``"K/N"``: only the lines whose 0-based index is K modulo N; default
+        all lines.
+    :param throttle_on_503: Also send fewer requests at once on 503, as on 429;
+        default ``False``.
+    :param on_progress: Called with a ``JobsSummary`` at the start, after each job and
+        at the end; default ``None``.
+    :returns: The counts of the run.
+    """
     run = _JobsRun(
         client,
         Path(jobs),
@@ -315,8 +360,13 @@ def check_jobs(
 ) -> tuple[int, list[dict[str, Any]]]:
     """Validate every line of ``jobs`` without sending anything.
 
-    Returns the number of valid jobs and one ``failures.jsonl``-style row (id, line,
-    error, message) per problem.
+    :param jobs: The jobs file: one JSON object per line.
+    :param client: The client whose rules check each request (nothing is sent).
+    :param defaults: Fields a line omits, as for ``run_jobs``; default none.
+    :param shard: ``"K/N"``: only the lines whose 0-based index is K modulo N; default
+        all lines.
+    :returns: The number of valid jobs and one ``failures.jsonl``-style row (id, line,
+        error, message) per problem.
     """
     defaults = defaults or {}
     _check_defaults(client, defaults)

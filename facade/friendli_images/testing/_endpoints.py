@@ -72,22 +72,28 @@ class SimulatedEndpoint:
     """One Dedicated Endpoint and its lifecycle (see the module docstring).
 
     The counters ``status_reads``, ``wake_requests`` and ``sleep_requests`` count the
-    endpoint API calls it answered; ``rejected_generations`` the generation requests it
-    refused with 503. ``status``, ``phase``, ``error_code``, ``created_at`` and
+    successful endpoint API calls it answered; ``rejected_generations`` the generation
+    requests it refused with 503. ``status``, ``phase``, ``error_code``, ``created_at`` and
     ``updated_at`` are sent as they are: set them to test what a client makes of a status
     it does not know or of a naive or malformed date-time.
 
-    :param endpoint_id: Its id: 1 to 64 letters, digits, ``_`` or ``-``.
-    :param status: Where it starts (default ``"SLEEPING"``).
-    :param polls_per_phase: Status reads each waking phase lasts (``None``: by time only).
-    :param seconds_per_phase: Seconds each waking phase lasts (``None``: by polls only).
-    :param fail_on_wake: An error code: after its phases it is ``FAILED`` with it, not
-        ``RUNNING``.
-    :param phases: The ``phase`` values it goes through while waking.
-    :param wake_on_request: A generation request wakes it while it sleeps (and still gets
-        its 503), as Friendli documents.
-    :param fail_wake_request: Wake requests get 500 and it stays asleep.
-    :raises ValueError: For an invalid id or an impossible pace.
+    :param endpoint_id: Its id (letters, digits, ``_``, ``-``; at most 64), as the
+        endpoint API paths and a generation's ``model`` name it.
+    :param status: The status it starts in; default ``"SLEEPING"``.
+    :param polls_per_phase: Status reads each waking phase lasts (``>= 1``); default 1;
+        ``None``: phases end by time only.
+    :param seconds_per_phase: Seconds each waking phase lasts at most (``>= 0``);
+        default ``None``: phases end by status reads only.
+    :param fail_on_wake: An error code: waking ends FAILED with it instead of RUNNING;
+        default ``None``.
+    :param phases: The phases a waking endpoint goes through, in order (not empty);
+        default ``WAKE_PHASES``.
+    :param wake_on_request: A generation request wakes it when it is SLEEPING (and still
+        gets its 503); default ``False``.
+    :param fail_wake_request: Answer wake requests with 500 and stay asleep; default
+        ``False``.
+    :raises ValueError: An argument is out of range, or neither ``polls_per_phase`` nor
+        ``seconds_per_phase`` is given.
     """
 
     endpoint_id: str
@@ -131,22 +137,22 @@ class SimulatedEndpoint:
             raise ValueError("give polls_per_phase or seconds_per_phase (or both)")
         if not phases:
             raise ValueError("phases must not be empty")
-        self.endpoint_id = endpoint_id
-        self.status = status
-        self.phase = None
-        self.error_code = None
-        self.created_at = _timestamp()
-        self.updated_at = self.created_at
+        self.endpoint_id: str = endpoint_id
+        self.status: str = status
+        self.phase: str | None = None
+        self.error_code: str | None = None
+        self.created_at: str = _timestamp()
+        self.updated_at: str | None = self.created_at
         self.polls_per_phase = polls_per_phase
         self.seconds_per_phase = seconds_per_phase
         self.fail_on_wake = fail_on_wake
-        self.phases = tuple(phases)
+        self.phases: tuple[str, ...] = tuple(phases)
         self.wake_on_request = wake_on_request
         self.fail_wake_request = fail_wake_request
-        self.status_reads = 0
-        self.wake_requests = 0
-        self.sleep_requests = 0
-        self.rejected_generations = 0
+        self.status_reads: int = 0
+        self.wake_requests: int = 0
+        self.sleep_requests: int = 0
+        self.rejected_generations: int = 0
         self._lock = threading.Lock()
         self._reads_awake = 0
         self._woke_at = 0.0

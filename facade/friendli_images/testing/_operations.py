@@ -52,9 +52,13 @@ __all__ = [
 ]
 
 GENERATION_PATH: Final = "/dedicated/v1/images/generations"
+"""The path of Dedicated Endpoints image generation (``POST``)."""
 EDIT_PATH: Final = "/dedicated/v1/images/edits"
+"""The path of Dedicated Endpoints image editing (``POST``)."""
 CONTAINER_GENERATION_PATH: Final = "/v1/images/generations"
+"""The path of a Friendli Container's image generation (``POST``)."""
 CONTAINER_EDIT_PATH: Final = "/v1/images/edits"
+"""The path of a Friendli Container's image editing (``POST``)."""
 
 
 @dataclass(frozen=True)

@@ -312,5 +312,9 @@ def validate_request_body(body: object, path: str = GENERATION_PATH) -> list[Err
     a number and ``20.0`` is not an integer.
 
     :param body: The request body, parsed from JSON.
+    :param path: The path of the ``POST`` operation whose request schema applies;
+        default ``GENERATION_PATH``.
+    :returns: One ``ErrorDetail`` per problem, in field order; ``[]`` when valid.
+    :raises LookupError: The spec has no ``POST path`` operation.
     """
     return validate_operation_body(shipped_spec(), "POST", path, body)
