@@ -54,7 +54,7 @@ from ._cli_endpoint import (
     sleep_after,
     start_mock_endpoints,
 )
-from ._client import DEFAULT_CONCURRENCY, AsyncFriendliImages
+from ._client import DEFAULT_CONCURRENCY, AsyncFriendliImages, _seed_for
 from ._container import (
     CONTAINER_BASE_URL_ENV,
     CONTAINER_TOKEN_ENV,
@@ -547,8 +547,7 @@ class _Job:
         return int(self.args.n)
 
     def seed_for(self, index: int) -> int | None:
-        seed: int | None = self.args.seed
-        return None if seed is None else seed + index
+        return _seed_for(self.args.seed, index)
 
 
 @attrs.frozen

@@ -375,8 +375,9 @@ class _BaseClient:
 
     @staticmethod
     def _batch_call(call: _Call, seed: int | None, index: int) -> _Call:
-        """Request ``index`` of a batch: with a seed, it uses ``seed + index``."""
-        return call if seed is None else call.with_seed(seed + index)
+        """Request ``index`` of a batch: with a seed, it uses ``seed + index`` (``_seed_for``)."""
+        request_seed = _seed_for(seed, index)
+        return call if request_seed is None else call.with_seed(request_seed)
 
     def _waiter(self, sent: Mapping[str, Any], params: Mapping[str, Any]) -> WaiterState | None:
         """The endpoint waiter of a call (``None``: no waiting; see ``_endpoints``)."""
