@@ -279,8 +279,14 @@ class TestRunCommand:
             assert f"--sleep-after: sleep request sent to endpoint {endpoint_id}" in err
         assert ["dep1", "dep2"] == sorted(json.loads(out)["slept_endpoints"])
 
-    def test_sleep_after_ctrl_c(self, cli_server: FriendliTestServer, tmp_path: Path) -> None:
-        """Ctrl-C while the jobs are in flight still sends one sleep request per endpoint."""
+    @pytest.mark.parametrize(
+        ("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["int", "term"]
+    )
+    def test_sleep_after_ctrl_c(
+        self, cli_server: FriendliTestServer, tmp_path: Path, signum: signal.Signals, status: int
+    ) -> None:
+        """Ctrl-C (or SIGTERM) while the jobs are in flight still sends one sleep request
+        per endpoint."""
         cli_server.add_endpoint("dep1", status="RUNNING")
         cli_server.add_endpoint("dep2", status="RUNNING")
         cli_server.latency = 10
@@ -297,10 +303,10 @@ class TestRunCommand:
             text=True,
         ) as process:
             wait_for(lambda: len(cli_server.generation_requests) == 4)
-            process.send_signal(signal.SIGINT)
+            process.send_signal(signum)
             _, stderr = process.communicate(timeout=TIMEOUT)
 
-        assert 130 == process.returncode, stderr
+        assert status == process.returncode, stderr
         assert [("dep1", "sleep"), ("dep2", "sleep")] == sorted(actions(cli_server))
         assert "--sleep-after: sleep request sent to endpoint dep2" in stderr
         assert "Traceback" not in stderr
