@@ -389,7 +389,16 @@ class _BaseClient:
         return None
 
     def _waiter_pool_for(self, wait_for_endpoint: object, wake: object) -> WaiterPool[Any] | None:
-        """Validate a batch's waiting options: a pool for its waiters (``None``: off)."""
+        """Validate a batch's waiting options: a pool for its waiters (``None``: off).
+
+        Only Dedicated Endpoints sleep: the other clients refuse the options."""
+        for name, value in (("wait_for_endpoint", wait_for_endpoint), ("wake", wake)):
+            if value is not None and value is not False:
+                raise InvalidRequestError(
+                    f"{name} is for Dedicated Endpoints; this client has no endpoint to "
+                    "wait for or wake",
+                    param=name,
+                )
         return None
 
     def _endpoint_waiter(

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from friendli_images import (
     AsyncFriendliImages,
+    FriendliContainerImages,
     FriendliImages,
     InternalServerError,
     InvalidRequestError,
@@ -155,6 +156,27 @@ class TestGenerateMany:
     ) -> None:
         with pytest.raises(InvalidRequestError, match="wake=True needs wait_for_endpoint"):
             aclient.generate_many(requests_for(["dep1"]), wake=True)
+
+        assert [] == friendli_server.requests
+
+    @pytest.mark.parametrize(
+        "options",
+        [
+            pytest.param({"wait_for_endpoint": 60}, id="wait"),
+            pytest.param({"wait_for_endpoint": 60, "wake": True}, id="wait-and-wake"),
+            pytest.param({"wake": True}, id="wake"),
+        ],
+    )
+    def test_container_refuses_the_options(
+        self, friendli_server: FriendliTestServer, options: dict[str, Any]
+    ) -> None:
+        """A Friendli Container has no endpoint to wait for: the options are refused, not
+        ignored, and nothing is sent."""
+        with (
+            FriendliContainerImages(base_url=friendli_server.base_url) as container,
+            pytest.raises(InvalidRequestError, match="Dedicated Endpoints"),
+        ):
+            container.generate_many([{"prompt": "a cat"}], **options)
 
         assert [] == friendli_server.requests
 
