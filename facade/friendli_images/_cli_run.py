@@ -4,6 +4,7 @@
     friendli-images run prompts.jsonl --out data/ --check          # validate, send nothing
     friendli-images run prompts.jsonl --out data/ --retry-failed   # also redo failed jobs
     friendli-images run prompts.jsonl --out data-0/ --shard 0/4    # lines 0, 4, 8, ...
+    friendli-images run prompts.jsonl --out data/ --wait-for-endpoint 600 --wake --sleep-after
 
 Exit status: 0 when every job of the file is done (now or before); 1 when a job failed or
 an invalid line was found (see DIR/failures.jsonl; the run goes on regardless); 2 for
