@@ -138,6 +138,7 @@ class _JobsRun:
         self._total = count_jobs(jobs, shard)
         self._done = self._failed = self._invalid = self._skipped = self._images = 0
         self._failed_before = 0
+        self._reporting = False
 
     def __enter__(self) -> _JobsRun:
         self._dataset.open()
@@ -148,9 +149,11 @@ class _JobsRun:
 
     def __exit__(self, exc_type: type[BaseException] | None, *exc_info: object) -> None:
         try:
-            if exc_type is not None and not issubclass(exc_type, Exception):
-                # Interrupted (Ctrl-C, cancelled): the last report has every endpoint used.
-                self._progress()
+            if exc_type is not None and not self._reporting:
+                # Interrupted or failed: the last report has every endpoint used (for
+                # --sleep-after). An error of on_progress here must not hide the cause.
+                with contextlib.suppress(Exception):
+                    self._progress()
         finally:
             self._dataset.close()
 
@@ -174,7 +177,9 @@ class _JobsRun:
 
     def _progress(self) -> None:
         if self._on_progress is not None:
+            self._reporting = True
             self._on_progress(self.summary())
+            self._reporting = False
 
     def pending(self) -> Iterator[Job]:
         """The jobs to send, read lazily; bad lines are recorded as failed on the way."""
@@ -286,7 +291,7 @@ def run_jobs(
     :param throttle_on_503: Also send fewer requests at once on 503, as on 429;
         default ``False``.
     :param on_progress: Called with a ``JobsSummary`` at the start, after each job and
-        at the end (also when interrupted); default ``None``.
+        at the end (also when the run stops early); default ``None``.
     :param wait_for_endpoint: Seconds to wait for an endpoint that answers it is not
         ready (asleep or waking), then send again; the jobs for one endpoint share one
         wait. Each wake and wait is logged at INFO and listed in the summary's
@@ -367,7 +372,7 @@ async def arun_jobs(
     :param throttle_on_503: Also send fewer requests at once on 503, as on 429;
         default ``False``.
     :param on_progress: Called with a ``JobsSummary`` at the start, after each job and
-        at the end (also when interrupted); default ``None``.
+        at the end (also when the run stops early); default ``None``.
     :param wait_for_endpoint: Seconds to wait for an endpoint that answers it is not
         ready (asleep or waking), then send again; the jobs for one endpoint share one
         wait. Each wake and wait is logged at INFO and listed in the summary's
