@@ -136,7 +136,7 @@ def add_wait_options(group: argparse._ArgumentGroup) -> None:
         action="store_true",
         help=(
             "when the batch is over, whatever its outcome (also after a failure or "
-            "Ctrl-C), send one sleep request to the endpoint to stop its billing"
+            "Ctrl-C), send one sleep request to each endpoint it used to stop its billing"
         ),
     )
 

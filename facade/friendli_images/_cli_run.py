@@ -4,6 +4,7 @@
     friendli-images run prompts.jsonl --out data/ --check          # validate, send nothing
     friendli-images run prompts.jsonl --out data/ --retry-failed   # also redo failed jobs
     friendli-images run prompts.jsonl --out data-0/ --shard 0/4    # lines 0, 4, 8, ...
+    friendli-images run prompts.jsonl --out data/ --wait-for-endpoint 600 --wake --sleep-after
 
 Exit status: 0 when every job of the file is done (now or before); 1 when a job failed or
 an invalid line was found (see DIR/failures.jsonl; the run goes on regardless); 2 for
@@ -28,10 +29,13 @@ from ._cli import (
     EXIT_OK,
     EXIT_TERMINATED,
     _add_connection_options,
+    _describe,
     _positive_int,
+    _print_endpoint_events,
     _resolve_api_connection,
     _usage_message,
 )
+from ._cli_endpoint import add_wait_options, sleep_after
 from ._client import DEFAULT_CONCURRENCY, AsyncFriendliImages, FriendliImages
 from ._exceptions import InvalidRequestError
 from ._jobs import Shard
@@ -109,6 +113,7 @@ def add_run_parser(
         help="take only the lines whose 0-based index is K modulo N (N machines, N dirs)",
     )
     batch.add_argument("--json", action="store_true", help="print the summary as one JSON document")
+    add_wait_options(run.add_argument_group("endpoint"))
     _add_connection_options(run.add_argument_group("connection"))
     return run
 
@@ -206,7 +211,30 @@ async def _run(
             shard=args.shard,
             throttle_on_503=args.throttle_on_503,
             on_progress=progress,
+            wait_for_endpoint=args.wait_for_endpoint,
+            wake=args.wake,
         )
+
+
+def _sleep_after(
+    endpoints: tuple[str, ...], connection: tuple[str, str | None, str | None]
+) -> list[str]:
+    """``--sleep-after``: one sleep request per endpoint the run sent requests to, each
+    said on stderr; the endpoints that accepted it."""
+    token, base_url, team = connection
+    if not endpoints:
+        print("--sleep-after: no request was sent, so no endpoint to put to sleep", file=sys.stderr)
+    return [
+        endpoint_id
+        for endpoint_id in endpoints
+        if sleep_after(
+            endpoint_id,
+            token=token,
+            base_url=base_url,
+            team=team,
+            describe=lambda error: _describe(error, token),
+        )
+    ]
 
 
 def run_command(args: argparse.Namespace, parser: argparse.ArgumentParser, *, verbose: bool) -> int:
@@ -223,6 +251,7 @@ def run_command(args: argparse.Namespace, parser: argparse.ArgumentParser, *, ve
 
         bar = _Bar(sys.stderr)
         last: list[JobsSummary] = []
+        slept: list[str] | None = None
         status = EXIT_OK
         try:
             asyncio.run(_run(args, connection, bar, last))
@@ -232,6 +261,10 @@ def run_command(args: argparse.Namespace, parser: argparse.ArgumentParser, *, ve
             status = EXIT_TERMINATED
         finally:
             bar.close()
+            if last:
+                _print_endpoint_events(list(last[0].endpoint_events))
+                if args.sleep_after:  # also after failures, Ctrl-C and SIGTERM
+                    slept = _sleep_after(last[0].endpoints, connection)
     except InvalidRequestError as error:
         parser.error(_usage_message(error))
     if not last:  # pragma: no cover - the run reports once it has opened the directory
@@ -242,7 +275,10 @@ def run_command(args: argparse.Namespace, parser: argparse.ArgumentParser, *, ve
         print(_summary_line(summary, state), file=sys.stderr, flush=True)
         return status
     if args.json:
-        print(json.dumps(summary.to_json(), indent=2), flush=True)
+        document = summary.to_json()
+        if slept is not None:
+            document["slept_endpoints"] = slept
+        print(json.dumps(document, indent=2), flush=True)
     print(_summary_line(summary), file=sys.stderr, flush=True)
     if summary.failed or summary.failed_before:
         print(

@@ -41,7 +41,13 @@ from friendli_images_api.types import UNSET, Response, Unset
 from . import _config, _retry, _rules
 from ._decoding import ACCEPT_ENCODING
 from ._download import AsyncDownloader, Downloader, DownloadSettings
-from ._endpoint_wait import WaiterState, await_if_not_ready, wait_if_not_ready, waits_seen
+from ._endpoint_wait import (
+    WaiterPool,
+    WaiterState,
+    await_if_not_ready,
+    wait_if_not_ready,
+    waits_seen,
+)
 from ._endpoints import AsyncEndpointMethods, SyncEndpointMethods
 from ._exceptions import (
     APIConnectionError,
@@ -383,6 +389,46 @@ class _BaseClient:
         """The endpoint waiter of a call (``None``: no waiting; see ``_endpoints``)."""
         return None
 
+    def _waiter_pool_for(self, wait_for_endpoint: object, wake: object) -> WaiterPool[Any] | None:
+        """Validate a batch's waiting options: a pool for its waiters (``None``: off).
+
+        Only Dedicated Endpoints sleep: the other clients refuse the options."""
+        for name, value in (("wait_for_endpoint", wait_for_endpoint), ("wake", wake)):
+            if value is not None and value is not False:
+                raise InvalidRequestError(
+                    f"{name} is for Dedicated Endpoints; this client has no endpoint to "
+                    "wait for or wake",
+                    param=name,
+                )
+        return None
+
+    def _endpoint_waiter(
+        self, model: str, wait_for_endpoint: float | None, wake: bool, pool: Any = None
+    ) -> WaiterState | None:
+        """The waiter of a call with these options, from ``pool`` (``None``: off)."""
+        return None
+
+    def _request_preparer(
+        self,
+        wait_for_endpoint: float | None,
+        wake: bool,
+        pool: WaiterPool[Any] | None,
+        request_of: Callable[[Any], Mapping[str, Any]] = lambda request: request,
+    ) -> Callable[[Any], _Call]:
+        """How a batch validates each item (``request_of(item)`` is its request): with
+        ``pool``, each call gets its endpoint's waiter from it (one wait, one wake per
+        endpoint)."""
+
+        def prepare(item: Any) -> _Call:
+            request = request_of(item)
+            call = self._prepare_request(request)
+            if pool is None:
+                return call
+            waiter = self._endpoint_waiter(request["model"], wait_for_endpoint, wake, pool)
+            return call.waiting_with(waiter)
+
+        return prepare
+
     def _prepare_request(self, request: Mapping[str, Any]) -> _Call:
         """Validate one request of ``generate_many()``: ``generate()``'s arguments as a mapping.
 
@@ -707,6 +753,8 @@ class _SyncClient(_BaseClient):
         *,
         concurrency: int | None = None,
         throttle_on_503: bool = False,
+        wait_for_endpoint: float | None = None,
+        wake: bool = False,
     ) -> Generator[Outcome[Mapping[str, Any]]]:
         """Run many requests, at most ``concurrency`` at once; yield each ``Outcome`` as it ends.
 
@@ -729,18 +777,26 @@ class _SyncClient(_BaseClient):
         :param concurrency: At most this many requests in flight; default 4.
         :param throttle_on_503: Also send fewer at once on 503, as on 429; default
             ``False``.
+        :param wait_for_endpoint: Seconds to wait for an endpoint that answers it is not
+            ready (asleep or waking), then send again, as in ``generate()``; the requests
+            to one endpoint share one wait. Each wake and wait is logged at INFO. Default
+            off.
+        :param wake: With ``wait_for_endpoint``: wake a SLEEPING endpoint, with at most
+            one wake request per endpoint for the whole batch; default ``False``.
         :returns: A generator of one ``Outcome`` per request, in completion order.
-        :raises InvalidRequestError: ``concurrency`` or ``throttle_on_503`` is invalid
-            (an invalid request is an ``Outcome`` with its ``error`` instead).
+        :raises InvalidRequestError: ``concurrency``, ``throttle_on_503``,
+            ``wait_for_endpoint`` or ``wake`` is invalid (an invalid request is an
+            ``Outcome`` with its ``error`` instead); nothing is sent then.
         """
         from ._engine import generate_each
 
         workers = self._concurrency(concurrency)
         _check_flag(throttle_on_503, "throttle_on_503")
+        pool = self._waiter_pool_for(wait_for_endpoint, wake)
         return generate_each(
             self,
             requests,
-            self._prepare_request,
+            self._request_preparer(wait_for_endpoint, wake, pool),
             concurrency=workers,
             throttle_on_503=throttle_on_503,
         )
@@ -895,6 +951,8 @@ class _AsyncClient(_BaseClient):
         *,
         concurrency: int | None = None,
         throttle_on_503: bool = False,
+        wait_for_endpoint: float | None = None,
+        wake: bool = False,
     ) -> AsyncGenerator[Outcome[Mapping[str, Any]]]:
         """``FriendliImages.generate_many`` for asyncio: ``async for outcome in ...``.
 
@@ -906,16 +964,22 @@ class _AsyncClient(_BaseClient):
         :param concurrency: At most this many requests in flight; default 4.
         :param throttle_on_503: Also send fewer at once on 503, as on 429; default
             ``False``.
+        :param wait_for_endpoint: Seconds to wait for an endpoint that is not ready, as
+            in ``FriendliImages.generate_many``; default off.
+        :param wake: With ``wait_for_endpoint``: at most one wake request per endpoint;
+            default ``False``.
         :returns: An async generator of one ``Outcome`` per request, in completion order.
+        :raises InvalidRequestError: An option is invalid; nothing is sent then.
         """
         from ._engine import agenerate_each
 
         workers = self._concurrency(concurrency)
         _check_flag(throttle_on_503, "throttle_on_503")
+        pool = self._waiter_pool_for(wait_for_endpoint, wake)
         return agenerate_each(
             self,
             requests,
-            self._prepare_request,
+            self._request_preparer(wait_for_endpoint, wake, pool),
             concurrency=workers,
             throttle_on_503=throttle_on_503,
         )

@@ -143,10 +143,8 @@ class _EndpointCommon(_Base):
             _check_callback(on_status),
         )
 
-    def _waiter_args(
-        self, model: str, wait_for_endpoint: float | None, wake: bool
-    ) -> tuple[str, float] | None:
-        """Validate ``generate``'s waiting options: ``(endpoint_id, budget)`` or ``None``."""
+    def _check_waiting(self, wait_for_endpoint: object, wake: object) -> float | None:
+        """Validate the waiting options: the budget in seconds, or ``None`` (off)."""
         _check_flag(wake, "wake")
         if wait_for_endpoint is None:
             if wake:
@@ -155,8 +153,25 @@ class _EndpointCommon(_Base):
                     param="wake",
                 )
             return None
-        budget = check_wait_timeout(wait_for_endpoint, "wait_for_endpoint")
+        return check_wait_timeout(wait_for_endpoint, "wait_for_endpoint")
+
+    def _waiter_args(
+        self, model: str, wait_for_endpoint: float | None, wake: bool
+    ) -> tuple[str, float] | None:
+        """Validate ``generate``'s waiting options: ``(endpoint_id, budget)`` or ``None``."""
+        budget = self._check_waiting(wait_for_endpoint, wake)
+        if budget is None:
+            return None
         return endpoint_id_for_model(model), budget
+
+    def _new_waiter_pool(self) -> WaiterPool[Any]:
+        raise NotImplementedError  # pragma: no cover - both clients define it
+
+    def _waiter_pool_for(self, wait_for_endpoint: object, wake: object) -> WaiterPool[Any] | None:
+        """Validate a batch's waiting options: a new pool for its waiters (``None``: off)."""
+        if self._check_waiting(wait_for_endpoint, wake) is None:
+            return None
+        return self._new_waiter_pool()
 
 
 class SyncEndpointMethods(_EndpointCommon):

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ._dataset import DatasetDir, failure_row, image_stem, metadata_rows
+from ._endpoint_rules import endpoint_id_for_model
+from ._endpoint_status import EndpointEvent
 from ._engine import Outcome, agenerate_each, generate_each
 from ._exceptions import APIResponseValidationError, InvalidRequestError
 from ._files import asave_chunks, save_chunks
@@ -47,6 +49,8 @@ class JobsSummary:
     :param images: Images saved by this run.
     :param seconds: Wall time of the run so far, in seconds.
     :param out: The output directory (the ``imagefolder`` dataset).
+    :param endpoints: The endpoint IDs the run sent requests to, in first-use order.
+    :param endpoint_events: With ``wait_for_endpoint``: each wake and wait of the run.
     """
 
     total: int
@@ -65,13 +69,30 @@ class JobsSummary:
     """Wall time of the run so far, in seconds."""
     out: Path
     """The output directory (the ``imagefolder`` dataset)."""
+    endpoints: tuple[str, ...] = ()
+    """The endpoint IDs the run sent requests to (``ENDPOINT:ADAPTER`` counts as ENDPOINT)."""
+    endpoint_events: tuple[EndpointEvent, ...] = ()
+    """With ``wait_for_endpoint``: each wake and wait of the run (each costs money)."""
 
     def to_json(self) -> dict[str, Any]:
         """The fields as a JSON-ready ``dict`` (``out`` as a string), as ``--json`` prints.
 
         :returns: One key per field.
         """
-        return {**attrs.asdict(self), "out": str(self.out)}
+        return {
+            **attrs.asdict(self, recurse=False),
+            "out": str(self.out),
+            "endpoints": list(self.endpoints),
+            "endpoint_events": [
+                {
+                    "kind": event.kind,
+                    "endpoint_id": event.endpoint_id,
+                    "status": event.status.to_dict(),
+                    "seconds": event.seconds,
+                }
+                for event in self.endpoint_events
+            ],
+        }
 
 
 def _shard(value: Shard | str | None) -> Shard | None:
@@ -95,8 +116,15 @@ class _JobsRun:
         retry_failed: bool,
         shard: Shard | None,
         on_progress: Callable[[JobsSummary], None] | None,
+        wait_for_endpoint: float | None = None,
+        wake: bool = False,
     ) -> None:
         _check_defaults(client, defaults)
+        self._pool = client._waiter_pool_for(wait_for_endpoint, wake)
+        self._prepare = client._request_preparer(
+            wait_for_endpoint, wake, self._pool, lambda job: job.request
+        )
+        self._endpoints: dict[str, None] = {}
         if not isinstance(retry_failed, bool):
             raise InvalidRequestError("retry_failed must be True or False", param="retry_failed")
         self._client = client
@@ -110,6 +138,7 @@ class _JobsRun:
         self._total = count_jobs(jobs, shard)
         self._done = self._failed = self._invalid = self._skipped = self._images = 0
         self._failed_before = 0
+        self._reporting = False
 
     def __enter__(self) -> _JobsRun:
         self._dataset.open()
@@ -118,8 +147,15 @@ class _JobsRun:
         self._progress()
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
-        self._dataset.close()
+    def __exit__(self, exc_type: type[BaseException] | None, *exc_info: object) -> None:
+        try:
+            if exc_type is not None and not self._reporting:
+                # Interrupted or failed: the last report has every endpoint used (for
+                # --sleep-after). An error of on_progress here must not hide the cause.
+                with contextlib.suppress(Exception):
+                    self._progress()
+        finally:
+            self._dataset.close()
 
     def summary(self) -> JobsSummary:
         return JobsSummary(
@@ -131,6 +167,8 @@ class _JobsRun:
             images=self._images,
             seconds=time.monotonic() - self._start,
             out=self._dataset.root,
+            endpoints=tuple(self._endpoints),
+            endpoint_events=() if self._pool is None else tuple(self._pool.events),
         )
 
     def finished(self) -> None:
@@ -139,7 +177,9 @@ class _JobsRun:
 
     def _progress(self) -> None:
         if self._on_progress is not None:
+            self._reporting = True
             self._on_progress(self.summary())
+            self._reporting = False
 
     def pending(self) -> Iterator[Job]:
         """The jobs to send, read lazily; bad lines are recorded as failed on the way."""
@@ -156,7 +196,10 @@ class _JobsRun:
                 yield item
 
     def prepare(self, job: Job) -> _Call:
-        return self._client._prepare_request(job.request)
+        """Validate ``job`` before it is sent, and note its endpoint."""
+        call = self._prepare(job)
+        self._endpoints.setdefault(_endpoint_of(job.request["model"]), None)
+        return call
 
     def target(self, image: GeneratedImage, job: Job, position: int) -> Callable[[bytes], Path]:
         """Where image ``position`` of ``job`` goes, with the extension its first bytes show."""
@@ -194,6 +237,14 @@ def _check_defaults(client: _BaseClient, defaults: Mapping[str, Any]) -> None:
     client._prepare_request({"prompt": "-", "model": "-", **defaults})
 
 
+def _endpoint_of(model: str) -> str:
+    """The endpoint a valid request's ``model`` names (``ENDPOINT:ADAPTER`` -> ENDPOINT)."""
+    try:
+        return endpoint_id_for_model(model)
+    except InvalidRequestError:  # not an endpoint ID (a container model name): as it is
+        return model
+
+
 def _no_image() -> APIResponseValidationError:
     return APIResponseValidationError(
         "the API reported success but sent no image", response=None, body=None
@@ -217,6 +268,8 @@ def run_jobs(
     shard: Shard | str | None = None,
     throttle_on_503: bool = False,
     on_progress: Callable[[JobsSummary], None] | None = None,
+    wait_for_endpoint: float | None = None,
+    wake: bool = False,
 ) -> JobsSummary:
     """Run the jobs file ``jobs`` into the ``imagefolder`` dataset ``out``; see README "Bulk jobs".
 
@@ -238,9 +291,16 @@ def run_jobs(
     :param throttle_on_503: Also send fewer requests at once on 503, as on 429;
         default ``False``.
     :param on_progress: Called with a ``JobsSummary`` at the start, after each job and
-        at the end; default ``None``.
+        at the end (also when the run stops early); default ``None``.
+    :param wait_for_endpoint: Seconds to wait for an endpoint that answers it is not
+        ready (asleep or waking), then send again; the jobs for one endpoint share one
+        wait. Each wake and wait is logged at INFO and listed in the summary's
+        ``endpoint_events``. Default off.
+    :param wake: With ``wait_for_endpoint``: wake a SLEEPING endpoint, with at most one
+        wake request per endpoint for the run; default ``False``.
     :returns: The counts of the run.
-    :raises InvalidRequestError: ``defaults``, ``shard`` or ``concurrency`` are invalid.
+    :raises InvalidRequestError: ``defaults``, ``shard``, ``concurrency``,
+        ``wait_for_endpoint`` or ``wake`` are invalid.
     :raises OSError: The jobs file cannot be read or ``out`` cannot be written.
     """
     run = _JobsRun(
@@ -251,6 +311,8 @@ def run_jobs(
         retry_failed=retry_failed,
         shard=_shard(shard),
         on_progress=on_progress,
+        wait_for_endpoint=wait_for_endpoint,
+        wake=wake,
     )
     workers = client._concurrency(concurrency)
 
@@ -294,6 +356,8 @@ async def arun_jobs(
     shard: Shard | str | None = None,
     throttle_on_503: bool = False,
     on_progress: Callable[[JobsSummary], None] | None = None,
+    wait_for_endpoint: float | None = None,
+    wake: bool = False,
 ) -> JobsSummary:
     """``run_jobs`` for asyncio; cancelling it cancels the requests in flight.
 
@@ -308,7 +372,13 @@ async def arun_jobs(
     :param throttle_on_503: Also send fewer requests at once on 503, as on 429;
         default ``False``.
     :param on_progress: Called with a ``JobsSummary`` at the start, after each job and
-        at the end; default ``None``.
+        at the end (also when the run stops early); default ``None``.
+    :param wait_for_endpoint: Seconds to wait for an endpoint that answers it is not
+        ready (asleep or waking), then send again; the jobs for one endpoint share one
+        wait. Each wake and wait is logged at INFO and listed in the summary's
+        ``endpoint_events``. Default off.
+    :param wake: With ``wait_for_endpoint``: wake a SLEEPING endpoint, with at most one
+        wake request per endpoint for the run; default ``False``.
     :returns: The counts of the run.
     """
     run = _JobsRun(
@@ -319,6 +389,8 @@ async def arun_jobs(
         retry_failed=retry_failed,
         shard=_shard(shard),
         on_progress=on_progress,
+        wait_for_endpoint=wait_for_endpoint,
+        wake=wake,
     )
     workers = client._concurrency(concurrency)
 
