@@ -271,7 +271,7 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argumen
     return parser, {
         "generate": _add_generate(commands, common),
         "edit": _add_edit(commands, common),
-        "endpoint": add_endpoint_command(commands, common, _add_connection_options),
+        "endpoint": add_endpoint_command(commands, common, _add_api_connection_options),
         "mock-server": _add_mock_server(commands),
         "run": add_run_parser(commands, common),
     }
@@ -430,7 +430,8 @@ def _add_output_options(output: argparse._ArgumentGroup) -> None:
     )
 
 
-def _add_connection_options(connection: argparse._ArgumentGroup) -> None:
+def _add_api_connection_options(connection: argparse._ArgumentGroup) -> None:
+    """The Friendli API's connection options (``run`` and ``endpoint`` take only these)."""
     connection.add_argument(
         "--token-file",
         metavar="PATH",
@@ -444,6 +445,11 @@ def _add_connection_options(connection: argparse._ArgumentGroup) -> None:
         metavar="URL",
         help=f"API address (default: {_config.BASE_URL_ENV}, else {_config.DEFAULT_BASE_URL})",
     )
+
+
+def _add_connection_options(connection: argparse._ArgumentGroup) -> None:
+    """The connection options of ``generate`` and ``edit``: the API's, or ``--container``."""
+    _add_api_connection_options(connection)
     connection.add_argument(
         "--container",
         metavar="URL",

@@ -28,7 +28,7 @@ from ._cli import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_TERMINATED,
-    _add_connection_options,
+    _add_api_connection_options,
     _describe,
     _positive_int,
     _print_endpoint_events,
@@ -114,7 +114,7 @@ def add_run_parser(
     )
     batch.add_argument("--json", action="store_true", help="print the summary as one JSON document")
     add_wait_options(run.add_argument_group("endpoint"))
-    _add_connection_options(run.add_argument_group("connection"))
+    _add_api_connection_options(run.add_argument_group("connection"))
     return run
 
 

@@ -1201,3 +1201,26 @@ class TestRules:
     )
     def test_redact(self, text: str, expected: str) -> None:
         assert expected == redact(text, "s\u00e9c")
+
+
+class TestContainerOnlyWhereServed:
+    @pytest.mark.parametrize(
+        "args",
+        [
+            pytest.param(("run", "jobs.jsonl", "--out", "out"), id="run"),
+            pytest.param(("endpoint", "status", "dep-1"), id="endpoint-status"),
+        ],
+    )
+    def test_container_is_not_an_option(self, args: tuple[str, ...], tmp_path: Path) -> None:
+        """Commands that only talk to the Friendli API refuse --container (usage error, exit 2)
+        rather than ignore it and send the jobs, and the bills, to the API."""
+        result = run_cli(
+            *args,
+            "--container",
+            "http://127.0.0.1:9",
+            env=environment(),
+            cwd=tmp_path,
+        )
+
+        assert 2 == result.returncode
+        assert "--container" in result.stderr
