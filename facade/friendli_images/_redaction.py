@@ -143,7 +143,9 @@ class _RedactingFilter(logging.Filter):
     """Redacts every live client's secrets from a record's message and arguments."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        forms = sorted({form for secrets in list(_LIVE) for form in secrets.forms}, key=len, reverse=True)
+        forms = sorted(
+            {form for secrets in list(_LIVE) for form in secrets.forms}, key=len, reverse=True
+        )
         if not forms:
             return True
         message = record.getMessage()
