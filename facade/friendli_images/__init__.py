@@ -19,13 +19,13 @@ from ._client import AsyncFriendliImages, FriendliImages
 from ._config import ResponseFormat
 from ._container import AsyncFriendliContainerImages, FriendliContainerImages
 from ._control_images import ControlImage, encode_control_image
-from ._endpoint_errors import (
+from ._endpoints._errors import (
     EndpointError,
     EndpointFailedError,
     EndpointStoppedError,
     EndpointWaitTimeoutError,
 )
-from ._endpoint_status import EndpointEvent, EndpointStatus
+from ._endpoints._status import EndpointEvent, EndpointStatus
 from ._exceptions import (
     APIConnectionError,
     APIError,
@@ -60,15 +60,15 @@ from ._results import BatchFailure, GeneratedImage, ImageResult, ImageSaveError
 from ._version import __version__
 
 if _TYPE_CHECKING:
-    from ._engine import Outcome
-    from ._runner import JobsSummary, arun_jobs, check_jobs, run_jobs
+    from ._batch._engine import Outcome
+    from ._jobs._runner import JobsSummary, arun_jobs, check_jobs, run_jobs
 
 _LAZY = {
-    "Outcome": "._engine",
-    "JobsSummary": "._runner",
-    "arun_jobs": "._runner",
-    "check_jobs": "._runner",
-    "run_jobs": "._runner",
+    "Outcome": "._batch._engine",
+    "JobsSummary": "._jobs._runner",
+    "arun_jobs": "._jobs._runner",
+    "check_jobs": "._jobs._runner",
+    "run_jobs": "._jobs._runner",
 }
 """Public names imported on first use: batches and bulk jobs cost nothing at import."""
 

@@ -38,17 +38,16 @@ from friendli_images_api.models import (
 )
 from friendli_images_api.types import UNSET, Response, Unset
 
-from . import _config, _retry, _rules
-from ._decoding import ACCEPT_ENCODING
-from ._download import AsyncDownloader, Downloader, DownloadSettings
-from ._endpoint_wait import (
+from . import _config
+from ._batch._pool import ClientPool, aclose_pool, close_pool
+from ._endpoints._methods import AsyncEndpointMethods, SyncEndpointMethods
+from ._endpoints._wait import (
     WaiterPool,
     WaiterState,
     await_if_not_ready,
     wait_if_not_ready,
     waits_seen,
 )
-from ._endpoints import AsyncEndpointMethods, SyncEndpointMethods
 from ._exceptions import (
     APIConnectionError,
     APIError,
@@ -64,16 +63,18 @@ from ._exceptions import (
     RateLimitError,
     UnprocessableEntityError,
 )
-from ._http import AsyncExchange, BodyTooLargeError, Exchange
 from ._operations import DEDICATED_EDIT, DEDICATED_GENERATE, Operation
 from ._params import EditInput, EditParams, GenerateParams, body_fields, check_text, edit_inputs
-from ._pool import ClientPool, aclose_pool, close_pool
 from ._results import BatchFailure, GeneratedImage, ImageResult, decode_base64_image
 from ._sniff import SNIFF_BYTES, sniff_image_type
+from ._transport import _retry, _rules
+from ._transport._decoding import ACCEPT_ENCODING
+from ._transport._download import AsyncDownloader, Downloader, DownloadSettings
+from ._transport._exchange import AsyncExchange, BodyTooLargeError, Exchange
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from ._engine import Outcome
+    from ._batch._engine import Outcome
 
 __all__ = ["AsyncFriendliImages", "FriendliImages"]
 
@@ -733,7 +734,7 @@ class _SyncClient(_BaseClient):
         if count == 1:
             result = self._send(call)
         else:
-            from ._engine import generate_each  # here: only batches need the engine
+            from ._batch._engine import generate_each  # here: only batches need the engine
 
             seed = params.get("seed")
             collector = _BatchCollector(seed, strict=strict)
@@ -788,7 +789,7 @@ class _SyncClient(_BaseClient):
             ``wait_for_endpoint`` or ``wake`` is invalid (an invalid request is an
             ``Outcome`` with its ``error`` instead); nothing is sent then.
         """
-        from ._engine import generate_each
+        from ._batch._engine import generate_each
 
         workers = self._concurrency(concurrency)
         _check_flag(throttle_on_503, "throttle_on_503")
@@ -931,7 +932,7 @@ class _AsyncClient(_BaseClient):
         if count == 1:
             result = await self._send(call)
         else:
-            from ._engine import agenerate_each  # here: only batches need the engine
+            from ._batch._engine import agenerate_each  # here: only batches need the engine
 
             seed = params.get("seed")
             collector = _BatchCollector(seed, strict=strict)
@@ -971,7 +972,7 @@ class _AsyncClient(_BaseClient):
         :returns: An async generator of one ``Outcome`` per request, in completion order.
         :raises InvalidRequestError: An option is invalid; nothing is sent then.
         """
-        from ._engine import agenerate_each
+        from ._batch._engine import agenerate_each
 
         workers = self._concurrency(concurrency)
         _check_flag(throttle_on_503, "throttle_on_503")

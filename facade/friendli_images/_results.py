@@ -15,7 +15,6 @@ from urllib.parse import urlsplit
 
 import attrs
 
-from ._download import AsyncDownloader, Downloader, DownloadSettings, display_url
 from ._exceptions import (
     FriendliImagesError,
     ImageDownloadError,
@@ -33,11 +32,12 @@ from ._files import (
     save_chunks,
 )
 from ._sniff import FORMAT_TYPES, SNIFF_BYTES, extension_for, sniff_image_type
+from ._transport._download import AsyncDownloader, Downloader, DownloadSettings, display_url
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
 
-    from ._endpoint_status import EndpointEvent
+    from ._endpoints._status import EndpointEvent
 
 __all__ = [
     "BatchFailure",

@@ -280,7 +280,7 @@ class TestStatusLine:
     def test_terminal_rewrites_one_line(self, cli_server: FriendliTestServer) -> None:
         """On a terminal the status and phase are redrawn on one line, ended by a newline."""
         from friendli_images import FriendliImages
-        from friendli_images._cli_endpoint import _StatusLine
+        from friendli_images._cli._endpoint import _StatusLine
 
         class Terminal(io.StringIO):
             def isatty(self) -> bool:

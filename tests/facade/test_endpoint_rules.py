@@ -6,7 +6,7 @@ import math
 
 import pytest
 from friendli_images import InvalidRequestError
-from friendli_images._endpoint_rules import (
+from friendli_images._endpoints._rules import (
     Action,
     check_wait_timeout,
     endpoint_id_for_model,

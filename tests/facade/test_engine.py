@@ -20,7 +20,7 @@ from friendli_images import (
     RateLimitError,
     ResponseFormat,
 )
-from friendli_images._engine import generate_each
+from friendli_images._batch._engine import generate_each
 from friendli_images.testing import ErrorStatus, FriendliTestServer, InvalidJson
 
 QUIET = 0.4

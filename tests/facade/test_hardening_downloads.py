@@ -21,7 +21,7 @@ from friendli_images import (
     ImageDownloadError,
     _config,
 )
-from friendli_images._download import redirect_target
+from friendli_images._transport._download import redirect_target
 from friendli_images.testing import FriendliTestServer, WrongShape, render_png
 
 PNG = render_png(3, 16, 16)

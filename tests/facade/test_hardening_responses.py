@@ -23,8 +23,8 @@ from friendli_images import (
     InvalidRequestError,
     _config,
 )
-from friendli_images._decoding import STEP, BoundedDecoder
-from friendli_images._rules import display_url, result_url_problem
+from friendli_images._transport._decoding import STEP, BoundedDecoder
+from friendli_images._transport._rules import display_url, result_url_problem
 from friendli_images.testing import FriendliTestServer, InvalidJson, WrongShape, render_png
 
 TOKEN = "flp_test"

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 from friendli_images import InvalidRequestError
-from friendli_images._dataset import METADATA, DatasetBusyError, DatasetDir, metadata_rows
-from friendli_images._jobs import BadLine, Job, Shard, parse_line, read_jobs
+from friendli_images._jobs._dataset import METADATA, DatasetBusyError, DatasetDir, metadata_rows
+from friendli_images._jobs._lines import BadLine, Job, Shard, parse_line, read_jobs
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 from friendli_images import AsyncFriendliImages, FriendliImages
-from friendli_images._pool import CONNECTIONS_PER_CLIENT, clients_for
+from friendli_images._batch._pool import CONNECTIONS_PER_CLIENT, clients_for
 from friendli_images.testing import FriendliTestServer
 
 

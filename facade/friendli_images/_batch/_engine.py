@@ -27,9 +27,9 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 
 import attrs
 
-from ._endpoint_wait import await_if_not_ready, wait_if_not_ready, waits_seen
-from ._exceptions import APIStatusError, FriendliImagesError
-from ._results import ImageResult
+from .._endpoints._wait import await_if_not_ready, wait_if_not_ready, waits_seen
+from .._exceptions import APIStatusError, FriendliImagesError
+from .._results import ImageResult
 from ._throttle import AsyncThrottle, BatchStopped, Limit, Throttle
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
     import httpx
 
-    from ._client import _AsyncClient, _Call, _Failure, _SyncClient
+    from .._client import _AsyncClient, _Call, _Failure, _SyncClient
 
 __all__ = ["Outcome", "agenerate_each", "generate_each"]
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from ._exceptions import FriendliImagesError
+from .._exceptions import FriendliImagesError
 
 if TYPE_CHECKING:
     import asyncio

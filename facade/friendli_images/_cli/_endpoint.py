@@ -19,14 +19,14 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Final, TextIO
 
-from ._endpoint_errors import EndpointError
-from ._endpoint_rules import DEFAULT_WAIT_TIMEOUT
-from ._endpoint_status import EndpointStatus
-from ._exceptions import FriendliImagesError
+from .._endpoints._errors import EndpointError
+from .._endpoints._rules import DEFAULT_WAIT_TIMEOUT
+from .._endpoints._status import EndpointStatus
+from .._exceptions import FriendliImagesError
 
 if TYPE_CHECKING:
-    from ._client import FriendliImages
-    from .testing import FriendliTestServer
+    from .._client import FriendliImages
+    from ..testing import FriendliTestServer
 
 __all__ = [
     "add_endpoint_command",
@@ -55,7 +55,7 @@ def _wait_seconds(text: str) -> float:
 
 
 def _mock_endpoint_id(text: str) -> str:
-    from .testing._endpoints import is_valid_endpoint_id
+    from ..testing._endpoints import is_valid_endpoint_id
 
     if not is_valid_endpoint_id(text):
         raise argparse.ArgumentTypeError(
@@ -189,7 +189,7 @@ def endpoint_command(
     describe: Callable[[BaseException], str],
 ) -> int:
     """Run ``endpoint status|wake|sleep``; return the exit status."""
-    from ._client import FriendliImages
+    from .._client import FriendliImages
 
     with FriendliImages(token=token, base_url=base_url, team_id=team) as client:
         line: _StatusLine | None = None
@@ -234,8 +234,8 @@ def sleep_after(
     """Send the one sleep request of ``--sleep-after`` and say so on stderr; ``True`` if
     the endpoint accepted it. Failures are reported, never raised: the batch's own
     outcome decides the exit status."""
-    from ._client import FriendliImages
-    from ._endpoint_rules import endpoint_id_for_model
+    from .._client import FriendliImages
+    from .._endpoints._rules import endpoint_id_for_model
 
     try:
         endpoint_id = endpoint_id_for_model(model)
@@ -280,7 +280,7 @@ def add_mock_endpoint_options(mock: argparse.ArgumentParser) -> None:
 
 def start_mock_endpoints(server: FriendliTestServer, args: argparse.Namespace) -> list[str]:
     """Add the ``--sleeping-endpoint``\\s to ``server``; return their ids."""
-    from .testing import WAKE_PHASES
+    from ..testing import WAKE_PHASES
 
     for endpoint_id in args.sleeping_endpoint:
         server.add_endpoint(

@@ -45,8 +45,31 @@ from urllib.parse import urlsplit
 
 import attrs
 
-from . import _config
-from ._cli_endpoint import (
+from .. import _config
+from .._client import DEFAULT_CONCURRENCY, AsyncFriendliImages, _seed_for
+from .._container import (
+    CONTAINER_BASE_URL_ENV,
+    CONTAINER_TOKEN_ENV,
+    AsyncFriendliContainerImages,
+)
+from .._endpoints._status import EndpointEvent
+from .._exceptions import (
+    APIStatusError,
+    FriendliImagesError,
+    InvalidRequestError,
+    OutputExistsError,
+)
+from .._files import asave_chunks, check_stem, check_writable, existing_output
+from .._operations import (
+    CONTAINER_EDIT,
+    CONTAINER_GENERATE,
+    DEDICATED_EDIT,
+    DEDICATED_GENERATE,
+    Operation,
+)
+from .._params import CALL_OPTIONS, check_text, edit_inputs
+from .._version import __version__
+from ._endpoint import (
     add_endpoint_command,
     add_mock_endpoint_options,
     add_wait_options,
@@ -54,36 +77,13 @@ from ._cli_endpoint import (
     sleep_after,
     start_mock_endpoints,
 )
-from ._client import DEFAULT_CONCURRENCY, AsyncFriendliImages, _seed_for
-from ._container import (
-    CONTAINER_BASE_URL_ENV,
-    CONTAINER_TOKEN_ENV,
-    AsyncFriendliContainerImages,
-)
-from ._endpoint_status import EndpointEvent
-from ._exceptions import (
-    APIStatusError,
-    FriendliImagesError,
-    InvalidRequestError,
-    OutputExistsError,
-)
-from ._files import asave_chunks, check_stem, check_writable, existing_output
-from ._operations import (
-    CONTAINER_EDIT,
-    CONTAINER_GENERATE,
-    DEDICATED_EDIT,
-    DEDICATED_GENERATE,
-    Operation,
-)
-from ._params import CALL_OPTIONS, check_text, edit_inputs
 from ._progress import Progress, progress_for
-from ._version import __version__
 
 if TYPE_CHECKING:
-    from ._client import _Call
-    from ._engine import Outcome
-    from ._results import ImageResult
-    from .testing import FriendliTestServer
+    from .._batch._engine import Outcome
+    from .._client import _Call
+    from .._results import ImageResult
+    from ..testing import FriendliTestServer
 
 __all__ = ["main"]
 
@@ -266,7 +266,7 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argumen
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    from ._cli_run import add_run_parser  # the run command lives in its own module
+    from ._run import add_run_parser  # the run command lives in its own module
 
     return parser, {
         "generate": _add_generate(commands, common),
@@ -649,7 +649,7 @@ async def _run(job: _Job, report: _Report, *, verbose: bool) -> None:
     in its slot as it completes, streamed to disk: a ``url`` result is never held whole,
     its extension comes from its first bytes.
     """
-    from ._engine import agenerate_each
+    from .._batch._engine import agenerate_each
 
     _cancel_on_sigterm(report)
     args = job.args
@@ -999,7 +999,7 @@ def _mock_server_command(
     args: argparse.Namespace, parser: argparse.ArgumentParser, *, verbose: bool
 ) -> int:
     try:  # only this command needs it, and its extra
-        from .testing import DEFAULT_TOKEN, FriendliTestServer
+        from ..testing import DEFAULT_TOKEN, FriendliTestServer
     except ImportError as error:  # the message names the extra to install
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILURE
@@ -1057,7 +1057,7 @@ def _configure_logging(verbose: bool) -> None:
 def _run_command(
     args: argparse.Namespace, parser: argparse.ArgumentParser, *, verbose: bool
 ) -> int:
-    from ._cli_run import run_command  # the run command lives in its own module
+    from ._run import run_command  # the run command lives in its own module
 
     return run_command(args, parser, verbose=verbose)
 

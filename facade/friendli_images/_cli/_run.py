@@ -22,8 +22,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from . import _config
-from ._cli import (
+from .. import _config
+from .._client import DEFAULT_CONCURRENCY, AsyncFriendliImages, FriendliImages
+from .._exceptions import InvalidRequestError
+from .._jobs._lines import Shard
+from .._jobs._runner import JobsSummary, arun_jobs, check_jobs
+from ._endpoint import add_wait_options, sleep_after
+from ._main import (
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -35,11 +40,6 @@ from ._cli import (
     _resolve_api_connection,
     _usage_message,
 )
-from ._cli_endpoint import add_wait_options, sleep_after
-from ._client import DEFAULT_CONCURRENCY, AsyncFriendliImages, FriendliImages
-from ._exceptions import InvalidRequestError
-from ._jobs import Shard
-from ._runner import JobsSummary, arun_jobs, check_jobs
 
 __all__ = ["add_run_parser", "run_command"]
 

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._exceptions import FriendliImagesError
+from .._exceptions import FriendliImagesError
 
 if TYPE_CHECKING:
-    from ._endpoint_status import EndpointStatus
+    from ._status import EndpointStatus
 
 __all__ = [
     "EndpointError",

@@ -17,10 +17,13 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from friendli_images_api.types import Response
 
-from . import _endpoint_rules
-from ._endpoint_rules import check_wait_timeout, endpoint_id_for_model
-from ._endpoint_status import EndpointStatus, parse_endpoint_status
-from ._endpoint_wait import (
+from .._exceptions import APIConnectionError, APITimeoutError, InvalidRequestError
+from .._transport._exchange import AsyncExchange, Exchange
+from .._transport._retry import was_sent
+from . import _rules as _endpoint_rules
+from ._rules import check_wait_timeout, endpoint_id_for_model
+from ._status import EndpointStatus, parse_endpoint_status
+from ._wait import (
     AsyncEndpointWaiter,
     EndpointWaiter,
     Operation,
@@ -33,12 +36,9 @@ from ._endpoint_wait import (
     drive,
     wait_plan,
 )
-from ._exceptions import APIConnectionError, APITimeoutError, InvalidRequestError
-from ._http import AsyncExchange, Exchange
-from ._retry import was_sent
 
 if TYPE_CHECKING:
-    from ._client import _BaseClient
+    from .._client import _BaseClient
 
     _Base = _BaseClient
 else:

@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable
 from typing import Final
 
-from ._exceptions import InvalidRequestError
+from .._exceptions import InvalidRequestError
 
 __all__ = [
     "DEFAULT_WAIT_TIMEOUT",

@@ -21,15 +21,7 @@ from typing import TYPE_CHECKING, Generic, Literal, TypeVar
 
 import attrs
 
-from . import _endpoint_rules
-from ._endpoint_errors import (
-    EndpointFailedError,
-    EndpointStoppedError,
-    EndpointWaitTimeoutError,
-)
-from ._endpoint_rules import Action, next_action
-from ._endpoint_status import EndpointEvent, EndpointStatus
-from ._exceptions import (
+from .._exceptions import (
     APIConnectionError,
     APIError,
     APIStatusError,
@@ -37,11 +29,19 @@ from ._exceptions import (
     InternalServerError,
     RateLimitError,
 )
+from . import _rules as _endpoint_rules
+from ._errors import (
+    EndpointFailedError,
+    EndpointStoppedError,
+    EndpointWaitTimeoutError,
+)
+from ._rules import Action, next_action
+from ._status import EndpointEvent, EndpointStatus
 
 if TYPE_CHECKING:
     import asyncio
 
-    from ._endpoints import AsyncEndpointMethods, SyncEndpointMethods
+    from ._methods import AsyncEndpointMethods, SyncEndpointMethods
 
 __all__ = [
     "ApiCall",

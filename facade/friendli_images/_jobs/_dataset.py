@@ -31,7 +31,7 @@ from typing import Any, BinaryIO
 import attrs
 from friendli_images_api.models import DedicatedImageGenerationBody
 
-from ._exceptions import APIStatusError, FriendliImagesError, ImageDownloadError
+from .._exceptions import APIStatusError, FriendliImagesError, ImageDownloadError
 
 __all__ = ["FAILURES", "IMAGES", "METADATA", "DatasetDir", "image_stem"]
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import attrs
 
-from ._exceptions import InvalidRequestError
+from .._exceptions import InvalidRequestError
 
 __all__ = ["BadLine", "Job", "Shard", "read_jobs"]
 

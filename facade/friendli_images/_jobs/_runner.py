@@ -20,17 +20,17 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from .._batch._engine import Outcome, agenerate_each, generate_each
+from .._endpoints._rules import endpoint_id_for_model
+from .._endpoints._status import EndpointEvent
+from .._exceptions import APIResponseValidationError, InvalidRequestError
+from .._files import asave_chunks, save_chunks
 from ._dataset import DatasetDir, failure_row, image_stem, metadata_rows
-from ._endpoint_rules import endpoint_id_for_model
-from ._endpoint_status import EndpointEvent
-from ._engine import Outcome, agenerate_each, generate_each
-from ._exceptions import APIResponseValidationError, InvalidRequestError
-from ._files import asave_chunks, save_chunks
-from ._jobs import BadLine, Job, Shard, count_jobs, read_jobs
+from ._lines import BadLine, Job, Shard, count_jobs, read_jobs
 
 if TYPE_CHECKING:
-    from ._client import AsyncFriendliImages, FriendliImages, _BaseClient, _Call
-    from ._results import GeneratedImage, ImageResult
+    from .._client import AsyncFriendliImages, FriendliImages, _BaseClient, _Call
+    from .._results import GeneratedImage, ImageResult
 
 __all__ = ["JobsSummary", "arun_jobs", "check_jobs", "run_jobs"]
 

@@ -23,12 +23,12 @@ from typing import Any
 import attrs
 import httpx
 
-from . import _config
+from .. import _config
+from .._exceptions import ImageDownloadError
+from .._sniff import SNIFF_BYTES, sniff_image_type
+from .._version import __version__
 from ._decoding import BoundedDecoder
-from ._exceptions import ImageDownloadError
 from ._rules import display_url, result_url_problem
-from ._sniff import SNIFF_BYTES, sniff_image_type
-from ._version import __version__
 
 __all__ = ["AsyncDownloader", "DownloadSettings", "Downloader", "display_url", "redirect_target"]
 

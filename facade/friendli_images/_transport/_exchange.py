@@ -29,7 +29,7 @@ from typing import Any
 
 import httpx
 
-from ._control_images import Base64Payload
+from .._control_images import Base64Payload
 from ._decoding import BoundedDecoder
 
 __all__ = ["AsyncExchange", "BodyTooLargeError", "Exchange", "attempt_seconds", "encode_json_body"]

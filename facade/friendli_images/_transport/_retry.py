@@ -25,7 +25,7 @@ from collections.abc import Callable
 
 import httpx
 
-from . import _config
+from .. import _config
 
 __all__ = [
     "AMBIGUOUS_STATUSES",

@@ -1,0 +1,2 @@
+"""Batches: the engine (many requests, a bounded number in flight), the adaptive
+throttle and the pool of connections."""
