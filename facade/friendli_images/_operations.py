@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import attrs
 from friendli_images_api import AuthenticatedClient
@@ -46,15 +46,13 @@ from ._params import (
 )
 from ._results import GeneratedImage, decode_base64_image
 
-if TYPE_CHECKING:
-    from ._client import _BaseClient
-
 __all__ = [
     "CONTAINER_DEFAULT_FORMAT",
     "CONTAINER_EDIT",
     "CONTAINER_GENERATE",
     "DEDICATED_EDIT",
     "DEDICATED_GENERATE",
+    "ImageReader",
     "Operation",
 ]
 
@@ -62,8 +60,15 @@ CONTAINER_DEFAULT_FORMAT = "jpeg"
 """What a container returns when ``response_format`` is not sent (the spec's default)."""
 
 
+class ImageReader(Protocol):
+    """What an operation needs of the client that runs it: reading a Dedicated answer's
+    images (the clients satisfy it; this module does not import them)."""
+
+    def _images(self, result: ImageGenerationDedicatedResult) -> list[GeneratedImage]: ...
+
+
 class _Images(Protocol):
-    def __call__(self, client: _BaseClient, parsed: object, body: Any) -> list[GeneratedImage]: ...
+    def __call__(self, client: ImageReader, parsed: object, body: Any) -> list[GeneratedImage]: ...
 
 
 @attrs.frozen
@@ -83,13 +88,13 @@ class Operation:
     """The images of a 200 answer; ``ValueError`` if it does not match the spec."""
 
 
-def _dedicated_images(client: _BaseClient, parsed: object, body: Any) -> list[GeneratedImage]:
+def _dedicated_images(client: ImageReader, parsed: object, body: Any) -> list[GeneratedImage]:
     if not isinstance(parsed, ImageGenerationDedicatedResult):
         raise ValueError("the answer is not the documented 200")
     return client._images(parsed)
 
 
-def _container_images(client: _BaseClient, parsed: object, body: Any) -> list[GeneratedImage]:
+def _container_images(client: ImageReader, parsed: object, body: Any) -> list[GeneratedImage]:
     if not isinstance(parsed, ImageGenerationContainerResult):
         raise ValueError("the answer is not the documented 200")
     if not isinstance(parsed.image, str):

@@ -23,13 +23,8 @@ from typing import Literal
 
 import pytest
 from friendli_images import __version__
-from friendli_images._cli._main import (
-    _build_parser,
-    api_url_problem,
-    header_value_problem,
-    main,
-    redact,
-)
+from friendli_images._cli._main import _build_parser, main
+from friendli_images._cli._options import api_url_problem, header_value_problem, redact
 from friendli_images._cli._progress import progress_for
 from friendli_images.testing import (
     GENERATION_PATH,

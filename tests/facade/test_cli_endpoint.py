@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from friendli_images import _endpoint_rules
 from friendli_images._cli import main
+from friendli_images._endpoints import _rules as _endpoint_rules
 from friendli_images.testing import FriendliTestServer
 
 TIMEOUT = 30

@@ -39,7 +39,9 @@ if TYPE_CHECKING:
 
     import httpx
 
-    from .._client import _AsyncClient, _Call, _Failure, _SyncClient
+    from .._calls import _Call, _Failure
+    from ._attempts import AsyncAttempts as _AsyncClient
+    from ._attempts import SyncAttempts as _SyncClient
 
 __all__ = ["Outcome", "agenerate_each", "generate_each"]
 

@@ -23,12 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from .. import _config
-from .._client import DEFAULT_CONCURRENCY, AsyncFriendliImages, FriendliImages
+from .._base_client import DEFAULT_CONCURRENCY
+from .._client import AsyncFriendliImages, FriendliImages
 from .._exceptions import InvalidRequestError
 from .._jobs._lines import Shard
 from .._jobs._runner import JobsSummary, arun_jobs, check_jobs
 from ._endpoint import add_wait_options, sleep_after
-from ._main import (
+from ._options import (
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
     EXIT_OK,

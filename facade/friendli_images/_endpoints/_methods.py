@@ -38,7 +38,7 @@ from ._wait import (
 )
 
 if TYPE_CHECKING:
-    from .._client import _BaseClient
+    from ._host import EndpointHost as _BaseClient
 
     _Base = _BaseClient
 else:

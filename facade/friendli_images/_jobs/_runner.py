@@ -29,7 +29,9 @@ from ._dataset import DatasetDir, failure_row, image_stem, metadata_rows
 from ._lines import BadLine, Job, Shard, count_jobs, read_jobs
 
 if TYPE_CHECKING:
-    from .._client import AsyncFriendliImages, FriendliImages, _BaseClient, _Call
+    from .._base_client import BaseClient as _BaseClient
+    from .._calls import _Call
+    from .._client import AsyncFriendliImages, FriendliImages
     from .._results import GeneratedImage, ImageResult
 
 __all__ = ["JobsSummary", "arun_jobs", "check_jobs", "run_jobs"]
