@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from friendli_images_api.types import Response
 
-from . import _endpoint_rules
+from . import _endpoint_rules, _waits
 from ._endpoint_rules import check_wait_timeout, endpoint_id_for_model
 from ._endpoint_status import EndpointStatus, parse_endpoint_status
 from ._endpoint_wait import (
@@ -262,7 +262,7 @@ class SyncEndpointMethods(_EndpointCommon):
     def _run_plan(self, endpoint_id: str, plan: Plan) -> EndpointStatus:
         def perform(step: Step) -> EndpointStatus | None:
             if isinstance(step, Pause):
-                time.sleep(step.seconds)
+                _waits.sleep(step.seconds)
                 return None
             return self._endpoint_call(step.operation, endpoint_id, step.timeout)
 
@@ -390,11 +390,10 @@ class AsyncEndpointMethods(_EndpointCommon):
         return await self._run_plan(endpoint_id, plan)
 
     async def _run_plan(self, endpoint_id: str, plan: Plan) -> EndpointStatus:
-        import asyncio  # here, not at the top: sync users never pay for importing it
 
         async def perform(step: Step) -> EndpointStatus | None:
             if isinstance(step, Pause):
-                await asyncio.sleep(step.seconds)
+                await _waits.asleep(step.seconds)
                 return None
             return await self._endpoint_call(step.operation, endpoint_id, step.timeout)
 
