@@ -176,7 +176,7 @@ class TestDatasetDir:
         _open_and_close(tmp_path)
         (tmp_path / "images" / "holiday.jpg").write_bytes(b"jpeg")
 
-        with pytest.raises(NotADatasetError, match="holiday.jpg"):
+        with pytest.raises(NotADatasetError, match=r"holiday\.jpg"):
             DatasetDir(tmp_path).open()
 
         assert b"jpeg" == (tmp_path / "images" / "holiday.jpg").read_bytes()

@@ -100,7 +100,7 @@ def test_the_throttle_pause_is_capped_not_an_overflow() -> None:
     def take() -> None:
         try:
             throttle.acquire()
-        except BaseException as error:  # noqa: BLE001 - recorded for the assertion
+        except BaseException as error:
             errors.append(error)
 
     worker = threading.Thread(target=take)
