@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from friendli_images import InvalidRequestError
+from friendli_images import InvalidRequestError, _jobs
 from friendli_images._dataset import (
     MARKER,
     METADATA,
@@ -41,6 +41,10 @@ from friendli_images._jobs import BadLine, Job, Shard, parse_line, read_jobs
         pytest.param(b'{"id": "a.b", "prompt": "a"}', "not usable as a file name", id="dot-id"),
         pytest.param(b'{"id": "line-9", "prompt": "a"}', "not usable", id="line-key-id"),
         pytest.param(b'{"id": true, "prompt": "a"}', "string or an integer", id="bool-id"),
+        pytest.param(b'{"prompt": "a", "seed": ' + b"9" * 5000 + b"}", "4300", id="huge-int"),
+        pytest.param(
+            b'{"prompt": "a", "retry_ambiguous": true}', "option of the run", id="retry-ambiguous"
+        ),
     ],
 )
 def test_parse_line(raw: bytes, expected: Job | str) -> None:
@@ -94,6 +98,31 @@ def test_read_jobs_skips_blank_lines_and_flags_repeated_ids(tmp_path: Path) -> N
 
     assert isinstance(items[0], Job)
     assert BadLine(4, "line-4", "id 'a' was already used on line 1") == items[1]
+
+
+def test_a_byte_order_mark_is_not_part_of_line_one(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.jsonl"
+    path.write_bytes(b'\xef\xbb\xbf{"prompt": "a"}\n{"prompt": "b"}\n')
+
+    assert [Job(1, "line-1", {"prompt": "a"}), Job(2, "line-2", {"prompt": "b"})] == list(
+        read_jobs(path, {})
+    )
+
+
+def test_a_line_too_long_is_a_bad_line_read_past(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A line over the limit is one BadLine; the lines after it are read as usual."""
+    monkeypatch.setattr(_jobs, "MAX_LINE_BYTES", 1000)
+    path = tmp_path / "jobs.jsonl"
+    path.write_bytes(b'{"prompt": "' + b"x" * 5000 + b'"}\n{"prompt": "b"}\n')
+
+    first, second = read_jobs(path, {})
+
+    assert isinstance(first, BadLine)
+    assert "longer than 1000 bytes" in first.message
+    assert Job(2, "line-2", {"prompt": "b"}) == second
+    assert 2 == _jobs.count_jobs(path)
 
 
 class TestDatasetDir:
