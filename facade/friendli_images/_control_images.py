@@ -22,6 +22,7 @@ from typing import IO, TYPE_CHECKING, Any, TypeAlias
 
 from . import _config
 from ._exceptions import FriendliImagesError, InvalidRequestError
+from ._rules import control_url_problem
 from ._sniff import SNIFF_BYTES, sniff_image_type
 
 if TYPE_CHECKING:
@@ -226,6 +227,9 @@ def prepare_control_image(value: object, param: str) -> str | Base64Payload:
     """
     if isinstance(value, str):
         if value.lower().startswith(("http://", "https://")):
+            problem = control_url_problem(value)
+            if problem:
+                raise _reject(param, f"the URL {problem}")
             return value
         if value[:5].lower() == "data:":
             return _check_data_uri(value, param)

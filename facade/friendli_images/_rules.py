@@ -96,6 +96,22 @@ def base_url_problem(url: str) -> str | None:
     return None
 
 
+def control_url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be sent as a control image for the API to fetch, or ``None``.
+
+    Credentials before the host are refused: they would travel in the request body.
+    """
+    if len(url) > MAX_RESULT_URL_LENGTH:
+        return f"is longer than {MAX_RESULT_URL_LENGTH} characters"
+    problem = _url_parts_problem(url)
+    if problem:
+        return problem
+    parts = urlsplit(url)
+    if parts.username is not None or parts.password is not None:
+        return "contains credentials before the host (user:password@); the API would see them"
+    return None
+
+
 def result_url_problem(url: str) -> str | None:
     """Why a ``url`` the API returned cannot be downloaded, or ``None``."""
     if len(url) > MAX_RESULT_URL_LENGTH:
