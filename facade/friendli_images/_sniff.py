@@ -7,6 +7,7 @@ __all__ = [
     "SNIFF_BYTES",
     "TAIL_BYTES",
     "extension_for",
+    "image_problem",
     "sniff_image_type",
     "truncation",
 ]
@@ -69,3 +70,15 @@ def truncation(mime_type: str | None, head: bytes, tail: bytes, size: int) -> st
         if declared > size:
             return f"a WebP image of {size} of the {declared} bytes its header declares"
     return None
+
+
+def image_problem(data: bytes) -> str | None:
+    """Why ``data`` (a whole image in hand) is not a usable image, or ``None``."""
+    if not data:
+        return "is empty"
+    head = data[:SNIFF_BYTES]
+    mime_type = sniff_image_type(head)
+    if mime_type is None:
+        return "is not a PNG, JPEG, WebP or GIF image"
+    cut = truncation(mime_type, head, data[-TAIL_BYTES:], len(data))
+    return None if cut is None else f"is {cut} (cut short)"
