@@ -43,6 +43,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "ClientClosedError",
     "FileWriteError",
     "FriendliImagesError",
     "ImageDownloadError",
@@ -104,6 +105,10 @@ class OutputExistsError(FriendliImagesError, FileExistsError):
     def __init__(self, path: str, *, message: str | None = None) -> None:
         super().__init__(message or f"{path} already exists; pass overwrite=True to replace it")
         self.path = path
+
+
+class ClientClosedError(FriendliImagesError, RuntimeError):
+    """The client was used after ``close()`` (or after its ``with`` block ended)."""
 
 
 class FileWriteError(FriendliImagesError, OSError):
