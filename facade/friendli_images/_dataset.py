@@ -42,7 +42,7 @@ import attrs
 from friendli_images_api.models import DedicatedImageGenerationBody
 
 from ._exceptions import APIStatusError, FriendliImagesError, ImageDownloadError
-from ._files import check_writable, remove_leftovers, remove_written, write_atomic, writing
+from ._files import check_writable, remove_leftovers, remove_written, rewrite_owned, writing
 
 __all__ = [
     "FAILURES",
@@ -277,7 +277,7 @@ class DatasetDir:
 
     def _repair(self, adopt: bool) -> None:
         if adopt:
-            write_atomic(self.root / MARKER, _MARKER_BODY)
+            rewrite_owned(self.root / MARKER, _MARKER_BODY)
         self.images.mkdir(exist_ok=True)
         remove_leftovers(self.root)
         remove_leftovers(self.images)
@@ -312,7 +312,7 @@ class DatasetDir:
                 path=str(self.root),
             )
         remove_written(orphans)
-        write_atomic(journal, b"")
+        rewrite_owned(journal, b"")
         self._journal = os.open(journal, os.O_WRONLY | os.O_APPEND)
         check_writable(self.images)
 
@@ -351,7 +351,7 @@ class DatasetDir:
         if not keys or not path.exists():
             return
         kept = [row for row in _read_rows(path) if row["id"] not in keys]
-        write_atomic(path, _encode(kept))
+        rewrite_owned(path, _encode(kept))
         self.failed -= keys
 
     def add(self, key: str, rows: list[dict[str, Any]]) -> None:

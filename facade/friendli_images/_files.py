@@ -5,7 +5,7 @@ named with ``overwrite=True``; a directory is never replaced; every file appears
 or not at all; and a failure to write is a typed ``FileWriteError`` (an ``OSError`` too).
 No other module of the package calls ``unlink``, ``rmtree``, ``os.replace`` or
 ``os.rename`` (the test server aside): they call ``remove_written``, ``remove_leftovers``,
-``write_atomic`` and the savers below.
+``rewrite_owned`` and the savers below.
 
 Bytes go to a hidden temporary file beside the target; only a complete file is moved
 into place. Without ``overwrite`` the final step is a hard link, which fails if the
@@ -52,8 +52,8 @@ __all__ = [
     "remove_written",
     "resolve_target",
     "restore_backups",
+    "rewrite_owned",
     "save_chunks",
-    "write_atomic",
     "writing",
 ]
 
@@ -121,7 +121,7 @@ def remove_leftovers(directory: Path) -> list[str]:
     return removed
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+def rewrite_owned(path: Path, data: bytes) -> None:
     """Replace ``path``, a file the library owns, with ``data``: all of it or nothing.
 
     The temporary file has a leftover name, so that a SIGKILL's remains are recognised

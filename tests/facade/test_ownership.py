@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from friendli_images import FileWriteError, FriendliImages, OutputExistsError
-from friendli_images._files import is_leftover, remove_leftovers, write_atomic
+from friendli_images._files import is_leftover, remove_leftovers, rewrite_owned
 from friendli_images._runner import SAVE_FAILURES_TO_STOP, JobsSummary, run_jobs
 from friendli_images.testing import FriendliTestServer
 
@@ -76,7 +76,7 @@ def test_write_atomic_leaves_nothing_on_failure(tmp_path: Path) -> None:
     """Into a directory that is a file: a typed error, nothing left behind."""
     (tmp_path / "f").write_bytes(b"x")
     with pytest.raises(FileWriteError) as caught:
-        write_atomic(tmp_path / "f" / "failures.jsonl", b"data")
+        rewrite_owned(tmp_path / "f" / "failures.jsonl", b"data")
 
     assert caught.value.errno in (errno.ENOTDIR, errno.EEXIST)  # mkdir over the file
     assert isinstance(caught.value, OSError)
