@@ -61,8 +61,7 @@ _SHOWN_FIELDS: Final = (
 
 _STYLE: Final = """
 body{font:14px/1.4 system-ui,sans-serif;margin:0;background:#f6f6f6;color:#111}
-header{position:sticky;top:0;background:#fff;padding:12px 16px;border-bottom:1px solid #ddd;
-z-index:1}
+header{background:#fff;padding:12px 16px;border-bottom:1px solid #ddd}
 h1{font-size:18px;margin:0 0 4px}h2{font-size:16px;margin:16px}
 #filter{width:min(480px,90%);padding:6px;font:inherit}
 .summary,.axes{margin:4px 0}
@@ -76,7 +75,7 @@ dl{display:grid;grid-template-columns:auto 1fr;gap:0 8px;margin:0;font-size:12px
 dt{color:#666}dd{margin:0}
 .failure{border-color:#d33;background:#fff0f0}.failure .error{color:#a00;font-weight:600}
 .noimage{color:#a00;padding:24px 0;text-align:center}
-.grid img{max-width:100%;height:auto;display:block;margin:0 16px 16px}
+.grid{padding:0 16px 16px}.grid img{max-width:100%;height:auto;display:block}
 [hidden]{display:none!important}
 """.strip()
 

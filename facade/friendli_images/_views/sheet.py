@@ -169,7 +169,7 @@ def _grid(
     left = 0
     if row_labels:
         widest = max(_text_size(probe, label, font)[0] for label in row_labels)
-        left = min(widest, 2 * cell_size) + 2 * _PAD
+        left = min(widest, cell_size) + 2 * _PAD
     top = (line + _PAD if title else 0) + (line + _PAD if column_labels else 0)
     caption_height = line if captions else 0
     width = left + columns * (cell_size + _PAD) + _PAD

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Final
 import attrs
 
 from .._dataset import failure_row
-from .._exceptions import InvalidRequestError, OutputExistsError
+from .._exceptions import InvalidRequestError
 from .._files import write_atomic
 from .axes import Axis, cell_count, cell_key, cells, parse_values
 
@@ -202,14 +202,15 @@ def write_sweep(sweep: Sweep, out: str | os.PathLike[str]) -> Path:
 
     The same sweep again leaves them as they are (the run resumes).
 
-    :raises OutputExistsError: ``out`` holds a different sweep (or files of those names).
+    :raises InvalidRequestError: ``out`` holds a different sweep (or files of those names).
     """
     root = Path(out)
     jobs = root / SWEEP_JOBS
     if os.path.lexists(jobs):
         if not jobs.is_file() or not _same_file(jobs, _jobs_bytes(sweep)):
-            raise OutputExistsError(
-                f"{jobs} holds a different sweep: choose another directory for this one"
+            raise InvalidRequestError(
+                f"{jobs} holds a different sweep: choose another directory for this one",
+                param="out",
             )
     else:
         root.mkdir(parents=True, exist_ok=True)
@@ -298,7 +299,7 @@ def run_sweep(
     :param wake: As for ``run_jobs``.
     :returns: The counts of the run.
     :raises InvalidRequestError: A cell is invalid, or the sweep is over ``max_images``.
-    :raises OutputExistsError: ``out`` holds a different sweep.
+    :raises InvalidRequestError: ``out`` holds a different sweep.
     :raises MissingDependencyError: ``grid`` without Pillow.
     """
     from .._runner import run_jobs
