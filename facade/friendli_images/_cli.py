@@ -1069,7 +1069,10 @@ def _views_parsers(
     from ._cli_gallery import add_gallery_parser  # sweep and gallery live in their own modules
     from ._cli_sweep import add_sweep_parser
 
-    return {"sweep": add_sweep_parser(commands, common), "gallery": add_gallery_parser(commands, common)}
+    return {
+        "sweep": add_sweep_parser(commands, common),
+        "gallery": add_gallery_parser(commands, common),
+    }
 
 
 def _views_commands() -> dict[str, Callable[..., int]]:

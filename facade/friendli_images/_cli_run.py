@@ -37,11 +37,11 @@ from ._cli import (
     _usage_message,
 )
 from ._cli_endpoint import add_wait_options, sleep_after
+from ._cli_gallery import add_gallery_option, gallery_after
 from ._client import DEFAULT_CONCURRENCY, AsyncFriendliImages, FriendliImages
 from ._exceptions import InvalidRequestError
 from ._jobs import Shard
 from ._runner import JobsSummary, arun_jobs, check_jobs
-from ._cli_gallery import add_gallery_option, gallery_after
 
 __all__ = ["add_run_parser", "run_command"]
 

@@ -130,7 +130,11 @@ def add_sweep_parser(
         ("--guidance", "guidance_scale", "guidance scales, e.g. 3,5,7.5"),
     ):
         axes.add_argument(
-            option, action=_AxisAction, const=field, metavar="VALUES", help=help_text,
+            option,
+            action=_AxisAction,
+            const=field,
+            metavar="VALUES",
+            help=help_text,
             dest=f"axis_{field}",
         )
     axes.add_argument(

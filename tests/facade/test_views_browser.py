@@ -98,9 +98,7 @@ def test_gallery_in_chromium(browser: Any, sweep_dir: Path) -> None:
         assert image.evaluate("i => i.complete && i.naturalWidth") > 0, image.get_attribute("src")
     thumbnails = page.locator("#images img")
     assert {"lazy"} == {thumbnails.nth(i).get_attribute("loading") for i in range(5)}
-    assert all(
-        "/thumbs/" in (thumbnails.nth(i).evaluate("i => i.currentSrc")) for i in range(5)
-    )
+    assert all("/thumbs/" in (thumbnails.nth(i).evaluate("i => i.currentSrc")) for i in range(5))
     assert all(url.startswith("file://") for url in requested)  # no network at all
 
     # The failure shows, with its error class and message.

@@ -4,3 +4,5 @@
 turns axes into jobs and runs them on the bulk engine (``run_jobs``); ``sheet`` draws
 labeled contact sheets (Pillow); ``gallery`` writes a self-contained ``index.html``.
 """
+
+__all__: list[str] = []

@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Final
-
-import attrs
 
 from .._exceptions import InvalidRequestError
 
@@ -109,19 +107,53 @@ def check_values(field: str, values: Sequence[Any]) -> Sequence[Any]:
     return values
 
 
-@attrs.frozen
+def _as_values(values: Any) -> Sequence[Any]:
+    """An axis's values as a tuple (a ``range`` stays as it is: lazy)."""
+    if isinstance(values, range):
+        return values
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise InvalidRequestError(
+            "an axis's values must be a list (or text such as '1..4' given to build_sweep)",
+            param="axes",
+        )
+    return tuple(values)
+
+
 class Axis:
-    """One request field and the values a sweep gives it, in order.
+    """One request field and the values a sweep gives it, in order (immutable).
 
     :param field: A ``generate()`` argument: ``"seed"``, ``"guidance_scale"``, ``"prompt"``...
-    :param values: Its values (a ``range`` stays lazy).
+    :param values: Its values, at least one, none repeated (a ``range`` stays lazy).
+    :raises InvalidRequestError: No value, a repeated one, or a ``field`` that is no name.
     """
 
-    field: str
-    values: Sequence[Any] = attrs.field(converter=lambda v: v if isinstance(v, range) else tuple(v))
+    __slots__ = ("field", "values")
 
-    def __attrs_post_init__(self) -> None:
-        check_values(self.field, self.values)
+    field: str
+    """The request field."""
+    values: Sequence[Any]
+    """Its values: a tuple, or a ``range``."""
+
+    def __init__(self, field: str, values: Iterable[Any]) -> None:
+        if not isinstance(field, str):
+            raise InvalidRequestError("an axis's field must be a str", param="axes")
+        checked = check_values(field, _as_values(values))
+        object.__setattr__(self, "field", field)
+        object.__setattr__(self, "values", checked)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Axis is immutable: cannot set {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Axis):
+            return NotImplemented
+        return (self.field, tuple(self.values)) == (other.field, tuple(other.values))
+
+    def __hash__(self) -> int:
+        return hash((self.field, len(self.values)))
+
+    def __repr__(self) -> str:
+        return f"Axis({self.field!r}, {self.values!r})"
 
     @property
     def name(self) -> str:
@@ -129,7 +161,11 @@ class Axis:
         return short_name(self.field)
 
     def label(self, index: int) -> str:
-        """``"seed=3"``: the label of value ``index`` (text values shortened)."""
+        """``"seed=3"``: the label of value ``index`` (text values shortened).
+
+        :param index: The value's position in ``values``.
+        :returns: ``name=value``.
+        """
         return f"{self.name}={value_label(self.values[index])}"
 
 

@@ -250,13 +250,11 @@ def _sweep_section(page: _Page, root: Path) -> Iterator[str]:
     yield "</div></section>\n"
 
 
-def _page(
-    root: Path, summary: _Summary, page: _Page, thumbs: bool, size: int
-) -> Iterator[str]:
+def _page(root: Path, summary: _Summary, page: _Page, thumbs: bool, size: int) -> Iterator[str]:
     title = page.text(root.resolve().name or str(root))
     models = ", ".join(summary.models) or "—"
     yield (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n'
         f'<meta name="generator" content="{GALLERY_MARKER}">\n'
         f'<meta http-equiv="Content-Security-Policy" content="{_POLICY}">\n'
         '<meta name="referrer" content="no-referrer">\n'

@@ -22,6 +22,7 @@ from .._exceptions import InvalidRequestError, MissingDependencyError
 from .._files import write_atomic
 from ._dataset_view import failure_rows, inside, metadata_rows
 from .axes import Axis, cell_count, cell_key
+from .axes import cell as cell_at
 from .sweep import read_sweep
 
 if TYPE_CHECKING:
@@ -62,7 +63,7 @@ class FailedCell:
     message: str = ""
 
 
-Cell: TypeAlias = "str | os.PathLike[str] | PILImage.Image | BaseException | FailedCell | None"
+_Cell: TypeAlias = "str | os.PathLike[str] | PILImage.Image | BaseException | FailedCell | None"
 
 
 def require_pillow() -> None:
@@ -98,7 +99,7 @@ def _fit(draw: ImageDraw.ImageDraw, text: str, font: Any, width: int) -> str:
     return text + "…"
 
 
-def _load(cell: Cell, size: int) -> PILImage.Image | FailedCell | None:
+def _load(cell: _Cell, size: int) -> PILImage.Image | FailedCell | None:
     """The cell as a thumbnail of at most ``size`` pixels, or what to draw instead."""
     from PIL import Image, UnidentifiedImageError
 
@@ -128,14 +129,17 @@ def _load(cell: Cell, size: int) -> PILImage.Image | FailedCell | None:
 
 
 def _draw_cell(
-    sheet: PILImage.Image, draw: ImageDraw.ImageDraw, content: Any, box: tuple[int, int, int],
+    sheet: PILImage.Image,
+    draw: ImageDraw.ImageDraw,
+    content: Any,
+    box: tuple[int, int, int],
     font: Any,
 ) -> None:
     x, y, size = box
     if content is None or isinstance(content, FailedCell):
-        failed = isinstance(content, FailedCell)
+        failed = content is not None
         draw.rectangle((x, y, x + size - 1, y + size - 1), fill=_FAILED if failed else _MISSING)
-        lines = ["FAILED", content.error] if failed else ["not generated"]
+        lines = ["FAILED", content.error] if content is not None else ["not generated"]
         color = _FAILED_TEXT if failed else _TEXT
         top = y + size // 2 - len(lines) * 10
         for line in lines:
@@ -148,7 +152,7 @@ def _draw_cell(
 
 
 def _grid(
-    cells: Sequence[Cell],
+    cells: Sequence[_Cell],
     columns: int,
     *,
     column_labels: Sequence[str] | None,
@@ -208,7 +212,7 @@ def _grid(
 
 
 def contact_sheet(
-    images: Sequence[Cell],
+    images: Sequence[str | os.PathLike[str] | PILImage.Image | BaseException | FailedCell | None],
     *,
     columns: int | None = None,
     captions: Sequence[str] | None = None,
@@ -251,9 +255,9 @@ def contact_sheet(
     )
 
 
-def _cells_of(root: Path) -> dict[str, Cell]:
+def _cells_of(root: Path) -> dict[str, _Cell]:
     """Each job id of the dataset ``root``: its first image, or its failure."""
-    found: dict[str, Cell] = {}
+    found: dict[str, _Cell] = {}
     for row in failure_rows(root):
         error = row.get("error")
         found[row["id"]] = FailedCell(error if isinstance(error, str) else "Error")
@@ -269,7 +273,9 @@ def _axes(record: dict[str, Any]) -> list[Axis]:
     try:
         return [Axis(axis["field"], axis["values"]) for axis in record["axes"]]
     except (InvalidRequestError, TypeError, KeyError) as error:
-        raise InvalidRequestError(f"sweep.json is not a valid sweep ({error})") from None
+        raise InvalidRequestError(
+            f"sweep.json is not a valid sweep ({error})", param="directory"
+        ) from None
 
 
 def sweep_sheets(
@@ -298,11 +304,8 @@ def sweep_sheets(
     row_count = len(rows_axis.values) if rows_axis else 1
     sheets = []
     for page in range(cell_count(further)):
-        outer = []
-        for axis in further:
-            page, position = divmod(page, len(axis.values))
-            outer.append(position)
-        cells: list[Cell] = []
+        outer = cell_at(further, page)
+        cells: list[_Cell] = []
         for row in range(row_count):
             for column in range(column_count):
                 indexes = ([column] if columns_axis else []) + ([row] if rows_axis else [])
@@ -351,7 +354,5 @@ def write_sweep_sheets(directory: str | os.PathLike[str], *, cell_size: int = 25
         info.add_text("Software", SHEET_MARKER)
         buffer = io.BytesIO()
         sheet.save(buffer, format="PNG", pnginfo=info)
-        written.append(
-            write_atomic(root / name, [buffer.getvalue()], owned=SHEET_MARKER.encode())
-        )
+        written.append(write_atomic(root / name, [buffer.getvalue()], owned=SHEET_MARKER.encode()))
     return written

@@ -65,7 +65,7 @@ class Sweep:
     """
 
     axes: tuple[Axis, ...]
-    fixed: Mapping[str, Any] = attrs.field(converter=dict)
+    fixed: Mapping[str, Any]
 
     def __len__(self) -> int:
         return cell_count(self.axes)
@@ -76,13 +76,19 @@ class Sweep:
         return len(self)
 
     def describe(self) -> str:
-        """``"6 images: seed (3) x guidance (2)"``."""
+        """``"6 images: seed (3) x guidance (2)"``: the size, said before anything is sent.
+
+        :returns: The count, and each axis with its number of values.
+        """
         sizes = " x ".join(f"{axis.name} ({len(axis.values)})" for axis in self.axes)
         noun = "image" if len(self) == 1 else "images"
         return f"{len(self)} {noun}" + (f": {sizes}" if sizes else "")
 
     def jobs(self) -> Iterator[tuple[str, dict[str, Any]]]:
-        """Each cell's job id and request, in order, one at a time."""
+        """Each cell's job id and request, in order, one at a time.
+
+        :returns: ``(id, request)`` pairs: the ids name the image files.
+        """
         for indexes in cells(self.axes):
             request = dict(self.fixed)
             for axis, index in zip(self.axes, indexes, strict=True):
@@ -90,7 +96,10 @@ class Sweep:
             yield cell_key(self.axes, indexes), request
 
     def to_json(self) -> dict[str, Any]:
-        """What ``sweep.json`` records: the axes with their values, and the fixed fields."""
+        """What ``sweep.json`` records: the axes with their values, and the fixed fields.
+
+        :returns: A JSON-ready ``dict``.
+        """
         return {
             "format": _FORMAT,
             "images": len(self),
@@ -138,20 +147,23 @@ def build_sweep(
         if fields.count(field) > 1:
             raise InvalidRequestError(f"the axis {field!r} is given twice", param=field)
         if field in fixed:
-            raise InvalidRequestError(
-                f"{field!r} is both an axis and a fixed value", param=field
-            )
+            raise InvalidRequestError(f"{field!r} is both an axis and a fixed value", param=field)
     if prompt is not None:
         if "prompt" in fields:
-            raise InvalidRequestError("give the prompt once: as PROMPT or as an axis", param="prompt")
+            raise InvalidRequestError(
+                "give the prompt once: as PROMPT or as an axis", param="prompt"
+            )
         fixed["prompt"] = prompt
     elif "prompt" not in fields:
         raise InvalidRequestError("a sweep needs a prompt (or a prompt axis)", param="prompt")
-    return Sweep(built, fixed)
+    return Sweep(built, dict(fixed))
 
 
-def check_sweep(sweep: Sweep, client: _BaseClient) -> list[dict[str, Any]]:
+def check_sweep(sweep: Sweep, client: FriendliImages | AsyncFriendliImages) -> list[dict[str, Any]]:
     """Validate every cell as the client would before sending it; nothing is sent.
+
+    :param sweep: The cells, from :func:`build_sweep`.
+    :param client: The client whose rules check each request (nothing is sent).
 
     :returns: One ``failures.jsonl``-style row (id, line, error, message) per problem.
     """
@@ -190,7 +202,9 @@ def read_sweep(directory: str | os.PathLike[str]) -> dict[str, Any] | None:
         return None
     axes = value.get("axes")
     if not isinstance(axes, list) or not all(
-        isinstance(a, dict) and isinstance(a.get("field"), str) and isinstance(a.get("values"), list)
+        isinstance(a, dict)
+        and isinstance(a.get("field"), str)
+        and isinstance(a.get("values"), list)
         for a in axes
     ):
         return None
@@ -244,7 +258,7 @@ def _prepare(
     if problems:
         first = problems[0]
         more = f" (and {len(problems) - 1} more cells)" if len(problems) > 1 else ""
-        raise InvalidRequestError(f"cell {first['id']}: {first['message']}{more}")
+        raise InvalidRequestError(f"cell {first['id']}: {first['message']}{more}", param="sweep")
     if grid:
         from .sheet import require_pillow
 
@@ -367,5 +381,3 @@ async def arun_sweep(
     )
     _finish(out, grid, gallery)
     return summary
-
-
