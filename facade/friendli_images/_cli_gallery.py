@@ -14,10 +14,16 @@ import sys
 from pathlib import Path
 
 from . import _config
-from ._cli import EXIT_OK, _positive_int, _usage_message
-from ._exceptions import InvalidRequestError
+from ._cli import EXIT_OK, PROG, _positive_int, _usage_message
+from ._exceptions import InvalidRequestError, OutputExistsError
 
-__all__ = ["add_gallery_option", "add_gallery_parser", "gallery_after", "gallery_command"]
+__all__ = [
+    "add_gallery_option",
+    "add_gallery_parser",
+    "gallery_after",
+    "gallery_before",
+    "gallery_command",
+]
 
 
 def add_gallery_parser(
@@ -60,6 +66,17 @@ def _write(out: Path, size: int = 256) -> Path:
 
     token = _config.env_or(None, _config.TOKEN_ENV)
     return write_gallery(out, thumbnail_size=size, redact_texts=[token] if token else [])
+
+
+def gallery_before(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    """Before ``run``/``sweep`` sends anything: ``--gallery`` can write its page."""
+    from ._views.gallery import check_gallery_free
+
+    if getattr(args, "gallery", False):
+        try:
+            check_gallery_free(args.out)
+        except OutputExistsError as error:
+            parser.error(f"{error.filename} exists and was not written by {PROG}: move it away")
 
 
 def gallery_after(args: argparse.Namespace) -> None:

@@ -37,7 +37,7 @@ from ._cli import (
     _usage_message,
 )
 from ._cli_endpoint import add_wait_options, sleep_after
-from ._cli_gallery import add_gallery_option, gallery_after
+from ._cli_gallery import add_gallery_option, gallery_after, gallery_before
 from ._client import DEFAULT_CONCURRENCY, AsyncFriendliImages, FriendliImages
 from ._exceptions import InvalidRequestError
 from ._jobs import Shard
@@ -259,6 +259,7 @@ def run_command(
     try:
         if args.check:
             return _check(args)
+        gallery_before(args, parser)
         connection = _resolve_api_connection(args, parser)
         import asyncio
 

@@ -24,12 +24,19 @@ from pathlib import Path
 from typing import Any, Final
 
 from . import _config
-from ._cli import EXIT_FAILURE, EXIT_OK, _add_api_connection_options, _positive_int, _usage_message
+from ._cli import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    PROG,
+    _add_api_connection_options,
+    _positive_int,
+    _usage_message,
+)
 from ._cli_endpoint import add_wait_options
 from ._cli_gallery import add_gallery_option
 from ._cli_run import run_command
 from ._client import DEFAULT_CONCURRENCY, FriendliImages
-from ._exceptions import InvalidRequestError
+from ._exceptions import InvalidRequestError, OutputExistsError
 
 __all__ = ["add_sweep_parser", "sweep_command"]
 
@@ -203,8 +210,8 @@ def sweep_command(
     args: argparse.Namespace, parser: argparse.ArgumentParser, *, verbose: bool
 ) -> int:
     """``friendli-images sweep``: see the module docstring."""
-    from ._views.sheet import require_pillow, write_sweep_sheets
-    from ._views.sweep import check_sweep, write_sweep
+    from ._views.sheet import write_sweep_sheets
+    from ._views.sweep import check_sweep, check_views_free, write_sweep
 
     if args.out.exists() and not args.out.is_dir():
         parser.error(f"argument --out: {str(args.out)!r} exists and is not a directory")
@@ -230,8 +237,10 @@ def sweep_command(
         return EXIT_FAILURE if problems else EXIT_OK
     if problems:
         parser.error(f"{len(problems)} cells are invalid; nothing was sent")
-    if not args.no_grid:
-        require_pillow()
+    try:
+        check_views_free(sweep, args.out, grid=not args.no_grid, gallery=args.gallery)
+    except OutputExistsError as error:
+        parser.error(f"{error.filename} exists and was not written by {PROG}: move it away")
     args.jobs = write_sweep(sweep, args.out)
     args.steps = args.guidance = args.shard = None
     args.check = False

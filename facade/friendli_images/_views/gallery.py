@@ -30,7 +30,7 @@ from urllib.parse import quote
 
 import attrs
 
-from .._exceptions import InvalidRequestError
+from .._exceptions import InvalidRequestError, OutputExistsError
 from .._files import is_owned, write_atomic
 from .._redaction import Secrets, redact
 from ._dataset_view import failure_rows, inside, metadata_rows
@@ -38,7 +38,7 @@ from .axes import short_name, value_label
 from .sheet import sheet_names
 from .sweep import read_sweep
 
-__all__ = ["GALLERY_MARKER", "INDEX", "THUMBS", "write_gallery"]
+__all__ = ["GALLERY_MARKER", "INDEX", "THUMBS", "check_gallery_free", "write_gallery"]
 
 INDEX: Final = "index.html"
 THUMBS: Final = "thumbs"
@@ -292,6 +292,17 @@ def _encoded(parts: Iterable[str]) -> Iterator[bytes]:
     yield "".join(buffer).encode("utf-8", "surrogateescape")
 
 
+def check_gallery_free(directory: str | os.PathLike[str]) -> Path:
+    """``directory/index.html``, unless a file this library did not write has that name.
+
+    :raises OutputExistsError: There is such a file (it is never replaced).
+    """
+    target = Path(directory) / INDEX
+    if os.path.lexists(target) and not is_owned(target, GALLERY_MARKER.encode()):
+        raise OutputExistsError(str(target))
+    return target
+
+
 def write_gallery(
     directory: str | os.PathLike[str],
     *,
@@ -327,11 +338,7 @@ def write_gallery(
         )
     if isinstance(redact_texts, str):
         raise InvalidRequestError("redact_texts must be a list of strings", param="redact_texts")
-    target = root / INDEX
-    if os.path.lexists(target) and not is_owned(target, GALLERY_MARKER.encode()):
-        from .._exceptions import OutputExistsError
-
-        raise OutputExistsError(str(target))
+    target = check_gallery_free(root)
     try:
         import PIL.Image  # noqa: F401
 

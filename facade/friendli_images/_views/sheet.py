@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
 import attrs
 
-from .._exceptions import InvalidRequestError, MissingDependencyError
-from .._files import write_atomic
+from .._exceptions import InvalidRequestError, MissingDependencyError, OutputExistsError
+from .._files import is_owned, write_atomic
 from ._dataset_view import failure_rows, inside, metadata_rows
 from .axes import Axis, cell_count, cell_key
 from .axes import cell as cell_at
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = [
     "SHEET_MARKER",
     "FailedCell",
+    "check_sheets_free",
     "contact_sheet",
     "require_pillow",
     "sweep_sheets",
@@ -330,6 +331,15 @@ def sweep_sheets(
 def sheet_names(count: int) -> list[str]:
     """The file names of ``count`` sheets: ``grid.png``, or ``grid-1.png`` ... ``grid-N.png``."""
     return ["grid.png"] if count == 1 else [f"grid-{n}.png" for n in range(1, count + 1)]
+
+
+def check_sheets_free(directory: str | os.PathLike[str], count: int) -> None:
+    """Raise ``OutputExistsError`` if a sheet's name (``grid.png``...) is taken by a file
+    this library did not write (checked before a sweep sends anything)."""
+    for name in sheet_names(count):
+        path = Path(directory) / name
+        if os.path.lexists(path) and not is_owned(path, SHEET_MARKER.encode()):
+            raise OutputExistsError(str(path))
 
 
 def write_sweep_sheets(directory: str | os.PathLike[str], *, cell_size: int = 256) -> list[Path]:

@@ -30,7 +30,7 @@ from .._files import write_atomic
 from .axes import Axis, cell_count, cell_key, cells, parse_values
 
 if TYPE_CHECKING:
-    from .._client import AsyncFriendliImages, FriendliImages, _BaseClient
+    from .._client import AsyncFriendliImages, FriendliImages
     from .._runner import JobsSummary
 
 __all__ = [
@@ -41,6 +41,7 @@ __all__ = [
     "arun_sweep",
     "build_sweep",
     "check_sweep",
+    "check_views_free",
     "read_sweep",
     "run_sweep",
     "write_sweep",
@@ -248,7 +249,13 @@ def _check_size(sweep: Sweep, max_images: int) -> None:
 
 
 def _prepare(
-    sweep: Sweep, out: str | os.PathLike[str], client: _BaseClient, max_images: int, grid: bool
+    sweep: Sweep,
+    out: str | os.PathLike[str],
+    client: FriendliImages | AsyncFriendliImages,
+    max_images: int,
+    *,
+    grid: bool,
+    gallery: bool,
 ) -> Path:
     """Everything that can refuse the sweep, before anything is sent."""
     if not isinstance(sweep, Sweep):
@@ -259,11 +266,24 @@ def _prepare(
         first = problems[0]
         more = f" (and {len(problems) - 1} more cells)" if len(problems) > 1 else ""
         raise InvalidRequestError(f"cell {first['id']}: {first['message']}{more}", param="sweep")
+    check_views_free(sweep, out, grid=grid, gallery=gallery)
+    return write_sweep(sweep, out)
+
+
+def check_views_free(
+    sweep: Sweep, out: str | os.PathLike[str], *, grid: bool, gallery: bool
+) -> None:
+    """Before anything is sent: the views the sweep ends with can be written (Pillow for
+    the grid; ``grid.png`` and ``index.html`` free, or written by this library)."""
     if grid:
-        from .sheet import require_pillow
+        from .sheet import check_sheets_free, require_pillow
 
         require_pillow()
-    return write_sweep(sweep, out)
+        check_sheets_free(out, cell_count(sweep.axes[2:]))
+    if gallery:
+        from .gallery import check_gallery_free
+
+        check_gallery_free(out)
 
 
 def _finish(out: str | os.PathLike[str], grid: bool, gallery: bool) -> None:
@@ -318,7 +338,7 @@ def run_sweep(
     """
     from .._runner import run_jobs
 
-    jobs = _prepare(sweep, out, client, max_images, grid)
+    jobs = _prepare(sweep, out, client, max_images, grid=grid, gallery=gallery)
     summary = run_jobs(
         jobs,
         out,
@@ -367,7 +387,7 @@ async def arun_sweep(
     """
     from .._runner import arun_jobs
 
-    jobs = _prepare(sweep, out, client, max_images, grid)
+    jobs = _prepare(sweep, out, client, max_images, grid=grid, gallery=gallery)
     summary = await arun_jobs(
         jobs,
         out,
