@@ -236,7 +236,7 @@ def sweep_command(
         )
         return EXIT_FAILURE if problems else EXIT_OK
     if problems:
-        parser.error(f"{len(problems)} cells are invalid; nothing was sent")
+        parser.error(f"{len(problems)} of {len(sweep)} cells invalid; nothing was sent")
     try:
         check_views_free(sweep, args.out, grid=not args.no_grid, gallery=args.gallery)
     except OutputExistsError as error:
