@@ -19,6 +19,7 @@ import importlib
 import json
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ from ._cli import (
     _usage_message,
 )
 from ._cli_endpoint import add_wait_options, sleep_after
+from ._cli_gallery import add_gallery_option, gallery_after, gallery_before
 from ._client import DEFAULT_CONCURRENCY, AsyncFriendliImages, FriendliImages
 from ._exceptions import InvalidRequestError
 from ._jobs import Shard
@@ -113,6 +115,7 @@ def add_run_parser(
         help="take only the lines whose 0-based index is K modulo N (N machines, N dirs)",
     )
     batch.add_argument("--json", action="store_true", help="print the summary as one JSON document")
+    add_gallery_option(batch)
     add_wait_options(run.add_argument_group("endpoint"))
     _add_api_connection_options(run.add_argument_group("connection"))
     return run
@@ -237,8 +240,18 @@ def _sleep_after(
     ]
 
 
-def run_command(args: argparse.Namespace, parser: argparse.ArgumentParser, *, verbose: bool) -> int:
-    """``friendli-images run``: see the module docstring."""
+def run_command(
+    args: argparse.Namespace,
+    parser: argparse.ArgumentParser,
+    *,
+    verbose: bool,
+    after: Callable[[JobsSummary], None] | None = None,
+) -> int:
+    """``friendli-images run``: see the module docstring.
+
+    ``after`` (``sweep``: its grid) runs once the run ended without interruption, before
+    ``--gallery`` writes the page.
+    """
     if not args.jobs.is_file():
         parser.error(f"argument JOBS: {str(args.jobs)!r} is not a file")
     if args.out.exists() and not args.out.is_dir():
@@ -246,6 +259,7 @@ def run_command(args: argparse.Namespace, parser: argparse.ArgumentParser, *, ve
     try:
         if args.check:
             return _check(args)
+        gallery_before(args, parser)
         connection = _resolve_api_connection(args, parser)
         import asyncio
 
@@ -274,6 +288,9 @@ def run_command(args: argparse.Namespace, parser: argparse.ArgumentParser, *, ve
         state = "interrupted: " if status == EXIT_INTERRUPTED else "terminated: "
         print(_summary_line(summary, state), file=sys.stderr, flush=True)
         return status
+    if after is not None:
+        after(summary)
+    gallery_after(args)
     if args.json:
         document = summary.to_json()
         if slept is not None:

@@ -48,12 +48,14 @@ __all__ = [
     "discard_backups",
     "existing_output",
     "is_leftover",
+    "is_owned",
     "remove_leftovers",
     "remove_written",
     "resolve_target",
     "restore_backups",
     "rewrite_owned",
     "save_chunks",
+    "write_atomic",
     "writing",
 ]
 
@@ -388,5 +390,43 @@ async def asave_chunks(
             async for chunk in chunks:
                 writer.write(chunk)
             return writer.commit(target, overwrite=overwrite, backups=backups)
+        finally:
+            writer.discard()
+
+
+OWNED_PROBE = 4096
+"""How many leading bytes of a file ``is_owned`` reads to find the library's marker."""
+
+
+def is_owned(path: Path, marker: bytes) -> bool:
+    """Whether ``path`` is a regular file (not a link) whose first bytes hold ``marker``:
+    a file this library wrote (a gallery page, a contact sheet), which it may replace."""
+    try:
+        if not path.is_file() or path.is_symlink():
+            return False
+        with path.open("rb") as file:
+            return marker in file.read(OWNED_PROBE)
+    except OSError:
+        return False
+
+
+def write_atomic(
+    target: Path, chunks: Iterable[bytes], *, overwrite: bool = False, owned: bytes | None = None
+) -> Path:
+    """Write ``chunks`` to ``target`` atomically (temp file beside it, then moved in).
+
+    An existing ``target`` is replaced only with ``overwrite``, or when it is a file this
+    library wrote: ``owned`` is the marker such a file carries in its first bytes
+    (``is_owned``). Anything else there raises ``OutputExistsError``, before any byte is
+    written.
+    """
+    replace = overwrite or (owned is not None and is_owned(target, owned))
+    _check_free(target, replace)
+    with cleanup_on_sigterm():
+        writer = AtomicWriter(target.parent)
+        try:
+            for chunk in chunks:
+                writer.write(chunk)
+            return writer.commit(target, overwrite=replace)
         finally:
             writer.discard()
