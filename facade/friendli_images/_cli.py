@@ -45,7 +45,7 @@ from urllib.parse import urlsplit
 
 import attrs
 
-from . import _config
+from . import _config, _waits
 from ._cli_endpoint import (
     add_endpoint_command,
     add_mock_endpoint_options,
@@ -67,7 +67,7 @@ from ._exceptions import (
     InvalidRequestError,
     OutputExistsError,
 )
-from ._files import asave_chunks, check_stem, check_writable, existing_output
+from ._files import asave_chunks, check_stem, check_writable, existing_output, remove_written
 from ._operations import (
     CONTAINER_EDIT,
     CONTAINER_GENERATE,
@@ -674,8 +674,7 @@ async def _run(job: _Job, report: _Report, *, verbose: bool) -> None:
                         chunks = image._achunks()
                         paths.append(await asave_chunks(chunks, target, overwrite=args.overwrite))
                 except BaseException:
-                    for path in paths:
-                        path.unlink(missing_ok=True)
+                    remove_written(paths)
                     raise
                 return paths
 
@@ -1028,7 +1027,7 @@ def _mock_server_command(
                 file=sys.stderr,
                 flush=True,
             )
-        while not stop.wait(0.2):
+        while not _waits.wait_event(stop, 0.2):
             seen = _log_new_requests(server, seen)
     except KeyboardInterrupt:
         pass

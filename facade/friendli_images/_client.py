@@ -15,7 +15,6 @@ import contextlib
 import json
 import logging
 import random
-import time
 from collections.abc import (
     AsyncGenerator,
     AsyncIterable,
@@ -38,7 +37,7 @@ from friendli_images_api.models import (
 )
 from friendli_images_api.types import UNSET, Response, Unset
 
-from . import _config, _retry, _rules
+from . import _config, _retry, _rules, _waits
 from ._decoding import ACCEPT_ENCODING
 from ._download import AsyncDownloader, Downloader, DownloadSettings
 from ._endpoint_wait import (
@@ -738,7 +737,11 @@ class _SyncClient(_BaseClient):
             seed = params.get("seed")
             collector = _BatchCollector(seed, strict=strict)
             outcomes = generate_each(
-                self, range(count), lambda i: self._batch_call(call, seed, i), concurrency=workers
+                self,
+                range(count),
+                lambda i: self._batch_call(call, seed, i),
+                concurrency=workers,
+                stop_on_error=strict,
             )
             with contextlib.closing(outcomes):
                 for outcome in outcomes:
@@ -824,7 +827,7 @@ class _SyncClient(_BaseClient):
                 if wait_if_not_ready(call.endpoint_waiter, seen, outcome.error):
                     continue  # it was not ready, nothing was generated, and now it is
                 raise outcome.error
-            time.sleep(delay)
+            _waits.sleep(delay)
             retries_taken += 1
 
 
@@ -936,7 +939,11 @@ class _AsyncClient(_BaseClient):
             seed = params.get("seed")
             collector = _BatchCollector(seed, strict=strict)
             outcomes = agenerate_each(
-                self, range(count), lambda i: self._batch_call(call, seed, i), concurrency=workers
+                self,
+                range(count),
+                lambda i: self._batch_call(call, seed, i),
+                concurrency=workers,
+                stop_on_error=strict,
             )
             async with contextlib.aclosing(outcomes):
                 async for outcome in outcomes:
@@ -1018,9 +1025,8 @@ class _AsyncClient(_BaseClient):
                 if await await_if_not_ready(call.endpoint_waiter, seen, outcome.error):
                     continue  # it was not ready, nothing was generated, and now it is
                 raise outcome.error
-            import asyncio  # here, not at the top: sync users never pay for importing it
 
-            await asyncio.sleep(delay)
+            await _waits.asleep(delay)
             retries_taken += 1
 
 
