@@ -81,13 +81,19 @@ def _url_parts_problem(url: str) -> str | None:
     return None
 
 
+def _has_credentials(url: str) -> bool:
+    """Whether a URL that parsed has ``user[:password]@`` before its host."""
+    parts = urlsplit(url)
+    return parts.username is not None or parts.password is not None
+
+
 def base_url_problem(url: str) -> str | None:
     """Why ``url`` cannot be the API's base URL, or ``None``."""
     problem = _url_parts_problem(url)
     if problem:
         return problem
     parts = urlsplit(url)
-    if parts.username is not None or parts.password is not None:
+    if _has_credentials(url):
         return "contains credentials before the host (the token is the only credential sent)"
     if parts.query or url.rstrip("/").endswith("?"):
         return "has a ?query"
@@ -97,19 +103,12 @@ def base_url_problem(url: str) -> str | None:
 
 
 def control_url_problem(url: str) -> str | None:
-    """Why ``url`` cannot be sent as a control image for the API to fetch, or ``None``.
-
-    Credentials before the host are refused: they would travel in the request body.
-    """
-    if len(url) > MAX_RESULT_URL_LENGTH:
-        return f"is longer than {MAX_RESULT_URL_LENGTH} characters"
-    problem = _url_parts_problem(url)
-    if problem:
-        return problem
-    parts = urlsplit(url)
-    if parts.username is not None or parts.password is not None:
+    """Why ``url`` cannot be sent as a control image for the API to fetch, or ``None``:
+    the checks of a result URL, and no credentials (they would travel in the body)."""
+    problem = result_url_problem(url)
+    if problem is None and _has_credentials(url):
         return "contains credentials before the host (user:password@); the API would see them"
-    return None
+    return problem
 
 
 def result_url_problem(url: str) -> str | None:
