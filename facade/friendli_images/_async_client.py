@@ -21,6 +21,7 @@ from friendli_images_api.models import (
 )
 from friendli_images_api.types import Response
 
+from . import _waits
 from ._batch._pool import ClientPool, aclose_pool
 from ._endpoints._wait import (
     await_if_not_ready,
@@ -151,7 +152,11 @@ class AsyncClient(BaseClient):
             seed = params.get("seed")
             collector = BatchCollector(seed, strict=strict)
             outcomes = agenerate_each(
-                self, range(count), lambda i: self._batch_call(call, seed, i), concurrency=workers
+                self,
+                range(count),
+                lambda i: self._batch_call(call, seed, i),
+                concurrency=workers,
+                stop_on_error=strict,
             )
             async with contextlib.aclosing(outcomes):
                 async for outcome in outcomes:
@@ -233,7 +238,5 @@ class AsyncClient(BaseClient):
                 if await await_if_not_ready(call.endpoint_waiter, seen, outcome.error):
                     continue  # it was not ready, nothing was generated, and now it is
                 raise outcome.error
-            import asyncio  # here, not at the top: sync users never pay for importing it
-
-            await asyncio.sleep(delay)
+            await _waits.asleep(delay)
             retries_taken += 1

@@ -23,6 +23,7 @@ from typing import IO, TYPE_CHECKING, Any, TypeAlias
 from . import _config
 from ._exceptions import FriendliImagesError, InvalidRequestError
 from ._sniff import SNIFF_BYTES, sniff_image_type
+from ._transport._rules import control_url_problem
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
@@ -226,6 +227,9 @@ def prepare_control_image(value: object, param: str) -> str | Base64Payload:
     """
     if isinstance(value, str):
         if value.lower().startswith(("http://", "https://")):
+            problem = control_url_problem(value)
+            if problem:
+                raise _reject(param, f"the URL {problem}")
             return value
         if value[:5].lower() == "data:":
             return _check_data_uri(value, param)

@@ -45,6 +45,7 @@ from ._params import (
     keys_of,
 )
 from ._results import GeneratedImage, decode_base64_image
+from ._sniff import image_problem
 
 __all__ = [
     "CONTAINER_DEFAULT_FORMAT",
@@ -91,7 +92,10 @@ class Operation:
 def _dedicated_images(client: ImageReader, parsed: object, body: Any) -> list[GeneratedImage]:
     if not isinstance(parsed, ImageGenerationDedicatedResult):
         raise ValueError("the answer is not the documented 200")
-    return client._images(parsed)
+    images = client._images(parsed)
+    if not images:  # a success must carry an image: "data": [] is no answer
+        raise ValueError("'data' holds no image")
+    return images
 
 
 def _container_images(client: ImageReader, parsed: object, body: Any) -> list[GeneratedImage]:
@@ -103,6 +107,9 @@ def _container_images(client: ImageReader, parsed: object, body: Any) -> list[Ge
         data = decode_base64_image(parsed.image)
     except ValueError as exc:
         raise ValueError(f"image: {exc}") from None
+    problem = image_problem(data)
+    if problem:
+        raise ValueError(f"'image' {problem}")
     seed = body.seed if isinstance(body.seed, int) else None
     response_format = body.response_format
     requested = (

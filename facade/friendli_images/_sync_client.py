@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import time
 from collections.abc import (
     Callable,
     Generator,
@@ -22,6 +21,7 @@ from friendli_images_api.models import (
 )
 from friendli_images_api.types import Response
 
+from . import _waits
 from ._batch._pool import ClientPool, close_pool
 from ._endpoints._wait import (
     wait_if_not_ready,
@@ -116,7 +116,11 @@ class SyncClient(BaseClient):
             seed = params.get("seed")
             collector = BatchCollector(seed, strict=strict)
             outcomes = generate_each(
-                self, range(count), lambda i: self._batch_call(call, seed, i), concurrency=workers
+                self,
+                range(count),
+                lambda i: self._batch_call(call, seed, i),
+                concurrency=workers,
+                stop_on_error=strict,
             )
             with contextlib.closing(outcomes):
                 for outcome in outcomes:
@@ -202,5 +206,5 @@ class SyncClient(BaseClient):
                 if wait_if_not_ready(call.endpoint_waiter, seen, outcome.error):
                     continue  # it was not ready, nothing was generated, and now it is
                 raise outcome.error
-            time.sleep(delay)
+            _waits.sleep(delay)
             retries_taken += 1

@@ -438,7 +438,7 @@ class TestGenerate:
         ("fault", "route", "message"),
         [
             (ErrorStatus(404), "image", "failed: 404 Not Found"),
-            (WrongShape({"data": []}), "generate", "the API reported success but sent no image"),
+            (WrongShape({"data": []}), "generate", "'data' holds no image"),
         ],
     )
     def test_no_image(

@@ -27,8 +27,10 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 
 import attrs
 
+from .. import _waits
 from .._endpoints._wait import await_if_not_ready, wait_if_not_ready, waits_seen
 from .._exceptions import APIStatusError, FriendliImagesError
+from .._redaction import Secrets, redact
 from .._results import ImageResult
 from ._throttle import AsyncThrottle, BatchStopped, Limit, Throttle
 
@@ -110,7 +112,7 @@ def overload_statuses(throttle_on_503: bool) -> frozenset[int]:
     return frozenset({OVERLOAD_STATUS})
 
 
-def _as_error(exc: BaseException, secrets: tuple[str, ...]) -> FriendliImagesError:
+def _as_error(exc: BaseException, secrets: Secrets | tuple[str, ...]) -> FriendliImagesError:
     """An error to record for a request whatever went wrong (the batch goes on).
 
     Anything but a ``FriendliImagesError`` becomes one whose message names the original
@@ -124,8 +126,7 @@ def _as_error(exc: BaseException, secrets: tuple[str, ...]) -> FriendliImagesErr
         message = f"{type(exc).__name__}: {exc.strerror or exc}{where}"
     else:
         message = f"unexpected {type(exc).__name__}: {exc}"
-    for form in secrets:
-        message = message.replace(form, "[secure]")
+    message = redact(message, secrets)
     if not isinstance(exc, OSError):
         logger.warning("A request of the batch failed: %s", message)
     error = FriendliImagesError(message)
@@ -191,10 +192,15 @@ def generate_each(
     concurrency: int,
     throttle_on_503: bool = False,
     finish: Finish[R] | None = None,
+    stop_on_error: bool = False,
 ) -> Generator[Outcome[R]]:
     """Run ``requests`` on ``concurrency`` worker threads; yield outcomes as they complete.
 
-    Closing the iterator (or leaving a ``for`` loop over it by an exception) stops the batch.
+    Closing the iterator (or leaving a ``for`` loop over it by an exception) stops the batch:
+    no attempt starts afterwards, and no ``finish`` runs after the iterator is closed (one
+    already running is waited for), so nothing is written once the caller has moved on.
+    ``stop_on_error`` stops the batch at the first failed request, before its outcome is
+    even delivered (``strict`` batches: nothing is sent after the first failure).
     """
     import queue  # here, not at the top: only batches need it
 
@@ -204,24 +210,43 @@ def generate_each(
     source = enumerate(requests)
     outcomes: queue.Queue[Outcome[R] | _End | _Crash] = queue.Queue(maxsize=concurrency)
     lock = threading.Lock()
-    state = {"active": 0, "started": 0, "exhausted": False}
+    state = {"active": 0, "started": 0, "exhausted": False, "closed": False}
+    finishing = threading.Condition()
+    busy = {"finishes": 0}
 
     def deliver(item: Outcome[R] | _End | _Crash) -> None:
-        while not throttle.stopped:
+        while not state["closed"]:  # until the consumer has gone
             try:
                 outcomes.put(item, timeout=0.1)
             except queue.Full:
                 continue
             return
 
+    def finished(index: int, request: R, result: ImageResult) -> tuple[Path, ...]:
+        """``finish`` unless the batch has stopped (then ``BatchStopped``)."""
+        if finish is None:
+            return ()
+        with finishing:
+            if throttle.stopped:
+                raise BatchStopped("the batch was stopped")
+            busy["finishes"] += 1
+        try:
+            return tuple(finish(index, request, result))
+        finally:
+            with finishing:
+                busy["finishes"] -= 1
+                finishing.notify_all()
+
     def process(index: int, request: R) -> Outcome[R] | None:
         start = time.monotonic()
         try:
             result = _send(client, prepare(request), throttle, statuses, connections)
-            paths = tuple(finish(index, request, result)) if finish is not None else ()
+            paths = finished(index, request, result)
         except BatchStopped:
             return None
         except Exception as exc:  # one request's failure, whatever it is, is that request's
+            if stop_on_error:
+                throttle.stop()
             seconds = time.monotonic() - start
             return Outcome(index, request, error=_as_error(exc, client._secrets), seconds=seconds)
         return Outcome(index, request, result=result, paths=paths, seconds=time.monotonic() - start)
@@ -274,7 +299,11 @@ def generate_each(
                 raise item.error
             yield item
     finally:
-        throttle.stop()
+        state["closed"] = True
+        with finishing:
+            throttle.stop()
+            while busy["finishes"]:
+                _waits.wait_condition(finishing, None)
 
 
 # -- asyncio -----------------------------------------------------------------------------
@@ -287,8 +316,6 @@ async def _asend(
     statuses: frozenset[int],
     connections: Callable[[], AbstractContextManager[httpx.AsyncClient]],
 ) -> ImageResult:
-    import asyncio
-
     retries_taken = 0
     while True:
         seen = waits_seen(call.endpoint_waiter)
@@ -309,7 +336,7 @@ async def _asend(
             if await await_if_not_ready(call.endpoint_waiter, seen, outcome.error):
                 continue  # it was not ready, nothing was generated, and now it is
             raise outcome.error
-        await asyncio.sleep(delay)
+        await _waits.asleep(delay)
         retries_taken += 1
 
 
@@ -324,11 +351,13 @@ async def agenerate_each(
     concurrency: int,
     throttle_on_503: bool = False,
     finish: AsyncFinish[R] | None = None,
+    stop_on_error: bool = False,
 ) -> AsyncGenerator[Outcome[R]]:
     """``generate_each`` with asyncio tasks: at most ``concurrency`` exist at any time.
 
     Closing the iterator (``aclose()``, or ``contextlib.aclosing`` around the loop) or
-    cancelling its consumer cancels the requests in flight.
+    cancelling its consumer cancels the requests in flight. ``stop_on_error``: no attempt
+    starts after the first failed request.
     """
     import asyncio
 
@@ -336,23 +365,27 @@ async def agenerate_each(
     statuses = overload_statuses(throttle_on_503)
     connections = client._connections(concurrency)
 
-    async def process(index: int, request: R) -> Outcome[R]:
+    async def process(index: int, request: R) -> Outcome[R] | None:
         start = time.monotonic()
         try:
             result = await _asend(client, prepare(request), throttle, statuses, connections)
             paths = tuple(await finish(index, request, result)) if finish is not None else ()
+        except BatchStopped:  # a strict batch stopped at another request's failure
+            return None
         except Exception as exc:  # one request's failure, whatever it is, is that request's
+            if stop_on_error:
+                throttle.stop()
             seconds = time.monotonic() - start
             return Outcome(index, request, error=_as_error(exc, client._secrets), seconds=seconds)
         return Outcome(index, request, result=result, paths=paths, seconds=time.monotonic() - start)
 
     next_request = _next_from(requests)
-    pending: set[asyncio.Task[Outcome[R]]] = set()
+    pending: set[asyncio.Task[Outcome[R] | None]] = set()
     index = 0
     exhausted = False
     try:
         while True:
-            while not exhausted and len(pending) < concurrency:
+            while not exhausted and not throttle.stopped and len(pending) < concurrency:
                 try:
                     request = await next_request()
                 except StopAsyncIteration:
@@ -363,8 +396,9 @@ async def agenerate_each(
             if not pending:
                 return
             done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            for task in sorted(done, key=lambda task: task.result().index):
-                yield task.result()
+            ended = [outcome for task in done if (outcome := task.result()) is not None]
+            for outcome in sorted(ended, key=lambda outcome: outcome.index):
+                yield outcome
     finally:
         for task in pending:
             task.cancel()

@@ -12,6 +12,10 @@ request waits for a connection, and connections are reused at any concurrency.
 
 The pool belongs to a ``FriendliImages``/``AsyncFriendliImages`` (grown to the largest
 batch it ran, closed with it). A caller's own ``http_client`` is used as it is instead.
+Clients are created when attempts need them, not when a batch starts: a batch of two
+requests at ``concurrency=10_000`` creates one client, not 625. Once the pool is closed, a
+lease raises ``ClientClosedError`` until a new batch reserves it again, and an attempt that
+was in flight gives its lease back quietly.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
 
 import httpx
+
+from .._exceptions import ClientClosedError
 
 __all__ = ["CONNECTIONS_PER_CLIENT", "ClientPool", "aclose_pool", "clients_for", "close_pool"]
 
@@ -50,32 +56,44 @@ class ClientPool(Generic[H]):
         self._make: Callable[[httpx.Limits], H] = make
         self._clients: list[H] = []
         self._busy: list[int] = []
+        self._wanted = 0
+        self._generation = 0
+        """Counts ``take_all()`` calls: a lease of an earlier generation is not given back."""
+        self._closed = False
         self._lock = threading.Lock()
 
     def reserve(self, concurrency: int) -> None:
-        """Have enough clients for ``concurrency`` attempts in flight."""
+        """Allow enough clients for ``concurrency`` attempts in flight (made as needed);
+        opens the pool again after ``take_all()`` (a new batch after ``aclose()``)."""
         with self._lock:
-            while len(self._clients) < clients_for(concurrency):
+            self._closed = False
+            self._wanted = max(self._wanted, clients_for(concurrency))
+
+    def _take(self) -> tuple[int, int, H]:
+        with self._lock:
+            if self._closed:
+                raise ClientClosedError("the client was closed; open a new one to send requests")
+            index = min(range(len(self._busy)), key=self._busy.__getitem__, default=-1)
+            full = index < 0 or self._busy[index] >= CONNECTIONS_PER_CLIENT
+            if full and len(self._clients) < max(self._wanted, 1):
                 self._clients.append(self._make(pool_limits()))
                 self._busy.append(0)
-
-    def _take(self) -> int:
-        with self._lock:
-            index = min(range(len(self._busy)), key=self._busy.__getitem__)
+                index = len(self._clients) - 1
             self._busy[index] += 1
-            return index
+            return self._generation, index, self._clients[index]
 
-    def _give_back(self, index: int) -> None:
+    def _give_back(self, generation: int, index: int) -> None:
         with self._lock:
-            self._busy[index] -= 1
+            if generation == self._generation:  # else: the pool was closed meanwhile
+                self._busy[index] -= 1
 
     @contextlib.contextmanager
     def lease(self) -> Iterator[H]:
-        index = self._take()
+        generation, index, client = self._take()
         try:
-            yield self._clients[index]
+            yield client
         finally:
-            self._give_back(index)
+            self._give_back(generation, index)
 
     @property
     def clients(self) -> list[H]:
@@ -85,6 +103,9 @@ class ClientPool(Generic[H]):
         """Forget every client and return them, to be closed."""
         with self._lock:
             clients, self._clients, self._busy = self._clients, [], []
+            self._generation += 1
+            self._wanted = 0
+            self._closed = True
         return clients
 
 

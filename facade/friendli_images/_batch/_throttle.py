@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from .. import _waits
 from .._exceptions import FriendliImagesError
 
 if TYPE_CHECKING:
@@ -68,10 +69,9 @@ class Limit:
 
 
 def pause_until(current: float, now: float, retry_after: float | None) -> float:
-    """When the batch may send again after a ``Retry-After`` of ``retry_after`` seconds."""
-    if retry_after is None:
-        return current
-    return max(current, now + retry_after)
+    """When the batch may send again after a ``Retry-After`` of ``retry_after`` seconds:
+    at most ``_waits.MAX_WAIT`` (60 s) from ``now``, as for a single request's retry."""
+    return _waits.pause_end(current, now, retry_after)
 
 
 class _Gate:
@@ -131,22 +131,23 @@ class Throttle:
                 if wait == 0.0:
                     self._gate.in_flight += 1
                     return self._gate.limit
-                self._changed.wait(wait)
+                _waits.wait_condition(self._changed, wait)
 
     def release(self, epoch: int, *, overloaded: bool | None, retry_after: float | None) -> None:
         with self._changed:
             self._gate.release(epoch, overloaded=overloaded, retry_after=retry_after)
             self._changed.notify(max(1, self._gate.limit.slots - self._gate.in_flight))
 
-    def sleep(self, seconds: float) -> None:
-        """Wait ``seconds``, or less if the batch stops (then ``BatchStopped``)."""
-        deadline = time.monotonic() + seconds
+    def sleep(self, seconds: float, *, deadline: float | None = None) -> None:
+        """Wait ``seconds`` (bounded by ``_waits``: at most 60 s, never past ``deadline``),
+        or less if the batch stops (then ``BatchStopped``)."""
+        end = time.monotonic() + _waits.bounded(seconds, deadline=deadline)
         with self._changed:
             while not self._gate.stopped:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
+                left = end - time.monotonic()
+                if left <= 0:
                     return
-                self._changed.wait(remaining)
+                _waits.wait_condition(self._changed, left)
             raise BatchStopped("the batch was stopped")
 
     def stop(self) -> None:
@@ -159,7 +160,8 @@ class Throttle:
 class AsyncThrottle:
     """``Limit`` for asyncio tasks, waking exactly as many waiters as slots came free.
 
-    Stopping an async batch is cancelling its tasks, so there is no ``stop()``.
+    Stopping an async batch is cancelling its tasks; ``stop()`` also makes every later
+    ``acquire()`` raise ``BatchStopped`` (a strict batch stops at its first failure).
     """
 
     def __init__(self, ceiling: int) -> None:
@@ -182,6 +184,8 @@ class AsyncThrottle:
 
         loop = asyncio.get_running_loop()
         while True:
+            if self._gate.stopped:
+                raise BatchStopped("the batch was stopped")
             wait = self._gate.wait_time(time.monotonic())
             if wait == 0.0 and not self._waiters:
                 self._gate.in_flight += 1
@@ -189,17 +193,27 @@ class AsyncThrottle:
             waiter: asyncio.Future[None] = loop.create_future()
             self._waiters.append(waiter)
             try:
-                await asyncio.wait_for(waiter, wait or None)
-            except TimeoutError:
-                pass
+                await _waits.wait_future(waiter, wait or None)
             finally:
                 if waiter in self._waiters:
                     self._waiters.remove(waiter)
             wait = self._gate.wait_time(time.monotonic())
-            if wait == 0.0:
+            if wait == 0.0 and not self._gate.stopped:
                 self._gate.in_flight += 1
                 self._wake()  # pass on any other free slot
                 return self._gate.limit
+
+    @property
+    def stopped(self) -> bool:
+        return self._gate.stopped
+
+    def stop(self) -> None:
+        """No attempt starts from now on; waiting tasks raise ``BatchStopped``."""
+        self._gate.stopped = True
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
 
     def release(self, epoch: int, *, overloaded: bool | None, retry_after: float | None) -> None:
         """Give the slot back (no await: also safe while a task is being cancelled)."""

@@ -26,7 +26,7 @@ from .._exceptions import (
     FriendliImagesError,
     InvalidRequestError,
 )
-from .._files import asave_chunks, check_writable, existing_output
+from .._files import asave_chunks, check_writable, existing_output, remove_written
 from .._operations import (
     CONTAINER_EDIT,
     CONTAINER_GENERATE,
@@ -265,8 +265,7 @@ async def _run(job: _Job, report: _Report, *, verbose: bool) -> None:
                         chunks = image._achunks()
                         paths.append(await asave_chunks(chunks, target, overwrite=args.overwrite))
                 except BaseException:
-                    for path in paths:
-                        path.unlink(missing_ok=True)
+                    remove_written(paths)
                     raise
                 return paths
 

@@ -92,6 +92,7 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argumen
         "endpoint": add_endpoint_command(commands, common, _add_api_connection_options),
         "mock-server": _add_mock_server(commands),
         "run": add_run_parser(commands, common),
+        **_views_parsers(commands, common),
     }
 
 
@@ -132,6 +133,25 @@ def _run_command(
     return run_command(args, parser, verbose=verbose)
 
 
+def _views_parsers(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> dict[str, argparse.ArgumentParser]:
+    from ._gallery import add_gallery_parser  # sweep and gallery live in their own modules
+    from ._sweep import add_sweep_parser
+
+    return {
+        "sweep": add_sweep_parser(commands, common),
+        "gallery": add_gallery_parser(commands, common),
+    }
+
+
+def _views_commands() -> dict[str, Callable[..., int]]:
+    from ._gallery import gallery_command
+    from ._sweep import sweep_command
+
+    return {"sweep": sweep_command, "gallery": gallery_command}
+
+
 def _ensure_standard_streams() -> None:
     """Closed standard streams (``>&-``, ``2>&-``) become ``/dev/null``.
 
@@ -167,6 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "endpoint": _endpoint_command,
         "mock-server": _mock_server_command,
         "run": _run_command,
+        **_views_commands(),
     }
     verbose = False
     try:

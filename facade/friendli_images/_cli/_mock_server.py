@@ -11,7 +11,7 @@ import threading
 import traceback
 from typing import TYPE_CHECKING
 
-from .. import _config
+from .. import _config, _waits
 from .._container import (
     CONTAINER_BASE_URL_ENV,
 )
@@ -130,7 +130,7 @@ def _mock_server_command(
                 file=sys.stderr,
                 flush=True,
             )
-        while not stop.wait(0.2):
+        while not _waits.wait_event(stop, 0.2):
             seen = _log_new_requests(server, seen)
     except KeyboardInterrupt:
         pass

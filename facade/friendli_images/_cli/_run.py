@@ -19,6 +19,7 @@ import importlib
 import json
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from .._exceptions import InvalidRequestError
 from .._jobs._lines import Shard
 from .._jobs._runner import JobsSummary, arun_jobs, check_jobs
 from ._endpoint import add_wait_options, sleep_after
+from ._gallery import add_gallery_option, gallery_after, gallery_before
 from ._options import (
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
@@ -114,6 +116,7 @@ def add_run_parser(
         help="take only the lines whose 0-based index is K modulo N (N machines, N dirs)",
     )
     batch.add_argument("--json", action="store_true", help="print the summary as one JSON document")
+    add_gallery_option(batch)
     add_wait_options(run.add_argument_group("endpoint"))
     _add_api_connection_options(run.add_argument_group("connection"))
     return run
@@ -238,8 +241,18 @@ def _sleep_after(
     ]
 
 
-def run_command(args: argparse.Namespace, parser: argparse.ArgumentParser, *, verbose: bool) -> int:
-    """``friendli-images run``: see the module docstring."""
+def run_command(
+    args: argparse.Namespace,
+    parser: argparse.ArgumentParser,
+    *,
+    verbose: bool,
+    after: Callable[[JobsSummary], None] | None = None,
+) -> int:
+    """``friendli-images run``: see the module docstring.
+
+    ``after`` (``sweep``: its grid) runs once the run ended without interruption, before
+    ``--gallery`` writes the page.
+    """
     if not args.jobs.is_file():
         parser.error(f"argument JOBS: {str(args.jobs)!r} is not a file")
     if args.out.exists() and not args.out.is_dir():
@@ -247,6 +260,7 @@ def run_command(args: argparse.Namespace, parser: argparse.ArgumentParser, *, ve
     try:
         if args.check:
             return _check(args)
+        gallery_before(args, parser)
         connection = _resolve_api_connection(args, parser)
         import asyncio
 
@@ -275,6 +289,9 @@ def run_command(args: argparse.Namespace, parser: argparse.ArgumentParser, *, ve
         state = "interrupted: " if status == EXIT_INTERRUPTED else "terminated: "
         print(_summary_line(summary, state), file=sys.stderr, flush=True)
         return status
+    if after is not None:
+        after(summary)
+    gallery_after(args)
     if args.json:
         document = summary.to_json()
         if slept is not None:

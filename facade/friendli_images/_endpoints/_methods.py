@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from friendli_images_api.types import Response
 
+from .. import _waits
 from .._exceptions import APIConnectionError, APITimeoutError, InvalidRequestError
 from .._transport._exchange import AsyncExchange, Exchange
 from .._transport._retry import was_sent
@@ -262,7 +263,7 @@ class SyncEndpointMethods(_EndpointCommon):
     def _run_plan(self, endpoint_id: str, plan: Plan) -> EndpointStatus:
         def perform(step: Step) -> EndpointStatus | None:
             if isinstance(step, Pause):
-                time.sleep(step.seconds)
+                _waits.sleep(step.seconds)
                 return None
             return self._endpoint_call(step.operation, endpoint_id, step.timeout)
 
@@ -390,11 +391,10 @@ class AsyncEndpointMethods(_EndpointCommon):
         return await self._run_plan(endpoint_id, plan)
 
     async def _run_plan(self, endpoint_id: str, plan: Plan) -> EndpointStatus:
-        import asyncio  # here, not at the top: sync users never pay for importing it
 
         async def perform(step: Step) -> EndpointStatus | None:
             if isinstance(step, Pause):
-                await asyncio.sleep(step.seconds)
+                await _waits.asleep(step.seconds)
                 return None
             return await self._endpoint_call(step.operation, endpoint_id, step.timeout)
 

@@ -60,6 +60,10 @@ _NOT_READY_WORDS = re.compile(
 )
 
 
+_NOT_READY_WITH_WORDS: Final = frozenset({429, 502})
+"""Statuses that say nothing was generated, and "not ready" when their text says so."""
+
+
 class Action(enum.Enum):
     """What to do after reading a status."""
 
@@ -120,12 +124,14 @@ def poll_delay(polls_taken: int, remaining: float, *, random: Callable[[], float
 def is_not_ready(status_code: int, message: str | None) -> bool:
     """Whether an error answer says the endpoint is not ready, so nothing was generated.
 
-    A 503 always does; a 429 or another 5xx does when its message says so (asleep,
-    waking, not ready, initializing, ...).
+    A 503 always does; a 429 or 502 does when its message says so (asleep, waking, not
+    ready, initializing, ...). A 500 or 504 never does, whatever its text: the request
+    may have generated (and been billed) before it failed, so sending it again is the
+    caller's choice (``retry_ambiguous``), never the waiter's.
     """
     if status_code == 503:
         return True
-    if status_code == 429 or 500 <= status_code <= 599:
+    if status_code in _NOT_READY_WITH_WORDS:
         return bool(message and _NOT_READY_WORDS.search(message))
     return False
 

@@ -12,15 +12,25 @@ Crash safety, which makes a run resumable after anything, SIGKILL included:
 * An image is written to a temporary file and renamed into place complete.
 * Only then are its metadata lines appended, all lines of a job in one ``write`` to a
   file opened for appending: a job is in ``metadata.jsonl`` entirely or not at all.
-* On opening, a torn last line (a crash in the middle of that write) is cut off, and any
-  file in ``DIR/images/`` that no metadata line names (an image whose job was in flight,
-  a temporary file) is removed: ``DIR/images/`` belongs to the run.
+* On opening, a torn last line (a crash in the middle of that write, which does not
+  parse) is cut off; a last line that parses but lost its final newline is kept.
 * A lock file keeps two runs from writing to one directory at once.
+
+File ownership (the rules of ``_files``: only what the library wrote is ever removed):
+
+* A directory becomes a dataset when a run first opens it, empty or new, and gets the
+  marker ``DIR/.friendli-images-dataset.json``. A directory without the marker that holds
+  ``metadata.jsonl``, ``failures.jsonl`` or files in ``images/`` is refused before anything
+  is sent (``NotADatasetError``); one written by a version before the marker (it has the
+  run's lock file) is adopted. Other files in ``DIR`` are never touched.
+* Before an image is moved into ``images/`` its name is appended to the run's journal
+  ``DIR/.friendli-images-written``. On opening, an image that no metadata line names is
+  removed only when the journal lists it (its job was in flight when a run died), and the
+  library's own temporary files are removed; any other file there refuses the run.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import threading
@@ -32,13 +42,26 @@ import attrs
 from friendli_images_api.models import DedicatedImageGenerationBody
 
 from .._exceptions import APIStatusError, FriendliImagesError, ImageDownloadError
+from .._files import check_writable, remove_leftovers, remove_written, rewrite_owned, writing
 
-__all__ = ["FAILURES", "IMAGES", "METADATA", "DatasetDir", "image_stem"]
+__all__ = [
+    "FAILURES",
+    "IMAGES",
+    "MARKER",
+    "METADATA",
+    "DatasetBusyError",
+    "DatasetDir",
+    "NotADatasetError",
+    "image_stem",
+]
 
 METADATA = "metadata.jsonl"
 FAILURES = "failures.jsonl"
 IMAGES = "images"
+MARKER = ".friendli-images-dataset.json"
 _LOCK = ".friendli-images.lock"
+_JOURNAL = ".friendli-images-written"
+_MARKER_BODY = b'{"format": "friendli-images imagefolder dataset", "version": 1}\n'
 
 REQUEST_FIELDS: tuple[str, ...] = tuple(
     field.name
@@ -52,6 +75,18 @@ _FLOAT_FIELDS = frozenset({"guidance_scale", "controlnet_weights"})
 
 class DatasetBusyError(FriendliImagesError):
     """Another run is writing to the same output directory."""
+
+
+class NotADatasetError(FriendliImagesError):
+    """The output directory holds files that friendli-images did not write; nothing was sent.
+
+    :param message: What was found, and what to do.
+    :param path: The output directory.
+    """
+
+    def __init__(self, message: str, *, path: str) -> None:
+        super().__init__(message)
+        self.path = path
 
 
 def image_stem(key: str, position: int) -> str:
@@ -132,8 +167,8 @@ def _read_rows(path: Path) -> Iterable[dict[str, Any]]:
         size = file.seek(0, os.SEEK_END)
         if size:
             file.seek(size - 1)
-            if file.read(1) != b"\n":  # a crash in the middle of the last write
-                _truncate_after_last_newline(file, size)
+            if file.read(1) != b"\n" and not _complete_last_line(file, size):
+                _truncate_after_last_newline(file, size)  # a crash in the middle of a write
         file.seek(0)
         for raw in file:
             try:
@@ -142,6 +177,35 @@ def _read_rows(path: Path) -> Iterable[dict[str, Any]]:
                 continue
             if isinstance(row, dict) and isinstance(row.get("id"), str):
                 yield row
+
+
+_LAST_LINE_LIMIT = 16 * 1024 * 1024
+"""A last line longer than this is not parsed to decide whether it is complete (torn)."""
+
+
+def _complete_last_line(file: BinaryIO, size: int) -> bool:
+    """A last line without its newline that parses (an editor dropped the newline): give
+    it its newline back and return ``True``; ``False`` for a torn line."""
+    block = 64 * 1024
+    end = size
+    tail = b""
+    while end > 0 and b"\n" not in tail:
+        if len(tail) > _LAST_LINE_LIMIT:
+            return False
+        start = max(0, end - block)
+        file.seek(start)
+        tail = file.read(end - start) + tail
+        end = start
+    line = tail[tail.rfind(b"\n") + 1 :]
+    try:
+        row = json.loads(line)
+    except ValueError:
+        return False
+    if not isinstance(row, dict):
+        return False
+    file.seek(size)
+    file.write(b"\n")
+    return True
 
 
 def _truncate_after_last_newline(file: BinaryIO, size: int) -> None:
@@ -171,11 +235,52 @@ class DatasetDir:
         """Keys of the jobs recorded as failed (and not done since) when opened."""
         self._write = threading.Lock()
         self._lock_file: BinaryIO | None = None
+        self._journal: int | None = None
 
     def open(self) -> None:
-        """Take the directory, repair what a crash left, and learn what is done."""
-        self.images.mkdir(parents=True, exist_ok=True)
-        self._take_lock()
+        """Take the directory, repair what a crash left, and learn what is done.
+
+        Raises ``NotADatasetError`` (nothing changed) for a directory with files the
+        library did not write, ``DatasetBusyError`` when another run has it, and
+        ``FileWriteError`` when ``images/`` cannot be written.
+        """
+        with writing():
+            self.root.mkdir(parents=True, exist_ok=True)
+            adopt = self._check_ours()
+            self._take_lock()
+        try:
+            with writing():
+                self._repair(adopt)
+        except BaseException:
+            self.close()
+            raise
+
+    def _check_ours(self) -> bool:
+        """Refuse a directory the library did not make; ``True`` if it has no marker yet."""
+        if (self.root / MARKER).is_file():
+            return False
+        if os.path.lexists(self.root / _LOCK):  # made by a run before the marker existed
+            return True
+        found = [name for name in (METADATA, FAILURES) if os.path.lexists(self.root / name)]
+        if os.path.lexists(self.images) and (
+            not self.images.is_dir() or any(self.images.iterdir())
+        ):
+            found.append(f"{IMAGES}/")
+        if found:
+            raise NotADatasetError(
+                f"{self.root} is not a friendli-images dataset: it holds {', '.join(found)} "
+                f"but no {MARKER}, so a run could overwrite or remove files it did not "
+                "write; choose an empty or new output directory (nothing was sent)",
+                path=str(self.root),
+            )
+        return True
+
+    def _repair(self, adopt: bool) -> None:
+        if adopt:
+            rewrite_owned(self.root / MARKER, _MARKER_BODY)
+        self.images.mkdir(exist_ok=True)
+        remove_leftovers(self.root)
+        remove_leftovers(self.images)
         referenced: set[str] = set()
         for row in _read_rows(self.root / METADATA):
             self.done.add(row["id"])
@@ -184,12 +289,44 @@ class DatasetDir:
         for row in _read_rows(self.root / FAILURES):
             if row["id"] not in self.done:
                 self.failed.add(row["id"])
-        for entry in self.images.iterdir():
-            name = f"{IMAGES}/{entry.name}"
-            if name not in referenced and entry.is_file():
-                entry.unlink()  # an image whose job was in flight, or a temporary file
+        unreferenced = {
+            f"{IMAGES}/{entry.name}": Path(entry.path)
+            for entry in os.scandir(self.images)
+            if entry.is_file(follow_symlinks=False) and f"{IMAGES}/{entry.name}" not in referenced
+        }
+        journal = self.root / _JOURNAL
+        orphans: list[Path] = []  # their jobs were in flight when a run died
+        if unreferenced and journal.exists():
+            with journal.open("r", encoding="utf-8", errors="replace") as names:
+                for name in names:
+                    path = unreferenced.pop(name.rstrip("\n"), None)
+                    if path is not None:
+                        orphans.append(path)
+        foreign = list(unreferenced)
+        if foreign:
+            shown = ", ".join(sorted(foreign)[:3]) + (" ..." if len(foreign) > 3 else "")
+            raise NotADatasetError(
+                f"{self.images} holds {len(foreign)} file(s) no run of friendli-images wrote "
+                f"({shown}); move them away or choose another output directory "
+                "(nothing was sent)",
+                path=str(self.root),
+            )
+        remove_written(orphans)
+        rewrite_owned(journal, b"")
+        self._journal = os.open(journal, os.O_WRONLY | os.O_APPEND)
+        check_writable(self.images)
+
+    def note_written(self, path: Path) -> None:
+        """Journal ``path`` (in ``images/``) before it appears: a later run may remove it."""
+        line = f"{IMAGES}/{path.name}\n".encode()
+        with writing(), self._write:
+            if self._journal is not None:
+                os.write(self._journal, line)
 
     def close(self) -> None:
+        if self._journal is not None:
+            os.close(self._journal)
+            self._journal = None
         if self._lock_file is not None:
             self._lock_file.close()
             self._lock_file = None
@@ -214,13 +351,7 @@ class DatasetDir:
         if not keys or not path.exists():
             return
         kept = [row for row in _read_rows(path) if row["id"] not in keys]
-        temporary = path.with_name(f".{FAILURES}.{os.urandom(4).hex()}.part")
-        try:
-            temporary.write_bytes(_encode(kept))
-            os.replace(temporary, path)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                temporary.unlink()
+        rewrite_owned(path, _encode(kept))
         self.failed -= keys
 
     def add(self, key: str, rows: list[dict[str, Any]]) -> None:
@@ -235,7 +366,7 @@ class DatasetDir:
         self._append(FAILURES, _encode([row]))
 
     def _append(self, name: str, data: bytes) -> None:
-        with self._write:
+        with writing(), self._write:
             descriptor = os.open(self.root / name, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             try:
                 written = os.write(descriptor, data)

@@ -11,6 +11,8 @@ number (``line-12``), so edit such a file only by appending to it.
 Reading a file never stops at a bad line: a line that is not a JSON object, or whose
 ``id`` is unusable or repeated, becomes a ``BadLine`` with its number and the reason.
 Whether the fields make a valid request is the client's check (``_prepare_request``).
+A line longer than ``MAX_LINE_BYTES`` is a ``BadLine`` too, read past without being held
+in memory; a UTF-8 byte order mark before the first line is ignored.
 """
 
 from __future__ import annotations
@@ -19,13 +21,22 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import attrs
 
 from .._exceptions import InvalidRequestError
 
-__all__ = ["BadLine", "Job", "Shard", "read_jobs"]
+__all__ = ["MAX_LINE_BYTES", "BadLine", "Job", "Shard", "read_jobs"]
+
+MAX_LINE_BYTES = 72 * 1024 * 1024
+"""The longest jobs line read (72 MiB): room for a 50 MiB control image inline as base64
+(67 MiB), and a bound on the memory one line can take."""
+
+_BOM = b"\xef\xbb\xbf"
+
+_RUN_OPTIONS = ("retry_ambiguous",)
+"""Options a line may not set: they decide what the run may bill twice."""
 
 _ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,99}")
 """An ``id`` is a file-name stem: letters, digits, ``_`` and ``-``; no dot (``<id>.1.png``
@@ -94,8 +105,18 @@ def parse_line(raw: bytes, line: int, defaults: Mapping[str, Any]) -> Job | BadL
         return BadLine(line, key, f"not valid JSON ({exc.msg} at column {exc.colno})")
     except RecursionError:
         return BadLine(line, key, "not valid JSON (nested too deeply)")
+    except ValueError as exc:  # an integer of more than 4300 digits, say
+        return BadLine(line, key, f"not usable JSON ({exc})"[:300])
     if not isinstance(value, dict):
         return BadLine(line, key, f"a job must be a JSON object, got {type(value).__name__}")
+    for option in _RUN_OPTIONS:
+        if option in value:
+            return BadLine(
+                line,
+                key,
+                f"{option!r} is an option of the run, not of one line (it allows sending a "
+                "request again that may have generated, and been billed, already)",
+            )
     job_id = value.pop("id", None)
     if job_id is not None:
         if isinstance(job_id, bool) or not isinstance(job_id, (str, int)):
@@ -120,9 +141,13 @@ def read_jobs(
     A repeated key (the same ``id`` on two lines) makes the later line a ``BadLine``.
     """
     seen: dict[str, int] = {}
-    with path.open("rb") as lines:
-        for number, raw in enumerate(lines, start=1):
+    with path.open("rb") as file:
+        for number, raw in enumerate(_lines(file), start=1):
             if shard is not None and not shard.takes(number - 1):
+                continue
+            if raw is None:
+                message = f"the line is longer than {MAX_LINE_BYTES} bytes"
+                yield BadLine(number, line_key(number), message)
                 continue
             if not raw.strip():
                 continue
@@ -135,11 +160,30 @@ def read_jobs(
             yield item
 
 
+def _lines(file: BinaryIO) -> Iterator[bytes | None]:
+    """The lines of ``file``, each at most ``MAX_LINE_BYTES`` (``None`` for a longer one,
+    which is read past in blocks, never held whole); the first without a UTF-8 BOM."""
+    first = True
+    while True:
+        raw = file.readline(MAX_LINE_BYTES + 1)
+        if not raw:
+            return
+        if first:
+            raw = raw.removeprefix(_BOM)
+            first = False
+        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+            while raw and not raw.endswith(b"\n"):  # the rest of the long line
+                raw = file.readline(1024 * 1024)
+            yield None
+            continue
+        yield raw
+
+
 def count_jobs(path: Path, shard: Shard | None = None) -> int:
     """How many non-blank lines ``read_jobs`` will look at (for a progress bar's total)."""
     total = 0
-    with path.open("rb") as lines:
-        for number, raw in enumerate(lines, start=1):
-            if (shard is None or shard.takes(number - 1)) and raw.strip():
+    with path.open("rb") as file:
+        for number, raw in enumerate(_lines(file), start=1):
+            if (shard is None or shard.takes(number - 1)) and (raw is None or raw.strip()):
                 total += 1
     return total

@@ -23,8 +23,8 @@ import attrs
 from .._batch._engine import Outcome, agenerate_each, generate_each
 from .._endpoints._rules import endpoint_id_for_model
 from .._endpoints._status import EndpointEvent
-from .._exceptions import APIResponseValidationError, InvalidRequestError
-from .._files import asave_chunks, save_chunks
+from .._exceptions import APIResponseValidationError, FileWriteError, InvalidRequestError
+from .._files import asave_chunks, remove_written, save_chunks
 from ._dataset import DatasetDir, failure_row, image_stem, metadata_rows
 from ._lines import BadLine, Job, Shard, count_jobs, read_jobs
 
@@ -34,7 +34,10 @@ if TYPE_CHECKING:
     from .._client import AsyncFriendliImages, FriendliImages
     from .._results import GeneratedImage, ImageResult
 
-__all__ = ["JobsSummary", "arun_jobs", "check_jobs", "run_jobs"]
+__all__ = ["SAVE_FAILURES_TO_STOP", "JobsSummary", "arun_jobs", "check_jobs", "run_jobs"]
+
+SAVE_FAILURES_TO_STOP = 3
+"""A run stops sending after this many jobs in a row whose images could not be saved."""
 
 
 @attrs.frozen
@@ -141,6 +144,8 @@ class _JobsRun:
         self._done = self._failed = self._invalid = self._skipped = self._images = 0
         self._failed_before = 0
         self._reporting = False
+        self._save_failures = 0
+        self._stopped_by: FileWriteError | None = None
 
     def __enter__(self) -> _JobsRun:
         self._dataset.open()
@@ -174,8 +179,17 @@ class _JobsRun:
         )
 
     def finished(self) -> None:
-        """Every job was read: report the final counts (skips included)."""
+        """Every job was read: report the final counts (skips included); raise the save
+        failure that stopped the run, if one did."""
         self._progress()
+        if self._stopped_by is not None:
+            error = self._stopped_by
+            raise FileWriteError(
+                f"stopped sending after {SAVE_FAILURES_TO_STOP} jobs in a row could not be "
+                f"saved to {self._dataset.images} (each request is billed): {error}",
+                errno=error.errno,
+                filename=error.filename,
+            ) from error
 
     def _progress(self) -> None:
         if self._on_progress is not None:
@@ -187,6 +201,8 @@ class _JobsRun:
         """The jobs to send, read lazily; bad lines are recorded as failed on the way."""
         dataset = self._dataset
         for item in read_jobs(self._jobs, self._defaults, self._shard):
+            if self._stopped_by is not None:
+                return
             if item.key in dataset.done:
                 self._skipped += 1
             elif item.key in dataset.failed:
@@ -204,8 +220,27 @@ class _JobsRun:
         return call
 
     def target(self, image: GeneratedImage, job: Job, position: int) -> Callable[[bytes], Path]:
-        """Where image ``position`` of ``job`` goes, with the extension its first bytes show."""
-        return image._named_target(self._dataset.images, image_stem(job.key, position))
+        """Where image ``position`` of ``job`` goes, with the extension its first bytes show;
+        journaled before it is written, so that a later run knows the file is its own."""
+        named = image._named_target(self._dataset.images, image_stem(job.key, position))
+
+        def claim(head: bytes) -> Path:
+            path = named(head)
+            self._dataset.note_written(path)
+            return path
+
+        return claim
+
+    def save_failed(self, error: BaseException) -> None:
+        """A job's images could not be saved: after ``SAVE_FAILURES_TO_STOP`` in a row, stop
+        sending (each request is billed; a full disk keeps none of them)."""
+        if isinstance(error, FileWriteError):
+            self._save_failures += 1
+            if self._save_failures >= SAVE_FAILURES_TO_STOP and self._stopped_by is None:
+                self._stopped_by = error
+
+    def saved(self) -> None:
+        self._save_failures = 0
 
     def record(self, outcome: Outcome[Job]) -> None:
         """Keep a finished job: its images are on disk already; now its metadata."""
@@ -251,12 +286,6 @@ def _no_image() -> APIResponseValidationError:
     return APIResponseValidationError(
         "the API reported success but sent no image", response=None, body=None
     )
-
-
-def _remove(paths: list[Path]) -> None:
-    for path in paths:
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
 
 
 def run_jobs(
@@ -326,9 +355,11 @@ def run_jobs(
             for position, image in enumerate(result.images):
                 target = run.target(image, job, position)
                 paths.append(save_chunks(image._chunks(), target, overwrite=False))
-        except BaseException:
-            _remove(paths)
+        except BaseException as error:
+            remove_written(paths)
+            run.save_failed(error)
             raise
+        run.saved()
         return paths
 
     with run:
@@ -404,9 +435,11 @@ async def arun_jobs(
             for position, image in enumerate(result.images):
                 target = run.target(image, job, position)
                 paths.append(await asave_chunks(image._achunks(), target, overwrite=False))
-        except BaseException:
-            _remove(paths)
+        except BaseException as error:
+            remove_written(paths)
+            run.save_failed(error)
             raise
+        run.saved()
         return paths
 
     with run:

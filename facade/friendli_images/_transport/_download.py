@@ -25,7 +25,7 @@ import httpx
 
 from .. import _config
 from .._exceptions import ImageDownloadError
-from .._sniff import SNIFF_BYTES, sniff_image_type
+from .._sniff import SNIFF_BYTES, TAIL_BYTES, sniff_image_type, truncation
 from .._version import __version__
 from ._decoding import BoundedDecoder
 from ._rules import display_url, result_url_problem
@@ -106,6 +106,7 @@ class _Progress:
         self._url = url
         self._end = time.monotonic() + settings.timeout
         self._head = b""
+        self._tail = b""
         self._size = 0
 
     def remaining(self) -> float:
@@ -133,6 +134,8 @@ class _Progress:
     def feed(self, chunk: bytes) -> bytes:
         """Count ``chunk``; return what may be passed on (held back until the type is known)."""
         self._size += len(chunk)
+        if chunk:
+            self._tail = (self._tail + chunk[-TAIL_BYTES:])[-TAIL_BYTES:]
         if self._size > self._settings.max_bytes:
             raise ImageDownloadError(
                 f"the image at {display_url(self._url)} is larger than max_download_bytes "
@@ -156,10 +159,18 @@ class _Progress:
             raise ImageDownloadError(
                 f"{display_url(self._url)} sent {self._size} of {declared} bytes", url=self._url
             )
+        rest = b""
         if len(self._head) < SNIFF_BYTES:
             self._check_type()
-            return self._head
-        return b""
+            rest = self._head
+        head = self._head[:SNIFF_BYTES]
+        problem = truncation(sniff_image_type(head), head, self._tail, self._size)
+        if problem:
+            raise ImageDownloadError(
+                f"{display_url(self._url)} sent {problem} ({self._size} bytes): cut short",
+                url=self._url,
+            )
+        return rest
 
     def _check_type(self) -> None:
         if sniff_image_type(self._head[:SNIFF_BYTES]) is None:

@@ -25,7 +25,7 @@ from collections.abc import Callable
 
 import httpx
 
-from .. import _config
+from .. import _config, _waits
 
 __all__ = [
     "AMBIGUOUS_STATUSES",
@@ -105,11 +105,12 @@ def retry_delay(
 ) -> float:
     """Seconds to sleep before retry number ``retries_taken + 1``.
 
-    A server's ``Retry-After`` wins, capped at ``MAX_RETRY_AFTER``; otherwise exponential
+    A server's ``Retry-After`` wins, bounded by ``_waits`` (at most ``MAX_RETRY_AFTER``,
+    60 s; never negative or non-finite); otherwise exponential
     backoff from ``INITIAL_RETRY_DELAY``, capped at ``MAX_RETRY_DELAY``, minus up to 25%
     jitter (``random()`` returns a float in [0, 1)).
     """
     if retry_after is not None:
-        return min(retry_after, _config.MAX_RETRY_AFTER)
+        return _waits.bounded(retry_after)
     backoff = min(_config.INITIAL_RETRY_DELAY * 2.0**retries_taken, _config.MAX_RETRY_DELAY)
     return backoff * (1.0 - 0.25 * random())

@@ -81,19 +81,34 @@ def _url_parts_problem(url: str) -> str | None:
     return None
 
 
+def _has_credentials(url: str) -> bool:
+    """Whether a URL that parsed has ``user[:password]@`` before its host."""
+    parts = urlsplit(url)
+    return parts.username is not None or parts.password is not None
+
+
 def base_url_problem(url: str) -> str | None:
     """Why ``url`` cannot be the API's base URL, or ``None``."""
     problem = _url_parts_problem(url)
     if problem:
         return problem
     parts = urlsplit(url)
-    if parts.username is not None or parts.password is not None:
+    if _has_credentials(url):
         return "contains credentials before the host (the token is the only credential sent)"
     if parts.query or url.rstrip("/").endswith("?"):
         return "has a ?query"
     if parts.fragment or "#" in url:
         return "has a #fragment"
     return None
+
+
+def control_url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be sent as a control image for the API to fetch, or ``None``:
+    the checks of a result URL, and no credentials (they would travel in the body)."""
+    problem = result_url_problem(url)
+    if problem is None and _has_credentials(url):
+        return "contains credentials before the host (user:password@); the API would see them"
+    return problem
 
 
 def result_url_problem(url: str) -> str | None:
