@@ -14,7 +14,8 @@ from friendli_images import (
     InvalidRequestError,
     encode_control_image,
 )
-from friendli_images._control_images import Base64Payload, prepare_control_image
+from friendli_images._control_images import prepare_control_image
+from friendli_images._transport._payload import Base64Payload
 from friendli_images.testing import FriendliTestServer, render_png
 
 LIMIT = 50 * 1024 * 1024

@@ -49,7 +49,8 @@ class TestPublicNames:
         names = [
             module.name
             for module in pkgutil.walk_packages(friendli_images.__path__, "friendli_images.")
-            if module.name.rpartition(".")[2].startswith("_") and not module.name.endswith("__main__")
+            if module.name.rpartition(".")[2].startswith("_")
+            and not module.name.endswith("__main__")
         ]
         assert "friendli_images._batch._engine" in names  # the walk reaches the subpackages
         for name in names:

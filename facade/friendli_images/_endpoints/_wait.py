@@ -17,7 +17,7 @@ import logging
 import threading
 import time
 from collections.abc import Awaitable, Callable, Generator
-from typing import TYPE_CHECKING, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Generic, Literal, Protocol, TypeVar
 
 import attrs
 
@@ -40,16 +40,17 @@ from ._status import EndpointEvent, EndpointStatus
 
 if TYPE_CHECKING:
     import asyncio
-
-    from ._methods import AsyncEndpointMethods, SyncEndpointMethods
+    import random
 
 __all__ = [
     "ApiCall",
     "AsyncEndpointWaiter",
+    "AsyncPlanRunner",
     "EndpointWaiter",
     "Operation",
     "Pause",
     "Plan",
+    "PlanRunner",
     "StatusCallback",
     "Step",
     "WaiterPool",
@@ -308,11 +309,29 @@ class WaiterState:
         self._failure = error
 
 
+class PlanRunner(Protocol):
+    """What a sync waiter needs of its client (the endpoint methods have it)."""
+
+    @property
+    def _random(self) -> random.Random: ...
+
+    def _run_plan(self, endpoint_id: str, plan: Plan) -> EndpointStatus: ...
+
+
+class AsyncPlanRunner(Protocol):
+    """What an async waiter needs of its client (the endpoint methods have it)."""
+
+    @property
+    def _random(self) -> random.Random: ...
+
+    async def _run_plan(self, endpoint_id: str, plan: Plan) -> EndpointStatus: ...
+
+
 class EndpointWaiter(WaiterState):
     """The waiter of one ``FriendliImages.generate()`` call (thread-safe)."""
 
     def __init__(
-        self, client: SyncEndpointMethods, endpoint_id: str, budget: float, *, wake: bool
+        self, client: PlanRunner, endpoint_id: str, budget: float, *, wake: bool
     ) -> None:
         super().__init__(endpoint_id, budget, wake=wake)
         self._client = client
@@ -336,7 +355,7 @@ class AsyncEndpointWaiter(WaiterState):
     """The waiter of one ``AsyncFriendliImages.generate()`` call (task-safe)."""
 
     def __init__(
-        self, client: AsyncEndpointMethods, endpoint_id: str, budget: float, *, wake: bool
+        self, client: AsyncPlanRunner, endpoint_id: str, budget: float, *, wake: bool
     ) -> None:
         super().__init__(endpoint_id, budget, wake=wake)
         self._client = client

@@ -29,8 +29,8 @@ from typing import Any
 
 import httpx
 
-from .._control_images import Base64Payload
 from ._decoding import BoundedDecoder
+from ._payload import Base64Payload
 
 __all__ = ["AsyncExchange", "BodyTooLargeError", "Exchange", "attempt_seconds", "encode_json_body"]
 

@@ -36,9 +36,9 @@ from .._exceptions import InvalidRequestError, OutputExistsError
 from .._files import is_owned, write_atomic
 from .._redaction import Secrets, redact
 from ._dataset_view import failure_rows, inside, metadata_rows
+from ._sweep_file import read_sweep
 from .axes import short_name, value_label
 from .sheet import sheet_names
-from .sweep import read_sweep
 
 __all__ = ["GALLERY_MARKER", "INDEX", "THUMBS", "check_gallery_free", "write_gallery"]
 

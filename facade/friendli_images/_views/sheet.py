@@ -21,9 +21,9 @@ import attrs
 from .._exceptions import InvalidRequestError, MissingDependencyError, OutputExistsError
 from .._files import is_owned, write_atomic
 from ._dataset_view import failure_rows, inside, metadata_rows
+from ._sweep_file import read_sweep
 from .axes import Axis, cell_count, cell_key
 from .axes import cell as cell_at
-from .sweep import read_sweep
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage

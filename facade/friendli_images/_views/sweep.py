@@ -27,6 +27,8 @@ import attrs
 from .._exceptions import InvalidRequestError
 from .._files import write_atomic
 from .._jobs._dataset import failure_row
+from ._sweep_file import FORMAT as _FORMAT
+from ._sweep_file import SWEEP_FILE, SWEEP_JOBS, read_sweep
 from .axes import Axis, cell_count, cell_key, cells, parse_values
 
 if TYPE_CHECKING:
@@ -49,9 +51,6 @@ __all__ = [
 
 DEFAULT_MAX_IMAGES: Final = 100
 """The largest sweep run without raising ``max_images`` (each image is billed)."""
-SWEEP_JOBS: Final = "sweep.jsonl"
-SWEEP_FILE: Final = "sweep.json"
-_FORMAT: Final = "friendli-images sweep 1"
 
 
 @attrs.frozen
@@ -190,26 +189,6 @@ def _same_file(path: Path, chunks: Iterator[bytes]) -> bool:
             if file.read(len(chunk)) != chunk:
                 return False
         return file.read(1) == b""
-
-
-def read_sweep(directory: str | os.PathLike[str]) -> dict[str, Any] | None:
-    """The ``sweep.json`` of ``directory`` (``None``: not a sweep, or unreadable)."""
-    try:
-        with (Path(directory) / SWEEP_FILE).open("rb") as file:
-            value = json.loads(file.read(16 * 1024 * 1024))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(value, dict) or value.get("format") != _FORMAT:
-        return None
-    axes = value.get("axes")
-    if not isinstance(axes, list) or not all(
-        isinstance(a, dict)
-        and isinstance(a.get("field"), str)
-        and isinstance(a.get("values"), list)
-        for a in axes
-    ):
-        return None
-    return value
 
 
 def write_sweep(sweep: Sweep, out: str | os.PathLike[str]) -> Path:
