@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import (
     AsyncGenerator,
     AsyncIterable,
@@ -28,6 +27,7 @@ from ._endpoints._wait import (
     waits_seen,
 )
 from ._operations import Operation
+from ._redaction import package_logger
 from ._results import GeneratedImage, ImageResult
 from ._transport._download import AsyncDownloader
 from ._transport._exchange import AsyncExchange
@@ -35,13 +35,14 @@ from ._transport._exchange import AsyncExchange
 if TYPE_CHECKING:
     from ._batch._engine import Outcome
 
+
 from ._base_client import PARSE_ERRORS, BaseClient, BatchCollector
 from ._calls import _Call, _Failure
 from ._checks import check_flag
 
 __all__ = ["AsyncClient"]
 
-logger = logging.getLogger("friendli_images")
+logger = package_logger()
 
 
 def _deadline(seconds: float | None) -> contextlib.AbstractAsyncContextManager[Any]:

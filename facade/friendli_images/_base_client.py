@@ -8,7 +8,6 @@ the public clients (``_client``, ``_container``) add one method per operation.
 
 from __future__ import annotations
 
-import logging
 import random
 from collections.abc import (
     Callable,
@@ -66,12 +65,12 @@ from ._checks import (
     is_int,
     is_seconds,
 )
-from ._redaction import REDACTED, redact_value, secret_forms
+from ._redaction import REDACTED, Secrets, package_logger, redact_value
 from ._transport._error_bodies import decode_error_body, error_message, parse_problem, safe_text
 
 __all__ = ["DEFAULT_CONCURRENCY", "PARSE_ERRORS", "BaseClient", "BatchCollector", "seed_for"]
 
-logger = logging.getLogger("friendli_images")
+logger = package_logger()
 
 DEFAULT_CONCURRENCY = 4
 _STATUS_ERRORS: dict[int, type[APIStatusError]] = {
@@ -127,7 +126,8 @@ class BaseClient:
             )
         check_flag(retry_ambiguous, "retry_ambiguous")
         self._token = resolved_token
-        self._secrets = secret_forms(resolved_token) if resolved_token else ()
+        self._secret_set = Secrets(resolved_token)  # alive as long as the client: the log filter
+        self._secrets = self._secret_set.forms
         self.base_url: str = resolved_url.rstrip("/")
         self.team_id = resolved_team
         self.timeout: httpx.Timeout = as_timeout(timeout, "timeout")

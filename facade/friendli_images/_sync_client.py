@@ -5,7 +5,6 @@ batches; everything else is ``BaseClient``'s."""
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import (
     Callable,
     Generator,
@@ -28,6 +27,7 @@ from ._endpoints._wait import (
     waits_seen,
 )
 from ._operations import Operation
+from ._redaction import package_logger
 from ._results import GeneratedImage, ImageResult
 from ._transport._download import Downloader
 from ._transport._exchange import Exchange
@@ -35,13 +35,14 @@ from ._transport._exchange import Exchange
 if TYPE_CHECKING:
     from ._batch._engine import Outcome
 
+
 from ._base_client import PARSE_ERRORS, BaseClient, BatchCollector
 from ._calls import _Call, _Failure
 from ._checks import check_flag
 
 __all__ = ["SyncClient"]
 
-logger = logging.getLogger("friendli_images")
+logger = package_logger()
 
 
 class SyncClient(BaseClient):

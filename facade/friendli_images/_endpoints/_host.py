@@ -34,6 +34,8 @@ class EndpointHost:
     base_url: str
     _headers: dict[str, str]
     _random: random.Random
+    _secrets: tuple[str, ...]
+    """The forms of the client's secrets, redacted from what the endpoint API sends."""
     _http: Any
     """``httpx.Client`` or ``httpx.AsyncClient``, by the client's kind."""
 

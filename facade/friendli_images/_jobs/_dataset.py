@@ -43,6 +43,7 @@ from friendli_images_api.models import DedicatedImageGenerationBody
 
 from .._exceptions import APIStatusError, FriendliImagesError, ImageDownloadError
 from .._files import check_writable, remove_leftovers, remove_written, rewrite_owned, writing
+from .._redaction import redact_value
 
 __all__ = [
     "FAILURES",
@@ -152,9 +153,17 @@ def failure_row(key: str, line: int, error: BaseException | str) -> dict[str, An
     }
 
 
-def _encode(rows: Iterable[Mapping[str, Any]]) -> bytes:
+def _encode(rows: Iterable[Mapping[str, Any]], secrets: Iterable[str] = ()) -> bytes:
+    """JSON lines of ``rows``, with ``secrets`` (the client's secret forms) redacted."""
+    forms = tuple(secrets)
     return b"".join(
-        json.dumps(row, ensure_ascii=False, allow_nan=False, default=str).encode() + b"\n"
+        json.dumps(
+            redact_value(row, forms) if forms else row,
+            ensure_ascii=False,
+            allow_nan=False,
+            default=str,
+        ).encode()
+        + b"\n"
         for row in rows
     )
 
@@ -226,9 +235,11 @@ def _truncate_after_last_newline(file: BinaryIO, size: int) -> None:
 class DatasetDir:
     """An output directory being written by one run (``open()`` it first)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, secrets: Iterable[str] = ()) -> None:
         self.root = root
         self.images = root / IMAGES
+        self._secrets = tuple(secrets)
+        """The client's secret forms: no row written here carries them."""
         self.done: set[str] = set()
         """Keys of the jobs whose images and metadata were in the dataset when opened."""
         self.failed: set[str] = set()
@@ -351,7 +362,7 @@ class DatasetDir:
         if not keys or not path.exists():
             return
         kept = [row for row in _read_rows(path) if row["id"] not in keys]
-        rewrite_owned(path, _encode(kept))
+        rewrite_owned(path, _encode(kept, self._secrets))
         self.failed -= keys
 
     def add(self, key: str, rows: list[dict[str, Any]]) -> None:
@@ -360,10 +371,10 @@ class DatasetDir:
         ``done`` and ``failed`` describe the directory as it was opened (what a run skips);
         they do not grow with the run, so memory does not either.
         """
-        self._append(METADATA, _encode(rows))
+        self._append(METADATA, _encode(rows, self._secrets))
 
     def add_failure(self, row: dict[str, Any]) -> None:
-        self._append(FAILURES, _encode([row]))
+        self._append(FAILURES, _encode([row], self._secrets))
 
     def _append(self, name: str, data: bytes) -> None:
         with writing(), self._write:

@@ -138,7 +138,7 @@ class _JobsRun:
         self._retry_failed = retry_failed
         self._shard = shard
         self._on_progress = on_progress
-        self._dataset = DatasetDir(out)
+        self._dataset = DatasetDir(out, client._secrets)
         self._start = time.monotonic()
         self._total = count_jobs(jobs, shard)
         self._done = self._failed = self._invalid = self._skipped = self._images = 0
