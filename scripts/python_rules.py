@@ -221,6 +221,21 @@ class Relation(enum.Enum):
     """Neither includes the other, or the rules cannot tell."""
 
 
+def invariant_note(old: str | None, new: str | None) -> str:
+    """``"; Response is invariant: its argument must not change"`` where both annotations
+    are the same invariant generic, to say why a narrower argument is still a change."""
+    try:
+        before, after = union_members(old or ""), union_members(new or "")
+    except SyntaxError:
+        return ""
+    names = {member.name for member in before if member.args}
+    names &= {member.name for member in after if member.args}
+    names -= COVARIANT
+    if not names:
+        return ""
+    return f"; {', '.join(sorted(names))}: invariant, the arguments must not change"
+
+
 def annotation_relation(old: str | None, new: str | None) -> Relation:
     """How annotation ``new`` relates to ``old``; a missing annotation matches only itself."""
     if old == new:
@@ -350,7 +365,8 @@ def _parameter_findings(old: Parameter, new: Parameter) -> list[tuple[Impact, st
     elif relation is Relation.NARROWER:
         findings.append((Impact.BREAKS_IMPORTERS, f"{label} narrowed ({change})"))
     elif relation is Relation.DIFFERENT:
-        findings.append((Impact.BREAKS_IMPORTERS, f"{label} type changed ({change})"))
+        note = invariant_note(old.annotation, new.annotation)
+        findings.append((Impact.BREAKS_IMPORTERS, f"{label} type changed ({change}{note})"))
     elif old.annotation != new.annotation:
         findings.append((Impact.COMPATIBLE, f"{label} has the same type ({change})"))
     return findings
@@ -431,7 +447,8 @@ def signature_rule(old_text: str, new_text: str) -> PyRuling:
         text = f"return type widened ({change}): code using the result may not type-check"
         findings.append((Impact.BREAKS_IMPORTERS, text))
     elif relation is Relation.DIFFERENT:
-        findings.append((Impact.BREAKS_IMPORTERS, f"return type changed ({change})"))
+        note = invariant_note(old.returns, new.returns)
+        findings.append((Impact.BREAKS_IMPORTERS, f"return type changed ({change}{note})"))
     elif old.returns != new.returns:
         findings.append((Impact.COMPATIBLE, f"same return type ({change})"))
     return _ruling(findings, "signature written differently")
@@ -468,7 +485,8 @@ def attribute_rule(old_text: str, new_text: str, role: Role) -> PyRuling:
     relation = annotation_relation(old, new)
     change = f"{old} → {new}"
     if relation is Relation.DIFFERENT:
-        findings.append((Impact.BREAKS_IMPORTERS, f"type changed ({change})"))
+        note = invariant_note(old, new)
+        findings.append((Impact.BREAKS_IMPORTERS, f"type changed ({change}{note})"))
     elif relation is Relation.WIDER and role is Role.RESPONSE:
         text = f"response attribute widened ({change}): code reading it may not type-check"
         findings.append((Impact.BREAKS_IMPORTERS, text))
@@ -492,9 +510,11 @@ def attribute_rule(old_text: str, new_text: str, role: Role) -> PyRuling:
 
 
 def value_rule(old: str, new: str) -> PyRuling:
-    """A class-level constant (``URL = 'url'`` of an enum) whose value changed."""
+    """A class-level constant (``URL = 'url'`` of an enum) whose value changed: code using
+    the name still type-checks, code comparing with the old value behaves differently."""
     return PyRuling(
-        Impact.BREAKS_IMPORTERS, f"breaking for importers: value changed from {old} to {new}"
+        Impact.BREAKS_BEHAVIOUR,
+        f"breaking (behaviour): value changed from {old} to {new}",
     )
 
 
