@@ -502,7 +502,8 @@ def attribute_rule(old_text: str, new_text: str, role: Role) -> PyRuling:
         findings.append((Impact.COMPATIBLE, f"same type ({change})"))
     if role is Role.RESPONSE:
         if old_default != new_default:
-            text = f"default {old_default} → {new_default} (set when the response is parsed)"
+            before, after = old_default or "(none)", new_default or "(none)"
+            text = f"default {before} → {after} (set when the response is parsed)"
             findings.append((Impact.COMPATIBLE, text))
     else:
         findings += _default_findings("the field", old_default, new_default)
