@@ -113,6 +113,31 @@ class TestSurface:
             ("pkg.item.fresh", "added", False),
         ] == [(change.name, change.status, change.breaking) for change in changes]
 
+    def test_compatible_changes_are_not_breaking(self, tmp_path: Path) -> None:
+        """A parameter widened and a new optional parameter change the text but not what
+        user code may do: not breaking; a result's attribute widened is breaking."""
+        old = surface(write_package(tmp_path / "old", {"__init__.py": "", "item.py": ITEM}))
+        changed = ITEM.replace(
+            "url: str, seed: int = 0", "url: str | bytes, seed: int = 0, n: int = 1"
+        )
+        changed = changed.replace("    url: str\n", "    url: str | None = None\n")
+        changed = changed.replace("def to_dict(self)", "def to_dict(self, *, strict: bool = True)")
+        new = surface(write_package(tmp_path / "new", {"__init__.py": "", "item.py": changed}))
+
+        changes = compare_surfaces(old, new)
+
+        assert "attribute: str | None = None" == new["pkg.item.Item.url"]
+        expected = [
+            ("pkg.item.Item.to_dict", False, "new optional parameter strict"),
+            ("pkg.item.Item.url", True, "response attribute widened"),
+            ("pkg.item.build", False, "parameter url widened"),
+        ]
+        assert [(name, breaking) for name, breaking, _ in expected] == [
+            (change.name, change.breaking) for change in changes
+        ]
+        for (_, _, words), change in zip(expected, changes, strict=True):
+            assert words in change.ruling.message, change.ruling
+
     def test_removed_class_is_one_line(self, tmp_path: Path) -> None:
         """A class that disappears is reported once, not once per member."""
         old = surface(write_package(tmp_path / "old", {"__init__.py": "", "item.py": ITEM}))
