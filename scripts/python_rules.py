@@ -87,12 +87,16 @@ class PyRuling:
 
 
 def _ruling(findings: Iterable[tuple[Impact, str]], fallback: str) -> PyRuling:
-    """The worst finding decides; the message lists them, the worst first."""
-    ordered = sorted(findings, key=lambda finding: -finding[0])
-    if not ordered:
+    """The worst finding decides; the message names every impact found, the worst first
+    (``breaking for importers: ...; breaking (behaviour): ...``)."""
+    groups: dict[Impact, list[str]] = {}
+    for impact, text in findings:
+        groups.setdefault(impact, []).append(text)
+    if not groups:
         return PyRuling(Impact.COMPATIBLE, f"not breaking: {fallback}")
-    texts = "; ".join(text for _, text in ordered)
-    return PyRuling(ordered[0][0], f"{ordered[0][0].wording}: {texts}")
+    ordered = sorted(groups, reverse=True)
+    message = "; ".join(f"{impact.wording}: {'; '.join(groups[impact])}" for impact in ordered)
+    return PyRuling(ordered[0], message)
 
 
 # --- Annotations as sets of union members --------------------------------------------------
