@@ -90,6 +90,8 @@ def render_markdown(report: Report, *, limit: int = 60_000) -> str:
     """The report as Markdown for a pull-request body, ending with the one-line verdict."""
     verdict = report.verdict.value
     lines = [f"## Upstream OpenAPI changes: {verdict}", ""]
+    for warning in report.warnings:
+        lines += ["> [!WARNING]", f"> {_plain(warning)}", ""]
     if report.source:
         lines += [
             f"`openapi.yaml` compared with {_code(report.source)},"
