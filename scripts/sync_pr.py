@@ -58,7 +58,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["GitHub", "Outcome", "SyncError", "main", "sync_key"]
+__all__ = ["GitHub", "Outcome", "SyncError", "main", "run", "sync_key"]
 
 SYNC_PATHS = ("openapi.yaml", "generated", "scripts/upstream-operations.txt")
 KEY_PATHS = ("openapi.yaml", "scripts/upstream-operations.txt")
@@ -231,7 +231,7 @@ class Sync:
 
     def push(self) -> subprocess.CompletedProcess[str]:
         return self.remote_git(
-            "push", "--quiet", "--force", "origin", f"HEAD:refs/heads/{self.branch}"
+            "push", "--quiet", "--force", "origin", f"HEAD:refs/heads/{self.branch}", check=False
         )
 
     # -- the steps -------------------------------------------------------------------------
@@ -455,7 +455,8 @@ class Sync:
             return 1
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def run(argv: Sequence[str] | None = None) -> tuple[int, list[str]]:
+    """Run the command line; returns the exit status and what was done, step by step."""
     parser = argparse.ArgumentParser(
         description="Update openapi.yaml from upstream and open, update or close the sync PR.",
         epilog="Exit status: 0 done, 1 a failure (reported in an issue), 2 bad command line.",
@@ -494,7 +495,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         with summary.open("a", encoding="utf-8") as handle:
             handle.write(sync.report_text())
             handle.write("\n".join(f"- {action}" for action in sync.outcome.actions) + "\n")
-    return status
+    return status, sync.outcome.actions
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run(argv)[0]
 
 
 if __name__ == "__main__":
