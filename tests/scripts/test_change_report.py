@@ -1140,3 +1140,74 @@ class TestUpstreamSnapshot:
         assert "Generate an image from a text prompt." == description.new
         assert all(fix.applied for fix in report.fixes)
         assert report.to_markdown().endswith("Verdict: documentation only\n")
+
+
+class TestMarkdownLayout:
+    """The pull-request body: headline and counts agree, tracked changes first, unchanged
+    operations on one line, long values cut to where they differ."""
+
+    @staticmethod
+    def report(**fields: Any) -> Report:
+        from change_model import OperationChanges
+
+        changed = OperationChanges(
+            "dedicatedImagesGenerate",
+            "post",
+            IMAGES,
+            "changed",
+            [
+                Change(
+                    ChangeClass.NON_BREAKING, f"{OP}/x", "request body.x", "new optional property"
+                )
+            ],
+        )
+        unchanged = [
+            OperationChanges(name, "post", f"/{name}", "unchanged")
+            for name in ("dedicatedImagesEdit", "containerImagesGenerate")
+        ]
+        return Report(operations=[changed, *unchanged], document=[], fixes=[], **fields)
+
+    def test_break_only_in_the_python_api(self) -> None:
+        gone = Change(ChangeClass.BREAKING, "friendli_images_api.X", "X", "public name removed")
+        markdown = self.report(python_api=[gone]).to_markdown()
+
+        assert markdown.startswith(
+            "## Upstream OpenAPI changes: BREAKING (in the Python API of the generated package)"
+        )
+        assert "| breaking | 0 | 1 | 1 |" in markdown
+        assert "| non-breaking | 1 | 0 | 1 |" in markdown
+
+    def test_break_in_the_spec_has_no_qualifier(self) -> None:
+        markdown = self.report().to_markdown()
+
+        assert markdown.startswith("## Upstream OpenAPI changes: non-breaking\n")
+        assert "| non-breaking | 1 |" in markdown
+
+    def test_tracked_changes_come_before_untracked_operations(self) -> None:
+        from related_operations import RelatedOperation
+
+        related = [RelatedOperation("imagesUpscale", "post", "/x", ("tag Image",), True)]
+        markdown = self.report(related=related).to_markdown()
+
+        tracked = markdown.index("### `dedicatedImagesGenerate`")
+        untracked = markdown.index("### Upstream operations beside the tracked ones")
+        assert tracked < untracked
+
+    def test_unchanged_operations_are_one_line(self) -> None:
+        markdown = self.report().to_markdown()
+
+        assert "No change." not in markdown
+        assert "Unchanged (2): `dedicatedImagesEdit`, `containerImagesGenerate`" in markdown
+
+    def test_long_signature_shows_what_changed(self) -> None:
+        head = ", ".join(f"argument_{n}: str | Unset = UNSET" for n in range(12))
+        old, new = f"def sync({head}, seed: int)", f"def sync({head}, seed: int | None)"
+        change = Change(
+            ChangeClass.BREAKING, "friendli_images_api.sync", "sync", "signature", old, new
+        )
+        markdown = self.report(python_api=[change]).to_markdown()
+
+        line = next(line for line in markdown.splitlines() if line.startswith("- `sync`"))
+        assert "seed: int)" in line
+        assert "seed: int | None)" in line
+        assert len(line) < 200
