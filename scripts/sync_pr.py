@@ -58,6 +58,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 __all__ = ["GitHub", "Outcome", "SyncError", "main", "run", "sync_key"]
 
 SYNC_PATHS = ("openapi.yaml", "generated", "scripts/upstream-operations.txt")
@@ -264,6 +266,16 @@ class Sync:
             )
         return result.returncode
 
+    def upstream_version(self) -> str:
+        """The updated ``openapi.yaml``'s ``info.version`` (empty when it has none)."""
+        try:
+            document = yaml.safe_load((self.root / "openapi.yaml").read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError):
+            return ""
+        info = document.get("info") if isinstance(document, dict) else None
+        version = info.get("version") if isinstance(info, dict) else None
+        return str(version) if version is not None else ""
+
     def report_text(self) -> str:
         return self.report_md.read_text(encoding="utf-8") if self.report_md.is_file() else ""
 
@@ -329,7 +341,9 @@ class Sync:
         self.outcome.say(f"closed failure issue #{number}")
 
     def body(self, key: str, *, tests_ok: bool, note: str) -> str:
-        parts = [f"Upstream: `{self.upstream}`"]
+        version = self.upstream_version()
+        named = f"Upstream: `{self.upstream}`" + (f", version `{version}`" if version else "")
+        parts = [named]
         if not tests_ok:
             where = f": {self.args.run_url}" if self.args.run_url else ""
             parts.append(f"> [!WARNING]\n> The test suite failed on this update{where}")

@@ -347,6 +347,7 @@ def test_replay(world: World) -> None:
     sha1 = world.state()["upstream_sha"]
     assert f"Upstream: `{UPSTREAM}@{sha1} (openapi.yaml)`" in pull["body"]
     assert "refs/heads" not in pull["body"]
+    assert "version `" not in pull["body"]  # the stand-in's document has no info.version
     tip1 = world.branch_tip()
     assert tip1 is not None
     body = git(world.tmp, "--git-dir", str(world.origin), "log", "-1", "--format=%B", BRANCH)
@@ -524,3 +525,10 @@ def test_update_spec_takes_the_arguments_sync_pr_passes(
     for option in ("--source", "--report-md", "--report-json"):
         assert option in usage
     assert textwrap.dedent(sync_pr.__doc__ or "").count("sync-failure") >= 1
+
+
+def test_body_names_the_upstream_version(world: World) -> None:
+    status, _ = world.day(1, "info:\n  version: 2.7.1\n")
+
+    assert 0 == status
+    assert ", version `2.7.1`" in world.item(1)["body"].splitlines()[0]
