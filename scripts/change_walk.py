@@ -7,6 +7,8 @@ difference as a ``Change``, classed by the rules in ``change_rules.py``.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
+from functools import partial
 from typing import Any
 
 from change_model import Change, OperationChanges
@@ -63,6 +65,9 @@ from openapi_common import HTTP_METHODS, Spec, escape, pointer, ref_name, resolv
 from schema_view import WRAPPER_KEYS, SchemaView, build_view
 
 __all__ = ["Walker"]
+
+Held = tuple[dict[str, Any], str]
+"""An object of the spec (parameter, header, media type, ...) and its JSON pointer."""
 
 
 def _join(location: str, part: str) -> str:
@@ -322,14 +327,10 @@ class Walker:
         old_op, new_op = old_item[old_method], new_item[method]
         old_where = pointer("paths", old_path, old_method)
 
-        self._annotations(old_item, new_item, pointer("paths", path), "path item", skip=True)
-        handled = {"parameters", "requestBody", "responses", "security", "servers", "operationId"}
-        for key in _keys(old_op, new_op):
-            if key in handled or old_op.get(key, MISSING) == new_op.get(key, MISSING):
-                continue
-            old_value, new_value = old_op.get(key, MISSING), new_op.get(key, MISSING)
-            ruling = operation_field_rule(key, old_value, new_value)
-            self.add(ruling, f"{where}/{escape(key)}", "operation", old=old_value, new=new_value)
+        walked = {"parameters", "servers", *HTTP_METHODS}
+        self._fields(old_item, new_item, pointer("paths", path), "path item", skip=walked)
+        walked = {"parameters", "requestBody", "responses", "security", "servers", "operationId"}
+        self._fields(old_op, new_op, where, "operation", skip=walked, rule=operation_field_rule)
 
         self._parameters(
             (old_item, pointer("paths", old_path), old_op, old_where),
@@ -347,17 +348,23 @@ class Walker:
         status = "changed" if self.changes else "unchanged"
         return OperationChanges(operation_id, method, path, status, self.changes)
 
-    def _annotations(
-        self, old: dict[str, Any], new: dict[str, Any], where: str, location: str, *, skip: bool
+    def _fields(
+        self,
+        old: dict[str, Any],
+        new: dict[str, Any],
+        where: str,
+        location: str,
+        *,
+        skip: Collection[str] = (),
+        rule: Callable[[str, Any, Any], Ruling] = annotation_rule,
     ) -> None:
+        """One verdict from ``rule`` per field that differs, except those in ``skip`` (walked
+        on their own)."""
         for key in _keys(old, new):
-            if skip and (key in ("parameters", "servers") or key in HTTP_METHODS):
-                continue
             old_value, new_value = old.get(key, MISSING), new.get(key, MISSING)
-            if old_value == new_value:
-                continue
-            ruling = annotation_rule(key, old_value, new_value)
-            self.add(ruling, f"{where}/{escape(key)}", location, old=old_value, new=new_value)
+            if key not in skip and old_value != new_value:
+                ruling = rule(key, old_value, new_value)
+                self.add(ruling, f"{where}/{escape(key)}", location, old=old_value, new=new_value)
 
     def _parameters(
         self,
@@ -380,32 +387,19 @@ class Walker:
                 self.add(ruling, new_ptr, location, new=new_param)
                 continue
             old_param, old_ptr = before[key]
-            was, now = old_param.get("required") is True, new_param.get("required") is True
-            if was != now:
-                ruling = required_rule(now, REQUEST)
-                self.add(ruling, f"{new_ptr}/required", location, old=was, new=now)
-            for field_name in _keys(old_param, new_param):
-                if field_name in ("name", "in", "required", "schema", "content"):
-                    continue
-                old_value = old_param.get(field_name, MISSING)
-                new_value = new_param.get(field_name, MISSING)
-                if old_value == new_value:
-                    continue
-                where = f"{new_ptr}/{escape(field_name)}"
-                ruling = parameter_field_rule(field_name)
-                self.add(ruling, where, location, old=old_value, new=new_value)
-            self.schema(
-                (old_param.get("schema", {}), f"{old_ptr}/schema"),
-                (new_param.get("schema", {}), f"{new_ptr}/schema"),
-                location,
-                REQUEST,
+            self._required(
+                old_param, new_param, new_ptr, location, partial(required_rule, direction=REQUEST)
             )
-            self._content(
-                (old_param.get("content"), old_ptr),
-                (new_param.get("content"), new_ptr),
+            self._fields(
+                old_param,
+                new_param,
+                new_ptr,
                 location,
-                REQUEST,
+                skip=("name", "in", "required", "schema", "content"),
+                rule=lambda key, _old, _new: parameter_field_rule(key),
             )
+            self._schema_of((old_param, old_ptr), (new_param, new_ptr), location, REQUEST)
+            self._content((old_param, old_ptr), (new_param, new_ptr), location, REQUEST)
 
     def _request_body(
         self, old_op: dict[str, Any], old_where: str, new_op: dict[str, Any], where: str
@@ -423,23 +417,11 @@ class Walker:
         if new_body is None:
             self.add(request_body_removed_rule(), old_ptr, location, old=old_body)
             return
-        was, now = old_body.get("required") is True, new_body.get("required") is True
-        if was != now:
-            ruling = required_rule(now, REQUEST)
-            self.add(ruling, f"{new_ptr}/required", location, old=was, new=now)
-        self._annotations(
-            {k: v for k, v in old_body.items() if k not in ("required", "content")},
-            {k: v for k, v in new_body.items() if k not in ("required", "content")},
-            new_ptr,
-            location,
-            skip=False,
+        self._required(
+            old_body, new_body, new_ptr, location, partial(required_rule, direction=REQUEST)
         )
-        self._content(
-            (old_body.get("content"), old_ptr),
-            (new_body.get("content"), new_ptr),
-            location,
-            REQUEST,
-        )
+        self._fields(old_body, new_body, new_ptr, location, skip=("required", "content"))
+        self._content((old_body, old_ptr), (new_body, new_ptr), location, REQUEST)
 
     def _responses(
         self, old_op: dict[str, Any], old_where: str, new_op: dict[str, Any], where: str
@@ -459,20 +441,9 @@ class Walker:
             old_response, old_ptr = _deref(self.old, before[code], old_ptr)
             new_response, new_ptr = _deref(self.new, after[code], new_ptr)
             old_response, new_response = old_response or {}, new_response or {}
-            self._annotations(
-                {k: v for k, v in old_response.items() if k not in ("headers", "content")},
-                {k: v for k, v in new_response.items() if k not in ("headers", "content")},
-                new_ptr,
-                location,
-                skip=False,
-            )
+            self._fields(old_response, new_response, new_ptr, location, skip=("headers", "content"))
             self._headers(old_response, old_ptr, new_response, new_ptr, location)
-            self._content(
-                (old_response.get("content"), old_ptr),
-                (new_response.get("content"), new_ptr),
-                location,
-                RESPONSE,
-            )
+            self._content((old_response, old_ptr), (new_response, new_ptr), location, RESPONSE)
 
     def _headers(
         self, old: dict[str, Any], old_ptr: str, new: dict[str, Any], new_ptr: str, location: str
@@ -496,20 +467,37 @@ class Walker:
             old_header, old_where = _deref(self.old, old_header, old_where)
             header, where = _deref(self.new, header, where)
             old_header, header = old_header or {}, header or {}
-            was, now = old_header.get("required") is True, header.get("required") is True
-            if was != now:
-                self.add(header_required_rule(now), f"{where}/required", here, old=was, new=now)
-            self.schema(
-                (old_header.get("schema", {}), f"{old_where}/schema"),
-                (header.get("schema", {}), f"{where}/schema"),
-                here,
-                RESPONSE,
-            )
+            self._required(old_header, header, where, here, header_required_rule)
+            self._schema_of((old_header, old_where), (header, where), here, RESPONSE)
 
-    def _content(
-        self, old: tuple[Any, str], new: tuple[Any, str], location: str, direction: Direction
+    def _required(
+        self,
+        old: dict[str, Any],
+        new: dict[str, Any],
+        where: str,
+        location: str,
+        rule: Callable[[bool], Ruling],
     ) -> None:
-        (old_content, old_ptr), (new_content, new_ptr) = old, new
+        """The ``required`` flag of a parameter, request body or header (``where``)."""
+        was, now = old.get("required") is True, new.get("required") is True
+        if was != now:
+            self.add(rule(now), f"{where}/required", location, old=was, new=now)
+
+    def _schema_of(self, old: Held, new: Held, location: str, direction: Direction) -> None:
+        """The ``schema`` of a parameter, header or media type, each given with its pointer."""
+        (old_holder, old_ptr), (new_holder, new_ptr) = old, new
+        old_schema, new_schema = old_holder.get("schema", {}), new_holder.get("schema", {})
+        self.schema(
+            (old_schema, f"{old_ptr}/schema"),
+            (new_schema, f"{new_ptr}/schema"),
+            location,
+            direction,
+        )
+
+    def _content(self, old: Held, new: Held, location: str, direction: Direction) -> None:
+        """The media types of a parameter's, request body's or response's ``content``."""
+        (old_holder, old_ptr), (new_holder, new_ptr) = old, new
+        old_content, new_content = old_holder.get("content"), new_holder.get("content")
         before: dict[str, Any] = old_content if isinstance(old_content, dict) else {}
         after: dict[str, Any] = new_content if isinstance(new_content, dict) else {}
         several = len(set(before) | set(after)) > 1
@@ -527,19 +515,8 @@ class Walker:
                 continue
             old_media = before[media] if isinstance(before[media], dict) else {}
             new_media = after[media] if isinstance(after[media], dict) else {}
-            self._annotations(
-                {k: v for k, v in old_media.items() if k != "schema"},
-                {k: v for k, v in new_media.items() if k != "schema"},
-                new_where,
-                here,
-                skip=False,
-            )
-            self.schema(
-                (old_media.get("schema", {}), f"{old_where}/schema"),
-                (new_media.get("schema", {}), f"{new_where}/schema"),
-                here,
-                direction,
-            )
+            self._fields(old_media, new_media, new_where, here, skip=("schema",))
+            self._schema_of((old_media, old_where), (new_media, new_where), here, direction)
 
     def _security(self, old_op: dict[str, Any], new_op: dict[str, Any], where: str) -> None:
         before = _security_alternatives(self.old, old_op)
@@ -571,13 +548,8 @@ class Walker:
             if isinstance(old_scheme, dict) and isinstance(new_scheme, dict):
                 documentation = {k: v for k, v in old_scheme.items() if is_doc_key(k)}
                 updated = {k: v for k, v in new_scheme.items() if is_doc_key(k)}
-                self._annotations(
-                    documentation,
-                    updated,
-                    pointer("components", "securitySchemes", name),
-                    f"security scheme {name}",
-                    skip=False,
-                )
+                where = pointer("components", "securitySchemes", name)
+                self._fields(documentation, updated, where, f"security scheme {name}")
 
     def _servers(self, old: Any, new: Any, where: str, location: str) -> None:
         before = {s.get("url"): s for s in old or [] if isinstance(s, dict)}
@@ -588,7 +560,7 @@ class Walker:
             if url not in before:
                 self.add(server_rule(str(url), added=True), where, location, new=url)
             elif before[url] != server:
-                self._annotations(before[url], server, where, f"{location} {url}", skip=False)
+                self._fields(before[url], server, where, f"{location} {url}")
 
     def document(self) -> list[Change]:
         self.changes = []
@@ -616,12 +588,8 @@ class Walker:
         for index, (name, tag) in enumerate(new_tags.items()):
             if name in old_tags and old_tags[name] != tag:
                 self._tree(old_tags[name], tag, f"/tags/{index}", f"tag {name}")
-        for key in _keys(self.old, self.new):
-            if key.startswith("x-") or key in ("externalDocs", "jsonSchemaDialect"):
-                old_value, new_value = self.old.get(key, MISSING), self.new.get(key, MISSING)
-                if old_value != new_value:
-                    ruling = document_field_rule(key, old_value, new_value)
-                    self.add(ruling, f"/{escape(key)}", "document", old=old_value, new=new_value)
+        elsewhere = {k for k in _keys(self.old, self.new) if not _document_field(k)}
+        self._fields(self.old, self.new, "", "document", skip=elsewhere, rule=document_field_rule)
         return self.changes
 
     def _tree(self, old: Any, new: Any, where: str, location: str) -> None:
@@ -642,6 +610,11 @@ class Walker:
 def _json(value: Any) -> Any:
     """A value as a ``Change`` holds it: ``None`` for one that is absent."""
     return None if value is MISSING else value
+
+
+def _document_field(key: str) -> bool:
+    """A top-level field compared as a whole (the others are walked or are ``paths``)."""
+    return key.startswith("x-") or key in ("externalDocs", "jsonSchemaDialect")
 
 
 def _keys(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
