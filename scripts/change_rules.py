@@ -32,11 +32,13 @@ __all__ = [
     "enum_values_added_rule",
     "enum_values_removed_rule",
     "format_rule",
+    "generated_type",
     "header_added_rule",
     "header_removed_rule",
     "header_required_rule",
     "keyword_rule",
     "media_type_rule",
+    "member_label",
     "nullable_rule",
     "openapi_version_rule",
     "operation_added_rule",
@@ -172,6 +174,25 @@ NUMERIC_WIDTHS = {"int32": ("integer", 32), "int64": ("integer", 64)}
 NUMERIC_WIDTHS |= {"float": ("number", 32), "double": ("number", 64)}
 WIDER_TYPES = {("integer", "number")}
 """(narrower, wider) JSON types: every value of the first is a value of the second."""
+
+
+def generated_type(value: Any, *, base64: bool) -> str:
+    """The Python type openapi-python-client generates for a string ``format`` (``None``:
+    none declared); ``base64``: the spec fix base64_strings_in_json keeps this one ``str``."""
+    if value == "binary" and base64:
+        return "str"
+    return FORMAT_TYPES.get(str(value), "str") if value is not None else "str"
+
+
+def member_label(signature: tuple[str | None, str | None, str | None]) -> str:
+    """How a message names a union member: its schema name, else its type
+    (``array of X``), else ``any value``; ``signature`` is (schema name, type, item)."""
+    ref, kind, item = signature
+    if ref:
+        return ref
+    if kind == "array" and item:
+        return f"array of {item}"
+    return kind or "any value"
 
 
 def verb(old: Any, new: Any) -> str:

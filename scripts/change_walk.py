@@ -14,7 +14,6 @@ from typing import Any
 from change_model import Change, OperationChanges
 from change_rules import (
     DOC,
-    FORMAT_TYPES,
     MISSING,
     REQUEST,
     RESPONSE,
@@ -29,12 +28,14 @@ from change_rules import (
     enum_values_added_rule,
     enum_values_removed_rule,
     format_rule,
+    generated_type,
     header_added_rule,
     header_removed_rule,
     header_required_rule,
     is_doc_key,
     keyword_rule,
     media_type_rule,
+    member_label,
     nullable_rule,
     openapi_version_rule,
     operation_added_rule,
@@ -240,17 +241,22 @@ class Walker:
         for i, j in sorted(pairs):
             old_node, old_ptr = old_members[i]
             new_node, new_ptr = new_members[j]
-            label = f"({_label(new_sigs[j])})" if len(new_members) > 1 else ""
+            label = f"({member_label(new_sigs[j])})" if len(new_members) > 1 else ""
             here = _join(location, label) if label else location
             self.schema((old_node, old_ptr), (new_node, new_ptr), here, direction)
         for i in free_old:
             node, where = old_members[i]
             self.add(
-                variant_removed_rule(_label(old_sigs[i]), direction), where, location, old=node
+                variant_removed_rule(member_label(old_sigs[i]), direction),
+                where,
+                location,
+                old=node,
             )
         for j in free_new:
             node, where = new_members[j]
-            self.add(variant_added_rule(_label(new_sigs[j]), direction), where, location, new=node)
+            self.add(
+                variant_added_rule(member_label(new_sigs[j]), direction), where, location, new=node
+            )
 
     @staticmethod
     def _signature(document: Spec, node: Any) -> tuple[str | None, str | None, str | None]:
@@ -282,16 +288,10 @@ class Walker:
         self, old: Any, new: Any, holders: tuple[str, str], location: str, direction: Direction
     ) -> None:
         where = f"{holders[1] if new is not None else holders[0]}/format"
-        old_type = self._python_type(old, holders[0], self.base64_old)
-        new_type = self._python_type(new, holders[1], self.base64_new)
+        old_type = generated_type(old, base64=f"{holders[0]}/format" in self.base64_old)
+        new_type = generated_type(new, base64=f"{holders[1]}/format" in self.base64_new)
         ruling = format_rule(old, new, (old_type, new_type), direction)
         self.add(ruling, where, location, old=old, new=new)
-
-    @staticmethod
-    def _python_type(value: Any, holder: str, base64: frozenset[str]) -> str:
-        if value == "binary" and f"{holder}/format" in base64:
-            return "str"  # spec fix base64_strings_in_json
-        return FORMAT_TYPES.get(str(value), "str") if value is not None else "str"
 
     # -- operations
 
@@ -619,15 +619,6 @@ def _document_field(key: str) -> bool:
 
 def _keys(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return [str(k) for k in old] + [str(k) for k in new if k not in old]
-
-
-def _label(signature: tuple[str | None, str | None, str | None]) -> str:
-    ref, kind, item = signature
-    if ref:
-        return ref
-    if kind == "array" and item:
-        return f"array of {item}"
-    return kind or "any value"
 
 
 def _deref(document: Spec, node: Any, where: str) -> tuple[dict[str, Any] | None, str]:

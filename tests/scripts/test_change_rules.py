@@ -21,11 +21,13 @@ from change_rules import (
     enum_values_added_rule,
     enum_values_removed_rule,
     format_rule,
+    generated_type,
     header_added_rule,
     header_removed_rule,
     header_required_rule,
     keyword_rule,
     media_type_rule,
+    member_label,
     nullable_rule,
     openapi_version_rule,
     operation_added_rule,
@@ -185,3 +187,27 @@ RULES = [
 def test_rule(ruling: Ruling, kind: ChangeClass, words: str) -> None:
     """Each rule gives the expected class, and its message names what changed."""
     assert (kind, True) == (ruling[0], words in ruling[1]), ruling
+
+
+@pytest.mark.parametrize(
+    ("signature", "label"),
+    [
+        (("Cat", "object", None), "Cat"),
+        ((None, "array", "Cat"), "array of Cat"),
+        ((None, "string", None), "string"),
+        ((None, None, None), "any value"),
+    ],
+)
+def test_member_label(signature: tuple[str | None, str | None, str | None], label: str) -> None:
+    """A union member is named by its schema, else its type, in variant messages."""
+    assert label == member_label(signature)
+
+
+@pytest.mark.parametrize(
+    ("value", "base64", "python"),
+    [("date-time", False, "datetime"), ("binary", False, "File"), ("binary", True, "str"),
+     ("email", False, "str"), (None, False, "str")],
+)  # fmt: skip
+def test_generated_type(value: str | None, base64: bool, python: str) -> None:
+    """The generated Python type of a format, which format_rule compares."""
+    assert python == generated_type(value, base64=base64)
