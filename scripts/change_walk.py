@@ -115,6 +115,7 @@ class Walker:
         self._views(before, after, location, direction)
         if before.ref and after.ref and before.ref != after.ref:
             names = f"{ref_name(before.ref)} → {ref_name(after.ref)}"
+            # Not a verdict: whether the walk above found more than documentation, for the rule.
             differs = any(change.kind > DOC for change in self.changes[start:])
             ruling = schema_renamed_rule(names, differs=differs, direction=direction)
             self.add(ruling, after.ptr, location, old=before.ref, new=after.ref)
