@@ -305,7 +305,7 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> World:
     git(maintainer, "switch", "--quiet", "--create", "main")
 
     state_file = tmp_path / "github.json"
-    state = {
+    state: dict[str, object] = {
         "repo": REPO,
         "upstream_repo": UPSTREAM,
         "upstream_sha": None,
