@@ -177,6 +177,10 @@ def commands(block: str) -> list[tuple[str, list[str]]]:
     return steps
 
 
+# "error: ..." or argparse's "friendli-images sweep: error: ...": the command fails
+ERROR_LINE = re.compile(r"^(friendli-images( [a-z-]+)?: )?error: ")
+
+
 def evaluate_console(example: Example) -> None:
     page = page_of(example)
     with contextlib.ExitStack() as stack:
@@ -194,7 +198,7 @@ def evaluate_console(example: Example) -> None:
                 continue
             result = page.bash(substitute(command, env), env)
             where = f"{example.path}:{example.line}: $ {command}"
-            errors = [line for line in shown if line.startswith("error:")]
+            errors = [line for line in shown if ERROR_LINE.match(line)]
             if errors:
                 assert result.returncode != 0, f"{where}: expected to fail\n{result.stdout}"
                 assert errors[0] in result.stderr, f"{where}\n{result.stderr}"

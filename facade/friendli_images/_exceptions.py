@@ -7,6 +7,7 @@ Every error the package raises derives from ``FriendliImagesError``::
     ├── OutputExistsError (also FileExistsError)   save() would overwrite a file
     ├── MissingDependencyError (also ImportError)  an optional extra is not installed
     ├── ImageDownloadError                         fetching a ``url`` result failed
+    ├── BatchFailedError                           every request of a batch failed
     ├── EndpointError (see _endpoint_errors)       an endpoint did not become ready
     └── APIError                                   the API call failed
         ├── APIConnectionError                     no usable response (network)
@@ -31,8 +32,10 @@ its message and plain attributes (``status_code``, ``body``, ``param``, ...) but
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal
 
+import attrs
 import httpx
 
 __all__ = [
@@ -43,6 +46,10 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "BatchFailedError",
+    "BatchFailure",
+    "ClientClosedError",
+    "FileWriteError",
     "FriendliImagesError",
     "ImageDownloadError",
     "InternalServerError",
@@ -93,12 +100,78 @@ class InvalidRequestError(FriendliImagesError, ValueError):
 class OutputExistsError(FriendliImagesError, FileExistsError):
     """Saving would replace an existing file; pass ``overwrite=True`` to allow it.
 
+    Also raised, whatever ``overwrite`` says, when the name is taken by a directory (a
+    save replaces files only) or by anything the library did not write.
+
     :param path: The file that exists; the message is built from it.
+    :param message: The message, when not the usual one.
     """
 
-    def __init__(self, path: str) -> None:
-        super().__init__(f"{path} already exists; pass overwrite=True to replace it")
+    def __init__(self, path: str, *, message: str | None = None) -> None:
+        super().__init__(message or f"{path} already exists; pass overwrite=True to replace it")
         self.path = path
+
+
+class ClientClosedError(FriendliImagesError, RuntimeError):
+    """The client was used after ``close()`` (or after its ``with`` block ended)."""
+
+
+class FileWriteError(FriendliImagesError, OSError):
+    """Writing a file failed: a full disk, a permission, a path that is not a directory.
+
+    An ``OSError`` too, with its ``errno``, ``strerror`` and ``filename``, so ``except
+    OSError`` still catches it; the original error is its ``__cause__``.
+
+    :param message: What could not be written, and why.
+    :param errno: The ``errno`` of the failure, if any.
+    :param filename: The file or directory concerned, if known.
+    """
+
+    def __init__(
+        self, message: str, *, errno: int | None = None, filename: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.errno = errno
+        self.filename = filename
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@attrs.frozen
+class BatchFailure:
+    """One request of a batch (``n > 1``) that failed; the others' images are kept.
+
+    :param index: Position of the request in the batch (0-based).
+    :param seed: The seed that request asked for (``None``: the server chose).
+    :param error: Why the request failed.
+    """
+
+    index: int
+    """Position of the request in the batch (0-based)."""
+    seed: int | None
+    """The seed that request asked for (``None``: the server chose)."""
+    error: FriendliImagesError
+    """Why the request failed (an ``APIError`` or an ``InvalidRequestError``)."""
+
+
+class BatchFailedError(FriendliImagesError):
+    """Every request of a batch (``generate(n=...)`` with ``n > 1``) failed: there is no
+    image to keep. A batch where some requests succeeded returns them, and lists the
+    others in ``ImageResult.errors``, instead.
+
+    :param failures: Each request's failure, in request order (not empty).
+    """
+
+    def __init__(self, failures: Sequence[BatchFailure]) -> None:
+        self.failures: list[BatchFailure] = list(failures)
+        """Each request's failure, in request order."""
+        first = self.failures[0].error if self.failures else None
+        kinds = len({(type(f.error), str(f.error)) for f in self.failures})
+        others = "" if kinds <= 1 else f" ({kinds} different errors; see .failures)"
+        count = len(self.failures)
+        super().__init__(f"all {count} requests of the batch failed; the first: {first}{others}")
 
 
 class MissingDependencyError(FriendliImagesError, ImportError):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import binascii
-import contextlib
 import io
 import os
 import warnings
@@ -13,10 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
-import attrs
-
-from ._download import AsyncDownloader, Downloader, DownloadSettings, display_url
 from ._exceptions import (
+    BatchFailure,
     FriendliImagesError,
     ImageDownloadError,
     MissingDependencyError,
@@ -28,16 +25,19 @@ from ._files import (
     check_stem,
     cleanup_on_sigterm,
     discard_backups,
+    remove_written,
     resolve_target,
     restore_backups,
     save_chunks,
+    writing,
 )
 from ._sniff import FORMAT_TYPES, SNIFF_BYTES, extension_for, sniff_image_type
+from ._transport._download import AsyncDownloader, Downloader, DownloadSettings, display_url
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
 
-    from ._endpoint_status import EndpointEvent
+    from ._endpoints._status import EndpointEvent
 
 __all__ = [
     "BatchFailure",
@@ -328,23 +328,6 @@ class GeneratedImage:
         )
 
 
-@attrs.frozen
-class BatchFailure:
-    """One request of a batch (``n > 1``) that failed; the others' images are kept.
-
-    :param index: Position of the request in the batch (0-based).
-    :param seed: The seed that request asked for (``None``: the server chose).
-    :param error: Why the request failed.
-    """
-
-    index: int
-    """Position of the request in the batch (0-based)."""
-    seed: int | None
-    """The seed that request asked for (``None``: the server chose)."""
-    error: FriendliImagesError
-    """Why the request failed (an ``APIError`` or an ``InvalidRequestError``)."""
-
-
 class ImageResult:
     """The images of one ``generate()`` call, in request order.
 
@@ -459,7 +442,8 @@ class ImageResult:
         names = self._names(check_stem(stem))
         folder = Path(directory)
         self._check_free(folder, names, overwrite)
-        folder.mkdir(parents=True, exist_ok=True)
+        with writing():
+            folder.mkdir(parents=True, exist_ok=True)
         return folder, names
 
     def _check_free(self, folder: Path, names: list[str], overwrite: bool) -> None:
@@ -495,7 +479,5 @@ class ImageSaveError(FriendliImagesError, OSError):
 
 def _roll_back(written: list[Path], backups: Backups) -> None:
     """Remove the files a failed save wrote, then put back the ones they replaced."""
-    for path in written:
-        with contextlib.suppress(OSError):
-            path.unlink()
+    remove_written(written)
     restore_backups(backups)

@@ -13,6 +13,7 @@ from friendli_images import (
     APIResponseValidationError,
     AsyncFriendliImages,
     BadRequestError,
+    BatchFailedError,
     FriendliImages,
     FriendliImagesError,
     InvalidRequestError,
@@ -20,7 +21,7 @@ from friendli_images import (
     RateLimitError,
     ResponseFormat,
 )
-from friendli_images._engine import generate_each
+from friendli_images._batch._engine import generate_each
 from friendli_images.testing import ErrorStatus, FriendliTestServer, InvalidJson
 
 QUIET = 0.4
@@ -227,10 +228,11 @@ class TestAdaptive:
         """At one request in flight, a 429 is an ordinary retryable failure."""
         friendli_server.inject(ErrorStatus.rate_limited(), times=2)
 
-        result = client.generate("x", model="ep", n=2, concurrency=1, max_retries=0)
+        with pytest.raises(BatchFailedError) as caught:
+            client.generate("x", model="ep", n=2, concurrency=1, max_retries=0)
 
-        assert 2 == len(result.errors)
-        assert all(isinstance(failure.error, RateLimitError) for failure in result.errors)
+        assert 2 == len(caught.value.failures)
+        assert all(isinstance(failure.error, RateLimitError) for failure in caught.value.failures)
 
     @pytest.mark.parametrize(("opt_in", "failed"), [(True, 0), (False, 3)])
     def test_503_slows_the_batch_only_when_asked(
@@ -322,3 +324,36 @@ def test_unexpected_error_text_never_holds_the_token(client: FriendliImages, tex
     assert token not in str(outcome.error)
     assert "[secure]" in str(outcome.error)
     assert outcome.error.__cause__ is None
+
+
+@pytest.mark.parametrize("concurrency", [1, 2])
+def test_a_strict_batch_sends_nothing_after_its_first_failure(
+    client: FriendliImages, friendli_server: FriendliTestServer, concurrency: int
+) -> None:
+    """strict=True: the first failed request stops the batch at once; only requests already
+    in flight at that moment were sent (sync workers used to send 1-2 more)."""
+    friendli_server.latency = 0.1
+    friendli_server.inject(ErrorStatus(400))
+
+    with pytest.raises(BadRequestError):
+        client.generate("x", model="ep", n=8, concurrency=concurrency, strict=True)
+    time.sleep(QUIET)
+
+    assert len(friendli_server.generation_requests) <= concurrency
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("concurrency", [1, 2])
+async def test_an_async_strict_batch_sends_nothing_after_its_first_failure(
+    aclient: AsyncFriendliImages, friendli_server: FriendliTestServer, concurrency: int
+) -> None:
+    import asyncio
+
+    friendli_server.latency = 0.1
+    friendli_server.inject(ErrorStatus(400))
+
+    with pytest.raises(BadRequestError):
+        await aclient.generate("x", model="ep", n=8, concurrency=concurrency, strict=True)
+    await asyncio.sleep(QUIET)
+
+    assert len(friendli_server.generation_requests) <= concurrency

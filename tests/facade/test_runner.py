@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from friendli_images import AsyncFriendliImages, FriendliImages
-from friendli_images._runner import JobsSummary, arun_jobs, check_jobs, run_jobs
+from friendli_images._jobs._runner import JobsSummary, arun_jobs, check_jobs, run_jobs
 from friendli_images.testing import ErrorStatus, FriendliTestServer
 
 
@@ -286,7 +286,7 @@ class TestRunCommand:
 
         assert 1 == result.returncode
         assert "line 3" in result.stderr
-        assert "2 valid jobs, 1 problems" in result.stderr
+        assert "2 valid jobs, 1 problem" in result.stderr
         assert [] == friendli_server.generation_requests
         assert not (tmp_path / "out").exists()
 

@@ -17,6 +17,7 @@ from typing import Any, Final, Literal, Self, TypeAlias
 import attrs
 import httpx
 
+from .. import _config
 from ._endpoints import EndpointRegistry, SimulatedEndpoint, is_endpoint_path
 from ._faults import FAULT_TYPES, Fault
 from ._http import HOST, Handler, Listener, Response, Stopping
@@ -41,6 +42,10 @@ DEFAULT_TOKEN: Final = "test-token"  # noqa: S105
 """The bearer token a :class:`FriendliTestServer` accepts unless given another."""
 
 DEFAULT_MAX_BODY_BYTES: Final = 512 * 1024 * 1024
+
+MAX_LATENCY: Final = _config.MAX_TEST_SERVER_LATENCY
+"""The longest ``latency`` accepted, in seconds."""
+
 IMAGES_PATH_PREFIX: Final = "/images/"
 
 _STOP_TIMEOUT = 5.0
@@ -71,6 +76,8 @@ class FriendliTestServer:
     :param record_bodies: Keep request bodies in :attr:`requests`. Turn off for benchmarks
         that send large bodies many times, to keep memory flat.
     :param max_body_bytes: Larger request bodies are refused with 413.
+    :param max_records: Keep only the last this many requests in :attr:`requests` (a
+        long-running ``mock-server`` keeps its memory flat); ``None``: every request.
     :param spec: The OpenAPI document (a parsed ``openapi.json``) whose request schemas
         validate and whose response schemas shape the answers; by default the one
         shipped with ``friendli_images_api``. Give a modified copy to try a change.
@@ -79,7 +86,7 @@ class FriendliTestServer:
         is a RUNNING endpoint (then sleeps and wakes as one added by :meth:`add_endpoint`).
         Default ``False``: an id not added is a 404, as on Friendli. ``friendli-images
         mock-server`` turns it on. May be changed while running.
-    :raises ValueError: If ``latency`` is negative.
+    :raises ValueError: If ``latency`` is negative, not finite or over an hour.
     """
 
     def __init__(
@@ -93,10 +100,11 @@ class FriendliTestServer:
         record_bodies: bool = True,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         spec: Mapping[str, Any] | None = None,
+        max_records: int | None = None,
         any_endpoint: bool = False,
     ) -> None:
-        if latency < 0:
-            raise ValueError(f"latency must be >= 0, got {latency}")
+        if not 0 <= latency <= MAX_LATENCY:  # NaN fails both comparisons
+            raise ValueError(f"latency must be between 0 and {MAX_LATENCY:g} s, got {latency}")
         self._spec = shipped_spec() if spec is None else Spec(spec)
         self.token = token
         self.latency = latency
@@ -109,7 +117,8 @@ class FriendliTestServer:
         self._api: Listener | None = None
         self._images: Listener | None = None
         self._serve_threads: list[threading.Thread] = []
-        self._requests: list[RecordedRequest] = []
+        self._requests: deque[RecordedRequest] = deque(maxlen=max_records)
+        self._received = 0
         self._faults: dict[Route, deque[_QueuedFault]] = {
             "generate": deque(),
             "image": deque(),
@@ -298,6 +307,12 @@ class FriendliTestServer:
             return list(self._requests)
 
     @property
+    def received(self) -> int:
+        """How many requests arrived since the start, recorded or not (``max_records``)."""
+        with self._lock:
+            return self._received
+
+    @property
     def generation_requests(self) -> list[RecordedRequest]:
         """The requests to the generation path (any method)."""
         return [r for r in self.requests if r.route == "generate"]
@@ -405,6 +420,7 @@ class FriendliTestServer:
                 received_at=time.monotonic(),
             )
             self._requests.append(record)
+            self._received += 1
         return record
 
     def _normal_response(self, record: RecordedRequest, body: bytes) -> Response:
