@@ -5,7 +5,8 @@ the API reference wants ``timeout: float = 60.0``. griffe reads the package stat
 this extension replaces, in every function and method signature, a default that names a
 module-level constant (a literal, or arithmetic on literals, possibly through other such
 constants, or a call such as ``httpx.Timeout(300.0, connect=10.0)``) by that constant's
-value. Anything else (a sentinel object, an enum member) is left as written. ``mkdocs.yml`` loads it for mkdocstrings.
+value. Anything else (a sentinel object, an enum member) is left as written.
+``mkdocs.yml`` loads it for mkdocstrings.
 """
 
 from __future__ import annotations
