@@ -39,9 +39,11 @@ __all__ = [
     "cleanup_on_sigterm",
     "discard_backups",
     "existing_output",
+    "remove_written",
     "resolve_target",
     "restore_backups",
     "save_chunks",
+    "write_bytes",
 ]
 
 Backups = list[tuple[Path, Path]]
@@ -289,3 +291,24 @@ async def asave_chunks(
             return writer.commit(target, overwrite=overwrite, backups=backups)
         finally:
             writer.discard()
+
+
+def write_bytes(
+    target: Path, data: bytes, *, overwrite: bool, backups: Backups | None = None
+) -> Path:
+    """Write ``data`` to ``target`` atomically (a small file: a sidecar, a listing)."""
+    with cleanup_on_sigterm():
+        _check_free(target, overwrite)
+        writer = AtomicWriter(target.parent)
+        try:
+            writer.write(data)
+            return writer.commit(target, overwrite=overwrite, backups=backups)
+        finally:
+            writer.discard()
+
+
+def remove_written(paths: Iterable[Path]) -> None:
+    """Remove files this library has just written (a save being rolled back)."""
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
