@@ -56,6 +56,7 @@ from ._params import (
     GenerateImageParams,
     GenerateParams,
 )
+from ._recipe import Recipe, RecipeInput, read_recipe, recipe_kwargs
 from ._results import BatchFailure, GeneratedImage, ImageResult, ImageSaveError
 from ._version import __version__
 
@@ -115,6 +116,8 @@ __all__ = [
     "OutputExistsError",
     "PermissionDeniedError",
     "RateLimitError",
+    "Recipe",
+    "RecipeInput",
     "ResponseFormat",
     "UnprocessableEntityError",
     "__version__",
@@ -125,6 +128,8 @@ __all__ = [
     "edit_image",
     "encode_control_image",
     "generate_image",
+    "read_recipe",
+    "recipe_kwargs",
     "run_jobs",
 ]
 

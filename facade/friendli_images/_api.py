@@ -18,6 +18,7 @@ from ._params import (
     EditInput,
     GenerateImageParams,
 )
+from ._recipe.embed import check_metadata
 from ._results import ImageResult, ImageSaveError
 
 __all__ = ["aedit_image", "agenerate_image", "edit_image", "generate_image"]
@@ -238,11 +239,7 @@ def _check_output(
     save_to: str | os.PathLike[str] | None, stem: str, n: object, overwrite: bool, metadata: object
 ) -> None:
     """Fail before generating (and paying for) images that could not be saved."""
-    if not isinstance(metadata, bool):
-        raise InvalidRequestError(
-            f"metadata must be True or False, got {metadata!r}", param="metadata"
-        )
-    if metadata and save_to is None:
+    if check_metadata(metadata) and save_to is None:
         raise InvalidRequestError(
             "metadata=True needs save_to (the recipe is written into the saved files); "
             "without save_to, use result.save(..., metadata=True)",

@@ -5,6 +5,7 @@ mock API.
     friendli-images edit IMAGE [IMAGE ...] PROMPT --model ENDPOINT [options]
     friendli-images generate|edit ... --container URL [--model ADAPTER] [options]
     friendli-images run JOBS.jsonl --out DIR [--model ENDPOINT] [options]   (see _cli_run)
+    friendli-images info FILE [FILE ...] [--json]   (see _cli_info; also --from, --embed-params)
     friendli-images endpoint status|wake|sleep ID [options]   (see _cli_endpoint)
     friendli-images mock-server [--port P] [--token T] [--latency S] [--image-size WxH]
     friendli-images --version
@@ -266,6 +267,7 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argumen
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    from ._cli_info import add_info_parser  # info, --from, --embed-params: _cli_info
     from ._cli_run import add_run_parser  # the run command lives in its own module
 
     return parser, {
@@ -274,6 +276,7 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argumen
         "endpoint": add_endpoint_command(commands, common, _add_api_connection_options),
         "mock-server": _add_mock_server(commands),
         "run": add_run_parser(commands, common),
+        "info": add_info_parser(commands, common),
     }
 
 
@@ -293,12 +296,15 @@ def _add_generate(
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     generate.add_argument(
-        "prompt", metavar="PROMPT", help="what the image should show ('-': read it from stdin)"
+        "prompt",
+        nargs="?",
+        metavar="PROMPT",
+        help="what the image should show ('-': read it from stdin; optional with --from)",
     )
     _add_model_option(generate)
     _add_request_options(generate.add_argument_group("request"), control_images=True)
     _add_batch_options(generate.add_argument_group("batch"))
-    _add_output_options(generate.add_argument_group("output"))
+    _add_output_options(generate.add_argument_group("output"), skip_existing=True)
     add_wait_options(generate.add_argument_group("endpoint"))
     _add_connection_options(generate.add_argument_group("connection"))
     return generate
@@ -325,11 +331,16 @@ def _add_edit(
         metavar="IMAGE",
         help="an image to edit: file, http(s) URL or data: URI (at most 50 MiB)",
     )
-    edit.add_argument("prompt", metavar="PROMPT", help="what to change ('-': read it from stdin)")
+    edit.add_argument(
+        "prompt",
+        nargs="?",
+        metavar="PROMPT",
+        help="what to change ('-': read it from stdin); with --from every argument is an IMAGE",
+    )
     _add_model_option(edit)
     _add_request_options(edit.add_argument_group("request"), control_images=False)
     _add_batch_options(edit.add_argument_group("batch"))
-    _add_output_options(edit.add_argument_group("output"))
+    _add_output_options(edit.add_argument_group("output"), skip_existing=False)
     add_wait_options(edit.add_argument_group("endpoint"))
     _add_connection_options(edit.add_argument_group("connection"))
     return edit
@@ -403,7 +414,11 @@ def _add_batch_options(batch: argparse._ArgumentGroup) -> None:
     )
 
 
-def _add_output_options(output: argparse._ArgumentGroup) -> None:
+def _add_output_options(output: argparse._ArgumentGroup, *, skip_existing: bool) -> None:
+    from ._cli_info import add_embed_option, add_recipe_options
+
+    add_embed_option(output)
+    add_recipe_options(output, skip_existing=skip_existing)
     output.add_argument(
         "--out",
         type=Path,
@@ -513,6 +528,10 @@ class _Job:
     team: str | None
     names: list[str]
     """The file name (without extension) of each request's image."""
+    skip: frozenset[int] = frozenset()
+    """``--skip-existing``: the requests whose image is there, complete."""
+    replace: frozenset[int] = frozenset()
+    """``--skip-existing``: the requests whose image is there, truncated (replaced)."""
 
     @property
     def container(self) -> bool:
@@ -650,10 +669,12 @@ async def _run(job: _Job, report: _Report, *, verbose: bool) -> None:
     its extension comes from its first bytes.
     """
     from ._engine import agenerate_each
+    from ._recipe.embed import asave_with_recipe
 
     _cancel_on_sigterm(report)
     args = job.args
-    progress = progress_for(job.count, sys.stderr, lines=verbose)
+    pending = [index for index in range(job.count) if index not in job.skip]
+    progress = progress_for(len(pending), sys.stderr, lines=verbose)
     try:
         async with job.client() as client:
             # An argument the API would reject: a usage error, now. The batch's requests
@@ -671,7 +692,14 @@ async def _run(job: _Job, report: _Report, *, verbose: bool) -> None:
                             name = f"{name}-{position}"
                         target = image._named_target(args.out, name)  # + the sniffed extension
                         chunks = image._achunks()
-                        paths.append(await asave_chunks(chunks, target, overwrite=args.overwrite))
+                        overwrite = args.overwrite or index in job.replace
+                        if args.embed_params:
+                            path = await asave_with_recipe(
+                                image, chunks, target, overwrite=overwrite
+                            )
+                        else:
+                            path = await asave_chunks(chunks, target, overwrite=overwrite)
+                        paths.append(path)
                 except BaseException:
                     for path in paths:
                         path.unlink(missing_ok=True)
@@ -680,7 +708,7 @@ async def _run(job: _Job, report: _Report, *, verbose: bool) -> None:
 
             outcomes = agenerate_each(
                 client,
-                range(job.count),
+                pending,
                 lambda index: client._batch_call(call, args.seed, index),
                 concurrency=args.concurrency,
                 finish=save,
@@ -862,8 +890,11 @@ def _check_text_arguments(args: argparse.Namespace, parser: argparse.ArgumentPar
             parser.error(f"argument {option}: not valid UTF-8 text: {value!r}")
 
 
-def _check_output(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    """Whether the images could be kept, before any is generated (and billed)."""
+def _check_output(
+    args: argparse.Namespace, parser: argparse.ArgumentParser, kept: frozenset[int] = frozenset()
+) -> int:
+    """Whether the images could be kept, before any is generated (and billed); the
+    requests in ``kept`` (``--skip-existing``) are not checked."""
     out: Path = args.out
     if out.exists() and not out.is_dir():
         parser.error(f"argument --out: {str(out)!r} exists and is not a directory")
@@ -872,7 +903,8 @@ def _check_output(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     except OSError as error:
         parser.error(f"argument --out: cannot save into {str(out)!r}: {_describe(error)}")
     if not args.overwrite:
-        existing = existing_output(out, _file_names(args.stem, args.n))
+        names = _file_names(args.stem, args.n)
+        existing = existing_output(out, [n for i, n in enumerate(names) if i not in kept])
         if existing is not None:
             print(
                 f"error: {existing} already exists; use --overwrite to replace it, "
@@ -888,6 +920,7 @@ def _generate_command(
 ) -> int:
     if args.prompt == "-" and args.token_file == "-":  # noqa: S105 - a path, not a secret
         parser.error("PROMPT and --token-file cannot both be read from standard input")
+    _check_prompt_argument(args, parser)
     token, base_url, team = _resolve_connection(args, parser)
     if args.prompt == "-":
         try:
@@ -895,12 +928,13 @@ def _generate_command(
         except ValueError as error:
             parser.error(f"argument PROMPT: {error}")
     _check_text_arguments(args, parser)
-    if _check_output(args, parser) != EXIT_OK:
-        return EXIT_FAILURE
     names = _file_names(args.stem, args.n)
+    skip, replace = _skip_existing(args, parser, names)
+    if _check_output(args, parser, skip | replace) != EXIT_OK:
+        return EXIT_FAILURE
     import asyncio  # here: --version and mock-server do without it
 
-    job = _Job(args, token, base_url, team, names)
+    job = _Job(args, token, base_url, team, names, skip, replace)
     report = _Report(secret=token or "")
     status = EXIT_OK
     usage_error = False
@@ -943,6 +977,36 @@ def _generate_command(
         return status
     _print_failures(report, job.count, verbose=verbose)
     return EXIT_FAILURE if report.failed else EXIT_OK
+
+
+def _check_prompt_argument(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    """PROMPT is optional only with ``--from``; ``edit``'s last IMAGE is its PROMPT."""
+    if args.from_file is not None:
+        from ._cli_info import apply_recipe
+
+        apply_recipe(args, parser)
+    elif args.prompt is None and args.command == "edit" and len(args.images) > 1:
+        args.prompt = args.images.pop()
+    if args.prompt is None:
+        parser.error("the following arguments are required: PROMPT")
+
+
+def _skip_existing(
+    args: argparse.Namespace, parser: argparse.ArgumentParser, names: list[str]
+) -> tuple[frozenset[int], frozenset[int]]:
+    """``--skip-existing``: (requests whose image is complete, those whose image is not)."""
+    if not getattr(args, "skip_existing", False):
+        return frozenset(), frozenset()
+    if args.overwrite:
+        parser.error("argument --skip-existing: not allowed with --overwrite")
+    from ._cli_info import skipped_indices
+
+    complete, truncated = skipped_indices(args.out, names)
+    for index in sorted(truncated):
+        print(f"{truncated[index]} is incomplete: generating it again", file=sys.stderr)
+    if complete:
+        print(f"kept {len(complete)} complete image(s) already in {args.out}", file=sys.stderr)
+    return frozenset(complete), frozenset(truncated)
 
 
 def _print_endpoint_events(events: list[EndpointEvent]) -> None:
@@ -1062,6 +1126,14 @@ def _run_command(
     return run_command(args, parser, verbose=verbose)
 
 
+def _info_command(
+    args: argparse.Namespace, parser: argparse.ArgumentParser, *, verbose: bool
+) -> int:
+    from ._cli_info import info_command  # the info command lives in its own module
+
+    return info_command(args, parser, verbose=verbose)
+
+
 def _ensure_standard_streams() -> None:
     """Closed standard streams (``>&-``, ``2>&-``) become ``/dev/null``.
 
@@ -1097,6 +1169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "endpoint": _endpoint_command,
         "mock-server": _mock_server_command,
         "run": _run_command,
+        "info": _info_command,
     }
     verbose = False
     try:

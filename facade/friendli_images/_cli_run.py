@@ -36,6 +36,7 @@ from ._cli import (
     _usage_message,
 )
 from ._cli_endpoint import add_wait_options, sleep_after
+from ._cli_info import add_embed_option
 from ._client import DEFAULT_CONCURRENCY, AsyncFriendliImages, FriendliImages
 from ._exceptions import InvalidRequestError
 from ._jobs import Shard
@@ -113,6 +114,7 @@ def add_run_parser(
         help="take only the lines whose 0-based index is K modulo N (N machines, N dirs)",
     )
     batch.add_argument("--json", action="store_true", help="print the summary as one JSON document")
+    add_embed_option(batch)
     add_wait_options(run.add_argument_group("endpoint"))
     _add_api_connection_options(run.add_argument_group("connection"))
     return run
@@ -213,6 +215,7 @@ async def _run(
             on_progress=progress,
             wait_for_endpoint=args.wait_for_endpoint,
             wake=args.wake,
+            metadata=args.embed_params,
         )
 
 

@@ -19,7 +19,6 @@ from ._download import AsyncDownloader, Downloader, DownloadSettings, display_ur
 from ._exceptions import (
     FriendliImagesError,
     ImageDownloadError,
-    InvalidRequestError,
     MissingDependencyError,
     OutputExistsError,
 )
@@ -33,6 +32,8 @@ from ._files import (
     restore_backups,
     save_chunks,
 )
+from ._recipe.embed import asave_with_recipe, save_with_recipe
+from ._recipe.embed import check_metadata as _check_metadata
 from ._sniff import FORMAT_TYPES, SNIFF_BYTES, extension_for, sniff_image_type
 
 if TYPE_CHECKING:
@@ -322,8 +323,6 @@ class GeneratedImage:
         :param metadata: Embed the recipe; default ``False``.
         """
         if _check_metadata(metadata):
-            from ._recipe.embed import save_with_recipe
-
             return save_with_recipe(
                 self, self._chunks(), self._user_target(path), overwrite=overwrite
             )
@@ -343,8 +342,6 @@ class GeneratedImage:
         :param metadata: Embed the recipe, as in ``save()``; default ``False``.
         """
         if _check_metadata(metadata):
-            from ._recipe.embed import asave_with_recipe
-
             return await asave_with_recipe(
                 self, self._achunks(), self._user_target(path), overwrite=overwrite
             )
@@ -455,8 +452,6 @@ class ImageResult:
                 for image, name in zip(self.images, names, strict=True):
                     target = image._named_target(folder, name)
                     if embed:
-                        from ._recipe.embed import save_with_recipe
-
                         path = save_with_recipe(
                             image, image._chunks(), target, overwrite=overwrite, backups=backups
                         )
@@ -494,8 +489,6 @@ class ImageResult:
             for image, name in zip(self.images, names, strict=True):
                 target = image._named_target(folder, name)
                 if embed:
-                    from ._recipe.embed import asave_with_recipe
-
                     path = await asave_with_recipe(
                         image, image._achunks(), target, overwrite=overwrite, backups=backups
                     )
@@ -549,14 +542,6 @@ class ImageSaveError(FriendliImagesError, OSError):
 
     def __reduce__(self) -> tuple[type[ImageSaveError], tuple[str]]:
         return type(self), (str(self),)
-
-
-def _check_metadata(metadata: object) -> bool:
-    if not isinstance(metadata, bool):
-        raise InvalidRequestError(
-            f"metadata must be True or False, got {metadata!r}", param="metadata"
-        )
-    return metadata
 
 
 def _roll_back(written: list[Path], backups: Backups) -> None:

@@ -27,6 +27,7 @@ from ._engine import Outcome, agenerate_each, generate_each
 from ._exceptions import APIResponseValidationError, InvalidRequestError
 from ._files import asave_chunks, save_chunks
 from ._jobs import BadLine, Job, Shard, count_jobs, read_jobs
+from ._recipe.embed import asave_with_recipe, check_metadata, save_with_recipe
 
 if TYPE_CHECKING:
     from ._client import AsyncFriendliImages, FriendliImages, _BaseClient, _Call
@@ -270,6 +271,7 @@ def run_jobs(
     on_progress: Callable[[JobsSummary], None] | None = None,
     wait_for_endpoint: float | None = None,
     wake: bool = False,
+    metadata: bool = False,
 ) -> JobsSummary:
     """Run the jobs file ``jobs`` into the ``imagefolder`` dataset ``out``; see README "Bulk jobs".
 
@@ -298,11 +300,15 @@ def run_jobs(
         ``endpoint_events``. Default off.
     :param wake: With ``wait_for_endpoint``: wake a SLEEPING endpoint, with at most one
         wake request per endpoint for the run; default ``False``.
+    :param metadata: Also write each image's recipe into its file (as
+        ``GeneratedImage.save(metadata=True)``); ``metadata.jsonl`` has it regardless.
+        Default ``False``.
     :returns: The counts of the run.
     :raises InvalidRequestError: ``defaults``, ``shard``, ``concurrency``,
         ``wait_for_endpoint`` or ``wake`` are invalid.
     :raises OSError: The jobs file cannot be read or ``out`` cannot be written.
     """
+    check_metadata(metadata)
     run = _JobsRun(
         client,
         Path(jobs),
@@ -323,7 +329,11 @@ def run_jobs(
         try:
             for position, image in enumerate(result.images):
                 target = run.target(image, job, position)
-                paths.append(save_chunks(image._chunks(), target, overwrite=False))
+                if metadata:
+                    path = save_with_recipe(image, image._chunks(), target, overwrite=False)
+                else:
+                    path = save_chunks(image._chunks(), target, overwrite=False)
+                paths.append(path)
         except BaseException:
             _remove(paths)
             raise
@@ -358,6 +368,7 @@ async def arun_jobs(
     on_progress: Callable[[JobsSummary], None] | None = None,
     wait_for_endpoint: float | None = None,
     wake: bool = False,
+    metadata: bool = False,
 ) -> JobsSummary:
     """``run_jobs`` for asyncio; cancelling it cancels the requests in flight.
 
@@ -379,8 +390,12 @@ async def arun_jobs(
         ``endpoint_events``. Default off.
     :param wake: With ``wait_for_endpoint``: wake a SLEEPING endpoint, with at most one
         wake request per endpoint for the run; default ``False``.
+    :param metadata: Also write each image's recipe into its file (as
+        ``GeneratedImage.save(metadata=True)``); ``metadata.jsonl`` has it regardless.
+        Default ``False``.
     :returns: The counts of the run.
     """
+    check_metadata(metadata)
     run = _JobsRun(
         client,
         Path(jobs),
@@ -401,7 +416,12 @@ async def arun_jobs(
         try:
             for position, image in enumerate(result.images):
                 target = run.target(image, job, position)
-                paths.append(await asave_chunks(image._achunks(), target, overwrite=False))
+                chunks = image._achunks()
+                if metadata:
+                    path = await asave_with_recipe(image, chunks, target, overwrite=False)
+                else:
+                    path = await asave_chunks(chunks, target, overwrite=False)
+                paths.append(path)
         except BaseException:
             _remove(paths)
             raise

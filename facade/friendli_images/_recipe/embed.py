@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from .._exceptions import OutputExistsError
+from .._exceptions import InvalidRequestError, OutputExistsError
 from .._files import Backups, asave_chunks, remove_written, save_chunks, write_bytes
 from .._sniff import SNIFF_BYTES, sniff_image_type
 from . import a1111, jpeg, png
@@ -27,12 +27,28 @@ from .sidecar import sidecar_path, sidecar_text
 if TYPE_CHECKING:
     from .._results import GeneratedImage
 
-__all__ = ["PARAMETERS_KEY", "RECIPE_KEY", "Embedder", "asave_with_recipe", "save_with_recipe"]
+__all__ = [
+    "PARAMETERS_KEY",
+    "RECIPE_KEY",
+    "Embedder",
+    "asave_with_recipe",
+    "check_metadata",
+    "save_with_recipe",
+]
 
 PARAMETERS_KEY: Final = "parameters"
 """The PNG text keyword of the A1111 form (the one those tools read)."""
 RECIPE_KEY: Final = "friendli-images"
 """The PNG text keyword of our JSON form."""
+
+
+def check_metadata(metadata: object) -> bool:
+    """The ``metadata`` flag of a save, checked: ``InvalidRequestError`` unless a bool."""
+    if not isinstance(metadata, bool):
+        raise InvalidRequestError(
+            f"metadata must be True or False, got {metadata!r}", param="metadata"
+        )
+    return metadata
 
 
 def recipe_json(recipe: Recipe) -> str:
