@@ -630,7 +630,7 @@ def _describe(error: BaseException, secret: str = "") -> str:
         status = f"{error.status_code} {error.response.reason_phrase}".rstrip()
         text = f"{status}: {error.message}"
     elif isinstance(error, OutputExistsError):
-        text = f"{error.filename} already exists; use --overwrite to replace it"
+        text = f"{error.path} already exists; use --overwrite to replace it"
     elif isinstance(error, OSError) and error.strerror:
         where = f": {error.filename}" if error.filename else ""
         text = f"{error.strerror}{where}"
@@ -687,12 +687,12 @@ async def _run(job: _Job, report: _Report, *, verbose: bool) -> None:
                 paths: list[Path] = []
                 try:
                     for position, image in enumerate(result.images):
-                        name = job.names[index]
+                        name = job.names[request]  # request: its index in the batch
                         if len(result.images) > 1:  # the API sent several images for one request
                             name = f"{name}-{position}"
                         target = image._named_target(args.out, name)  # + the sniffed extension
                         chunks = image._achunks()
-                        overwrite = args.overwrite or index in job.replace
+                        overwrite = args.overwrite or request in job.replace
                         if args.embed_params:
                             path = await asave_with_recipe(
                                 image, chunks, target, overwrite=overwrite
@@ -726,7 +726,7 @@ async def _run(job: _Job, report: _Report, *, verbose: bool) -> None:
 
 def _record(outcome: Outcome[int], job: _Job, report: _Report, progress: Progress) -> None:
     """Keep one finished request in ``report`` and show it."""
-    index = outcome.index
+    index = outcome.request  # the request's index in the batch (--skip-existing: not position)
     if outcome.result is None:
         assert outcome.error is not None
         seed = job.seed_for(index)

@@ -174,7 +174,8 @@ def apply_recipe(args: argparse.Namespace, parser: argparse.ArgumentParser) -> N
     edit = args.command == "edit"
     if (recipe.operation == "edit") != edit:
         right = "edit --from FILE IMAGE..." if recipe.operation == "edit" else "generate --from"
-        parser.error(f"argument --from: the recipe is a {recipe.operation}; use: {right}")
+        article = "an" if recipe.operation == "edit" else "a"
+        parser.error(f"argument --from: the recipe is {article} {recipe.operation}; use: {right}")
     given = list(getattr(args, "images", None) or []) + list(
         getattr(args, "control_images", None) or []
     )
