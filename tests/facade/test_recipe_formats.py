@@ -228,7 +228,7 @@ class TestPng:
     @pytest.mark.parametrize("cut", [5, 40, -12, -1])
     def test_truncated_png_is_refused(self, cut: int) -> None:
         original = pil_png(8, 8)
-        with pytest.raises(FriendliImagesError, match="truncated|not a PNG"):
+        with pytest.raises(FriendliImagesError, match=r"truncated|not a PNG"):
             feed_in_pieces(png.PngInserter(b""), original[:cut], 3)
 
     def test_reader_skips_bad_crc_and_oversized_chunks(self) -> None:

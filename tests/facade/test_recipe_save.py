@@ -10,6 +10,7 @@ import io
 import json
 import pickle
 from pathlib import Path
+from typing import Any, Literal, TypedDict
 
 import pytest
 from friendli_images import (
@@ -29,7 +30,14 @@ from friendli_images._recipe.sidecar import sidecar_path
 from friendli_images.testing import FriendliTestServer
 from PIL import Image
 
-PARAMS = {"seed": 11, "num_inference_steps": 12, "guidance_scale": 2.5}
+
+class _Params(TypedDict):
+    seed: int
+    num_inference_steps: int
+    guidance_scale: float
+
+
+PARAMS: _Params = {"seed": 11, "num_inference_steps": 12, "guidance_scale": 2.5}
 
 
 def pixels(path: Path | bytes) -> bytes:
@@ -41,11 +49,14 @@ def pixels(path: Path | bytes) -> bytes:
 def texts(path: Path) -> dict[str, object]:
     with Image.open(path) as image:
         image.load()  # PNG text after IDAT is read with the pixels
-        return dict(image.info)
+        info: dict[Any, Any] = image.info
+        return {str(key): value for key, value in info.items()}
 
 
 @pytest.mark.parametrize("response_format", ["png", "url"])
-def test_png_round_trip(client: FriendliImages, tmp_path: Path, response_format: str) -> None:
+def test_png_round_trip(
+    client: FriendliImages, tmp_path: Path, response_format: Literal["png", "url"]
+) -> None:
     result = client.generate(
         "a lighthouse, dawn: gold", model="ep-1:adapter", response_format=response_format, **PARAMS
     )
@@ -71,7 +82,8 @@ def test_png_round_trip(client: FriendliImages, tmp_path: Path, response_format:
     )
     # everything but the inserted chunks is byte-identical
     original, embedded = plain.read_bytes(), path.read_bytes()
-    assert embedded.startswith(original[:-12]) and embedded.endswith(original[-12:])
+    assert embedded.startswith(original[:-12])
+    assert embedded.endswith(original[-12:])
 
 
 def test_jpeg_round_trip(client: FriendliImages, tmp_path: Path) -> None:
@@ -87,7 +99,8 @@ def test_jpeg_round_trip(client: FriendliImages, tmp_path: Path) -> None:
     assert user_comment.startswith(b"UNICODE\0" + "a fox ☃".encode("utf-16-be"))
     recipe = read_recipe(path)
     assert recipe == recipe_of(result[0])
-    assert recipe is not None and recipe.seed == 11
+    assert recipe is not None
+    assert recipe.seed == 11
 
 
 def test_seed_is_the_one_each_image_was_made_with(client: FriendliImages, tmp_path: Path) -> None:
@@ -132,7 +145,8 @@ def test_edit_recipe_names_inputs_by_sha256(client: FriendliImages, tmp_path: Pa
     result = client.edit(source, "make it blue", model="ep", response_format="png", seed=3)
     path = result[0].save(tmp_path / "edited", metadata=True)
     recipe = read_recipe(path)
-    assert recipe is not None and recipe.operation == "edit"
+    assert recipe is not None
+    assert recipe.operation == "edit"
     import hashlib
 
     data = source.read_bytes()
@@ -229,15 +243,21 @@ async def test_async_save(aclient: AsyncFriendliImages, tmp_path: Path) -> None:
 
 
 def test_generate_image_metadata(friendli_server: FriendliTestServer, tmp_path: Path) -> None:
-    options = {"token": friendli_server.token, "base_url": friendli_server.base_url}
     result = generate_image(
-        "one call", model="ep", response_format="png", save_to=tmp_path, metadata=True, **options
+        "one call",
+        model="ep",
+        response_format="png",
+        save_to=tmp_path,
+        metadata=True,
+        token=friendli_server.token,
+        base_url=friendli_server.base_url,
     )
     recipe = read_recipe(tmp_path / "image.png")
     assert recipe == recipe_of(result[0])
+    options: dict[str, Any] = {"token": friendli_server.token, "base_url": friendli_server.base_url}
     for bad in ({"metadata": "yes", "save_to": tmp_path / "x"}, {"metadata": True}):
         with pytest.raises(InvalidRequestError) as caught:
-            generate_image("p", model="ep", **bad, **options)  # type: ignore[arg-type]
+            generate_image("p", model="ep", **bad, **options)
         assert caught.value.param == "metadata"
     assert len(friendli_server.generation_requests) == 1  # the rejected calls sent nothing
 

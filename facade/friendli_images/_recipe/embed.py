@@ -14,18 +14,16 @@ import json
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 from .._exceptions import InvalidRequestError, OutputExistsError
-from .._files import Backups, asave_chunks, remove_written, save_chunks, write_bytes
+from .._files import Backups, asave_chunks, remove_written, save_chunks, write_atomic, writing
+from .._redaction import redact
 from .._sniff import SNIFF_BYTES, sniff_image_type
 from . import a1111, jpeg, png
 from .model import Recipe
-from .origin import recipe_of
+from .origin import Sourced, recipe_of, secrets_of
 from .sidecar import sidecar_path, sidecar_text
-
-if TYPE_CHECKING:
-    from .._results import GeneratedImage
 
 __all__ = [
     "PARAMETERS_KEY",
@@ -60,29 +58,31 @@ class Embedder:
     """Streams an image through, adding ``recipe`` in the way its type allows.
 
     The type is known from the first bytes; ``kind`` is then ``"png"``, ``"jpeg"`` or
-    ``"sidecar"`` (nothing added to the bytes: the caller writes the sidecar).
+    ``"sidecar"`` (nothing added to the bytes: the caller writes the sidecar). Every text
+    that goes into the file passes through ``redact`` with ``secrets`` (the client's), even
+    though the recipe was built redacted: the chokepoint is the last step before the disk.
     """
 
-    def __init__(self, recipe: Recipe) -> None:
+    def __init__(self, recipe: Recipe, secrets: tuple[str, ...] = ()) -> None:
         self.recipe = recipe
+        self._secrets = secrets
         self.kind: str | None = None
         self._head = b""
         self._inserter: png.PngInserter | jpeg.JpegInserter | None = None
 
     def _start(self, head: bytes) -> None:
         mime = sniff_image_type(head[:SNIFF_BYTES])
-        parameters = a1111.format_parameters(self.recipe)
+        parameters = self._text(a1111.format_parameters(self.recipe))
+        document = self._text(recipe_json(self.recipe))
         if mime == "image/png":
             self.kind = "png"
             self._inserter = png.PngInserter(
-                png.text_chunk(PARAMETERS_KEY, parameters)
-                + png.text_chunk(RECIPE_KEY, recipe_json(self.recipe))
+                png.text_chunk(PARAMETERS_KEY, parameters) + png.text_chunk(RECIPE_KEY, document)
             )
         elif mime == "image/jpeg":
             self.kind = "jpeg"
             self._inserter = jpeg.JpegInserter(
-                jpeg.exif_user_comment_segment(parameters)
-                + jpeg.com_segment(recipe_json(self.recipe))
+                jpeg.exif_user_comment_segment(parameters) + jpeg.com_segment(document)
             )
         else:
             self.kind = "sidecar"
@@ -126,8 +126,11 @@ class Embedder:
         if rest:
             yield rest
 
+    def _text(self, text: str) -> str:
+        return redact(text, self._secrets)
+
     def sidecar(self) -> bytes:
-        return sidecar_text(self.recipe.to_json()).encode("utf-8")
+        return self._text(sidecar_text(self.recipe.to_json())).encode("utf-8")
 
 
 def _checked_target(
@@ -147,7 +150,7 @@ def _checked_target(
 
 
 def save_with_recipe(
-    image: GeneratedImage,
+    image: Sourced,
     chunks: Iterator[bytes],
     target_for: Callable[[bytes], Path],
     *,
@@ -155,7 +158,8 @@ def save_with_recipe(
     backups: Backups | None = None,
 ) -> Path:
     """``save_chunks`` with ``image``'s recipe embedded (or written beside it)."""
-    embedder = Embedder(recipe_of(image))  # no recipe: an error before any file is touched
+    # no recipe: an error before any file is touched
+    embedder = Embedder(recipe_of(image), secrets_of(image))
     path = save_chunks(
         embedder.wrap(chunks),
         _checked_target(target_for, overwrite),
@@ -167,7 +171,7 @@ def save_with_recipe(
 
 
 async def asave_with_recipe(
-    image: GeneratedImage,
+    image: Sourced,
     chunks: AsyncIterator[bytes],
     target_for: Callable[[bytes], Path],
     *,
@@ -178,7 +182,7 @@ async def asave_with_recipe(
     import asyncio
 
     # Hashing the inputs reads files: not on the event loop.
-    embedder = Embedder(await asyncio.to_thread(recipe_of, image))
+    embedder = Embedder(await asyncio.to_thread(recipe_of, image), secrets_of(image))
     path = await asave_chunks(
         embedder.awrap(chunks),
         _checked_target(target_for, overwrite),
@@ -195,7 +199,10 @@ def _write_sidecar(
     if embedder.kind != "sidecar":
         return
     try:
-        write_bytes(sidecar_path(path), embedder.sidecar(), overwrite=overwrite, backups=backups)
+        with writing():
+            write_atomic(
+                sidecar_path(path), [embedder.sidecar()], overwrite=overwrite, backups=backups
+            )
     except BaseException:
         remove_written([path])  # the image without its recipe is not what was asked for
         raise

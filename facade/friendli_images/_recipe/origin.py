@@ -14,21 +14,18 @@ import hashlib
 import threading
 from collections.abc import Iterable, Sequence
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from friendli_images_api.types import Unset
 
-from .._control_images import Base64Payload
 from .._exceptions import FriendliImagesError
 from .._redaction import Secrets, redact_value
-from .._rules import display_url
+from .._transport._payload import Base64Payload
+from .._transport._rules import display_url
 from .._version import __version__
 from .model import Recipe, RecipeInput, recipe_from_json
 
-if TYPE_CHECKING:
-    from .._results import GeneratedImage
-
-__all__ = ["RecipeSource", "attach_source", "recipe_of"]
+__all__ = ["RecipeSource", "Sourced", "attach_source", "recipe_of", "secrets_of"]
 
 _OPERATIONS = {
     "dedicatedImagesGenerate": ("dedicated", "generate"),
@@ -65,6 +62,16 @@ def _inputs(value: Any) -> tuple[RecipeInput, ...]:
     return tuple(input_of(getattr(item, "image", item)) for item in items)
 
 
+class Sourced(Protocol):
+    """What this package needs of an image (``GeneratedImage`` satisfies it): its seed and
+    the request it came from. A protocol, so that the recipe sits below the results."""
+
+    @property
+    def seed(self) -> int | None: ...
+
+    _recipe_source: RecipeSource | None
+
+
 class RecipeSource:
     """The request behind some images: its body, operation, team and the client's secrets.
 
@@ -89,6 +96,11 @@ class RecipeSource:
         self._created = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         self._lock = threading.Lock()
         self._base: Recipe | None = None
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The forms of the client's secrets (what every text written is redacted of)."""
+        return self._forms
 
     def __repr__(self) -> str:
         return f"RecipeSource({self._operation_id!r})"
@@ -131,13 +143,19 @@ def _unpickled() -> None:
     return None
 
 
-def attach_source(images: Iterable[GeneratedImage], source: RecipeSource) -> None:
+def attach_source(images: Iterable[Sourced], source: RecipeSource) -> None:
     """Give each image the request it came from (what ``recipe_of`` reads)."""
     for image in images:
         image._recipe_source = source
 
 
-def recipe_of(image: GeneratedImage) -> Recipe:
+def secrets_of(image: Sourced) -> tuple[str, ...]:
+    """The forms of the secrets of the client that made ``image`` (none: not ours)."""
+    source = image._recipe_source
+    return () if source is None else source.secrets
+
+
+def recipe_of(image: Sourced) -> Recipe:
     """The recipe of ``image``; ``FriendliImagesError`` if no client of ours made it."""
     source = image._recipe_source
     if source is None:
