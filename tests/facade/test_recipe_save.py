@@ -27,7 +27,7 @@ from friendli_images import (
 from friendli_images._recipe.embed import PARAMETERS_KEY, RECIPE_KEY
 from friendli_images._recipe.origin import recipe_of
 from friendli_images._recipe.sidecar import sidecar_path
-from friendli_images.testing import FriendliTestServer
+from friendli_images.testing import FriendliTestServer, WrongShape
 from PIL import Image
 
 
@@ -269,3 +269,37 @@ def test_container_recipe(friendli_server: FriendliTestServer, tmp_path: Path) -
     assert recipe is not None
     assert (recipe.api, recipe.model, recipe.seed, recipe.team_id) == ("container", None, 4, None)
     assert recipe_kwargs(recipe) == {"prompt": "local", "seed": 4, "response_format": "jpeg"}
+
+
+def test_the_token_echoed_in_urls_never_reaches_the_file(
+    friendli_server: FriendliTestServer, tmp_path: Path
+) -> None:
+    """A server that echoes the token in an image URL, a control image URL holding it: the
+    file (PNG chunks, JPEG segments, sidecar) carries neither, in any form."""
+    from urllib.parse import quote
+
+    token = friendli_server.token
+    forms = [token, quote(token, safe=""), json.dumps(token)[1:-1]]
+    with FriendliImages(token=token, base_url=friendli_server.base_url) as client:
+        url = client.generate("p", model="ep", response_format="url")[0].url
+        assert url is not None
+        for fmt in ("png", "jpeg"):
+            echoed = f"{url}?token={quote(token, safe='')}&again={token}"
+            friendli_server.inject(
+                WrongShape({"data": [{"seed": 5, "response_format": "url", "url": echoed}]})
+            )
+            result = client.generate(
+                f"{fmt} prompt",
+                model="ep",
+                response_format="url",
+                control_images=[f"https://example.com/{token}/c.png?sig=abc"],
+            )
+            path = result[0].save(tmp_path / fmt, metadata=True)
+            data = path.read_bytes()
+            for form in forms:
+                assert form.encode() not in data
+            recipe = read_recipe(path)
+            assert recipe is not None
+            assert ("https://example.com/[secure]/c.png",) == tuple(
+                item.url for item in recipe.control_images
+            )
