@@ -34,6 +34,8 @@ from ._exceptions import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    BatchFailedError,
+    BatchFailure,
     ClientClosedError,
     FileWriteError,
     FriendliImagesError,
@@ -59,7 +61,7 @@ from ._params import (
     GenerateParams,
 )
 from ._recipe import Recipe, RecipeInput, read_recipe, recipe_kwargs
-from ._results import BatchFailure, GeneratedImage, ImageResult, ImageSaveError
+from ._results import GeneratedImage, ImageResult, ImageSaveError
 from ._version import __version__
 
 if _TYPE_CHECKING:
@@ -103,6 +105,7 @@ __all__ = [
     "AuthenticationError",
     "Axis",
     "BadRequestError",
+    "BatchFailedError",
     "BatchFailure",
     "ClientClosedError",
     "ContainerEditParams",
