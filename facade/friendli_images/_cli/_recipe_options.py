@@ -21,7 +21,7 @@ __all__ = ["add_embed_option", "add_recipe_options", "apply_recipe", "skipped_in
 
 
 def add_embed_option(group: argparse._ArgumentGroup) -> None:
-    """``--embed-params`` (generate, edit, run)."""
+    """``--embed-params`` (generate, edit, run, sweep)."""
     group.add_argument(
         "--embed-params",
         action="store_true",

@@ -45,12 +45,20 @@ class RecipeInput:
     url: str | None = None
 
     def to_json(self) -> dict[str, Any]:
+        """The input as a JSON object: ``{"url": ...}`` or ``{"sha256": ..., "size": ...}``."""
         if self.url is not None:
             return {"url": self.url}
         return {"sha256": self.sha256, "size": self.size}
 
     @classmethod
     def from_json(cls, value: object) -> RecipeInput:
+        """Read an input back from its JSON object (the form ``to_json`` writes).
+
+        :param value: The decoded JSON value.
+        :returns: The input.
+        :raises ValueError: ``value`` is not an input object (no URL, or a SHA-256 that is
+            not 64 hex digits, or a size that is not an integer >= 0).
+        """
         if not isinstance(value, Mapping):
             raise ValueError("an input is not an object")
         url = value.get("url")
