@@ -60,6 +60,7 @@ from ._params import (
     GenerateImageParams,
     GenerateParams,
 )
+from ._recipe import Recipe, RecipeInput, read_recipe, recipe_kwargs
 from ._results import GeneratedImage, ImageResult, ImageSaveError
 from ._version import __version__
 
@@ -139,6 +140,8 @@ __all__ = [
     "OutputExistsError",
     "PermissionDeniedError",
     "RateLimitError",
+    "Recipe",
+    "RecipeInput",
     "ResponseFormat",
     "Sweep",
     "UnprocessableEntityError",
@@ -154,6 +157,8 @@ __all__ = [
     "edit_image",
     "encode_control_image",
     "generate_image",
+    "read_recipe",
+    "recipe_kwargs",
     "run_jobs",
     "run_sweep",
     "sweep_sheets",

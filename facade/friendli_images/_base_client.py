@@ -46,6 +46,7 @@ from ._exceptions import (
 )
 from ._operations import DEDICATED_EDIT, DEDICATED_GENERATE, Operation
 from ._params import body_fields, check_text, edit_inputs
+from ._recipe.origin import RecipeSource, attach_source
 from ._results import BatchFailure, GeneratedImage, ImageResult, decode_base64_image
 from ._sniff import SNIFF_BYTES, sniff_image_type
 from ._transport import _retry, _rules
@@ -351,7 +352,9 @@ class BaseClient:
                 parsed = response.parsed if response is not None else None
                 if status != 200:
                     raise ValueError(f"status {status} is not the documented 200")
-                return ImageResult(call.operation.images(self, parsed, call.body))
+                images = call.operation.images(self, parsed, call.body)
+                attach_source(images, self._recipe_source(call))
+                return ImageResult(images)
             except PARSE_ERRORS as exc:
                 return _Failure(self._validation_error(http_response, exc), retryable=False)
         status_error = self._status_error(http_response)
@@ -362,6 +365,15 @@ class BaseClient:
                 status_code=status, sent=True, retry_ambiguous=call.retry_ambiguous
             ),
             retry_after,
+        )
+
+    def _recipe_source(self, call: _Call) -> RecipeSource:
+        """The request behind a call's images (their recipe, should it be saved)."""
+        return RecipeSource(
+            call.body,
+            call.operation.operation_id,
+            team_id=self.team_id,
+            secrets=self._secret_set,
         )
 
     def _images(self, result: ImageGenerationDedicatedResult) -> list[GeneratedImage]:

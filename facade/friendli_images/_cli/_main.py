@@ -5,6 +5,7 @@ mock API.
     friendli-images edit IMAGE [IMAGE ...] PROMPT --model ENDPOINT [options]
     friendli-images generate|edit ... --container URL [--model ADAPTER] [options]
     friendli-images run JOBS.jsonl --out DIR [--model ENDPOINT] [options]   (see _cli_run)
+    friendli-images info FILE [FILE ...] [--json]   (see _info; also --from, --embed-params)
     friendli-images endpoint status|wake|sleep ID [options]   (see _cli_endpoint)
     friendli-images mock-server [--port P] [--token T] [--latency S] [--image-size WxH]
     friendli-images --version
@@ -84,6 +85,7 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argumen
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    from ._info import add_info_parser  # the info command lives in its own module
     from ._run import add_run_parser  # the run command lives in its own module
 
     return parser, {
@@ -92,6 +94,7 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argumen
         "endpoint": add_endpoint_command(commands, common, _add_api_connection_options),
         "mock-server": _add_mock_server(commands),
         "run": add_run_parser(commands, common),
+        "info": add_info_parser(commands, common),
         **_views_parsers(commands, common),
     }
 
@@ -131,6 +134,14 @@ def _run_command(
     from ._run import run_command  # the run command lives in its own module
 
     return run_command(args, parser, verbose=verbose)
+
+
+def _info_command(
+    args: argparse.Namespace, parser: argparse.ArgumentParser, *, verbose: bool
+) -> int:
+    from ._info import info_command  # the info command lives in its own module
+
+    return info_command(args, parser, verbose=verbose)
 
 
 def _views_parsers(
@@ -187,6 +198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "endpoint": _endpoint_command,
         "mock-server": _mock_server_command,
         "run": _run_command,
+        "info": _info_command,
         **_views_commands(),
     }
     verbose = False

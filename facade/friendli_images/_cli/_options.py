@@ -355,7 +355,7 @@ def _describe(error: BaseException, secret: str = "") -> str:
         status = f"{error.status_code} {error.response.reason_phrase}".rstrip()
         text = f"{status}: {error.message}"
     elif isinstance(error, OutputExistsError):
-        text = f"{error.filename} already exists; use --overwrite to replace it"
+        text = f"{error.path} already exists; use --overwrite to replace it"
     elif isinstance(error, OSError) and error.strerror:
         where = f": {error.filename}" if error.filename else ""
         text = f"{error.strerror}{where}"

@@ -43,6 +43,7 @@ from ._options import (
     _resolve_api_connection,
     _usage_message,
 )
+from ._recipe_options import add_embed_option
 
 __all__ = ["add_run_parser", "run_command"]
 
@@ -116,6 +117,7 @@ def add_run_parser(
         help="take only the lines whose 0-based index is K modulo N (N machines, N dirs)",
     )
     batch.add_argument("--json", action="store_true", help="print the summary as one JSON document")
+    add_embed_option(batch)
     add_gallery_option(batch)
     add_wait_options(run.add_argument_group("endpoint"))
     _add_api_connection_options(run.add_argument_group("connection"))
@@ -234,6 +236,7 @@ async def _run(
             on_progress=progress,
             wait_for_endpoint=args.wait_for_endpoint,
             wake=args.wake,
+            metadata=args.embed_params,
         )
 
 

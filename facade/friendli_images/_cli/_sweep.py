@@ -37,6 +37,7 @@ from ._options import (
     _positive_int,
     _usage_message,
 )
+from ._recipe_options import add_embed_option
 from ._run import run_command
 
 __all__ = ["add_sweep_parser", "sweep_command"]
@@ -184,6 +185,7 @@ def add_sweep_parser(
     batch.add_argument("--check", action="store_true", help="validate every cell, send nothing")
     batch.add_argument("--retry-failed", action="store_true", help="run failed cells again")
     batch.add_argument("--json", action="store_true", help="print the summary as one JSON document")
+    add_embed_option(batch)
     add_wait_options(sweep.add_argument_group("endpoint"))
     _add_api_connection_options(sweep.add_argument_group("connection"))
     return sweep
