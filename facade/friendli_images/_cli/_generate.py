@@ -62,6 +62,8 @@ from ._options import (
     _read_prompt,
     _resolve_connection,
     _usage_message,
+    add_quiet_option,
+    plural,
 )
 
 __all__ = ["_add_edit", "_add_generate", "_generate_command"]
@@ -90,7 +92,9 @@ def _add_generate(
     _add_model_option(generate)
     _add_request_options(generate.add_argument_group("request"), control_images=True)
     _add_batch_options(generate.add_argument_group("batch"))
-    _add_output_options(generate.add_argument_group("output"))
+    output = generate.add_argument_group("output")
+    _add_output_options(output)
+    add_quiet_option(output)
     add_wait_options(generate.add_argument_group("endpoint"))
     _add_connection_options(generate.add_argument_group("connection"))
     return generate
@@ -121,7 +125,9 @@ def _add_edit(
     _add_model_option(edit)
     _add_request_options(edit.add_argument_group("request"), control_images=False)
     _add_batch_options(edit.add_argument_group("batch"))
-    _add_output_options(edit.add_argument_group("output"))
+    output = edit.add_argument_group("output")
+    _add_output_options(output)
+    add_quiet_option(output)
     add_wait_options(edit.add_argument_group("endpoint"))
     _add_connection_options(edit.add_argument_group("connection"))
     return edit
@@ -245,7 +251,7 @@ async def _run(job: _Job, report: _Report, *, verbose: bool) -> None:
 
     _cancel_on_sigterm(report)
     args = job.args
-    progress = progress_for(job.count, sys.stderr, lines=verbose)
+    progress = progress_for(job.count, sys.stderr, lines=verbose, quiet=args.quiet)
     try:
         async with job.client() as client:
             # An argument the API would reject: a usage error, now. The batch's requests
@@ -428,7 +434,7 @@ def _generate_command(
             raise
         status = EXIT_TERMINATED
     finally:
-        _print_endpoint_events(report.endpoint_events)
+        _print_endpoint_events(report.endpoint_events, quiet=args.quiet)
         # Also after failures and Ctrl-C. (Refused with --container: the token is the API's.)
         if args.sleep_after and not usage_error and token is not None:
             api_token = token
@@ -447,7 +453,7 @@ def _generate_command(
     if status != EXIT_OK:
         print(
             f"{'interrupted' if status == EXIT_INTERRUPTED else 'terminated'}: "
-            f"{len(report.saved)} image(s) saved",
+            f"{plural(len(report.saved), 'image')} saved",
             file=sys.stderr,
         )
         return status

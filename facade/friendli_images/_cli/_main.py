@@ -57,6 +57,7 @@ from ._options import (
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
     PROG,
+    Parser,
     _add_api_connection_options,
     _describe,
     _resolve_api_connection,
@@ -74,7 +75,7 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argumen
         default=argparse.SUPPRESS,  # given before or after the command, never reset by it
         help="log retries and details (DEBUG), and show tracebacks of errors",
     )
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog=PROG,
         parents=[common],
         description=(

@@ -32,6 +32,8 @@ from .._jobs._runner import JobsSummary, arun_jobs, check_jobs
 from ._endpoint import add_wait_options, sleep_after
 from ._gallery import add_gallery_option, gallery_after, gallery_before
 from ._options import (
+    API_ENVIRONMENT,
+    RUN_EXIT_STATUS,
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -42,6 +44,10 @@ from ._options import (
     _print_endpoint_events,
     _resolve_api_connection,
     _usage_message,
+    add_quiet_option,
+    epilog,
+    note,
+    plural,
 )
 
 __all__ = ["add_run_parser", "run_command"]
@@ -77,7 +83,7 @@ def add_run_parser(
             "dataset: DIR/images/, DIR/metadata.jsonl, DIR/failures.jsonl. Rerun the same\n"
             "command to resume: jobs already done are skipped."
         ),
-        epilog=__doc__.split("\n\n", 2)[2] if __doc__ else None,
+        epilog=epilog(environment=API_ENVIRONMENT, exit_status=RUN_EXIT_STATUS),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     run.add_argument("jobs", type=Path, metavar="JOBS", help="the jobs file (.jsonl)")
@@ -116,6 +122,7 @@ def add_run_parser(
         help="take only the lines whose 0-based index is K modulo N (N machines, N dirs)",
     )
     batch.add_argument("--json", action="store_true", help="print the summary as one JSON document")
+    add_quiet_option(batch)
     add_gallery_option(batch)
     add_wait_options(run.add_argument_group("endpoint"))
     _add_api_connection_options(run.add_argument_group("connection"))
@@ -130,8 +137,10 @@ def _defaults(args: argparse.Namespace) -> dict[str, Any]:
 class _Bar:
     """A tqdm bar of jobs on a terminal (with the ``cli`` extra); nothing otherwise."""
 
-    def __init__(self, stream: Any) -> None:
+    def __init__(self, stream: Any, *, quiet: bool = False) -> None:
         self._bar: Any = None
+        if quiet:
+            return
         try:
             interactive = stream.isatty()
         except (AttributeError, ValueError):
@@ -164,8 +173,8 @@ def _summary_line(summary: JobsSummary, state: str = "") -> str:
     before = f" (+{summary.failed_before} failed before)" if summary.failed_before else ""
     return (
         f"{state}{summary.done} done, {summary.failed} failed{before}, {summary.skipped} "
-        f"skipped (done before) of {summary.total} jobs; {summary.images} images saved in "
-        f"{summary.out} ({summary.seconds:.1f} s)"
+        f"skipped (done before) of {plural(summary.total, 'job')}; "
+        f"{plural(summary.images, 'image')} saved in {summary.out} ({summary.seconds:.1f} s)"
     )
 
 
@@ -182,7 +191,10 @@ def _check(args: argparse.Namespace) -> int:
             f"error: line {problem['line']} ({problem['id']}): {problem['message']}",
             file=sys.stderr,
         )
-    print(f"check: {valid} valid jobs, {len(problems)} problems", file=sys.stderr)
+    print(
+        f"check: {plural(valid, 'valid job')}, {plural(len(problems), 'problem')}",
+        file=sys.stderr,
+    )
     return EXIT_FAILURE if problems else EXIT_OK
 
 
@@ -264,7 +276,7 @@ def run_command(
         connection = _resolve_api_connection(args, parser)
         import asyncio
 
-        bar = _Bar(sys.stderr)
+        bar = _Bar(sys.stderr, quiet=args.quiet)
         last: list[JobsSummary] = []
         slept: list[str] | None = None
         status = EXIT_OK
@@ -277,7 +289,7 @@ def run_command(
         finally:
             bar.close()
             if last:
-                _print_endpoint_events(list(last[0].endpoint_events))
+                _print_endpoint_events(list(last[0].endpoint_events), quiet=args.quiet)
                 if args.sleep_after:  # also after failures, Ctrl-C and SIGTERM
                     slept = _sleep_after(last[0].endpoints, connection)
     except InvalidRequestError as error:
@@ -297,7 +309,7 @@ def run_command(
         if slept is not None:
             document["slept_endpoints"] = slept
         print(json.dumps(document, indent=2), flush=True)
-    print(_summary_line(summary), file=sys.stderr, flush=True)
+    note(args, _summary_line(summary))
     if summary.failed or summary.failed_before:
         print(
             f"see {Path(summary.out) / 'failures.jsonl'}; rerun with --retry-failed to retry",
