@@ -192,7 +192,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     verbose = False
     try:
-        args = parser.parse_args(argv)
+        args, unknown = parser.parse_known_args(argv)
+        if unknown:  # said by the command's parser, so the hint names its --help
+            subparsers[args.command].error(f"unrecognized arguments: {' '.join(unknown)}")
         verbose = bool(getattr(args, "verbose", False))
         _configure_logging(verbose)
         return commands[args.command](args, subparsers[args.command], verbose=verbose)

@@ -168,7 +168,20 @@ class Parser(argparse.ArgumentParser):
     """
 
     def error(self, message: str) -> NoReturn:
+        if message.startswith("the following arguments are required"):
+            positionals = self._positional_usage()
+            if " " in positionals:  # which argument is which (edit IMAGE [IMAGE ...] PROMPT)
+                message += f" (the arguments: {positionals})"
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\nsee '{self.prog} --help'\n")
+
+    def _positional_usage(self) -> str:
+        formatter = self._get_formatter()
+        positionals = [
+            action
+            for action in self._actions
+            if not action.option_strings and not isinstance(action, argparse._SubParsersAction)
+        ]
+        return " ".join(formatter._format_args(action, action.dest) for action in positionals)
 
     @contextlib.contextmanager
     def _showing_required(self) -> Iterator[None]:
