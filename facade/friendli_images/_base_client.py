@@ -43,6 +43,7 @@ from ._exceptions import (
     PermissionDeniedError,
     RateLimitError,
     UnprocessableEntityError,
+    request_id_of,
 )
 from ._operations import DEDICATED_EDIT, DEDICATED_GENERATE, Operation
 from ._params import body_fields, check_text, edit_inputs
@@ -353,7 +354,11 @@ class BaseClient:
                 parsed = response.parsed if response is not None else None
                 if status != 200:
                     raise ValueError(f"status {status} is not the documented 200")
-                return ImageResult(call.operation.images(self, parsed, call.body))
+                result = ImageResult(call.operation.images(self, parsed, call.body))
+                result.request_id = request_id_of(http_response)
+                for image in result.images:
+                    image.request_id = result.request_id
+                return result
             except PARSE_ERRORS as exc:
                 return _Failure(self._validation_error(http_response, exc), retryable=False)
         status_error = self._status_error(http_response)
@@ -414,14 +419,17 @@ class BaseClient:
             else " before the request was sent"
         )
         detail = redact_value(str(exc), self._secrets) or type(exc).__name__
+        # The address tried, without credentials or query (a signed URL's secrets).
+        url = request.url if request is not None else None
+        where = f" to {_rules.display_url(str(url))}" if url is not None else ""
         if isinstance(exc, httpx.TimeoutException):
             return APITimeoutError(
-                f"Request timed out ({type(exc).__name__}){consequence}.",
+                f"Request{where} timed out ({type(exc).__name__}){consequence}.",
                 request=request,
                 sent=sent,
             )
         return APIConnectionError(
-            f"Connection error{consequence}: {detail}", request=request, sent=sent
+            f"Connection error{where}{consequence}: {detail}", request=request, sent=sent
         )
 
     def _validation_error(
@@ -446,11 +454,12 @@ class BaseClient:
                 response=response,
                 body=body,
                 retry_after=_retry.parse_retry_after(response.headers.get("Retry-After")),
+                reason=reason,
             )
         cls = _STATUS_ERRORS.get(status)
         if cls is None:
             cls = InternalServerError if status >= 500 else APIStatusError
-        return cls(message, response=response, body=body)
+        return cls(message, response=response, body=body, reason=reason)
 
     def _next_delay(self, failure: _Failure, retries_taken: int, call: _Call) -> float | None:
         """Seconds to wait before retrying ``failure``, or ``None`` to give up."""

@@ -377,6 +377,7 @@ class TestGenerate:
                     "seed": 6,
                     "response_format": "png",
                     "mime_type": "image/png",
+                    "request_id": "req-2",
                 }
             ],
             "errors": [
@@ -386,6 +387,7 @@ class TestGenerate:
                     "type": "InternalServerError",
                     "status_code": 500,
                     "message": "500 Internal Server Error: boom",
+                    "request_id": "req-1",
                 }
             ],
         } == json.loads(result.stdout)

@@ -193,6 +193,7 @@ class _Saved:
     seed: int | None
     response_format: str
     mime_type: str
+    request_id: str | None = None
 
 
 @attrs.frozen
@@ -306,7 +307,11 @@ def _record(outcome: Outcome[int], job: _Job, report: _Report, progress: Progres
         return
     for image, path in zip(outcome.result.images, outcome.paths, strict=True):
         logger.debug("request %d (seed %s): saved %s", index, image.seed, path)
-        report.saved.append(_Saved(index, path, image.seed, image.response_format, image.mime_type))
+        report.saved.append(
+            _Saved(
+                index, path, image.seed, image.response_format, image.mime_type, image.request_id
+            )
+        )
     progress.advance("saved " + ", ".join(map(str, outcome.paths)))
 
 
@@ -326,6 +331,7 @@ def _print_report(report: _Report, *, as_json: bool) -> None:
                 "seed": item.seed,
                 "response_format": item.response_format,
                 "mime_type": item.mime_type,
+                "request_id": item.request_id,
             }
             for item in saved
         ],
@@ -336,6 +342,7 @@ def _print_report(report: _Report, *, as_json: bool) -> None:
                 "type": type(item.error).__name__,
                 "status_code": getattr(item.error, "status_code", None),
                 "message": _describe(item.error, report.secret),
+                "request_id": getattr(item.error, "request_id", None),
             }
             for item in failed
         ],

@@ -22,7 +22,6 @@ from .._container import (
 )
 from .._endpoints._status import EndpointEvent
 from .._exceptions import (
-    APIStatusError,
     InvalidRequestError,
     OutputExistsError,
 )
@@ -500,11 +499,9 @@ def redact(text: str, secret: str) -> str:
 
 
 def _describe(error: BaseException, secret: str = "") -> str:
-    """One line for stderr: the server's own message, or the exception's text."""
-    if isinstance(error, APIStatusError):
-        status = f"{error.status_code} {error.response.reason_phrase}".rstrip()
-        text = f"{status}: {error.message}"
-    elif isinstance(error, OutputExistsError):
+    """One line for stderr: the exception's own text (the library's and the command's
+    errors read the same; ``--json`` adds the server's request id beside it)."""
+    if isinstance(error, OutputExistsError):
         text = f"{error.filename} already exists; use --overwrite to replace it"
     elif isinstance(error, OSError) and error.strerror:
         where = f": {error.filename}" if error.filename else ""
