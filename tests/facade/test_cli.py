@@ -822,9 +822,9 @@ class TestGenerate:
 
         assert 1 == result.returncode
         assert token not in result.stdout + result.stderr
-        assert "403 Forbidden for Bearer [REDACTED]: denied" in result.stderr
+        assert "403 Forbidden for Bearer [secure]: denied" in result.stderr
         [error] = json.loads(result.stdout)["errors"]
-        assert "403 Forbidden for Bearer [REDACTED]: denied" == error["message"]
+        assert "403 Forbidden for Bearer [secure]: denied" == error["message"]
 
     def test_malformed_response_spares_the_batch(self, tmp_path: Path) -> None:
         """-n 6, one 200 with a malformed body: the other 5 are saved, exit 1, --json printed."""

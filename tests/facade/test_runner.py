@@ -318,7 +318,7 @@ class TestRunCommand:
 
         hint = "unknown field 'sed'; did you mean 'seed'?"
         assert (1, 1) == (summary.done, summary.failed)
-        assert [hint] == [row["error"]["message"] for row in failures(tmp_path / "out")]
+        assert [hint] == [row["message"] for row in failures(tmp_path / "out")]
         assert f"error: line 2 (x): {hint}" in result.stderr
         assert 1 == len(friendli_server.generation_requests)
 

@@ -7,6 +7,7 @@ mock API.
     friendli-images run JOBS.jsonl --out DIR [--model ENDPOINT] [options]   (see _cli_run)
     friendli-images endpoint status|wake|sleep ID [options]   (see _cli_endpoint)
     friendli-images mock-server [--port P] [--token T] [--latency S] [--image-size WxH]
+    friendli-images completion bash|zsh|tcsh   (see _cli_completion)
     friendli-images --version
 
 ``--container URL`` sends to a self-hosted Friendli Container instead: no token needed
@@ -87,7 +88,10 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argumen
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     from ._run import add_run_parser  # the run command lives in its own module
 
+    from ._completion import add_completion_parser
+
     return parser, {
+        "completion": add_completion_parser(commands),
         "generate": _add_generate(commands, common),
         "edit": _add_edit(commands, common),
         "endpoint": add_endpoint_command(commands, common, _add_api_connection_options),
@@ -132,6 +136,12 @@ def _run_command(
     from ._run import run_command  # the run command lives in its own module
 
     return run_command(args, parser, verbose=verbose)
+
+
+def _completion_command(args: argparse.Namespace, root: argparse.ArgumentParser) -> int:
+    from ._completion import completion_command  # here: only this command needs shtab
+
+    return completion_command(args, root)
 
 
 def _views_parsers(
@@ -183,6 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _ensure_standard_streams()
     parser, subparsers = _build_parser()
     commands: dict[str, Callable[..., int]] = {
+        "completion": lambda args, command, *, verbose: _completion_command(args, parser),
         "generate": _generate_command,
         "edit": _generate_command,  # the same flow; _Job picks the operation
         "endpoint": _endpoint_command,
