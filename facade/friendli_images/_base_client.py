@@ -16,6 +16,7 @@ from collections.abc import (
 )
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
+import attrs
 import httpx
 from friendli_images_api import AuthenticatedClient
 from friendli_images_api.models import (
@@ -46,7 +47,7 @@ from ._exceptions import (
     request_id_of,
 )
 from ._operations import DEDICATED_EDIT, DEDICATED_GENERATE, Operation
-from ._params import body_fields, check_text, edit_inputs
+from ._params import body_fields, check_extras, check_text, edit_inputs
 from ._results import BatchFailure, GeneratedImage, ImageResult, decode_base64_image
 from ._sniff import SNIFF_BYTES, sniff_image_type
 from ._transport import _retry, _rules
@@ -196,12 +197,14 @@ class BaseClient:
             check_flag(retry_ambiguous, "retry_ambiguous")
         if not is_int(retries) or retries < 0:
             raise InvalidRequestError("max_retries must be an integer >= 0", param="max_retries")
+        own_fields = [field.name for field in attrs.fields(operation.body_type)]
         return _Call(
             body=operation.body_type(**sent, **fields),
             timeout=self.timeout if timeout is None else as_timeout(timeout, "timeout"),
             max_retries=retries,
             retry_ambiguous=self.retry_ambiguous if retry_ambiguous is None else retry_ambiguous,
             operation=operation,
+            extras=check_extras(params, own_fields),
         )
 
     @staticmethod
@@ -305,11 +308,16 @@ class BaseClient:
         return client.set_httpx_client(cast(httpx.Client, exchange))
 
     def _exchange_settings(self, call: _Call) -> dict[str, Any]:
+        extras = call.extras
         return {
             "base_url": self.base_url,
-            "headers": self._headers,
+            # The library's headers last: no extra header replaces them (nor can one:
+            # check_extras refuses the protected names).
+            "headers": self._headers if extras is None else {**extras.headers, **self._headers},
             "timeout": call.timeout,
             "max_body_bytes": self.max_response_bytes,
+            "extra_query": None if extras is None else extras.query,
+            "extra_body": None if extras is None else extras.body,
         }
 
     @property
