@@ -8,13 +8,14 @@ the public clients (``_client``, ``_container``) add one method per operation.
 
 from __future__ import annotations
 
+import copy
 import logging
 import random
 from collections.abc import (
     Callable,
     Mapping,
 )
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Self, Unpack, cast
 
 import attrs
 import httpx
@@ -47,7 +48,7 @@ from ._exceptions import (
     request_id_of,
 )
 from ._operations import DEDICATED_EDIT, DEDICATED_GENERATE, Operation
-from ._params import body_fields, check_extras, check_text, edit_inputs
+from ._params import ClientOptions, body_fields, check_extras, check_text, edit_inputs, keys_of
 from ._results import BatchFailure, GeneratedImage, ImageResult, decode_base64_image
 from ._sniff import SNIFF_BYTES, sniff_image_type
 from ._transport import _retry, _rules
@@ -177,6 +178,44 @@ class BaseClient:
             f"{type(self).__name__}(base_url={self.base_url!r}, team_id={self.team_id!r}, "
             f"token={REDACTED!r})"
         )
+
+    _origin: BaseClient | None = None
+    """For a ``with_options()`` copy: the client whose connection pool it shares."""
+
+    def with_options(self, **options: Unpack[ClientOptions]) -> Self:
+        """A copy of this client with other ``timeout``, ``max_retries`` or
+        ``retry_ambiguous``, sharing its connection pool (no new connections are opened).
+
+        The original owns the pool: closing the copy does nothing to it, and closing
+        the original closes it for every copy too (use the copies within its lifetime).
+
+        :param options: ``timeout``, ``max_retries`` and ``retry_ambiguous``, as for the
+            constructor; the others stay those of this client.
+        :returns: The configured copy; this client is unchanged.
+        :raises InvalidRequestError: An unknown option, or an invalid value.
+        """
+        unknown = sorted(set(options) - keys_of(ClientOptions))
+        if unknown:
+            raise InvalidRequestError(
+                f"with_options() takes {', '.join(sorted(keys_of(ClientOptions)))}; "
+                f"got {unknown[0]!r}",
+                param=unknown[0],
+            )
+        timeout = self.timeout
+        if "timeout" in options:
+            timeout = as_timeout(options["timeout"], "timeout")
+        max_retries = options.get("max_retries", self.max_retries)
+        if not is_int(max_retries) or max_retries < 0:
+            raise InvalidRequestError("max_retries must be an integer >= 0", param="max_retries")
+        retry_ambiguous = options.get("retry_ambiguous", self.retry_ambiguous)
+        check_flag(retry_ambiguous, "retry_ambiguous")
+        clone = copy.copy(self)
+        clone._origin = self._origin or self
+        clone.timeout = timeout
+        clone.max_retries = max_retries
+        clone.retry_ambiguous = retry_ambiguous
+        clone._random = random.Random()  # noqa: S311 - backoff jitter, not a secret
+        return clone
 
     # -- before sending ----------------------------------------------------------------
 

@@ -63,7 +63,12 @@ class SyncClient(BaseClient):
         )
 
     def close(self) -> None:
-        """Close the connection pool (not a client you passed in)."""
+        """Close the connection pool (not a client you passed in).
+
+        A ``with_options()`` copy shares its original's pool and closes nothing: the
+        original owns it."""
+        if self._origin is not None:
+            return
         if self._owns_http:
             self._http.close()
         if self._pool is not None:
