@@ -62,7 +62,7 @@ def call_main(*args: str | Path) -> int:
 
 
 def help_of(command: str) -> str:
-    parser, subparsers = _build_parser()
+    _, subparsers = _build_parser()
     words = command.split()
     target = subparsers[words[0]]
     if len(words) > 1:
@@ -212,7 +212,9 @@ class TestOutputDetails:
         seconds = json.loads(result.stdout)["seconds"]
         assert seconds == round(seconds, 3)
 
-    def test_error_text_is_the_librarys(self, cli_server: FriendliTestServer, tmp_path: Path) -> None:
+    def test_error_text_is_the_librarys(
+        self, cli_server: FriendliTestServer, tmp_path: Path
+    ) -> None:
         """The library's str(error) and the command's error line read the same."""
         cli_server.inject(ErrorStatus(429, "slow down"), times=50)  # more than any retrying
         with (

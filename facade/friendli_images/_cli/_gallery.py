@@ -10,7 +10,6 @@ command did not write is never replaced); 2 when DIR is no run or sweep output.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from .. import _config

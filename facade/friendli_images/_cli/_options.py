@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import sys
 from collections.abc import Iterator, Sequence
@@ -26,12 +25,15 @@ from .._exceptions import (
     OutputExistsError,
 )
 from .._files import check_stem
+from .._redaction import redact, secret_forms
 
 if TYPE_CHECKING:
     pass
 
 
 __all__ = [
+    "API_ENVIRONMENT",
+    "CONTAINER_ENVIRONMENT",
     "EXIT_FAILURE",
     "EXIT_INTERRUPTED",
     "EXIT_OK",
@@ -39,18 +41,11 @@ __all__ = [
     "EXIT_USAGE",
     "PROG",
     "PROMPT_LIMIT",
-    "TOKEN_FILE_LIMIT",
-    "API_ENVIRONMENT",
-    "CONTAINER_ENVIRONMENT",
     "RUN_EXIT_STATUS",
+    "TOKEN_FILE_LIMIT",
     "_ENVIRONMENT_HELP",
     "_OPTION_FOR_PARAM",
     "Parser",
-    "add_quiet_option",
-    "epilog",
-    "note",
-    "plural",
-    "show_required",
     "_add_api_connection_options",
     "_add_batch_options",
     "_add_connection_options",
@@ -71,9 +66,13 @@ __all__ = [
     "_seconds",
     "_stem",
     "_usage_message",
+    "add_quiet_option",
     "api_url_problem",
+    "epilog",
     "header_value_problem",
-    "redact",
+    "note",
+    "plural",
+    "show_required",
 ]
 
 
@@ -481,23 +480,6 @@ def _add_connection_options(connection: argparse._ArgumentGroup) -> None:
     )
 
 
-def redact(text: str, secret: str) -> str:
-    """``text`` without ``secret``, also in its escaped forms (``repr``, bytes, JSON)."""
-    if not secret:
-        return text
-    forms = {
-        secret,
-        repr(secret)[1:-1],
-        ascii(secret)[1:-1],
-        repr(secret.encode("utf-8", "backslashreplace"))[2:-1],
-        json.dumps(secret)[1:-1],
-    }
-    for form in sorted(forms, key=len, reverse=True):
-        if form:
-            text = text.replace(form, "[REDACTED]")
-    return text
-
-
 def _describe(error: BaseException, secret: str = "") -> str:
     """One line for stderr: the exception's own text (the library's and the command's
     errors read the same; ``--json`` adds the server's request id beside it)."""
@@ -508,7 +490,7 @@ def _describe(error: BaseException, secret: str = "") -> str:
         text = f"{error.strerror}{where}"
     else:
         text = str(error) or type(error).__name__
-    return redact(text, secret)
+    return redact(text, secret_forms(secret))
 
 
 def _usage_message(error: InvalidRequestError) -> str:

@@ -15,7 +15,6 @@ included, must end within ``download_timeout`` seconds.
 from __future__ import annotations
 
 import contextlib
-import logging
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -25,6 +24,7 @@ import httpx
 
 from .. import _config
 from .._exceptions import ImageDownloadError
+from .._redaction import package_logger
 from .._sniff import SNIFF_BYTES, TAIL_BYTES, sniff_image_type, truncation
 from .._version import __version__
 from ._decoding import BoundedDecoder
@@ -32,7 +32,7 @@ from ._rules import display_url, result_url_problem
 
 __all__ = ["AsyncDownloader", "DownloadSettings", "Downloader", "display_url", "redirect_target"]
 
-logger = logging.getLogger("friendli_images")
+logger = package_logger()
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
