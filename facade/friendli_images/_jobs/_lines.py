@@ -151,9 +151,6 @@ def parse_line(raw: bytes, line: int, defaults: Mapping[str, Any]) -> Job | BadL
                 f"{option!r} is an option of the run, not of one line (it allows sending a "
                 "request again that may have generated, and been billed, already)",
             )
-    unknown = unknown_field_problem(value)
-    if unknown:
-        return BadLine(line, key, unknown)
     job_id = value.pop("id", None)
     if job_id is not None:
         if isinstance(job_id, bool) or not isinstance(job_id, (str, int)):
@@ -167,6 +164,9 @@ def parse_line(raw: bytes, line: int, defaults: Mapping[str, Any]) -> Job | BadL
                 "digits, '_' or '-' (no dot, not 'line-<number>')",
             )
         key = job_id
+    unknown = unknown_field_problem(value)
+    if unknown:
+        return BadLine(line, key, unknown)
     return Job(line, key, {**defaults, **value})
 
 
