@@ -52,6 +52,7 @@ from ._exceptions import (
 from ._params import (
     AsyncEditImageParams,
     AsyncGenerateImageParams,
+    ClientOptions,
     ContainerEditParams,
     ContainerGenerateParams,
     ContainerResponseFormat,
@@ -108,6 +109,7 @@ __all__ = [
     "BatchFailedError",
     "BatchFailure",
     "ClientClosedError",
+    "ClientOptions",
     "ContainerEditParams",
     "ContainerGenerateParams",
     "ContainerResponseFormat",

@@ -127,6 +127,8 @@ class GeneratedImage:
         self.url = url
         self.request_index = 0
         """Which request of a batch (``n > 1``) produced this image; 0 for a single call."""
+        self.request_id: str | None = None
+        """The server's id of the request that produced it (its ``X-Request-Id``), if sent."""
         self.raw = raw
         """The generated model the API's item was parsed into (extra properties included).
 
@@ -368,6 +370,9 @@ class ImageResult:
         self.errors: list[BatchFailure] = list(errors)
         self.endpoint_events: list[EndpointEvent] = []
         """The wakes and waits the call performed (``wait_for_endpoint``); each costs money."""
+        self.request_id: str | None = None
+        """The server's id of the request (its ``X-Request-Id`` header), for support
+        tickets; ``None`` when it sent none, and for a batch (each image has its own)."""
 
     def __repr__(self) -> str:
         failed = f", errors={len(self.errors)}" if self.errors else ""

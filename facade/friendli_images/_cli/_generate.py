@@ -62,6 +62,8 @@ from ._options import (
     _read_prompt,
     _resolve_connection,
     _usage_message,
+    add_quiet_option,
+    plural,
 )
 from ._recipe_options import (
     add_embed_option,
@@ -103,6 +105,7 @@ def _add_generate(
     _add_output_options(output)
     add_embed_option(output)
     add_recipe_options(output, skip_existing=True)
+    add_quiet_option(output)
     add_wait_options(generate.add_argument_group("endpoint"))
     _add_connection_options(generate.add_argument_group("connection"))
     return generate
@@ -142,6 +145,7 @@ def _add_edit(
     _add_output_options(output)
     add_embed_option(output)
     add_recipe_options(output, skip_existing=False)
+    add_quiet_option(output)
     add_wait_options(edit.add_argument_group("endpoint"))
     _add_connection_options(edit.add_argument_group("connection"))
     return edit
@@ -211,6 +215,7 @@ class _Saved:
     seed: int | None
     response_format: str
     mime_type: str
+    request_id: str | None = None
 
 
 @attrs.frozen
@@ -271,7 +276,7 @@ async def _run(job: _Job, report: _Report, *, verbose: bool) -> None:
     _cancel_on_sigterm(report)
     args = job.args
     pending = [index for index in range(job.count) if index not in job.skip]
-    progress = progress_for(len(pending), sys.stderr, lines=verbose)
+    progress = progress_for(len(pending), sys.stderr, lines=verbose, quiet=args.quiet)
     try:
         async with job.client() as client:
             # An argument the API would reject: a usage error, now. The batch's requests
@@ -333,7 +338,11 @@ def _record(outcome: Outcome[int], job: _Job, report: _Report, progress: Progres
         return
     for image, path in zip(outcome.result.images, outcome.paths, strict=True):
         logger.debug("request %d (seed %s): saved %s", index, image.seed, path)
-        report.saved.append(_Saved(index, path, image.seed, image.response_format, image.mime_type))
+        report.saved.append(
+            _Saved(
+                index, path, image.seed, image.response_format, image.mime_type, image.request_id
+            )
+        )
     progress.advance("saved " + ", ".join(map(str, outcome.paths)))
 
 
@@ -353,6 +362,7 @@ def _print_report(report: _Report, *, as_json: bool) -> None:
                 "seed": item.seed,
                 "response_format": item.response_format,
                 "mime_type": item.mime_type,
+                "request_id": item.request_id,
             }
             for item in saved
         ],
@@ -363,6 +373,7 @@ def _print_report(report: _Report, *, as_json: bool) -> None:
                 "type": type(item.error).__name__,
                 "status_code": getattr(item.error, "status_code", None),
                 "message": _describe(item.error, report.secret),
+                "request_id": getattr(item.error, "request_id", None),
             }
             for item in failed
         ],
@@ -467,7 +478,7 @@ def _generate_command(
             raise
         status = EXIT_TERMINATED
     finally:
-        _print_endpoint_events(report.endpoint_events)
+        _print_endpoint_events(report.endpoint_events, quiet=args.quiet)
         # Also after failures and Ctrl-C. (Refused with --container: the token is the API's.)
         if args.sleep_after and not usage_error and token is not None:
             api_token = token
@@ -486,7 +497,7 @@ def _generate_command(
     if status != EXIT_OK:
         print(
             f"{'interrupted' if status == EXIT_INTERRUPTED else 'terminated'}: "
-            f"{len(report.saved)} image(s) saved",
+            f"{plural(len(report.saved), 'image')} saved",
             file=sys.stderr,
         )
         return status

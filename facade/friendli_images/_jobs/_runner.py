@@ -83,10 +83,13 @@ class JobsSummary:
     def to_json(self) -> dict[str, Any]:
         """The fields as a JSON-ready ``dict`` (``out`` as a string), as ``--json`` prints.
 
+        Durations are in seconds rounded to the millisecond.
+
         :returns: One key per field.
         """
         return {
             **attrs.asdict(self, recurse=False),
+            "seconds": round(self.seconds, 3),
             "out": str(self.out),
             "endpoints": list(self.endpoints),
             "endpoint_events": [
@@ -94,7 +97,7 @@ class JobsSummary:
                     "kind": event.kind,
                     "endpoint_id": event.endpoint_id,
                     "status": event.status.to_dict(),
-                    "seconds": event.seconds,
+                    "seconds": round(event.seconds, 3),
                 }
                 for event in self.endpoint_events
             ],
