@@ -21,6 +21,7 @@ from friendli_images import (
     APIResponseValidationError,
     APITimeoutError,
     AsyncFriendliImages,
+    EndpointWaitTimeoutError,
     FriendliContainerImages,
     FriendliImages,
     InvalidRequestError,
@@ -251,15 +252,41 @@ class TestAttemptDeadline:
 
     @pytest.mark.anyio
     async def test_async_trickling_headers_are_bounded(self) -> None:
-        def trickle_head(connection: RawConnection) -> None:
-            connection.trickle(b"HTTP/1.1 200 OK\r\n" + b"X-Slow: " + b"a" * 5000, every=0.05)
-
         with RawServer(trickle_head) as raw:
             client = AsyncFriendliImages(token=TOKEN, base_url=raw.url, timeout=0.6, max_retries=0)
             start = time.monotonic()
             async with client:
                 with pytest.raises(APITimeoutError):
                     await client.generate("x", model="ep")
+        assert time.monotonic() - start < 3
+
+
+def trickle_head(connection: RawConnection) -> None:
+    """A status line, then one header byte every 50 ms: each read resets httpx's timer."""
+    connection.trickle(b"HTTP/1.1 200 OK\r\n" + b"X-Slow: " + b"a" * 5000, every=0.05)
+
+
+class TestWaitDeadlineWithTricklingHeaders:
+    """wait_until_ready(timeout=...) ends by its deadline whatever the status answer does."""
+
+    def test_sync_wait_until_ready(self) -> None:
+        with RawServer(trickle_head) as raw:
+            client = FriendliImages(token=TOKEN, base_url=raw.url)
+            start = time.monotonic()
+            with client, pytest.raises((EndpointWaitTimeoutError, APITimeoutError)):
+                client.wait_until_ready("ep", timeout=1.5)
+            elapsed = time.monotonic() - start
+        assert elapsed < 3
+        assert 1 <= len(raw.requests)
+
+    @pytest.mark.anyio
+    async def test_async_wait_until_ready(self) -> None:
+        with RawServer(trickle_head) as raw:
+            client = AsyncFriendliImages(token=TOKEN, base_url=raw.url)
+            start = time.monotonic()
+            async with client:
+                with pytest.raises((EndpointWaitTimeoutError, APITimeoutError)):
+                    await client.wait_until_ready("ep", timeout=1.5)
         assert time.monotonic() - start < 3
 
 

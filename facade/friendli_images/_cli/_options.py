@@ -167,19 +167,26 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         if message.startswith("the following arguments are required"):
-            positionals = self._positional_usage()
+            missing = message.partition(": ")[2].split(", ")
+            positionals = self._positional_usage(missing)
             if " " in positionals:  # which argument is which (edit IMAGE [IMAGE ...] PROMPT)
                 message += f" (the arguments: {positionals})"
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\nsee '{self.prog} --help'\n")
 
-    def _positional_usage(self) -> str:
+    def _positional_usage(self, missing: Sequence[str] = ()) -> str:
+        """The positional arguments as the usage line writes them; one that is ``missing``
+        (optional to argparse, required by the command: ``PROMPT`` without ``--from``) is
+        written without its brackets."""
         formatter = self._get_formatter()
-        positionals = [
-            action
-            for action in self._actions
-            if not action.option_strings and not isinstance(action, argparse._SubParsersAction)
-        ]
-        return " ".join(formatter._format_args(action, action.dest) for action in positionals)
+        words = []
+        for action in self._actions:
+            if action.option_strings or isinstance(action, argparse._SubParsersAction):
+                continue
+            word = formatter._format_args(action, action.dest)
+            if action.nargs == "?" and action.metavar in missing:
+                word = str(action.metavar)
+            words.append(word)
+        return " ".join(words)
 
     @contextlib.contextmanager
     def _showing_required(self) -> Iterator[None]:

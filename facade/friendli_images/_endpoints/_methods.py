@@ -277,11 +277,18 @@ class SyncEndpointMethods(_EndpointCommon):
         exchange = Exchange(self._http, **self._endpoint_settings(timeout))
         response: Response[Any] | None = None
         failure: BaseException | None = None
+        send = _operation_module(operation).sync_detailed
+        client = self._api_client(exchange)
         try:
-            send = _operation_module(operation).sync_detailed
-            response = send(
-                endpoint_id, client=self._api_client(exchange), x_friendli_team=self._team
+            # In a thread, waited for until the exchange's deadline: httpx's timeouts are
+            # per read, so a server trickling its headers would hold a plain call forever
+            # (the async twin has asyncio.timeout for this).
+            response = _waits.call_within(
+                lambda: send(endpoint_id, client=client, x_friendli_team=self._team),
+                exchange.remaining(),
             )
+        except TimeoutError:
+            failure = httpx.ReadTimeout("the request ran past its deadline")
         except (httpx.RequestError, *_PARSE_ERRORS) as exc:
             failure = exc
         return self._endpoint_outcome(endpoint_id, operation, exchange, response, failure)
