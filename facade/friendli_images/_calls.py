@@ -3,7 +3,8 @@ attempt with its retry decision (``_Failure``): what the clients hand the batch 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 import attrs
 import httpx
@@ -16,10 +17,6 @@ from ._exceptions import (
 )
 from ._operations import DEDICATED_GENERATE, Operation
 from ._params import Extras
-
-if TYPE_CHECKING:
-    pass
-
 
 __all__ = ["_Call", "_Failure"]
 
@@ -38,6 +35,8 @@ class _Call:
     """With ``wait_for_endpoint``: a not-ready answer goes to it instead of being retried."""
     extras: Extras | None = None
     """The call's ``extra_headers``, ``extra_query`` and ``extra_body``, checked."""
+    on_send: Callable[[], None] | None = attrs.field(default=None, eq=False, repr=False)
+    """Called by a batch each time the call holds a slot and goes out (not while queued)."""
 
     def waiting_with(self, waiter: WaiterState | None) -> _Call:
         return self if waiter is None else attrs.evolve(self, endpoint_waiter=waiter)

@@ -26,7 +26,7 @@ from friendli_images import (
 )
 from friendli_images._cli import main
 from friendli_images._endpoints import _rules as _endpoint_rules
-from friendli_images.testing import FriendliTestServer
+from friendli_images.testing import ErrorStatus, FriendliTestServer
 
 TIMEOUT = 30
 
@@ -332,3 +332,34 @@ class TestRunCommand:
         assert [("dep1", "sleep"), ("dep2", "sleep")] == sorted(actions(cli_server))
         assert "--sleep-after: sleep request sent to endpoint dep2" in stderr
         assert "Traceback" not in stderr
+
+
+def test_sleep_after_skips_an_endpoint_only_queued_for(
+    cli_server: FriendliTestServer, tmp_path: Path
+) -> None:
+    """A job that never got a slot (held back by a batch-wide Retry-After pause when the
+    run was stopped) sent nothing to its endpoint: --sleep-after leaves that endpoint be."""
+    cli_server.add_endpoint("dep1", status="RUNNING")
+    cli_server.add_endpoint("dep2", status="RUNNING")
+    cli_server.inject(ErrorStatus.rate_limited(retry_after=30))  # the first to arrive
+    jobs = write_jobs(tmp_path / "jobs.jsonl", ["dep1", "dep1", "dep2"])
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FRIENDLI_")}
+    env.update(FRIENDLI_TOKEN=cli_server.token, FRIENDLI_BASE_URL=cli_server.base_url)
+    argv = ["run", str(jobs), "--out", str(tmp_path / "out"), "--sleep-after"]
+    with subprocess.Popen(
+        [sys.executable, "-m", "friendli_images", *argv, "--concurrency", "2"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+        wait_for(lambda: len(cli_server.generation_requests) == 2)
+        time.sleep(0.5)  # the third job takes the free worker and waits for the pause
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=TIMEOUT)
+
+    assert 130 == process.returncode, stderr
+    assert ["dep1", "dep1"] == [r.json["model"] for r in cli_server.generation_requests]
+    assert [("dep1", "sleep")] == sorted(actions(cli_server))
+    assert "endpoint dep2" not in stderr

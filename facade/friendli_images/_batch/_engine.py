@@ -188,6 +188,8 @@ def _send(
         taken_under = throttle.acquire()
         outcome: ImageResult | _Failure | None = None
         try:
+            if call.on_send is not None:
+                call.on_send()
             with connections() as http:
                 outcome = client._attempt(call, http)
         finally:
@@ -344,6 +346,8 @@ async def _asend(
         taken_under = await throttle.acquire()
         outcome: ImageResult | _Failure | None = None
         try:
+            if call.on_send is not None:
+                call.on_send()
             with connections() as http:
                 outcome = await client._attempt(call, http)
         finally:

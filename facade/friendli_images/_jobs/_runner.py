@@ -218,10 +218,11 @@ class _JobsRun:
                 yield item
 
     def prepare(self, job: Job) -> _Call:
-        """Validate ``job`` before it is sent, and note its endpoint."""
+        """Validate ``job`` before it is sent; its endpoint is noted when it goes out
+        (``--sleep-after`` sleeps only endpoints that were sent a request)."""
         call = self._prepare(job)
-        self._endpoints.setdefault(_endpoint_of(job.request["model"]), None)
-        return call
+        endpoint = _endpoint_of(job.request["model"])
+        return attrs.evolve(call, on_send=lambda: self._endpoints.setdefault(endpoint, None))
 
     def target(self, image: GeneratedImage, job: Job, position: int) -> Callable[[bytes], Path]:
         """Where image ``position`` of ``job`` goes, with the extension its first bytes show;
