@@ -27,6 +27,7 @@ from ._params import (
     check_text,
     edit_inputs,
 )
+from ._redaction import REDACTED
 from ._results import ImageResult
 from ._sync_client import SyncClient
 
@@ -69,7 +70,7 @@ class ContainerConfig(BaseClient):
         return None
 
     def __repr__(self) -> str:
-        token = "'[secure]'" if "Authorization" in self._headers else "None"
+        token = repr(REDACTED) if "Authorization" in self._headers else "None"
         return f"{type(self).__name__}(base_url={self.base_url!r}, token={token})"
 
 
