@@ -142,3 +142,24 @@ def test_version_from_one_place():
     attr = PYPROJECT["tool"]["setuptools"]["dynamic"]["version"]["attr"]
 
     assert "friendli_images._version.__version__" == attr
+
+
+class TestCiSteps:
+    """`.ci/run` and the GitHub workflows run the same step scripts, so green here means
+    green there."""
+
+    STEPS = sorted(path.stem for path in (ROOT / ".ci" / "steps").glob("*.sh"))
+
+    def test_every_step_runs_locally(self):
+        local = set(re.findall(r"^step ([a-z-]+)", (ROOT / ".ci" / "run").read_text("utf-8"), re.M))
+
+        assert self.STEPS
+        assert sorted(local) == self.STEPS
+
+    def test_every_step_runs_on_github(self):
+        workflows = "".join(
+            path.read_text("utf-8") for path in (ROOT / ".github" / "workflows").glob("*.yml")
+        )
+        on_github = set(re.findall(r"bash \.ci/steps/([a-z-]+)\.sh", workflows))
+
+        assert sorted(on_github) == self.STEPS
