@@ -173,8 +173,9 @@ class TestCallWithin:
 
     def test_result_and_exception_come_back(self) -> None:
         assert 7 == _waits.call_within(lambda: 7, 1.0)
+        empty: dict[str, int] = {}
         with pytest.raises(KeyError, match="x"):
-            _waits.call_within(lambda: {}["x"], 1.0)
+            _waits.call_within(lambda: empty["x"], 1.0)
 
     def test_a_call_past_its_time_is_left_behind(self) -> None:
         release = threading.Event()
