@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import time
@@ -10,7 +11,12 @@ from typing import Any
 import httpx
 import pytest
 from friendli_images import AsyncFriendliImages, ClientClosedError, FriendliImages
-from friendli_images._batch._pool import CONNECTIONS_PER_CLIENT, clients_for
+from friendli_images._batch._pool import (
+    CONNECTIONS_PER_CLIENT,
+    ClientPool,
+    clients_for,
+    close_pool,
+)
 from friendli_images.testing import FriendliTestServer
 
 
@@ -95,8 +101,10 @@ def test_clients_are_made_as_attempts_need_them(friendli_server: FriendliTestSer
 def test_closing_under_in_flight_workers_is_quiet(
     friendli_server: FriendliTestServer, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """close() while sync workers are mid-request: no IndexError logged or raised; the
-    attempts end as errors of their requests, and a lease after close is a typed error."""
+    """close() while sync workers are mid-request: no IndexError logged or raised, no
+    hang (their clients are closed when their requests end, not under them: a closed
+    socket's descriptor could be reused by the server's next socket), every request has
+    its outcome, and a lease after close is a typed error."""
     import threading
 
     friendli_server.latency = 0.3
@@ -126,3 +134,21 @@ def test_closing_under_in_flight_workers_is_quiet(
     with pytest.raises(ClientClosedError), client._pool.lease():
         pass
     gc.collect()  # httpx leaves the in-flight connections to the collector: here, not later
+
+
+def test_retire_closes_a_busy_client_when_its_last_lease_ends() -> None:
+    """close_pool: idle clients at once; a leased one when the last of its leases ends."""
+    pool: ClientPool[httpx.Client] = ClientPool(lambda limits: httpx.Client(limits=limits))
+    pool.reserve(CONNECTIONS_PER_CLIENT * 2)
+    with contextlib.ExitStack() as busy:
+        held = {id(busy.enter_context(pool.lease())) for _ in range(CONNECTIONS_PER_CLIENT)}
+        assert 1 == len(held)  # one client, full
+        with pool.lease() as other:  # the next lease opens a second client
+            assert id(other) not in held
+        [first] = [client for client in pool.clients if id(client) in held]
+        close_pool(pool)
+        assert other.is_closed  # idle: closed at once
+        assert not first.is_closed  # its requests are still in flight
+    assert first.is_closed  # closed by the last of its leases
+    with pytest.raises(ClientClosedError), pool.lease():
+        pass

@@ -16,6 +16,11 @@ Clients are created when attempts need them, not when a batch starts: a batch of
 requests at ``concurrency=10_000`` creates one client, not 625. Once the pool is closed, a
 lease raises ``ClientClosedError`` until a new batch reserves it again, and an attempt that
 was in flight gives its lease back quietly.
+
+Closing a sync pool never closes a client another thread is using: its sockets would be
+closed under a request in flight, and their file descriptors could be reused at once by a
+new socket of the same process, which the request would then write to and wait on. Idle
+clients are closed at once; a busy one is closed by the last of its leases to end.
 """
 
 from __future__ import annotations
@@ -60,6 +65,8 @@ class ClientPool(Generic[H]):
         self._generation = 0
         """Counts ``take_all()`` calls: a lease of an earlier generation is not given back."""
         self._closed = False
+        self._retiring: dict[int, tuple[H, int]] = {}
+        """Clients of an earlier generation still leased: ``id -> (client, leases)``."""
         self._lock = threading.Lock()
 
     def reserve(self, concurrency: int) -> None:
@@ -82,10 +89,21 @@ class ClientPool(Generic[H]):
             self._busy[index] += 1
             return self._generation, index, self._clients[index]
 
-    def _give_back(self, generation: int, index: int) -> None:
+    def _give_back(self, generation: int, index: int, client: H) -> None:
         with self._lock:
-            if generation == self._generation:  # else: the pool was closed meanwhile
+            if generation == self._generation:
                 self._busy[index] -= 1
+                return
+            # The pool was closed meanwhile: the last lease of a retired client closes it.
+            entry = self._retiring.pop(id(client), None)
+            if entry is None:
+                return
+            leases = entry[1] - 1
+            if leases > 0:
+                self._retiring[id(client)] = (client, leases)
+                return
+        if isinstance(client, httpx.Client):
+            client.close()
 
     @contextlib.contextmanager
     def lease(self) -> Iterator[H]:
@@ -93,24 +111,42 @@ class ClientPool(Generic[H]):
         try:
             yield client
         finally:
-            self._give_back(generation, index)
+            self._give_back(generation, index, client)
 
     @property
     def clients(self) -> list[H]:
         return list(self._clients)
 
     def take_all(self) -> list[H]:
-        """Forget every client and return them, to be closed."""
+        """Forget every client and return them, to be closed (or dropped)."""
         with self._lock:
-            clients, self._clients, self._busy = self._clients, [], []
-            self._generation += 1
-            self._wanted = 0
-            self._closed = True
+            return self._forget_all()
+
+    def retire(self) -> list[H]:
+        """Forget every client; return the idle ones, to be closed now. A client with
+        leases in flight is closed when the last of them ends (sync pools only)."""
+        with self._lock:
+            busy = list(self._busy)
+            clients = self._forget_all()
+            idle = []
+            for client, leases in zip(clients, busy, strict=True):
+                if leases > 0:
+                    self._retiring[id(client)] = (client, leases)
+                else:
+                    idle.append(client)
+            return idle
+
+    def _forget_all(self) -> list[H]:
+        clients, self._clients, self._busy = self._clients, [], []
+        self._generation += 1
+        self._wanted = 0
+        self._closed = True
         return clients
 
 
 def close_pool(pool: ClientPool[httpx.Client]) -> None:
-    for client in pool.take_all():
+    """Close the idle clients now, the busy ones as their requests end (see the module)."""
+    for client in pool.retire():
         client.close()
 
 
