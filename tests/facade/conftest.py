@@ -52,3 +52,25 @@ def run_user_pytest(pytester: pytest.Pytester) -> Callable[..., pytest.RunResult
         )
 
     return run
+
+
+@pytest.fixture
+def cli_server() -> Iterator[FriendliTestServer]:
+    """A fresh test server for each CLI test (token ``cli-token``), stopped afterwards.
+
+    The test fails if the server recorded an error (a request it could not answer).
+    """
+    with FriendliTestServer(token="cli-token") as running:
+        yield running
+        assert [] == running.errors
+
+
+@pytest.fixture
+def environ_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FriendliTestServer]:
+    """A test server like ``cli_server``, with FRIENDLI_TOKEN and FRIENDLI_BASE_URL of this
+    process pointing at it: the in-process command line (``call_main()``) talks to it."""
+    with FriendliTestServer(token="cli-token") as running:
+        monkeypatch.setenv("FRIENDLI_TOKEN", running.token)
+        monkeypatch.setenv("FRIENDLI_BASE_URL", running.base_url)
+        yield running
+        assert [] == running.errors

@@ -5,16 +5,14 @@ the loopback test server's simulated endpoints."""
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from _cli_support import server_env, start_cli
 from friendli_images import (
     AsyncFriendliImages,
     FriendliContainerImages,
@@ -36,16 +34,6 @@ def _fast_polls(monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep status polls close together; the deadlines under test are still real."""
     monkeypatch.setattr(_endpoint_rules, "INITIAL_POLL_DELAY", 0.01)
     monkeypatch.setattr(_endpoint_rules, "MAX_POLL_DELAY", 0.05)
-
-
-@pytest.fixture
-def cli_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FriendliTestServer]:
-    """A test server the in-process command line talks to through FRIENDLI_* variables."""
-    with FriendliTestServer(token="cli-token") as server:
-        monkeypatch.setenv("FRIENDLI_TOKEN", server.token)
-        monkeypatch.setenv("FRIENDLI_BASE_URL", server.base_url)
-        yield server
-        assert [] == server.errors
 
 
 def actions(server: FriendliTestServer) -> list[tuple[str, str]]:
@@ -230,11 +218,11 @@ class TestRunJobs:
 
 class TestRunCommand:
     def test_wait_and_wake(
-        self, cli_server: FriendliTestServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+        self, environ_server: FriendliTestServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
         """8 jobs against a sleeping endpoint: 8 images, exactly one wake request, and the
         wake and the wait said on stderr and listed in --json."""
-        endpoint = cli_server.add_endpoint("dep1")
+        endpoint = environ_server.add_endpoint("dep1")
         jobs = write_jobs(tmp_path / "jobs.jsonl", ["dep1"] * 8)
         argv = ["run", str(jobs), "--out", str(tmp_path / "out"), "--concurrency", "8"]
 
@@ -251,10 +239,10 @@ class TestRunCommand:
         assert "slept_endpoints" not in document
 
     def test_without_options_nothing_changes(
-        self, cli_server: FriendliTestServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+        self, environ_server: FriendliTestServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
         """Without the options every job fails with 503 and no endpoint request is sent."""
-        cli_server.add_endpoint("dep1")
+        environ_server.add_endpoint("dep1")
         jobs = write_jobs(tmp_path / "jobs.jsonl", ["dep1"] * 3)
 
         status = main(["run", str(jobs), "--out", str(tmp_path / "out")])
@@ -263,10 +251,10 @@ class TestRunCommand:
         failures = (tmp_path / "out" / "failures.jsonl").read_text().splitlines()
         assert 3 == len(failures)
         assert all("503" in line for line in failures)
-        assert [] == cli_server.endpoint_requests
+        assert [] == environ_server.endpoint_requests
         capsys.readouterr()
 
-    def test_wake_needs_wait(self, cli_server: FriendliTestServer, tmp_path: Path) -> None:
+    def test_wake_needs_wait(self, environ_server: FriendliTestServer, tmp_path: Path) -> None:
         """--wake alone is a usage error: nothing is sent, nothing put to sleep."""
         jobs = write_jobs(tmp_path / "jobs.jsonl", ["dep1"])
 
@@ -274,12 +262,12 @@ class TestRunCommand:
             main(["run", str(jobs), "--out", str(tmp_path / "out"), "--wake", "--sleep-after"])
 
         assert 2 == caught.value.code
-        assert [] == cli_server.requests
+        assert [] == environ_server.requests
 
     @pytest.mark.parametrize("running", [True, False], ids=["run-succeeds", "run-fails"])
     def test_sleep_after_each_endpoint(
         self,
-        cli_server: FriendliTestServer,
+        environ_server: FriendliTestServer,
         tmp_path: Path,
         capsys: pytest.CaptureFixture[str],
         running: bool,
@@ -287,16 +275,16 @@ class TestRunCommand:
         """--sleep-after: exactly one sleep request per endpoint the jobs used (an adapter
         maps to its endpoint), whatever the run's outcome; said on stderr and in --json."""
         state = "RUNNING" if running else "SLEEPING"
-        cli_server.add_endpoint("dep1", status=state)
-        cli_server.add_endpoint("dep2", status=state)
-        cli_server.add_endpoint("idle", status="RUNNING")  # no job uses it
+        environ_server.add_endpoint("dep1", status=state)
+        environ_server.add_endpoint("dep2", status=state)
+        environ_server.add_endpoint("idle", status="RUNNING")  # no job uses it
         jobs = write_jobs(tmp_path / "jobs.jsonl", ["dep1", "dep2:adapter", "dep1", "dep2"])
 
         status = main(["run", str(jobs), "--out", str(tmp_path / "out"), "--sleep-after", "--json"])
 
         out, err = capsys.readouterr()
         assert (0 if running else 1) == status
-        assert [("dep1", "sleep"), ("dep2", "sleep")] == sorted(actions(cli_server))
+        assert [("dep1", "sleep"), ("dep2", "sleep")] == sorted(actions(environ_server))
         for endpoint_id in ("dep1", "dep2"):
             assert f"--sleep-after: sleep request sent to endpoint {endpoint_id}" in err
         assert ["dep1", "dep2"] == sorted(json.loads(out)["slept_endpoints"])
@@ -305,61 +293,47 @@ class TestRunCommand:
         ("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["int", "term"]
     )
     def test_sleep_after_ctrl_c(
-        self, cli_server: FriendliTestServer, tmp_path: Path, signum: signal.Signals, status: int
+        self,
+        environ_server: FriendliTestServer,
+        tmp_path: Path,
+        signum: signal.Signals,
+        status: int,
     ) -> None:
         """Ctrl-C (or SIGTERM) while the jobs are in flight still sends one sleep request
         per endpoint."""
-        cli_server.add_endpoint("dep1", status="RUNNING")
-        cli_server.add_endpoint("dep2", status="RUNNING")
-        cli_server.latency = 10
+        environ_server.add_endpoint("dep1", status="RUNNING")
+        environ_server.add_endpoint("dep2", status="RUNNING")
+        environ_server.latency = 10
         jobs = write_jobs(tmp_path / "jobs.jsonl", ["dep1", "dep2", "dep1", "dep2"])
-        env = {k: v for k, v in os.environ.items() if not k.startswith("FRIENDLI_")}
-        env.update(FRIENDLI_TOKEN=cli_server.token, FRIENDLI_BASE_URL=cli_server.base_url)
         argv = ["run", str(jobs), "--out", str(tmp_path / "out"), "--sleep-after"]
-        with subprocess.Popen(
-            [sys.executable, "-m", "friendli_images", *argv],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        ) as process:
-            wait_for(lambda: len(cli_server.generation_requests) == 4)
+        with start_cli(*argv, env=server_env(environ_server)) as process:
+            wait_for(lambda: len(environ_server.generation_requests) == 4)
             process.send_signal(signum)
             _, stderr = process.communicate(timeout=TIMEOUT)
 
         assert status == process.returncode, stderr
-        assert [("dep1", "sleep"), ("dep2", "sleep")] == sorted(actions(cli_server))
+        assert [("dep1", "sleep"), ("dep2", "sleep")] == sorted(actions(environ_server))
         assert "--sleep-after: sleep request sent to endpoint dep2" in stderr
         assert "Traceback" not in stderr
 
 
 def test_sleep_after_skips_an_endpoint_only_queued_for(
-    cli_server: FriendliTestServer, tmp_path: Path
+    environ_server: FriendliTestServer, tmp_path: Path
 ) -> None:
     """A job that never got a slot (held back by a batch-wide Retry-After pause when the
     run was stopped) sent nothing to its endpoint: --sleep-after leaves that endpoint be."""
-    cli_server.add_endpoint("dep1", status="RUNNING")
-    cli_server.add_endpoint("dep2", status="RUNNING")
-    cli_server.inject(ErrorStatus.rate_limited(retry_after=30))  # the first to arrive
+    environ_server.add_endpoint("dep1", status="RUNNING")
+    environ_server.add_endpoint("dep2", status="RUNNING")
+    environ_server.inject(ErrorStatus.rate_limited(retry_after=30))  # the first to arrive
     jobs = write_jobs(tmp_path / "jobs.jsonl", ["dep1", "dep1", "dep2"])
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FRIENDLI_")}
-    env.update(FRIENDLI_TOKEN=cli_server.token, FRIENDLI_BASE_URL=cli_server.base_url)
     argv = ["run", str(jobs), "--out", str(tmp_path / "out"), "--sleep-after"]
-    with subprocess.Popen(
-        [sys.executable, "-m", "friendli_images", *argv, "--concurrency", "2"],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    ) as process:
-        wait_for(lambda: len(cli_server.generation_requests) == 2)
+    with start_cli(*argv, "--concurrency", "2", env=server_env(environ_server)) as process:
+        wait_for(lambda: len(environ_server.generation_requests) == 2)
         time.sleep(0.5)  # the third job takes the free worker and waits for the pause
         process.send_signal(signal.SIGINT)
         _, stderr = process.communicate(timeout=TIMEOUT)
 
     assert 130 == process.returncode, stderr
-    assert ["dep1", "dep1"] == [r.json["model"] for r in cli_server.generation_requests]
-    assert [("dep1", "sleep")] == sorted(actions(cli_server))
+    assert ["dep1", "dep1"] == [r.json["model"] for r in environ_server.generation_requests]
+    assert [("dep1", "sleep")] == sorted(actions(environ_server))
     assert "endpoint dep2" not in stderr

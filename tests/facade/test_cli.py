@@ -17,11 +17,20 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
 import pytest
+from _cli_support import (
+    call_main,
+    command,
+    environment,
+    mock_server,
+    run_cli,
+    server_env,
+    start_cli,
+)
 from friendli_images import FriendliImages, __version__
 from friendli_images._cli._main import _build_parser, main
 from friendli_images._cli._options import api_url_problem, header_value_problem
@@ -38,58 +47,6 @@ from friendli_images.testing import (
 )
 
 TIMEOUT = 30
-
-
-@pytest.fixture
-def cli_server() -> Iterator[FriendliTestServer]:
-    """A fresh test server for each CLI test (token ``cli-token``), stopped afterwards."""
-    with FriendliTestServer(token="cli-token") as running:
-        yield running
-        assert [] == running.errors
-
-
-def environment(**variables: str) -> dict[str, str]:
-    """The test process's environment without FRIENDLI_*, plus ``variables``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FRIENDLI_")}
-    env.update(variables)
-    return env
-
-
-def server_env(cli_server: FriendliTestServer, **variables: str) -> dict[str, str]:
-    return environment(
-        FRIENDLI_TOKEN=cli_server.token, FRIENDLI_BASE_URL=cli_server.base_url, **variables
-    )
-
-
-def command(*args: str | Path) -> list[str]:
-    return [sys.executable, "-m", "friendli_images", *map(str, args)]
-
-
-def run_cli(
-    *args: str | Path,
-    env: Mapping[str, str],
-    cwd: Path | None = None,
-    stdin: str | None = None,
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        command(*args),
-        env=env,
-        cwd=cwd,
-        input=stdin,
-        stdin=None if stdin is not None else subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
-
-
-def call_main(*args: str | Path) -> int:
-    """``main()`` in this process: the exit status, whether returned or raised by argparse."""
-    try:
-        return main([str(arg) for arg in args])
-    except SystemExit as exit_:
-        return int(exit_.code or 0)
 
 
 def bodies(cli_server: FriendliTestServer) -> list[dict[str, object]]:
@@ -907,14 +864,8 @@ class TestGenerate:
     ) -> None:
         """Ctrl-C (and SIGTERM) cancel the requests in flight: no traceback, no partial file."""
         cli_server.latency = 10
-        with subprocess.Popen(
-            command("generate", "a", "--model", "ep", "-n", "2", "--out", tmp_path),
-            env=server_env(cli_server),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        ) as process:
+        argv = ("generate", "a", "--model", "ep", "-n", "2", "--out", tmp_path)
+        with start_cli(*argv, env=server_env(cli_server)) as process:
             wait_for(lambda: len(cli_server.generation_requests) == 2)
             process.send_signal(signum)
             stdout, stderr = process.communicate(timeout=TIMEOUT)
@@ -1035,54 +986,34 @@ class TerminalStream(io.StringIO):
 class TestMockServer:
     def test_generate_against_mock_server(self, tmp_path: Path) -> None:
         """The mock server prints export lines that generate uses; SIGTERM stops it cleanly."""
-        with subprocess.Popen(
-            command("mock-server", "--port", "0", "--token", "t0k", "--image-size", "32x16"),
-            env=environment(),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        ) as process:
-            try:
-                assert process.stdout is not None
-                exports = [process.stdout.readline(), process.stdout.readline()]
-                variables = dict(
-                    line.removeprefix("export ").strip().split("=", 1) for line in exports
-                )
-                assert "t0k" == variables["FRIENDLI_TOKEN"]
-                assert re.fullmatch(r"http://127\.0\.0\.1:\d+", variables["FRIENDLI_BASE_URL"])
+        with mock_server(
+            "--port", "0", "--token", "t0k", "--image-size", "32x16", exports=2
+        ) as server:
+            variables = server.exported
+            assert "t0k" == variables["FRIENDLI_TOKEN"]
+            assert re.fullmatch(r"http://127\.0\.0\.1:\d+", variables["FRIENDLI_BASE_URL"])
 
-                result = run_cli(
-                    "generate",
-                    "a",
-                    "--model",
-                    "anything",
-                    "--seed",
-                    "4",
-                    env=environment(**variables),
-                    cwd=tmp_path,
-                )
-                assert (0, "image.png\n") == (result.returncode, result.stdout), result.stderr
-                assert render_png(4, 32, 16) == (tmp_path / "image.png").read_bytes()
-            finally:
-                process.send_signal(signal.SIGTERM)
-                _, stderr = process.communicate(timeout=TIMEOUT)
+            result = run_cli(
+                "generate",
+                "a",
+                "--model",
+                "anything",
+                "--seed",
+                "4",
+                env=environment(**variables),
+                cwd=tmp_path,
+            )
+            assert (0, "image.png\n") == (result.returncode, result.stdout), result.stderr
+            assert render_png(4, 32, 16) == (tmp_path / "image.png").read_bytes()
 
-        assert 0 == process.returncode
-        assert f"POST {GENERATION_PATH} (" in stderr
-        assert stderr.endswith("mock server stopped\n")
-        assert "Traceback" not in stderr
+        assert 0 == server.process.returncode
+        assert f"POST {GENERATION_PATH} (" in server.stderr
+        assert server.stderr.endswith("mock server stopped\n")
+        assert "Traceback" not in server.stderr
 
     def test_ctrl_c(self) -> None:
         """Ctrl-C stops the mock server with status 0 and no traceback."""
-        with subprocess.Popen(
-            command("mock-server"),
-            env=environment(),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        ) as process:
+        with start_cli("mock-server", env=environment()) as process:
             assert process.stdout is not None
             exports = [process.stdout.readline(), process.stdout.readline()]
             process.send_signal(signal.SIGINT)

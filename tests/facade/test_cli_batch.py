@@ -3,39 +3,20 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
-from collections.abc import Mapping
 from pathlib import Path
 
+from _cli_support import run_cli, server_env, start_cli
 from friendli_images.testing import ErrorStatus, FriendliTestServer, InvalidJson
-
-
-def cli_env(server: FriendliTestServer) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FRIENDLI_")}
-    return {**env, "FRIENDLI_TOKEN": server.token, "FRIENDLI_BASE_URL": server.base_url}
-
-
-def generate(*args: str | Path, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "friendli_images", "generate", *map(str, args)],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 def test_url_results_are_streamed_to_files_named_by_their_bytes(
     friendli_server: FriendliTestServer, tmp_path: Path
 ) -> None:
     """-n 3 with url results: each image downloaded once, saved with the type its bytes show."""
-    result = generate(
+    result = run_cli(
+        "generate",
         "a cat",
         "--model",
         "ep",
@@ -45,7 +26,7 @@ def test_url_results_are_streamed_to_files_named_by_their_bytes(
         "cat.v2",
         "--out",
         tmp_path,
-        env=cli_env(friendli_server),
+        env=server_env(friendli_server),
     )
 
     assert 0 == result.returncode, result.stderr
@@ -61,7 +42,8 @@ def test_one_malformed_response_spares_the_others(
     """A 200 that does not parse fails its request only; --json lists it, the rest are saved."""
     friendli_server.inject(InvalidJson())
 
-    result = generate(
+    result = run_cli(
+        "generate",
         "a",
         "--model",
         "ep",
@@ -74,7 +56,7 @@ def test_one_malformed_response_spares_the_others(
         "--out",
         tmp_path,
         "--json",
-        env=cli_env(friendli_server),
+        env=server_env(friendli_server),
     )
 
     assert 1 == result.returncode
@@ -87,29 +69,20 @@ def test_nothing_is_sent_after_ctrl_c(friendli_server: FriendliTestServer, tmp_p
     """After Ctrl-C the command sends no new request and no retry; no partial file is left."""
     friendli_server.latency = 0.2
     friendli_server.inject(ErrorStatus(503), times=500)  # retried (503 is safe) until stopped
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "friendli_images",
-            "generate",
-            "a",
-            "--model",
-            "ep",
-            "-n",
-            "40",
-            "--concurrency",
-            "4",
-            "--format",
-            "png",
-            "--out",
-            str(tmp_path),
-        ],
-        env=cli_env(friendli_server),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    process = start_cli(
+        "generate",
+        "a",
+        "--model",
+        "ep",
+        "-n",
+        "40",
+        "--concurrency",
+        "4",
+        "--format",
+        "png",
+        "--out",
+        tmp_path,
+        env=server_env(friendli_server),
     )
     deadline = time.monotonic() + 30
     while len(friendli_server.generation_requests) < 6 and time.monotonic() < deadline:

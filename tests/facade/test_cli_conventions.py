@@ -6,59 +6,17 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import socket
-import subprocess
 import sys
-from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
+from _cli_support import call_main, environment, run_cli, server_env
 from friendli_images import FriendliImages, RateLimitError
-from friendli_images._cli._main import _build_parser, main
+from friendli_images._cli._main import _build_parser
 from friendli_images.testing import ErrorStatus, FriendliTestServer
 
-TIMEOUT = 30
 COMMANDS = ["generate", "edit", "run", "sweep", "gallery", "mock-server", "endpoint status"]
-
-
-@pytest.fixture
-def cli_server() -> Iterator[FriendliTestServer]:
-    with FriendliTestServer(token="cli-token") as running:
-        yield running
-        assert [] == running.errors
-
-
-def environment(**variables: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FRIENDLI_")}
-    env.update(variables)
-    return env
-
-
-def server_env(server: FriendliTestServer, **variables: str) -> dict[str, str]:
-    return environment(FRIENDLI_TOKEN=server.token, FRIENDLI_BASE_URL=server.base_url, **variables)
-
-
-def run_cli(
-    *args: str | Path, env: Mapping[str, str], cwd: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "friendli_images", *map(str, args)],
-        env=env,
-        cwd=cwd,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
-
-
-def call_main(*args: str | Path) -> int:
-    try:
-        return main([str(arg) for arg in args])
-    except SystemExit as exit_:
-        return int(exit_.code or 0)
 
 
 def help_of(command: str) -> str:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from _cli_support import command
 from friendli_images import FriendliImages, check_jobs
 from friendli_images._jobs import _keys
 from friendli_images._jobs._keys import SeenKeys
@@ -97,9 +97,8 @@ class TestProblemsStream:
         path = tmp_path / "jobs.jsonl"
         path.write_text(body)
         out = tmp_path / "o"
-        command = [sys.executable, "-m", "friendli_images", "run", str(path), "--out", str(out)]
         result = subprocess.run(
-            [*command, "--model", "m", "--check", "--json"],
+            command("run", path, "--out", out, "--model", "m", "--check", "--json"),
             capture_output=True,
             text=True,
             timeout=60,

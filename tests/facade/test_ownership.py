@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import errno
 import json
-import os
 import resource
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from _cli_support import command, server_env
 from friendli_images import FileWriteError, FriendliImages, OutputExistsError
 from friendli_images._files import is_leftover, remove_leftovers, rewrite_owned
 from friendli_images._jobs._runner import SAVE_FAILURES_TO_STOP, JobsSummary, run_jobs
@@ -34,13 +33,7 @@ def _jobs(path: Path, count: int) -> Path:
     return path
 
 
-_RUN = (sys.executable, "-m", "friendli_images", "run")
 _PNG_AT_2 = ("--format", "png", "--concurrency", "2")
-
-
-def _env(server: FriendliTestServer) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FRIENDLI_")}
-    return {**env, "FRIENDLI_TOKEN": server.token, "FRIENDLI_BASE_URL": server.base_url}
 
 
 @pytest.mark.parametrize(
@@ -127,8 +120,8 @@ class TestRunOwnership:
         before = _tree(tmp_path)
 
         result = subprocess.run(
-            [*_RUN, str(jobs), "--out", str(tmp_path), "--model", "ep"],
-            env=_env(friendli_server),
+            command("run", jobs, "--out", tmp_path, "--model", "ep"),
+            env=server_env(friendli_server),
             capture_output=True,
             text=True,
             timeout=60,
@@ -154,8 +147,8 @@ class TestRunOwnership:
             resource.setrlimit(resource.RLIMIT_FSIZE, (8000, 8000))  # an image is 12 kB
 
         result = subprocess.run(
-            [*_RUN, str(jobs), "--out", str(out), "--model", "ep", *_PNG_AT_2],
-            env=_env(friendli_server),
+            command("run", jobs, "--out", out, "--model", "ep", *_PNG_AT_2),
+            env=server_env(friendli_server),
             capture_output=True,
             text=True,
             timeout=60,

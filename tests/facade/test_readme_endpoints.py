@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import re
 import shlex
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from _cli_support import mock_server, run_cli
 from friendli_images._endpoints import _rules as _endpoint_rules
 
 ROOT = Path(__file__).resolve().parents[2]
-TIMEOUT = 60
 
 
 def section() -> str:
@@ -48,25 +44,9 @@ def mock_server_env() -> Iterator[dict[str, str]]:
     (argv, _), *_ = console_commands()
     assert ["friendli-images", "mock-server"] == argv[:2]
     argv[argv.index("--port") + 1] = "0"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FRIENDLI_")}
-    with subprocess.Popen(
-        [sys.executable, "-m", "friendli_images", *argv[1:]],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    ) as process:
-        try:
-            assert process.stdout is not None
-            for _ in range(2):
-                name, value = process.stdout.readline().removeprefix("export ").strip().split("=")
-                env[name] = value
-            yield env
-        finally:
-            process.send_signal(signal.SIGTERM)
-            _, stderr = process.communicate(timeout=TIMEOUT)
-    assert "Traceback" not in stderr
+    with mock_server(*argv[2:], exports=2) as server:
+        yield server.env
+    assert "Traceback" not in server.stderr
 
 
 def test_readme_example(
@@ -86,16 +66,7 @@ def test_readme_example(
 
     for argv, shown in console_commands()[1:]:
         assert "friendli-images" == argv[0]
-        result = subprocess.run(
-            [sys.executable, "-m", "friendli_images", *argv[1:]],
-            env=mock_server_env,
-            cwd=tmp_path,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT,
-            check=False,
-        )
+        result = run_cli(*argv[1:], env=mock_server_env, cwd=tmp_path)
         assert 0 == result.returncode, result.stderr
         assert set(result.stdout.splitlines()) <= set(shown), (argv, result.stdout)
         assert "Traceback" not in result.stderr

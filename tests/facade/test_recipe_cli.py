@@ -9,14 +9,12 @@ again, complete ones are kept) and ``run --embed-params`` (``info`` agrees with
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
+from _cli_support import run_cli, server_env
 from friendli_images.testing import FriendliTestServer
 
 INFO_FIELDS = (
@@ -36,29 +34,12 @@ def server() -> Iterator[FriendliTestServer]:
         assert [] == running.errors
 
 
-def env_for(server: FriendliTestServer) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FRIENDLI_")}
-    return {**env, "FRIENDLI_TOKEN": server.token, "FRIENDLI_BASE_URL": server.base_url}
-
-
-def cli(*args: str | Path, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "friendli_images", *map(str, args)],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
 def bodies(server: FriendliTestServer) -> list[dict[str, Any]]:
     return [json.loads(request.body) for request in server.generation_requests]
 
 
 def info_json(*paths: Path, env: Mapping[str, str]) -> list[dict[str, Any]]:
-    result = cli("info", "--json", *paths, env=env)
+    result = run_cli("info", "--json", *paths, env=env)
     assert 0 == result.returncode, result.stderr
     return [json.loads(line) for line in result.stdout.splitlines()]
 
@@ -71,8 +52,8 @@ class TestInfo:
     def test_human_and_json(
         self, server: FriendliTestServer, tmp_path: Path, fmt: str, suffix: str
     ) -> None:
-        env = env_for(server)
-        made = cli(
+        env = server_env(server)
+        made = run_cli(
             "generate",
             "a red kite",
             "--model",
@@ -89,7 +70,7 @@ class TestInfo:
         path = tmp_path / f"image{suffix}"
         assert [str(path)] == made.stdout.splitlines()
 
-        human = cli("info", path, env=env)
+        human = run_cli("info", path, env=env)
         assert 0 == human.returncode, human.stderr
         lines = human.stdout.splitlines()
         assert f"{path}:" == lines[0]
@@ -117,17 +98,19 @@ class TestInfo:
         assert server.token not in human.stdout + json.dumps(document)
 
     def test_a_file_without_recipe(self, server: FriendliTestServer, tmp_path: Path) -> None:
-        env = env_for(server)
-        made = cli("generate", "p", "--model", "ep", "--format", "png", "--out", tmp_path, env=env)
+        env = server_env(server)
+        made = run_cli(
+            "generate", "p", "--model", "ep", "--format", "png", "--out", tmp_path, env=env
+        )
         assert 0 == made.returncode, made.stderr
         plain = tmp_path / "image.png"
-        result = cli("info", "--json", plain, env=env)
+        result = run_cli("info", "--json", plain, env=env)
         assert 1 == result.returncode
         assert [{"path": str(plain), "recipe": None}] == [
             json.loads(line) for line in result.stdout.splitlines()
         ]
         assert "no recipe" in result.stderr
-        missing = cli("info", tmp_path / "nope.png", env=env)
+        missing = run_cli("info", tmp_path / "nope.png", env=env)
         assert 1 == missing.returncode
         assert "error:" in missing.stderr
 
@@ -136,8 +119,8 @@ class TestFrom:
     def test_generate_from_sends_the_same_body(
         self, server: FriendliTestServer, tmp_path: Path
     ) -> None:
-        env = env_for(server)
-        first = cli(
+        env = server_env(server)
+        first = run_cli(
             "generate",
             "a lighthouse: dawn",
             "--model",
@@ -151,7 +134,7 @@ class TestFrom:
             env=env,
         )
         assert 0 == first.returncode, first.stderr
-        again = cli(
+        again = run_cli(
             "generate", "--from", tmp_path / "a" / "image.png", "--out", tmp_path / "b", env=env
         )
         assert 0 == again.returncode, again.stderr
@@ -161,7 +144,7 @@ class TestFrom:
         assert (tmp_path / "a" / "image.png").read_bytes() != b""
 
         # flags override the recipe, the rest stays
-        override = cli(
+        override = run_cli(
             "generate",
             "--from",
             tmp_path / "a" / "image.png",
@@ -177,8 +160,8 @@ class TestFrom:
     def test_edit_from_asks_for_its_input_by_sha256(
         self, server: FriendliTestServer, tmp_path: Path
     ) -> None:
-        env = env_for(server)
-        made = cli(
+        env = server_env(server)
+        made = run_cli(
             "generate",
             "source",
             "--model",
@@ -191,7 +174,7 @@ class TestFrom:
         )
         assert 0 == made.returncode, made.stderr
         source = tmp_path / "src" / "image.png"
-        edited = cli(
+        edited = run_cli(
             "edit",
             source,
             "make it blue",
@@ -211,7 +194,7 @@ class TestFrom:
 
         copy = tmp_path / "renamed.png"  # the same bytes under another name still match
         copy.write_bytes(source.read_bytes())
-        again = cli("edit", "--from", recipe_file, copy, "--out", tmp_path / "again", env=env)
+        again = run_cli("edit", "--from", recipe_file, copy, "--out", tmp_path / "again", env=env)
         assert 0 == again.returncode, again.stderr
         sent = bodies(server)
         assert 3 == len(sent)
@@ -219,7 +202,7 @@ class TestFrom:
 
         other = tmp_path / "other.png"
         other.write_bytes(recipe_file.read_bytes())  # a different image
-        refused = cli("edit", "--from", recipe_file, other, "--out", tmp_path / "x", env=env)
+        refused = run_cli("edit", "--from", recipe_file, other, "--out", tmp_path / "x", env=env)
         assert 2 == refused.returncode
         assert "IMAGE" in refused.stderr
         assert 3 == len(server.generation_requests)  # refused before sending
@@ -227,9 +210,9 @@ class TestFrom:
     def test_from_a_file_without_recipe_is_a_usage_error(
         self, server: FriendliTestServer, tmp_path: Path
     ) -> None:
-        env = env_for(server)
+        env = server_env(server)
         plain = tmp_path / "plain.png"
-        made = cli(
+        made = run_cli(
             "generate",
             "p",
             "--model",
@@ -243,7 +226,7 @@ class TestFrom:
             env=env,
         )
         assert 0 == made.returncode, made.stderr
-        result = cli("generate", "--from", plain, "--out", tmp_path / "o", env=env)
+        result = run_cli("generate", "--from", plain, "--out", tmp_path / "o", env=env)
         assert 2 == result.returncode
         assert "carries no recipe" in result.stderr
         assert 1 == len(server.generation_requests)
@@ -253,7 +236,7 @@ class TestSkipExisting:
     def test_keeps_complete_images_and_regenerates_the_rest(
         self, server: FriendliTestServer, tmp_path: Path
     ) -> None:
-        env = env_for(server)
+        env = server_env(server)
         out = tmp_path / "out"
         args = (
             "generate",
@@ -269,7 +252,7 @@ class TestSkipExisting:
             "--out",
             out,
         )
-        first = cli(*args, env=env)
+        first = run_cli(*args, env=env)
         assert 0 == first.returncode, first.stderr
         paths = [out / f"image-{i}.png" for i in range(4)]
         kept = {i: paths[i].read_bytes() for i in (0, 3)}
@@ -278,12 +261,12 @@ class TestSkipExisting:
         paths[2].unlink()  # never written (Ctrl-C)
         stamp = {i: paths[i].stat().st_mtime_ns for i in (0, 3)}
 
-        refused = cli(*args, env=env)  # without the flag: refused, nothing sent
+        refused = run_cli(*args, env=env)  # without the flag: refused, nothing sent
         assert 1 == refused.returncode
         assert "already exists" in refused.stderr
         assert 4 == len(server.generation_requests)
 
-        resumed = cli(*args, "--skip-existing", env=env)
+        resumed = run_cli(*args, "--skip-existing", env=env)
         assert 0 == resumed.returncode, resumed.stderr
         assert "image-1.png is incomplete" in resumed.stderr
         assert "kept 2 complete image(s)" in resumed.stderr
@@ -295,13 +278,13 @@ class TestSkipExisting:
         assert paths[1].read_bytes() == whole  # seed 11 again: the same picture, complete
         assert paths[2].read_bytes().startswith(b"\x89PNG")
 
-        nothing = cli(*args, "--skip-existing", env=env)
+        nothing = run_cli(*args, "--skip-existing", env=env)
         assert 0 == nothing.returncode, nothing.stderr
         assert "" == nothing.stdout
         assert 6 == len(server.generation_requests)
 
     def test_not_with_overwrite(self, server: FriendliTestServer, tmp_path: Path) -> None:
-        result = cli(
+        result = run_cli(
             "generate",
             "p",
             "--model",
@@ -310,7 +293,7 @@ class TestSkipExisting:
             tmp_path,
             "--skip-existing",
             "--overwrite",
-            env=env_for(server),
+            env=server_env(server),
         )
         assert 2 == result.returncode
         assert "--skip-existing" in result.stderr
@@ -338,8 +321,8 @@ def test_run_embed_params_agrees_with_metadata(server: FriendliTestServer, tmp_p
     ]
     jobs.write_text("".join(json.dumps(line) + "\n" for line in lines))
     out = tmp_path / "out"
-    env = env_for(server)
-    result = cli("run", jobs, "--out", out, "--model", "ep", "--embed-params", env=env)
+    env = server_env(server)
+    result = run_cli("run", jobs, "--out", out, "--model", "ep", "--embed-params", env=env)
     assert 0 == result.returncode, result.stderr
     rows = [json.loads(line) for line in (out / "metadata.jsonl").read_text().splitlines()]
     assert 3 == len(rows)
@@ -351,6 +334,6 @@ def test_run_embed_params_agrees_with_metadata(server: FriendliTestServer, tmp_p
     assert server.token not in json.dumps(documents)
 
     plain = tmp_path / "plain"  # without the flag the files carry nothing
-    assert 0 == cli("run", jobs, "--out", plain, "--model", "ep", env=env).returncode
+    assert 0 == run_cli("run", jobs, "--out", plain, "--model", "ep", env=env).returncode
     first = json.loads((plain / "metadata.jsonl").read_text().splitlines()[0])
-    assert 1 == cli("info", plain / first["file_name"], env=env).returncode
+    assert 1 == run_cli("info", plain / first["file_name"], env=env).returncode

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
+from _cli_support import run_cli, server_env, start_cli
 from friendli_images import AsyncFriendliImages, FriendliImages
 from friendli_images._jobs._runner import JobsSummary, arun_jobs, check_jobs, run_jobs
 from friendli_images.testing import ErrorStatus, FriendliTestServer
@@ -230,27 +229,6 @@ class TestRunJobs:
 # -- the command ---------------------------------------------------------------------------
 
 
-def cli_env(friendli_server: FriendliTestServer) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FRIENDLI_")}
-    return {
-        **env,
-        "FRIENDLI_TOKEN": friendli_server.token,
-        "FRIENDLI_BASE_URL": friendli_server.base_url,
-    }
-
-
-def run_command(args: list[str | Path], env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "friendli_images", "run", *map(str, args)],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
 class TestRunCommand:
     def test_run_then_rerun(self, friendli_server: FriendliTestServer, tmp_path: Path) -> None:
         """The command writes the dataset, a summary line, and --json; a rerun skips all."""
@@ -258,8 +236,8 @@ class TestRunCommand:
         out = tmp_path / "out"
         args: list[str | Path] = [jobs, "--out", out, "--model", "ep", "--format", "png"]
 
-        first = run_command([*args, "--json"], cli_env(friendli_server))
-        second = run_command(args, cli_env(friendli_server))
+        first = run_cli("run", *args, "--json", env=server_env(friendli_server))
+        second = run_cli("run", *args, env=server_env(friendli_server))
 
         assert 0 == first.returncode, first.stderr
         summary = json.loads(first.stdout)
@@ -280,8 +258,9 @@ class TestRunCommand:
         """--check names every bad line and exits 1, with no request and no output."""
         jobs = write_jobs(tmp_path / "jobs.jsonl", 2, '{"prompt": ""}\n')
 
-        result = run_command(
-            [jobs, "--out", tmp_path / "out", "--model", "ep", "--check"], cli_env(friendli_server)
+        env = server_env(friendli_server)
+        result = run_cli(
+            "run", jobs, "--out", tmp_path / "out", "--model", "ep", "--check", env=env
         )
 
         assert 1 == result.returncode
@@ -296,8 +275,9 @@ class TestRunCommand:
         """--check counts in words that agree: "1 valid job, 0 problems"."""
         jobs = write_jobs(tmp_path / "jobs.jsonl", 1)
 
-        result = run_command(
-            [jobs, "--out", tmp_path / "out", "--model", "ep", "--check"], cli_env(friendli_server)
+        env = server_env(friendli_server)
+        result = run_cli(
+            "run", jobs, "--out", tmp_path / "out", "--model", "ep", "--check", env=env
         )
 
         assert 0 == result.returncode
@@ -311,9 +291,9 @@ class TestRunCommand:
         jobs = write_jobs(tmp_path / "jobs.jsonl", 1, '{"id": "x", "prompt": "a", "sed": 7}\n')
 
         summary = run_jobs(jobs, tmp_path / "out", client=client, defaults={"model": "ep"})
-        result = run_command(
-            [jobs, "--out", tmp_path / "out2", "--model", "ep", "--check"],
-            cli_env(friendli_server),
+        env = server_env(friendli_server)
+        result = run_cli(
+            "run", jobs, "--out", tmp_path / "out2", "--model", "ep", "--check", env=env
         )
 
         hint = "unknown field 'sed'; did you mean 'seed'?"
@@ -328,9 +308,9 @@ class TestRunCommand:
         """A default no line can fix (--steps 0) is refused before anything is sent."""
         jobs = write_jobs(tmp_path / "jobs.jsonl", 2)
 
-        result = run_command(
-            [jobs, "--out", tmp_path / "out", "--model", "ep", "--steps", "0"],
-            cli_env(friendli_server),
+        env = server_env(friendli_server)
+        result = run_cli(
+            "run", jobs, "--out", tmp_path / "out", "--model", "ep", "--steps", "0", env=env
         )
 
         assert 2 == result.returncode
@@ -363,7 +343,7 @@ class TestRunCommand:
         for kill_after in (5, 15):
             process = subprocess.Popen(
                 args,
-                env=cli_env(friendli_server),
+                env=server_env(friendli_server),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
@@ -379,9 +359,8 @@ class TestRunCommand:
             finally:
                 process.wait(10)
 
-        final = run_command(
-            [jobs, "--out", out, "--model", "ep", "--format", "png"], cli_env(friendli_server)
-        )
+        env = server_env(friendli_server)
+        final = run_cli("run", jobs, "--out", out, "--model", "ep", "--format", "png", env=env)
 
         assert 0 == final.returncode, final.stderr
         assert_consistent(out, {f"job-{i}" for i in range(count)})
@@ -405,14 +384,7 @@ class TestRunCommand:
             "--concurrency",
             "4",
         ]
-        process = subprocess.Popen(
-            [sys.executable, "-m", "friendli_images", "run", *map(str, args)],
-            env=cli_env(friendli_server),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        process = start_cli("run", *args, env=server_env(friendli_server))
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             path = out / "metadata.jsonl"
@@ -425,6 +397,6 @@ class TestRunCommand:
         assert 130 == process.returncode, stderr
         assert "interrupted:" in stderr
         assert [] == [p.name for p in out.rglob("*.part")]
-        final = run_command(args, cli_env(friendli_server))
+        final = run_cli("run", *args, env=server_env(friendli_server))
         assert 0 == final.returncode, final.stderr
         assert_consistent(out, {f"job-{i}" for i in range(30)})

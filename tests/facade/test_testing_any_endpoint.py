@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import sys
 
 import httpx
 import pytest
+from _cli_support import mock_server, run_cli
 from friendli_images import FriendliImages, InternalServerError
 from friendli_images.testing import FriendliTestServer
 
@@ -63,30 +61,6 @@ def test_constructor_argument() -> None:
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM stops the command on POSIX")
 def test_mock_server_command_answers_any_endpoint() -> None:
     """``friendli-images mock-server``, plain, answers ``endpoint status`` for any id."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FRIENDLI_")}
-    with subprocess.Popen(
-        [sys.executable, "-m", "friendli_images", "mock-server", "--port", "0"],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    ) as process:
-        try:
-            assert process.stdout is not None
-            for _ in range(3):
-                name, value = process.stdout.readline().removeprefix("export ").strip().split("=")
-                env[name] = value
-            status = subprocess.run(
-                [sys.executable, "-m", "friendli_images", "endpoint", "status", "any-id-at-all"],
-                env=env,
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                text=True,
-                timeout=60,
-                check=False,
-            )
-        finally:
-            process.send_signal(signal.SIGTERM)
-            process.communicate(timeout=60)
+    with mock_server("--port", "0") as server:
+        status = run_cli("endpoint", "status", "any-id-at-all", env=server.env)
     assert (0, "any-id-at-all: RUNNING\n") == (status.returncode, status.stdout), status.stderr

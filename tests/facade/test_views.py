@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
+from _cli_support import run_cli, server_env
 from friendli_images import (
     AsyncFriendliImages,
     FailedCell,
@@ -276,39 +274,22 @@ def html_escaped(text: str) -> str:
 # -- the commands --------------------------------------------------------------------------
 
 
-def _env(friendli_server: FriendliTestServer) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FRIENDLI_")}
-    return {
-        **env,
-        "FRIENDLI_TOKEN": friendli_server.token,
-        "FRIENDLI_BASE_URL": friendli_server.base_url,
-    }
-
-
-def _cli(args: list[str | Path], env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "friendli_images", *map(str, args)],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
 class TestCommands:
     def test_sweep_done_when(self, friendli_server: FriendliTestServer, tmp_path: Path) -> None:
         """The issue's example: 6 images, grid.png, index.html; the size said first."""
         out = tmp_path / "s"
         args: list[str | Path] = ["sweep", "a lighthouse", "--seed", "1..3", "--guidance", "3,7"]
-        done = _cli([*args, "--out", out, "--gallery", "--model", "ep"], _env(friendli_server))
+        done = run_cli(
+            *args, "--out", out, "--gallery", "--model", "ep", env=server_env(friendli_server)
+        )
         assert 0 == done.returncode, done.stderr
         assert done.stderr.startswith("sweep: 6 images: seed (3) x guidance (2)")
         assert 6 == len(list((out / "images").iterdir()))
         assert (out / "grid.png").is_file()
         assert (out / "index.html").is_file()
-        rerun = _cli([*args, "--out", out, "--model", "ep", "--json"], _env(friendli_server))
+        rerun = run_cli(
+            *args, "--out", out, "--model", "ep", "--json", env=server_env(friendli_server)
+        )
         assert 0 == rerun.returncode, rerun.stderr
         assert 6 == json.loads(rerun.stdout)["skipped"]
         assert 6 == len(friendli_server.generation_requests)
@@ -317,7 +298,9 @@ class TestCommands:
         """Each cell's image carries its own recipe: the seed and guidance of its cell."""
         out = tmp_path / "s"
         args: list[str | Path] = ["sweep", "a lighthouse", "--seed", "1,2", "--guidance", "3,7"]
-        done = _cli([*args, "--out", out, "--model", "ep", "--embed-params"], _env(friendli_server))
+        done = run_cli(
+            *args, "--out", out, "--model", "ep", "--embed-params", env=server_env(friendli_server)
+        )
         assert 0 == done.returncode, done.stderr
         recipes = [read_recipe(path) for path in sorted((out / "images").iterdir())]
         assert all(recipe is not None for recipe in recipes)
@@ -341,10 +324,8 @@ class TestCommands:
         extra: list[str],
         message: str,
     ) -> None:
-        result = _cli(
-            ["sweep", "a", "--model", "ep", "--out", tmp_path / "s", *extra],
-            _env(friendli_server),
-        )
+        env = server_env(friendli_server)
+        result = run_cli("sweep", "a", "--model", "ep", "--out", tmp_path / "s", *extra, env=env)
         assert 2 == result.returncode
         assert message in result.stderr
         assert [] == friendli_server.generation_requests
@@ -355,24 +336,22 @@ class TestCommands:
     ) -> None:
         prompts = tmp_path / "prompts.txt"
         prompts.write_text("a cat\n\na dog\n")
-        result = _cli(
-            [
-                "sweep",
-                "--prompts",
-                prompts,
-                "--prompt",
-                "a bird",
-                "--seed",
-                "1,2",
-                "--steps",
-                "20",
-                "--model",
-                "ep",
-                "--out",
-                tmp_path / "s",
-                "--check",
-            ],
-            _env(friendli_server),
+        result = run_cli(
+            "sweep",
+            "--prompts",
+            prompts,
+            "--prompt",
+            "a bird",
+            "--seed",
+            "1,2",
+            "--steps",
+            "20",
+            "--model",
+            "ep",
+            "--out",
+            tmp_path / "s",
+            "--check",
+            env=server_env(friendli_server),
         )
         assert 0 == result.returncode, result.stderr
         assert "sweep: 6 images: prompt (3) x seed (2)" in result.stderr
@@ -386,15 +365,17 @@ class TestCommands:
         jobs = tmp_path / "jobs.jsonl"
         jobs.write_text("".join(json.dumps({"prompt": f"p{i}"}) + "\n" for i in range(3)))
         out = tmp_path / "out"
-        run = _cli(["run", jobs, "--out", out, "--model", "ep", "--gallery"], _env(friendli_server))
+        run = run_cli(
+            "run", jobs, "--out", out, "--model", "ep", "--gallery", env=server_env(friendli_server)
+        )
         assert 0 == run.returncode, run.stderr
         assert f"gallery: {out / 'index.html'}" in run.stderr
         page = (out / "index.html").read_text()
         assert 3 == page.count('loading="lazy"')
-        gallery = _cli(["gallery", out], _env(friendli_server))
+        gallery = run_cli("gallery", out, env=server_env(friendli_server))
         assert 0 == gallery.returncode
         assert str(out / "index.html") == gallery.stdout.strip()
-        assert 2 == _cli(["gallery", tmp_path], _env(friendli_server)).returncode
+        assert 2 == run_cli("gallery", tmp_path, env=server_env(friendli_server)).returncode
 
     def test_run_gallery_refused_before_sending(
         self, friendli_server: FriendliTestServer, tmp_path: Path
@@ -404,7 +385,9 @@ class TestCommands:
         out = tmp_path / "out"
         out.mkdir()
         (out / "index.html").write_text("mine")
-        run = _cli(["run", jobs, "--out", out, "--model", "ep", "--gallery"], _env(friendli_server))
+        run = run_cli(
+            "run", jobs, "--out", out, "--model", "ep", "--gallery", env=server_env(friendli_server)
+        )
         assert 2 == run.returncode
         assert "was not written by friendli-images" in run.stderr
         assert [] == friendli_server.generation_requests
