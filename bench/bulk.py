@@ -50,9 +50,28 @@ CONCURRENCY = 64
 MIB = 1024 * 1024
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User plus system CPU seconds of process ``pid`` so far (Linux ``/proc``)."""
+    import os
+
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class BulkServer:
+    """A running ``bench._bulk_server``: its base URL and the CPU it has used."""
+
+    def __init__(self, url: str, pid: int) -> None:
+        self.url = url
+        self.pid = pid
+
+    def cpu_seconds(self) -> float:
+        return process_cpu_seconds(self.pid)
+
+
 @contextmanager
-def bulk_server(latency: float = LATENCY, cap: int | None = None) -> Iterator[str]:
-    """``bench._bulk_server`` in a child process; yields its base URL."""
+def bulk_server_process(latency: float = LATENCY, cap: int | None = None) -> Iterator[BulkServer]:
+    """``bench._bulk_server`` in a child process."""
     command = [sys.executable, "-m", "bench._bulk_server", "--latency", str(latency)]
     if cap is not None:
         command += ["--cap", str(cap)]
@@ -61,7 +80,7 @@ def bulk_server(latency: float = LATENCY, cap: int | None = None) -> Iterator[st
     )
     try:
         assert process.stdout is not None
-        yield json.loads(process.stdout.readline())["url"]
+        yield BulkServer(json.loads(process.stdout.readline())["url"], process.pid)
     finally:
         assert process.stdin is not None
         process.stdin.close()
@@ -72,12 +91,19 @@ def bulk_server(latency: float = LATENCY, cap: int | None = None) -> Iterator[st
             process.wait()
 
 
-def _stats(base_url: str, after: float = 0.0) -> dict[str, Any]:
+@contextmanager
+def bulk_server(latency: float = LATENCY, cap: int | None = None) -> Iterator[str]:
+    """``bench._bulk_server`` in a child process; yields its base URL."""
+    with bulk_server_process(latency, cap) as server:
+        yield server.url
+
+
+def server_stats(base_url: str, after: float = 0.0) -> dict[str, Any]:
     stats: dict[str, Any] = httpx.get(f"{base_url}/stats", params={"after": after}).json()
     return stats
 
 
-def _reset(base_url: str) -> None:
+def reset(base_url: str) -> None:
     httpx.post(f"{base_url}/reset")
 
 
@@ -222,9 +248,9 @@ def connections(count: int, levels: tuple[int, ...], log: Callable[[str], None])
         for level in levels:
             log(f"connections: {count} requests at concurrency {level}")
             for name, run in (("library", _generate), ("raw", _raw_generate)):
-                _reset(base_url)
+                reset(base_url)
                 asyncio.run(run(base_url, count, level))
-                seen[f"{name}_{level}"] = _stats(base_url)["connections"]
+                seen[f"{name}_{level}"] = server_stats(base_url)["connections"]
     return seen
 
 
@@ -241,12 +267,12 @@ def adaptive(count: int, cap: int, after: float, log: Callable[[str], None]) -> 
     """Concurrency 64 against a server allowing ``cap``, and concurrency ``cap`` as reference."""
     with bulk_server(cap=cap) as base_url:
         log(f"adaptive: {count} requests, server cap {cap}, concurrency 64 then {cap}")
-        _reset(base_url)
+        reset(base_url)
         adaptive_seconds = _timed(lambda: asyncio.run(_adaptive_run(base_url, count, 64)))
-        stats = _stats(base_url, after)
-        _reset(base_url)
+        stats = server_stats(base_url, after)
+        reset(base_url)
         capped_seconds = _timed(lambda: asyncio.run(_adaptive_run(base_url, count, cap)))
-        capped = _stats(base_url, after)
+        capped = server_stats(base_url, after)
     return {
         "adaptive_seconds": adaptive_seconds,
         "capped_seconds": capped_seconds,

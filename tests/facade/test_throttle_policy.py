@@ -1,0 +1,185 @@
+"""The throttle's policy (``Limit``) as tables on a fake clock: slow start, then AIMD.
+
+``Limit`` reads no clock: every event takes the time as an argument, so these tables
+pass ``now`` by hand and never sleep. The same ``Limit`` drives ``Throttle`` (threads)
+and ``AsyncThrottle`` (asyncio), so both paths follow what is pinned here.
+"""
+
+from __future__ import annotations
+
+import pytest
+from friendli_images import _waits
+from friendli_images._batch._throttle import (
+    DECREASE_FACTOR,
+    START,
+    AsyncThrottle,
+    Limit,
+    Throttle,
+)
+
+
+def _round(limit: Limit, capacity: int, now: float = 0.0) -> tuple[Limit, int, int]:
+    """One round trip: every open slot sends; ``capacity`` succeed, the rest are refused
+    (answered at once, as a 429 is). Returns the new limit, successes and refusals."""
+    slots = limit.slots
+    epoch = limit.epoch
+    ok = min(slots, capacity)
+    for _ in range(ok):
+        limit = limit.after_success()
+    for _ in range(slots - ok):
+        limit = limit.after_overload(epoch, now)
+    return limit, ok, slots - ok
+
+
+class TestStart:
+    @pytest.mark.parametrize(
+        ("ceiling", "slots"),
+        [
+            pytest.param(1, 1, id="one"),
+            pytest.param(4, 4, id="below-start"),
+            pytest.param(START, START, id="at-start"),
+            pytest.param(64, START, id="64"),
+            pytest.param(1024, START, id="1024"),
+        ],
+    )
+    def test_opens_few_slots(self, ceiling: int, slots: int) -> None:
+        """A batch opens START slots (fewer if its ceiling is lower), not its ceiling."""
+        limit = Limit.start(ceiling)
+        assert slots == limit.slots
+        assert (ceiling > START) == limit.slow_start
+
+    @pytest.mark.parametrize("ceiling", [64, 256, 1024])
+    def test_doubles_per_round_up_to_the_ceiling(self, ceiling: int) -> None:
+        """Without refusals, slots double every round of successes and stop at the ceiling."""
+        limit = Limit.start(ceiling)
+        seen = [limit.slots]
+        while limit.slots < ceiling:
+            limit, _, refused = _round(limit, capacity=10**6)
+            assert 0 == refused
+            seen.append(limit.slots)
+        assert [min(ceiling, START * 2**step) for step in range(len(seen))] == seen
+        limit, _, _ = _round(limit, capacity=10**6)
+        assert ceiling == limit.slots
+
+
+class TestOverload:
+    def test_cut_ends_slow_start(self) -> None:
+        limit = Limit(1024, 40.0, threshold=1024.0)
+
+        cut = limit.after_overload(0, now=5.0)
+
+        assert DECREASE_FACTOR * 40.0 == pytest.approx(cut.value)
+        assert not cut.slow_start
+        assert 1 == cut.epoch
+        assert 40.0 * DECREASE_FACTOR + 1 / cut.value == pytest.approx(cut.after_success().value)
+
+    def test_one_cut_per_round(self) -> None:
+        """Refusals of requests sent before the last cut do not cut again."""
+        limit = Limit(64, 32.0, epoch=2)
+        once = limit.after_overload(2, now=1.0)
+        assert once == once.after_overload(2, now=1.0)
+        assert once.value > once.after_overload(once.epoch, now=1.0).value
+
+    @pytest.mark.parametrize("ceiling", [64, 256, 1024])
+    def test_few_refusals_against_a_capped_server(self, ceiling: int) -> None:
+        """300 images against a simulated server allowing 16 in flight (1 s per image, a
+        refusal answered at once): at most 1.2 requests per image whatever the ceiling,
+        and nearly the time of a batch that knew the capacity (simulated time)."""
+        sent, seconds = _simulate(ceiling, images=300, capacity=16)
+        _, capped_seconds = _simulate(16, images=300, capacity=16)
+
+        assert sent / 300 <= 1.2
+        assert capped_seconds / seconds >= 0.9
+
+
+def _simulate(ceiling: int, images: int, capacity: int) -> tuple[int, float]:
+    """A batch of ``images`` against a server of ``capacity`` on a simulated clock:
+    (requests sent, simulated seconds). Refused requests are sent again at once."""
+    import heapq
+
+    limit = Limit.start(ceiling)
+    events: list[tuple[float, int, bool, int]] = []  # (time, order, success?, epoch)
+    now = 0.0
+    done = sent = in_flight = busy = 0
+    while done < images:
+        while in_flight < limit.slots and done + in_flight < images:
+            sent += 1
+            in_flight += 1
+            accepted = busy < capacity
+            busy += accepted
+            answer = now + (1.0 if accepted else 0.001) + sent * 1e-6
+            heapq.heappush(events, (answer, sent, accepted, limit.epoch))
+        now, _, accepted, epoch = heapq.heappop(events)
+        in_flight -= 1
+        if accepted:
+            busy -= 1
+            done += 1
+            limit = limit.after_success()
+        else:
+            limit = limit.after_overload(epoch, now)
+    return sent, now
+
+
+class TestPause:
+    def test_retry_after_pauses_everyone_on_the_fake_clock(self) -> None:
+        limit = Limit(64, 32.0, epoch=0, threshold=32.0)
+
+        paused = limit.after_overload(0, now=100.0, retry_after=5.0)
+
+        assert 105.0 == paused.paused_until
+        assert 5.0 == paused.wait_time(100.0, in_flight=0)
+        assert 1.5 == paused.wait_time(103.5, in_flight=0)
+        assert 0.0 == paused.wait_time(105.0, in_flight=0)
+
+    def test_pause_is_capped_by_waits(self) -> None:
+        """A Retry-After of a day pauses for at most ``_waits.MAX_WAIT``."""
+        paused = Limit(64, 32.0).after_overload(0, now=10.0, retry_after=86_400.0)
+        assert 10.0 + _waits.MAX_WAIT == paused.paused_until
+
+    def test_restart_is_slow(self) -> None:
+        """After a pause START slots open (not the whole limit), doubling back to the cut
+        limit by successes, then growing additively."""
+        limit = Limit(1024, 64.0, epoch=3, threshold=64.0)
+
+        paused = limit.after_overload(3, now=0.0, retry_after=1.0)
+
+        assert START == paused.slots
+        assert paused.slow_start
+        assert 64.0 * DECREASE_FACTOR == pytest.approx(paused.threshold)
+        after = paused
+        rounds = 0
+        while after.slow_start:
+            after, _, _ = _round(after, capacity=10**6, now=2.0)
+            rounds += 1
+        assert 3 == rounds  # 8 -> 16 -> 32 -> 57.6
+        assert 64.0 * DECREASE_FACTOR == pytest.approx(after.value, abs=1.0)  # then additive
+
+    def test_another_retry_after_extends_the_pause_without_a_second_cut(self) -> None:
+        paused = Limit(64, 32.0).after_overload(0, now=0.0, retry_after=2.0)
+
+        again = paused.after_overload(0, now=0.5, retry_after=3.0)
+
+        assert 3.5 == again.paused_until
+        assert (paused.value, paused.epoch) == (again.value, again.epoch)
+
+    def test_stale_retry_after_still_restarts_slowly(self) -> None:
+        """A pause announced by a request sent before the last cut restarts slowly too."""
+        cut = Limit(256, 100.0).after_overload(0, now=0.0)
+
+        paused = cut.after_overload(0, now=0.1, retry_after=1.0)
+
+        assert 1.1 == pytest.approx(paused.paused_until)
+        assert START == paused.slots
+        assert cut.value == pytest.approx(paused.threshold)
+        assert cut.epoch == paused.epoch
+
+    def test_no_retry_after_no_pause(self) -> None:
+        limit = Limit(64, 32.0).after_overload(0, now=7.0)
+        assert 0.0 == limit.wait_time(7.0, in_flight=0)
+        assert limit.wait_time(7.0, in_flight=limit.slots) is None
+
+
+@pytest.mark.parametrize("throttle_type", [Throttle, AsyncThrottle])
+def test_both_paths_start_the_same(throttle_type: type[Throttle] | type[AsyncThrottle]) -> None:
+    """The sync and async throttles begin with the same policy."""
+    assert Limit.start(256) == throttle_type(256).limit
