@@ -68,6 +68,10 @@ class AsyncClient(BaseClient):
             if http_client is None
             else None
         )
+        self._batch_downloader = (
+            self._downloader if self._pool is None else self._downloader.with_lease(self._pool.lease)
+        )
+        """Downloads of a batch's images go through the batch's pool (see ``_download``)."""
         self._pool_loop: object = None
 
     def _http_for_this_loop(self) -> httpx.AsyncClient:
@@ -85,6 +89,8 @@ class AsyncClient(BaseClient):
         if self._owns_http and (moved or self._http.is_closed):
             self._http = httpx.AsyncClient(timeout=self.timeout)
             self._downloader = AsyncDownloader(self._http, self._download_settings)
+            if self._pool is not None:
+                self._batch_downloader = self._downloader.with_lease(self._pool.lease)
         self._loop = loop
         return self._http
 
@@ -224,7 +230,12 @@ class AsyncClient(BaseClient):
             )
         except (httpx.RequestError, *PARSE_ERRORS) as exc:
             failure = exc
-        return self._interpret(exchange, response, failure, call)
+        outcome = self._interpret(exchange, response, failure, call)
+        if http is not None and isinstance(outcome, ImageResult):
+            for image in outcome.images:  # a batch's images download through its pool
+                if image._async_downloader is self._downloader:
+                    image._async_downloader = self._batch_downloader
+        return outcome
 
     async def _send(self, call: _Call) -> ImageResult:
         retries_taken = 0

@@ -61,6 +61,10 @@ class SyncClient(BaseClient):
             if http_client is None
             else None
         )
+        self._batch_downloader = (
+            self._downloader if self._pool is None else self._downloader.with_lease(self._pool.lease)
+        )
+        """Downloads of a batch's images go through the batch's pool (see ``_download``)."""
 
     def close(self) -> None:
         """Close the connection pool (not a client you passed in)."""
@@ -192,7 +196,12 @@ class SyncClient(BaseClient):
             response = call.operation.send(self._api_client(exchange), call.body, self._team)
         except (httpx.RequestError, *PARSE_ERRORS) as exc:
             failure = exc
-        return self._interpret(exchange, response, failure, call)
+        outcome = self._interpret(exchange, response, failure, call)
+        if http is not None and isinstance(outcome, ImageResult):
+            for image in outcome.images:  # a batch's images download through its pool
+                if image._downloader is self._downloader:
+                    image._downloader = self._batch_downloader
+        return outcome
 
     def _send(self, call: _Call) -> ImageResult:
         retries_taken = 0

@@ -73,6 +73,21 @@ class TestOverload:
         assert 1 == cut.epoch
         assert 40.0 * DECREASE_FACTOR + 1 / cut.value == pytest.approx(cut.after_success().value)
 
+    @pytest.mark.parametrize(
+        ("in_flight", "value"),
+        [
+            pytest.param(None, 36.0, id="no-flight-size"),
+            pytest.param(100, 36.0, id="flight-above-the-cut"),
+            pytest.param(18, 18.0, id="cut-to-the-flight-size"),
+            pytest.param(0, 1.0, id="never-below-one"),
+        ],
+    )
+    def test_cut_to_the_flight_size(self, in_flight: int | None, value: float) -> None:
+        """Slow start overshoots before the first refusal comes back: the cut is at most
+        what is still in flight."""
+        limit = Limit(1024, 40.0, threshold=1024.0)
+        assert value == pytest.approx(limit.after_overload(0, 1.0, None, in_flight).value)
+
     def test_one_cut_per_round(self) -> None:
         """Refusals of requests sent before the last cut do not cut again."""
         limit = Limit(64, 32.0, epoch=2)
@@ -116,7 +131,7 @@ def _simulate(ceiling: int, images: int, capacity: int) -> tuple[int, float]:
             done += 1
             limit = limit.after_success()
         else:
-            limit = limit.after_overload(epoch, now)
+            limit = limit.after_overload(epoch, now, in_flight=in_flight)
     return sent, now
 
 

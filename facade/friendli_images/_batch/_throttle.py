@@ -7,8 +7,9 @@ batch grows as TCP does:
 * **Slow start**: a batch opens ``START`` slots (or ``concurrency``, if smaller), and every
   success adds one: the limit doubles per round trip of successes, up to the ceiling.
 * **Multiplicative decrease**: an overload answer (429 Too Many Requests, and 503 when the
-  caller opts in) multiplies the limit by ``DECREASE_FACTOR``, once per round trip however
-  many requests of that round were refused (``epoch``), and ends slow start.
+  caller opts in) multiplies the limit by ``DECREASE_FACTOR`` (and cuts it to at most the
+  requests still in flight, TCP's flight size), once per round trip however many requests
+  of that round were refused (``epoch``), and ends slow start.
 * **Additive increase**: after that, every success adds ``1 / limit``, about one more
   request in flight per round trip of successes.
 * **One shared pause**: a ``Retry-After`` pauses the whole batch once (capped by
@@ -93,13 +94,26 @@ class Limit:
         return attrs.evolve(self, value=min(float(self.ceiling), value))
 
     def after_overload(
-        self, sent_in_epoch: int, now: float = 0.0, retry_after: float | None = None
+        self,
+        sent_in_epoch: int,
+        now: float = 0.0,
+        retry_after: float | None = None,
+        in_flight: int | None = None,
     ) -> Limit:
         """The limit after an overload answer to an attempt sent during ``sent_in_epoch``,
-        received at ``now``, with the server's ``Retry-After`` seconds if it sent one."""
+        received at ``now``, with the server's ``Retry-After`` seconds if it sent one, while
+        ``in_flight`` other attempts are still out.
+
+        The cut is ``DECREASE_FACTOR`` of the limit, and never above what is in flight (as
+        TCP cuts to the flight size): slow start may have doubled the limit past what the
+        server takes before its first refusal came back.
+        """
         paused_until = _waits.pause_end(self.paused_until, now, retry_after)
         if sent_in_epoch == self.epoch:
-            cut = max(1.0, self.value * DECREASE_FACTOR)
+            cut = self.value * DECREASE_FACTOR
+            if in_flight is not None:
+                cut = min(cut, float(in_flight))
+            cut = max(1.0, cut)
             limit = Limit(self.ceiling, cut, self.epoch + 1, cut, paused_until)
         else:  # already cut since that request left
             limit = attrs.evolve(self, paused_until=paused_until)
@@ -138,7 +152,9 @@ class _Gate:
         self.in_flight -= 1
         if overloaded:
             self.overloads += 1
-            self.limit = self.limit.after_overload(epoch, time.monotonic(), retry_after)
+            self.limit = self.limit.after_overload(
+                epoch, time.monotonic(), retry_after, self.in_flight
+            )
         elif overloaded is False:
             self.limit = self.limit.after_success()
 
