@@ -239,15 +239,31 @@ class Downloader:
     """Streams images through a client's transports, or a short-lived client's once closed."""
 
     def __init__(
-        self, http: httpx.Client | None, settings: DownloadSettings, *, user_client: bool = False
+        self,
+        http: httpx.Client | None,
+        settings: DownloadSettings,
+        *,
+        user_client: bool = False,
+        lease: Callable[[], AbstractContextManager[httpx.Client]] | None = None,
     ) -> None:
         self._http = http
         self.settings = settings
         self.user_client = user_client
         """Whether ``http`` is the user's own client (whose transport cannot go async)."""
+        self._lease = lease
+        """A batch pool's lease: download with its connections while it is open."""
+
+    def with_lease(self, lease: Callable[[], AbstractContextManager[httpx.Client]]) -> Downloader:
+        """This downloader, sending through ``lease`` (a batch pool's) while it is open."""
+        return Downloader(self._http, self.settings, user_client=self.user_client, lease=lease)
 
     @contextlib.contextmanager
     def _client(self) -> Iterator[httpx.Client]:
+        if self._lease is not None:
+            with _leased(self._lease) as pooled:
+                if pooled is not None and not pooled.is_closed:
+                    yield pooled
+                    return
         if self._http is not None and not self._http.is_closed:
             yield self._http
         else:
