@@ -88,6 +88,23 @@ class TestOverload:
         limit = Limit(1024, 40.0, threshold=1024.0)
         assert value == pytest.approx(limit.after_overload(0, 1.0, None, in_flight).value)
 
+    def test_late_refusals_cap_at_the_flight_size(self) -> None:
+        """Refusals of an earlier epoch do not cut again, but cap the limit at what is in
+        flight (the server is full with it), and slow start does not climb back."""
+        cut = Limit(1024, 32.0, threshold=1024.0).after_overload(0, 1.0, None, 31)
+
+        late = cut.after_overload(0, 1.001, None, 20).after_overload(0, 1.002, None, 17)
+
+        assert (17.0, 1) == (late.value, late.epoch)
+        assert not late.slow_start
+        assert late == late.after_overload(0, 1.003, None, 30)
+
+    def test_no_flight_cap_with_retry_after(self) -> None:
+        """A Retry-After says pause, not "too many in flight": the pause handles it."""
+        limit = Limit(64, 40.0)
+        paused = limit.after_overload(0, 0.0, 1.0, 2)
+        assert 40.0 * DECREASE_FACTOR == pytest.approx(paused.threshold)
+
     def test_one_cut_per_round(self) -> None:
         """Refusals of requests sent before the last cut do not cut again."""
         limit = Limit(64, 32.0, epoch=2)

@@ -7,9 +7,10 @@ batch grows as TCP does:
 * **Slow start**: a batch opens ``START`` slots (or ``concurrency``, if smaller), and every
   success adds one: the limit doubles per round trip of successes, up to the ceiling.
 * **Multiplicative decrease**: an overload answer (429 Too Many Requests, and 503 when the
-  caller opts in) multiplies the limit by ``DECREASE_FACTOR`` (and cuts it to at most the
-  requests still in flight, TCP's flight size), once per round trip however many requests
-  of that round were refused (``epoch``), and ends slow start.
+  caller opts in) multiplies the limit by ``DECREASE_FACTOR``, once per round trip however many requests
+  of that round were refused (``epoch``), and ends slow start. Every refusal without a
+  ``Retry-After`` also caps the limit at the requests still in flight (TCP's flight size):
+  the server is full with those.
 * **Additive increase**: after that, every success adds ``1 / limit``, about one more
   request in flight per round trip of successes.
 * **One shared pause**: a ``Retry-After`` pauses the whole batch once (capped by
@@ -104,19 +105,26 @@ class Limit:
         received at ``now``, with the server's ``Retry-After`` seconds if it sent one, while
         ``in_flight`` other attempts are still out.
 
-        The cut is ``DECREASE_FACTOR`` of the limit, and never above what is in flight (as
-        TCP cuts to the flight size): slow start may have doubled the limit past what the
-        server takes before its first refusal came back.
+        The cut is ``DECREASE_FACTOR`` of the limit, once per epoch. Without a
+        ``Retry-After``, a refusal also means the server is full with what is in flight,
+        so every refusal (a late one of an earlier epoch too) caps the limit at
+        ``in_flight``, as TCP cuts to the flight size: slow start may have doubled the
+        limit well past what the server takes before the first refusal came back, and
+        those refused requests would otherwise be sent again into a full server.
         """
         paused_until = _waits.pause_end(self.paused_until, now, retry_after)
+        flight = None if in_flight is None or retry_after is not None else float(in_flight)
         if sent_in_epoch == self.epoch:
             cut = self.value * DECREASE_FACTOR
-            if in_flight is not None:
-                cut = min(cut, float(in_flight))
+            if flight is not None:
+                cut = min(cut, flight)
             cut = max(1.0, cut)
             limit = Limit(self.ceiling, cut, self.epoch + 1, cut, paused_until)
-        else:  # already cut since that request left
+        else:  # already cut since that request left: no second cut
             limit = attrs.evolve(self, paused_until=paused_until)
+            if flight is not None and flight < limit.value:
+                capped = max(1.0, flight)
+                limit = attrs.evolve(limit, value=capped, threshold=min(limit.threshold, capped))
         if paused_until > now >= self.paused_until:  # a new pause: restart slowly after it
             restart = float(min(START, limit.slots))
             limit = attrs.evolve(limit, value=restart, threshold=max(limit.threshold, limit.value))
