@@ -29,6 +29,7 @@ from ._endpoints._wait import (
 )
 from ._operations import Operation
 from ._results import GeneratedImage, ImageResult
+from ._transport._tls import shared_ssl_context
 from ._transport._download import AsyncDownloader
 from ._transport._exchange import AsyncExchange
 
@@ -57,14 +58,16 @@ class AsyncClient(BaseClient):
         super().__init__(**settings)
         self._owns_http = http_client is None
         self._http = (
-            http_client if http_client is not None else httpx.AsyncClient(timeout=self.timeout)
+            http_client if http_client is not None else httpx.AsyncClient(timeout=self.timeout, verify=shared_ssl_context())
         )
         self._loop: object = None
         self._downloader = AsyncDownloader(
             self._http, self._download_settings, user_client=not self._owns_http
         )
         self._pool: ClientPool[httpx.AsyncClient] | None = (
-            ClientPool(lambda limits: httpx.AsyncClient(timeout=self.timeout, limits=limits))
+            ClientPool(lambda limits: httpx.AsyncClient(
+                    timeout=self.timeout, limits=limits, verify=shared_ssl_context()
+                ))
             if http_client is None
             else None
         )
@@ -87,7 +90,7 @@ class AsyncClient(BaseClient):
         loop = asyncio.get_running_loop()
         moved = self._loop is not None and self._loop is not loop
         if self._owns_http and (moved or self._http.is_closed):
-            self._http = httpx.AsyncClient(timeout=self.timeout)
+            self._http = httpx.AsyncClient(timeout=self.timeout, verify=shared_ssl_context())
             self._downloader = AsyncDownloader(self._http, self._download_settings)
             if self._pool is not None:
                 self._batch_downloader = self._downloader.with_lease(self._pool.lease)

@@ -29,6 +29,7 @@ from ._endpoints._wait import (
 )
 from ._operations import Operation
 from ._results import GeneratedImage, ImageResult
+from ._transport._tls import shared_ssl_context
 from ._transport._download import Downloader
 from ._transport._exchange import Exchange
 
@@ -50,14 +51,14 @@ class SyncClient(BaseClient):
     def __init__(self, *, http_client: httpx.Client | None, **settings: Any) -> None:
         super().__init__(**settings)
         self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else httpx.Client(timeout=self.timeout)
+        self._http = http_client if http_client is not None else httpx.Client(timeout=self.timeout, verify=shared_ssl_context())
         self._downloader = Downloader(
             self._http, self._download_settings, user_client=not self._owns_http
         )
         # Batches spread over small pools of kept-alive connections (see _pool); a caller's
         # own http_client is used as it is.
         self._pool: ClientPool[httpx.Client] | None = (
-            ClientPool(lambda limits: httpx.Client(timeout=self.timeout, limits=limits))
+            ClientPool(lambda limits: httpx.Client(timeout=self.timeout, limits=limits, verify=shared_ssl_context()))
             if http_client is None
             else None
         )

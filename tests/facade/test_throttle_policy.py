@@ -76,8 +76,8 @@ class TestOverload:
     @pytest.mark.parametrize(
         ("in_flight", "value"),
         [
-            pytest.param(None, 36.0, id="no-flight-size"),
-            pytest.param(100, 36.0, id="flight-above-the-cut"),
+            pytest.param(None, 40.0 * DECREASE_FACTOR, id="no-flight-size"),
+            pytest.param(100, 40.0 * DECREASE_FACTOR, id="flight-above-the-cut"),
             pytest.param(18, 18.0, id="cut-to-the-flight-size"),
             pytest.param(0, 1.0, id="never-below-one"),
         ],

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = ["DECREASE_FACTOR", "START", "AsyncThrottle", "BatchStopped", "Limit", "Throttle"]
 
-DECREASE_FACTOR = 0.9
+DECREASE_FACTOR = 0.95
 """Multiplier of the limit after an overload answer (a gentle cut keeps throughput high)."""
 
 START = 8

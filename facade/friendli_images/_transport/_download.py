@@ -35,6 +35,7 @@ from .._sniff import SNIFF_BYTES, TAIL_BYTES, sniff_image_type, truncation
 from .._version import __version__
 from ._decoding import BoundedDecoder
 from ._rules import display_url, result_url_problem
+from ._tls import shared_ssl_context
 
 __all__ = ["AsyncDownloader", "DownloadSettings", "Downloader", "display_url", "redirect_target"]
 
@@ -267,7 +268,7 @@ class Downloader:
         if self._http is not None and not self._http.is_closed:
             yield self._http
         else:
-            with httpx.Client() as http:
+            with httpx.Client(verify=shared_ssl_context()) as http:
                 yield http
 
     def iter_bytes(self, url: str) -> Iterator[bytes]:
@@ -344,7 +345,7 @@ class AsyncDownloader:
         if self._http is not None and not self._http.is_closed:
             yield self._http
         else:
-            async with httpx.AsyncClient() as http:
+            async with httpx.AsyncClient(verify=shared_ssl_context()) as http:
                 yield http
 
     async def aiter_bytes(self, url: str) -> AsyncIterator[bytes]:
