@@ -104,7 +104,10 @@ async def _answer(state: _State, method: str, target: str, body: bytes) -> bytes
     asked = json.loads(body)
     seed = int(asked.get("seed", 1))
     if asked.get("response_format") == "url":
-        item = f'{{"seed": {seed}, "url": "{state.base_url}/images/{seed}.png"}}'
+        item = (
+            f'{{"seed": {seed}, "response_format": "url", '
+            f'"url": "{state.base_url}/images/{seed}.png"}}'
+        )
     else:
         item = f'{{"seed": {seed}, "response_format": "png", "b64_json": "{state.image}"}}'
     return _response(200, f'{{"data": [{item}]}}'.encode())

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import tempfile
 import time
@@ -42,7 +43,7 @@ def _write_jobs(path: Path, count: int) -> Path:
     return path
 
 
-async def _library(base_url: str, jobs: Path, out: Path, concurrency: int) -> None:
+async def _library(base_url: str, jobs: Path, out: Path, *, concurrency: int) -> None:
     async with AsyncFriendliImages(token=TOKEN, base_url=base_url, max_retries=0) as client:
         summary = await arun_jobs(
             jobs,
@@ -55,7 +56,7 @@ async def _library(base_url: str, jobs: Path, out: Path, concurrency: int) -> No
         raise RuntimeError(f"url run incomplete: {summary}")
 
 
-async def _raw(base_url: str, count: int, out: Path, concurrency: int) -> None:
+async def _raw(base_url: str, count: int, out: Path, *, concurrency: int) -> None:
     out.mkdir(parents=True, exist_ok=True)
     slots = asyncio.Semaphore(concurrency)
     headers = {"Authorization": f"Bearer {TOKEN}"}
@@ -89,8 +90,8 @@ def measure(
         for rep in range(reps):
             for level in levels:
                 cases: list[tuple[str, Callable[[Path], Any]]] = [
-                    ("library", lambda out, c=level: _library(server.url, jobs, out, c)),
-                    ("raw", lambda out, c=level: _raw(server.url, jobs_count, out, c)),
+                    ("library", functools.partial(_library, server.url, jobs, concurrency=level)),
+                    ("raw", functools.partial(_raw, server.url, jobs_count, concurrency=level)),
                 ]
                 for name, case in cases if rep % 2 == 0 else reversed(cases):
                     key = f"{name}_{level}"
@@ -99,13 +100,8 @@ def measure(
                     start = time.perf_counter()
                     asyncio.run(case(out))
                     seconds.setdefault(key, []).append(time.perf_counter() - start)
-                    connections.setdefault(key, []).append(
-                        server_stats(server.url)["connections"]
-                    )
-                    log(
-                        f"url {key}: {seconds[key][-1]:.2f} s, "
-                        f"{connections[key][-1]} connections"
-                    )
+                    connections.setdefault(key, []).append(server_stats(server.url)["connections"])
+                    log(f"url {key}: {seconds[key][-1]:.2f} s, {connections[key][-1]} connections")
         wall = time.perf_counter() - started
         server_cpu = server.cpu_seconds() - cpu_before
     return {

@@ -29,9 +29,9 @@ from ._endpoints._wait import (
 )
 from ._operations import Operation
 from ._results import GeneratedImage, ImageResult
-from ._transport._tls import shared_ssl_context
 from ._transport._download import AsyncDownloader
 from ._transport._exchange import AsyncExchange
+from ._transport._tls import shared_ssl_context
 
 if TYPE_CHECKING:
     from ._batch._engine import Outcome
@@ -58,21 +58,27 @@ class AsyncClient(BaseClient):
         super().__init__(**settings)
         self._owns_http = http_client is None
         self._http = (
-            http_client if http_client is not None else httpx.AsyncClient(timeout=self.timeout, verify=shared_ssl_context())
+            http_client
+            if http_client is not None
+            else httpx.AsyncClient(timeout=self.timeout, verify=shared_ssl_context())
         )
         self._loop: object = None
         self._downloader = AsyncDownloader(
             self._http, self._download_settings, user_client=not self._owns_http
         )
         self._pool: ClientPool[httpx.AsyncClient] | None = (
-            ClientPool(lambda limits: httpx.AsyncClient(
+            ClientPool(
+                lambda limits: httpx.AsyncClient(
                     timeout=self.timeout, limits=limits, verify=shared_ssl_context()
-                ))
+                )
+            )
             if http_client is None
             else None
         )
         self._batch_downloader = (
-            self._downloader if self._pool is None else self._downloader.with_lease(self._pool.lease)
+            self._downloader
+            if self._pool is None
+            else self._downloader.with_lease(self._pool.lease)
         )
         """Downloads of a batch's images go through the batch's pool (see ``_download``)."""
         self._pool_loop: object = None

@@ -29,9 +29,9 @@ from ._endpoints._wait import (
 )
 from ._operations import Operation
 from ._results import GeneratedImage, ImageResult
-from ._transport._tls import shared_ssl_context
 from ._transport._download import Downloader
 from ._transport._exchange import Exchange
+from ._transport._tls import shared_ssl_context
 
 if TYPE_CHECKING:
     from ._batch._engine import Outcome
@@ -51,19 +51,29 @@ class SyncClient(BaseClient):
     def __init__(self, *, http_client: httpx.Client | None, **settings: Any) -> None:
         super().__init__(**settings)
         self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else httpx.Client(timeout=self.timeout, verify=shared_ssl_context())
+        self._http = (
+            http_client
+            if http_client is not None
+            else httpx.Client(timeout=self.timeout, verify=shared_ssl_context())
+        )
         self._downloader = Downloader(
             self._http, self._download_settings, user_client=not self._owns_http
         )
         # Batches spread over small pools of kept-alive connections (see _pool); a caller's
         # own http_client is used as it is.
         self._pool: ClientPool[httpx.Client] | None = (
-            ClientPool(lambda limits: httpx.Client(timeout=self.timeout, limits=limits, verify=shared_ssl_context()))
+            ClientPool(
+                lambda limits: httpx.Client(
+                    timeout=self.timeout, limits=limits, verify=shared_ssl_context()
+                )
+            )
             if http_client is None
             else None
         )
         self._batch_downloader = (
-            self._downloader if self._pool is None else self._downloader.with_lease(self._pool.lease)
+            self._downloader
+            if self._pool is None
+            else self._downloader.with_lease(self._pool.lease)
         )
         """Downloads of a batch's images go through the batch's pool (see ``_download``)."""
 

@@ -7,10 +7,10 @@ batch grows as TCP does:
 * **Slow start**: a batch opens ``START`` slots (or ``concurrency``, if smaller), and every
   success adds one: the limit doubles per round trip of successes, up to the ceiling.
 * **Multiplicative decrease**: an overload answer (429 Too Many Requests, and 503 when the
-  caller opts in) multiplies the limit by ``DECREASE_FACTOR``, once per round trip however many requests
-  of that round were refused (``epoch``), and ends slow start. Every refusal without a
-  ``Retry-After`` also caps the limit at the requests still in flight (TCP's flight size):
-  the server is full with those.
+  caller opts in) multiplies the limit by ``DECREASE_FACTOR``, once per round trip
+  however many requests of that round were refused (``epoch``), and ends slow start.
+  Every refusal without a ``Retry-After`` also caps the limit at the requests still in
+  flight (TCP's flight size): the server is full with those.
 * **Additive increase**: after that, every success adds ``1 / limit``, about one more
   request in flight per round trip of successes.
 * **One shared pause**: a ``Retry-After`` pauses the whole batch once (capped by

@@ -330,9 +330,7 @@ class AsyncPlanRunner(Protocol):
 class EndpointWaiter(WaiterState):
     """The waiter of one ``FriendliImages.generate()`` call (thread-safe)."""
 
-    def __init__(
-        self, client: PlanRunner, endpoint_id: str, budget: float, *, wake: bool
-    ) -> None:
+    def __init__(self, client: PlanRunner, endpoint_id: str, budget: float, *, wake: bool) -> None:
         super().__init__(endpoint_id, budget, wake=wake)
         self._client = client
         self._lock = threading.Lock()

@@ -331,9 +331,7 @@ class AsyncDownloader:
         self, lease: Callable[[], AbstractContextManager[httpx.AsyncClient]]
     ) -> AsyncDownloader:
         """This downloader, sending through ``lease`` (a batch pool's) while it is open."""
-        return AsyncDownloader(
-            self._http, self.settings, user_client=self.user_client, lease=lease
-        )
+        return AsyncDownloader(self._http, self.settings, user_client=self.user_client, lease=lease)
 
     @contextlib.asynccontextmanager
     async def _client(self) -> AsyncIterator[httpx.AsyncClient]:

@@ -19,15 +19,14 @@ if TYPE_CHECKING:
 
 __all__ = ["shared_ssl_context"]
 
-_context: ssl.SSLContext | None = None
+_contexts: list[ssl.SSLContext] = []
 _lock = threading.Lock()
 
 
 def shared_ssl_context() -> ssl.SSLContext:
     """The package's TLS context (created once, on the first call)."""
-    global _context
-    if _context is None:
+    if not _contexts:
         with _lock:
-            if _context is None:
-                _context = httpx.create_ssl_context()
-    return _context
+            if not _contexts:
+                _contexts.append(httpx.create_ssl_context())
+    return _contexts[0]
