@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import (
     AsyncGenerator,
     AsyncIterable,
@@ -28,6 +27,7 @@ from ._endpoints._wait import (
     waits_seen,
 )
 from ._operations import Operation
+from ._redaction import package_logger
 from ._results import GeneratedImage, ImageResult
 from ._transport._download import AsyncDownloader
 from ._transport._exchange import AsyncExchange
@@ -36,13 +36,14 @@ from ._transport._tls import shared_ssl_context
 if TYPE_CHECKING:
     from ._batch._engine import Outcome
 
+
 from ._base_client import PARSE_ERRORS, BaseClient, BatchCollector
 from ._calls import _Call, _Failure
 from ._checks import check_flag
 
 __all__ = ["AsyncClient"]
 
-logger = logging.getLogger("friendli_images")
+logger = package_logger()
 
 
 def _deadline(seconds: float | None) -> contextlib.AbstractAsyncContextManager[Any]:
@@ -104,11 +105,21 @@ class AsyncClient(BaseClient):
         return self._http
 
     async def aclose(self) -> None:
-        """Close the connection pools (not a client you passed in)."""
+        """Close the connection pools (not a client you passed in).
+
+        Connections opened in an event loop that has ended since are dropped, not
+        closed: closing them would need their loop (``Event loop is closed``).
+        """
+        import asyncio  # here, not at the top: sync users never pay for importing it
+
         if self._owns_http and not self._http.is_closed:
             await self._http_for_this_loop().aclose()
         if self._pool is not None:
-            await aclose_pool(self._pool)
+            if self._pool_loop is not None and self._pool_loop is not asyncio.get_running_loop():
+                self._pool.take_all()  # their loop is gone, and their connections with it
+            else:
+                await aclose_pool(self._pool)
+            self._pool_loop = None
 
     def _connections(
         self, concurrency: int

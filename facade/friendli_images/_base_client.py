@@ -8,7 +8,6 @@ the public clients (``_client``, ``_container``) add one method per operation.
 
 from __future__ import annotations
 
-import logging
 import random
 from collections.abc import (
     Callable,
@@ -37,6 +36,7 @@ from ._exceptions import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    BatchFailedError,
     InternalServerError,
     InvalidRequestError,
     NotFoundError,
@@ -66,12 +66,12 @@ from ._checks import (
     is_int,
     is_seconds,
 )
-from ._redaction import REDACTED, redact_value, secret_forms
+from ._redaction import REDACTED, Secrets, package_logger, redact_value
 from ._transport._error_bodies import decode_error_body, error_message, parse_problem, safe_text
 
 __all__ = ["DEFAULT_CONCURRENCY", "PARSE_ERRORS", "BaseClient", "BatchCollector", "seed_for"]
 
-logger = logging.getLogger("friendli_images")
+logger = package_logger()
 
 DEFAULT_CONCURRENCY = 4
 _STATUS_ERRORS: dict[int, type[APIStatusError]] = {
@@ -127,7 +127,8 @@ class BaseClient:
             )
         check_flag(retry_ambiguous, "retry_ambiguous")
         self._token = resolved_token
-        self._secrets = secret_forms(resolved_token) if resolved_token else ()
+        self._secret_set = Secrets(resolved_token)  # alive as long as the client: the log filter
+        self._secrets = self._secret_set.forms
         self.base_url: str = resolved_url.rstrip("/")
         self.team_id = resolved_team
         self.timeout: httpx.Timeout = as_timeout(timeout, "timeout")
@@ -338,11 +339,8 @@ class BaseClient:
             assert failure is not None
             raise failure
         if isinstance(failure, BodyTooLargeError):
-            too_large = APIResponseValidationError(
-                f"The API answered {http_response.status_code} with {failure}; raise "
-                "max_response_bytes if such answers are expected",
-                response=http_response,
-                body=None,
+            too_large = self._too_large_error(
+                http_response, failure, "; raise max_response_bytes if such answers are expected"
             )
             return _Failure(too_large, retryable=False)
         status = http_response.status_code
@@ -424,6 +422,17 @@ class BaseClient:
             f"Connection error{consequence}: {detail}", request=request, sent=sent
         )
 
+    def _too_large_error(
+        self, response: httpx.Response, failure: BodyTooLargeError, hint: str = ""
+    ) -> APIResponseValidationError:
+        """The error of an answer whose body was cut off at its limit (nothing of it is
+        kept: the body was never read whole, so it is not parsed, shown or kept)."""
+        return APIResponseValidationError(
+            f"The API answered {response.status_code} with {failure}{hint}",
+            response=response,
+            body=None,
+        )
+
     def _validation_error(
         self, response: httpx.Response, exc: BaseException
     ) -> APIResponseValidationError:
@@ -502,4 +511,6 @@ class BatchCollector:
                 assert outcome.error is not None
                 seed = seed_for(self._seed, outcome.index)
                 errors.append(BatchFailure(index=outcome.index, seed=seed, error=outcome.error))
+        if errors and not images:  # nothing to keep: a failure, not an empty success
+            raise BatchFailedError(errors)
         return ImageResult(images, errors)

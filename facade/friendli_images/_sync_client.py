@@ -5,7 +5,6 @@ batches; everything else is ``BaseClient``'s."""
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import (
     Callable,
     Generator,
@@ -28,13 +27,15 @@ from ._endpoints._wait import (
     waits_seen,
 )
 from ._operations import Operation
+from ._redaction import package_logger
 from ._results import GeneratedImage, ImageResult
 from ._transport._download import Downloader
-from ._transport._exchange import Exchange
+from ._transport._exchange import Exchange, check_open
 from ._transport._tls import shared_ssl_context
 
 if TYPE_CHECKING:
     from ._batch._engine import Outcome
+
 
 from ._base_client import PARSE_ERRORS, BaseClient, BatchCollector
 from ._calls import _Call, _Failure
@@ -42,7 +43,7 @@ from ._checks import check_flag
 
 __all__ = ["SyncClient"]
 
-logger = logging.getLogger("friendli_images")
+logger = package_logger()
 
 
 class SyncClient(BaseClient):
@@ -51,6 +52,7 @@ class SyncClient(BaseClient):
     def __init__(self, *, http_client: httpx.Client | None, **settings: Any) -> None:
         super().__init__(**settings)
         self._owns_http = http_client is None
+        self._closed = False
         self._http = (
             http_client
             if http_client is not None
@@ -78,7 +80,12 @@ class SyncClient(BaseClient):
         """Downloads of a batch's images go through the batch's pool (see ``_download``)."""
 
     def close(self) -> None:
-        """Close the connection pool (not a client you passed in)."""
+        """Close the connection pool (not a client you passed in).
+
+        The client sends nothing after this (``ClientClosedError``); images of its
+        results can still be saved (their downloads use a short-lived connection).
+        """
+        self._closed = True
         if self._owns_http:
             self._http.close()
         if self._pool is not None:
@@ -90,7 +97,10 @@ class SyncClient(BaseClient):
         """What a batch of ``concurrency`` sends with: a lease from the pool, or your client."""
         pool = self._pool
         if pool is None:
+            check_open(self._http)
             return lambda: contextlib.nullcontext(self._http)
+        if self._closed:
+            check_open(self._http)  # closed with it: the typed error, before anything is sent
         pool.reserve(concurrency)
         return pool.lease
 

@@ -18,7 +18,6 @@ runner behind ``friendli-images run`` and the command's ``generate -n``.
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import AsyncGenerator, AsyncIterable, Callable, Generator, Iterable
@@ -30,7 +29,7 @@ import attrs
 from .. import _waits
 from .._endpoints._wait import await_if_not_ready, wait_if_not_ready, waits_seen
 from .._exceptions import APIStatusError, FriendliImagesError
-from .._redaction import Secrets, redact
+from .._redaction import Secrets, package_logger, redact
 from .._results import ImageResult
 from ._throttle import AsyncThrottle, BatchStopped, Limit, Throttle
 
@@ -47,7 +46,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Outcome", "agenerate_each", "generate_each"]
 
-logger = logging.getLogger("friendli_images")
+logger = package_logger()
 
 R = TypeVar("R")
 R_co = TypeVar("R_co", covariant=True)

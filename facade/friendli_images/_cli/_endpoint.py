@@ -282,6 +282,7 @@ def start_mock_endpoints(server: FriendliTestServer, args: argparse.Namespace) -
     """Add the ``--sleeping-endpoint``\\s to ``server``; return their ids."""
     from ..testing import WAKE_PHASES
 
+    server.any_endpoint = True  # every endpoint id is answered, as every model is
     for endpoint_id in args.sleeping_endpoint:
         server.add_endpoint(
             endpoint_id,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import logging
 import os
 import signal
 import sys
@@ -35,6 +34,7 @@ from .._operations import (
     Operation,
 )
 from .._params import CALL_OPTIONS, check_text, edit_inputs
+from .._redaction import package_logger
 from ._endpoint import (
     add_wait_options,
     sleep_after,
@@ -66,7 +66,7 @@ from ._options import (
 
 __all__ = ["_add_edit", "_add_generate", "_generate_command"]
 
-logger = logging.getLogger("friendli_images.cli")
+logger = package_logger("friendli_images.cli")
 
 
 def _add_generate(

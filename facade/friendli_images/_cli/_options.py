@@ -5,7 +5,6 @@ description of an error (redacted)."""
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -24,6 +23,7 @@ from .._exceptions import (
     OutputExistsError,
 )
 from .._files import check_stem
+from .._redaction import redact, secret_forms
 
 if TYPE_CHECKING:
     pass
@@ -62,7 +62,6 @@ __all__ = [
     "_usage_message",
     "api_url_problem",
     "header_value_problem",
-    "redact",
 ]
 
 
@@ -350,23 +349,6 @@ def _add_connection_options(connection: argparse._ArgumentGroup) -> None:
     )
 
 
-def redact(text: str, secret: str) -> str:
-    """``text`` without ``secret``, also in its escaped forms (``repr``, bytes, JSON)."""
-    if not secret:
-        return text
-    forms = {
-        secret,
-        repr(secret)[1:-1],
-        ascii(secret)[1:-1],
-        repr(secret.encode("utf-8", "backslashreplace"))[2:-1],
-        json.dumps(secret)[1:-1],
-    }
-    for form in sorted(forms, key=len, reverse=True):
-        if form:
-            text = text.replace(form, "[REDACTED]")
-    return text
-
-
 def _describe(error: BaseException, secret: str = "") -> str:
     """One line for stderr: the server's own message, or the exception's text."""
     if isinstance(error, APIStatusError):
@@ -379,7 +361,7 @@ def _describe(error: BaseException, secret: str = "") -> str:
         text = f"{error.strerror}{where}"
     else:
         text = str(error) or type(error).__name__
-    return redact(text, secret)
+    return redact(text, secret_forms(secret))
 
 
 def _usage_message(error: InvalidRequestError) -> str:

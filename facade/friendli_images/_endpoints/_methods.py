@@ -8,7 +8,6 @@ algorithm in ``_endpoint_wait``, with blocking or awaitable I/O.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Mapping
 from types import ModuleType
@@ -19,7 +18,8 @@ from friendli_images_api.types import Response
 
 from .. import _waits
 from .._exceptions import APIConnectionError, APITimeoutError, InvalidRequestError
-from .._transport._exchange import AsyncExchange, Exchange
+from .._redaction import package_logger
+from .._transport._exchange import AsyncExchange, BodyTooLargeError, Exchange
 from .._transport._retry import was_sent
 from . import _rules as _endpoint_rules
 from ._rules import check_wait_timeout, endpoint_id_for_model
@@ -47,7 +47,7 @@ else:
 
 __all__ = ["AsyncEndpointMethods", "SyncEndpointMethods"]
 
-logger = logging.getLogger("friendli_images")
+logger = package_logger()
 
 
 def _operation_module(operation: Operation) -> ModuleType:
@@ -123,12 +123,14 @@ class _EndpointCommon(_Base):
         if http_response is None:  # failed before anything was sent: not an API problem
             assert failure is not None
             raise failure
+        if isinstance(failure, BodyTooLargeError):  # its body was not read: never parse it
+            raise self._too_large_error(http_response, failure) from None
         if 200 <= http_response.status_code < 300:
             try:
                 if failure is not None:
                     raise failure
                 return parse_endpoint_status(
-                    endpoint_id, response.parsed if response is not None else None
+                    endpoint_id, response.parsed if response is not None else None, self._secrets
                 )
             except _PARSE_ERRORS as exc:
                 raise self._validation_error(http_response, exc) from None

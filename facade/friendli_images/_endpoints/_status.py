@@ -3,12 +3,15 @@ wakes and waits a call performed (each one costs money, so each one is reported)
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 import attrs
 from friendli_images_api.models import DedicatedEndpointStatus
 from friendli_images_api.types import Unset
+
+from .._redaction import redact, redact_value
 
 __all__ = ["EndpointEvent", "EndpointStatus", "parse_endpoint_status"]
 
@@ -94,8 +97,13 @@ def _optional_text(value: object, name: str) -> str | None:
     return value
 
 
-def parse_endpoint_status(endpoint_id: str, raw: object) -> EndpointStatus:
+def parse_endpoint_status(
+    endpoint_id: str, raw: object, secrets: Iterable[str] = ()
+) -> EndpointStatus:
     """Check the generated model the spec promises and turn it into an ``EndpointStatus``.
+
+    The server's texts (``status``, ``phase``, ``errorCode``, extra properties) enter
+    with ``secrets`` (the client's secret forms) redacted, ``raw`` included.
 
     Raises:
         ValueError: the body is not the documented shape (the client reports it as
@@ -105,12 +113,19 @@ def parse_endpoint_status(endpoint_id: str, raw: object) -> EndpointStatus:
         raise ValueError("the body is not the documented endpoint status")
     if not isinstance(raw.status, str) or not raw.status:
         raise ValueError(f"'status' is not a non-empty string: {raw.status!r}")
+    forms = tuple(secrets)
+    if forms:
+        cleaned = redact_value(raw.to_dict(), forms)
+        if cleaned != raw.to_dict():
+            raw = DedicatedEndpointStatus.from_dict(cleaned)
     updated = raw.updated_at
+    phase = _optional_text(raw.phase, "phase")
+    error_code = _optional_text(raw.error_code, "errorCode")
     return EndpointStatus(
         endpoint_id=endpoint_id,
-        status=raw.status,
-        phase=_optional_text(raw.phase, "phase"),
-        error_code=_optional_text(raw.error_code, "errorCode"),
+        status=redact(raw.status, forms),
+        phase=None if phase is None else redact(phase, forms),
+        error_code=None if error_code is None else redact(error_code, forms),
         created_at=_aware(raw.created_at, "createdAt"),
         updated_at=None
         if updated is None or isinstance(updated, Unset)

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Awaitable, Callable, Generator
@@ -29,6 +28,7 @@ from .._exceptions import (
     InternalServerError,
     RateLimitError,
 )
+from .._redaction import package_logger
 from . import _rules as _endpoint_rules
 from ._errors import (
     EndpointFailedError,
@@ -63,7 +63,7 @@ __all__ = [
     "waits_seen",
 ]
 
-logger = logging.getLogger("friendli_images")
+logger = package_logger()
 
 Operation = Literal["status", "wake", "sleep"]
 StatusCallback = Callable[[EndpointStatus], object]

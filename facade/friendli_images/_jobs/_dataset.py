@@ -39,10 +39,12 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import attrs
+import filelock
 from friendli_images_api.models import DedicatedImageGenerationBody
 
 from .._exceptions import APIStatusError, FriendliImagesError, ImageDownloadError
 from .._files import check_writable, remove_leftovers, remove_written, rewrite_owned, writing
+from .._redaction import redact_value
 
 __all__ = [
     "FAILURES",
@@ -152,9 +154,17 @@ def failure_row(key: str, line: int, error: BaseException | str) -> dict[str, An
     }
 
 
-def _encode(rows: Iterable[Mapping[str, Any]]) -> bytes:
+def _encode(rows: Iterable[Mapping[str, Any]], secrets: Iterable[str] = ()) -> bytes:
+    """JSON lines of ``rows``, with ``secrets`` (the client's secret forms) redacted."""
+    forms = tuple(secrets)
     return b"".join(
-        json.dumps(row, ensure_ascii=False, allow_nan=False, default=str).encode() + b"\n"
+        json.dumps(
+            redact_value(row, forms) if forms else row,
+            ensure_ascii=False,
+            allow_nan=False,
+            default=str,
+        ).encode()
+        + b"\n"
         for row in rows
     )
 
@@ -226,15 +236,17 @@ def _truncate_after_last_newline(file: BinaryIO, size: int) -> None:
 class DatasetDir:
     """An output directory being written by one run (``open()`` it first)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, secrets: Iterable[str] = ()) -> None:
         self.root = root
         self.images = root / IMAGES
+        self._secrets = tuple(secrets)
+        """The client's secret forms: no row written here carries them."""
         self.done: set[str] = set()
         """Keys of the jobs whose images and metadata were in the dataset when opened."""
         self.failed: set[str] = set()
         """Keys of the jobs recorded as failed (and not done since) when opened."""
         self._write = threading.Lock()
-        self._lock_file: BinaryIO | None = None
+        self._lock_file: filelock.FileLock | None = None
         self._journal: int | None = None
 
     def open(self) -> None:
@@ -328,22 +340,19 @@ class DatasetDir:
             os.close(self._journal)
             self._journal = None
         if self._lock_file is not None:
-            self._lock_file.close()
+            self._lock_file.release()
             self._lock_file = None
 
     def _take_lock(self) -> None:
-        self._lock_file = (self.root / _LOCK).open("ab")
+        # filelock: flock on POSIX, msvcrt on Windows; held by this object, not the thread.
+        lock = filelock.FileLock(self.root / _LOCK, timeout=0, thread_local=False)
         try:
-            import fcntl
-        except ImportError:  # pragma: no cover - Windows: no advisory locks
-            return
-        try:
-            fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            self.close()
+            lock.acquire()
+        except filelock.Timeout:
             raise DatasetBusyError(
                 f"another run is writing to {self.root}; wait for it, or choose another --out"
             ) from None
+        self._lock_file = lock
 
     def forget_failures(self, keys: set[str]) -> None:
         """Drop ``keys`` from ``failures.jsonl`` (they are about to be retried)."""
@@ -351,7 +360,7 @@ class DatasetDir:
         if not keys or not path.exists():
             return
         kept = [row for row in _read_rows(path) if row["id"] not in keys]
-        rewrite_owned(path, _encode(kept))
+        rewrite_owned(path, _encode(kept, self._secrets))
         self.failed -= keys
 
     def add(self, key: str, rows: list[dict[str, Any]]) -> None:
@@ -360,10 +369,10 @@ class DatasetDir:
         ``done`` and ``failed`` describe the directory as it was opened (what a run skips);
         they do not grow with the run, so memory does not either.
         """
-        self._append(METADATA, _encode(rows))
+        self._append(METADATA, _encode(rows, self._secrets))
 
     def add_failure(self, row: dict[str, Any]) -> None:
-        self._append(FAILURES, _encode([row]))
+        self._append(FAILURES, _encode([row], self._secrets))
 
     def _append(self, name: str, data: bytes) -> None:
         with writing(), self._write:

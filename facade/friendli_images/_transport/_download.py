@@ -20,7 +20,6 @@ download. Once the batch pool is closed, the client's own connections are used.
 from __future__ import annotations
 
 import contextlib
-import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractContextManager
@@ -31,6 +30,7 @@ import httpx
 
 from .. import _config
 from .._exceptions import ClientClosedError, ImageDownloadError
+from .._redaction import package_logger
 from .._sniff import SNIFF_BYTES, TAIL_BYTES, sniff_image_type, truncation
 from .._version import __version__
 from ._decoding import BoundedDecoder
@@ -39,7 +39,7 @@ from ._tls import shared_ssl_context
 
 __all__ = ["AsyncDownloader", "DownloadSettings", "Downloader", "display_url", "redirect_target"]
 
-logger = logging.getLogger("friendli_images")
+logger = package_logger()
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 

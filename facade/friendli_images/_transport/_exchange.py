@@ -29,6 +29,7 @@ from typing import Any
 
 import httpx
 
+from .._exceptions import ClientClosedError
 from ._decoding import BoundedDecoder
 from ._payload import Base64Payload
 
@@ -37,6 +38,7 @@ __all__ = [
     "BodyTooLargeError",
     "Exchange",
     "attempt_seconds",
+    "check_open",
     "encode_json_body",
     "parsed_url",
 ]
@@ -123,6 +125,16 @@ def parsed_url(url: str) -> httpx.URL:
     return parsed
 
 
+def check_open(http: httpx.Client | httpx.AsyncClient) -> None:
+    """``ClientClosedError`` (before anything is sent) if ``http`` was closed, where httpx
+    would raise its own ``RuntimeError``."""
+    if http.is_closed:
+        raise ClientClosedError(
+            "the client was closed (close(), or the end of its with block); "
+            "create a new one to send requests"
+        )
+
+
 class _ExchangeBase:
     def __init__(
         self,
@@ -162,7 +174,7 @@ class _ExchangeBase:
         size += len(chunk)
         if size > self._max_body_bytes:
             raise BodyTooLargeError(
-                f"the response body is larger than max_response_bytes ({self._max_body_bytes} "
+                f"the response body is larger than its limit ({self._max_body_bytes} "
                 "bytes, decoded)"
             )
         left = self.remaining()
@@ -216,6 +228,7 @@ class Exchange(_ExchangeBase):
         self._http = http
 
     def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        check_open(self._http)
         full_url, parts = self._request_args(url, kwargs)
         if parts is not None:
             kwargs["content"] = _iter_parts(parts)
@@ -246,6 +259,7 @@ class AsyncExchange(_ExchangeBase):
         self._http = http
 
     async def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        check_open(self._http)
         full_url, parts = self._request_args(url, kwargs)
         if parts is not None:
             kwargs["content"] = _aiter_parts(parts)

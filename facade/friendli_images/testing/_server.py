@@ -17,6 +17,7 @@ from typing import Any, Final, Literal, Self, TypeAlias
 import attrs
 import httpx
 
+from .. import _config
 from ._endpoints import EndpointRegistry, SimulatedEndpoint, is_endpoint_path
 from ._faults import FAULT_TYPES, Fault
 from ._http import HOST, Handler, Listener, Response, Stopping
@@ -42,7 +43,7 @@ DEFAULT_TOKEN: Final = "test-token"  # noqa: S105
 
 DEFAULT_MAX_BODY_BYTES: Final = 512 * 1024 * 1024
 
-MAX_LATENCY: Final = 3600.0
+MAX_LATENCY: Final = _config.MAX_TEST_SERVER_LATENCY
 """The longest ``latency`` accepted, in seconds."""
 
 IMAGES_PATH_PREFIX: Final = "/images/"
@@ -80,6 +81,11 @@ class FriendliTestServer:
     :param spec: The OpenAPI document (a parsed ``openapi.json``) whose request schemas
         validate and whose response schemas shape the answers; by default the one
         shipped with ``friendli_images_api``. Give a modified copy to try a change.
+    :param any_endpoint: Answer the endpoint API (status, wake, sleep) for every valid
+        endpoint id, as generation answers every ``model``: an id met for the first time
+        is a RUNNING endpoint (then sleeps and wakes as one added by :meth:`add_endpoint`).
+        Default ``False``: an id not added is a 404, as on Friendli. ``friendli-images
+        mock-server`` turns it on. May be changed while running.
     :raises ValueError: If ``latency`` is negative, not finite or over an hour.
     """
 
@@ -95,6 +101,7 @@ class FriendliTestServer:
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         spec: Mapping[str, Any] | None = None,
         max_records: int | None = None,
+        any_endpoint: bool = False,
     ) -> None:
         if not 0 <= latency <= MAX_LATENCY:  # NaN fails both comparisons
             raise ValueError(f"latency must be between 0 and {MAX_LATENCY:g} s, got {latency}")
@@ -111,12 +118,14 @@ class FriendliTestServer:
         self._images: Listener | None = None
         self._serve_threads: list[threading.Thread] = []
         self._requests: deque[RecordedRequest] = deque(maxlen=max_records)
+        self._received = 0
         self._faults: dict[Route, deque[_QueuedFault]] = {
             "generate": deque(),
             "image": deque(),
             "endpoint": deque(),
         }
         self._endpoints = EndpointRegistry()
+        self.any_endpoint = any_endpoint
         self._errors: list[BaseException] = []
         self._image_index: dict[str, tuple[int, int, int]] = {}
         self._stored_images = StoredImages()  # edits answered as a url
@@ -298,6 +307,12 @@ class FriendliTestServer:
             return list(self._requests)
 
     @property
+    def received(self) -> int:
+        """How many requests arrived since the start, recorded or not (``max_records``)."""
+        with self._lock:
+            return self._received
+
+    @property
     def generation_requests(self) -> list[RecordedRequest]:
         """The requests to the generation path (any method)."""
         return [r for r in self.requests if r.route == "generate"]
@@ -322,6 +337,15 @@ class FriendliTestServer:
         :returns: The endpoint, to inspect or change while the server runs.
         """
         return self._endpoints.add(SimulatedEndpoint(endpoint_id, **lifecycle))
+
+    @property
+    def any_endpoint(self) -> bool:
+        """Whether every valid endpoint id is answered (see the ``any_endpoint`` parameter)."""
+        return self._endpoints.any_endpoint
+
+    @any_endpoint.setter
+    def any_endpoint(self, value: bool) -> None:
+        self._endpoints.any_endpoint = value
 
     def endpoint(self, endpoint_id: str) -> SimulatedEndpoint:
         """The simulated endpoint added as ``endpoint_id``.
@@ -396,6 +420,7 @@ class FriendliTestServer:
                 received_at=time.monotonic(),
             )
             self._requests.append(record)
+            self._received += 1
         return record
 
     def _normal_response(self, record: RecordedRequest, body: bytes) -> Response:
