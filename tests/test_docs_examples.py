@@ -13,7 +13,8 @@ lines say: ``FRIENDLI_BASE_URL``, ``FRIENDLI_TOKEN``, ``FRIENDLI_CONTAINER_BASE_
 
 - ``python``: run in the page's namespace; ``>>>`` blocks are doctests.
 - ``console``: each ``$ command`` (with its ``\\`` continuation lines) runs in bash. It
-  must exit 0 and print on stdout only lines the block shows after it; when the block
+  must exit 0 and print on stdout only lines the block shows after it (``...`` in a shown
+  line stands for any text); when the block
   shows ``error: ...`` after it, it must fail and print that line on stderr. ``export
   NAME=VALUE`` sets a variable for the block's next commands. ``friendli-images
   mock-server`` with nothing but ``--port`` stands for the session's server; with other
@@ -205,9 +206,18 @@ def evaluate_console(example: Example) -> None:
                 continue
             assert 0 == result.returncode, f"{where}: exit {result.returncode}\n{result.stderr}"
             printed = [line for line in result.stdout.splitlines() if line.strip()]
-            unshown = [line for line in printed if line not in shown]
+            unshown = [line for line in printed if not any(shows(s, line) for s in shown)]
             assert not unshown, f"{where}: printed lines the block does not show: {unshown}"
             assert "Traceback" not in result.stderr, f"{where}\n{result.stderr}"
+
+
+def shows(shown: str, printed: str) -> bool:
+    """Whether a line of a block stands for a printed line: the same text, where each
+    ``...`` of the block stands for any text (a time, the rest of a long JSON object)."""
+    if "..." not in shown:
+        return shown == printed
+    pattern = ".*".join(re.escape(part) for part in shown.split("..."))
+    return re.fullmatch(pattern, printed) is not None
 
 
 def evaluate_script(example: Example) -> None:
@@ -321,3 +331,18 @@ def test_commands(block: str, expected: list[tuple[str, list[str]]]) -> None:
 )
 def test_without_port(options: list[str], expected: list[str]) -> None:
     assert expected == without_port(options)
+
+
+@pytest.mark.parametrize(
+    ("shown", "printed", "expected"),
+    [
+        pytest.param("image.png", "image.png", True, id="same"),
+        pytest.param("image.png", "image.jpg", False, id="other"),
+        pytest.param("  created: 2026-...Z", "  created: 2026-12-07T11:56:47Z", True, id="time"),
+        pytest.param('{"a": 1, ..., "c": 3}', '{"a": 1, "b": 2, "c": 3}', True, id="json"),
+        pytest.param('{"a": 1, ...}', '{"b": 1}', False, id="prefix-differs"),
+        pytest.param("a.b", "axb", False, id="dot-is-literal"),
+    ],
+)
+def test_shows(shown: str, printed: str, expected: bool) -> None:
+    assert expected == shows(shown, printed)

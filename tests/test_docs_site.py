@@ -55,7 +55,17 @@ def variables_read() -> set[str]:
     constants = _constants()
     read: set[str] = set()
     for path in FACADE.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        tree = ast.parse(path.read_text("utf-8"))
+        # env_or itself reads the variable its caller names (its calls are counted below).
+        inside_env_or = {
+            id(node)
+            for function in ast.walk(tree)
+            if isinstance(function, ast.FunctionDef) and function.name == "env_or"
+            for node in ast.walk(function)
+        }
+        for node in ast.walk(tree):
+            if id(node) in inside_env_or:
+                continue
             if isinstance(node, ast.Subscript) and ast.unparse(node.value) == "os.environ":
                 read.add(_variable(node.slice, constants))
             elif isinstance(node, ast.Call):

@@ -418,6 +418,7 @@ class FriendliTestServer:
                 connection_id=handler.connection_id,
                 fault=fault,
                 received_at=time.monotonic(),
+                request_id=f"req-{len(self._requests) + 1}",
             )
             self._requests.append(record)
             self._received += 1
