@@ -34,7 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -42,7 +42,7 @@ from typing import Any
 import httpx
 from friendli_images import AsyncFriendliImages, arun_jobs
 
-from bench._common import MODEL, PROMPT, REPO_ROOT, TOKEN
+from bench._common import MODEL, PROMPT, REPO_ROOT, TOKEN, Figure, Settings, log, median
 
 GENERATION_PATH = "/dedicated/v1/images/generations"
 LATENCY = 0.05
@@ -279,3 +279,126 @@ def adaptive(count: int, cap: int, after: float, log: Callable[[str], None]) -> 
         "adaptive_stats": stats,
         "capped_stats": capped,
     }
+
+
+# -- the figures of bench/run.py -------------------------------------------------------------
+
+
+def bench_bulk(groups: Sequence[str], settings: Settings) -> list[Figure]:
+    figures: list[Figure] = []
+    if "bulk_throughput" in groups:
+        times = throughput(settings.bulk_jobs, settings.bulk_reps, log)
+        title = f"{settings.bulk_jobs} png jobs saved, concurrency 64, 50 ms latency"
+        library = median(times["library"])
+        raw = median(times["raw"])
+        figures += [
+            Figure(
+                "bulk_throughput",
+                title,
+                "raw httpx.AsyncClient loop",
+                raw,
+                "arun_jobs",
+                library,
+                "s",
+                1.10,
+                samples=len(times["library"]),
+                details=times,
+            ),
+            Figure(
+                "bulk_throughput_ideal",
+                title,
+                "max(ideal, raw loop)",
+                max(times["ideal"], raw),
+                "arun_jobs",
+                library,
+                "s",
+                1.15,
+            ),
+        ]
+    if "bulk_memory" in groups:
+        peaks = memory(*settings.bulk_memory_jobs, settings.bulk_generate_n, log)
+        small, large = settings.bulk_memory_jobs
+        figures += [
+            Figure(
+                "bulk_memory",
+                "peak RSS of a fresh process running png jobs",
+                f"{small} jobs",
+                peaks["jobs_small"] / MIB,
+                f"{large} jobs",
+                peaks["jobs_large"] / MIB,
+                "MiB",
+                1.1,
+                details=peaks,
+            ),
+            Figure(
+                "bulk_memory_generate",
+                f"generate(n={settings.bulk_generate_n}, concurrency=64, png) + save",
+                "raw httpx.AsyncClient loop",
+                peaks["raw"] / MIB,
+                "AsyncFriendliImages",
+                peaks["generate"] / MIB,
+                "MiB",
+                1.5,
+                details=peaks,
+            ),
+        ]
+    if "connections" in groups:
+        seen = connections(settings.connection_requests, settings.connection_levels, log)
+        for level in settings.connection_levels:
+            title = f"TCP connections for {settings.connection_requests} requests"
+            figures += [
+                Figure(
+                    f"connections_{level}",
+                    title,
+                    "concurrency",
+                    level,
+                    "generate(n)",
+                    seen[f"library_{level}"],
+                    "conn",
+                    2.0,
+                    details=seen,
+                ),
+                Figure(
+                    f"connections_{level}_httpx",
+                    title,
+                    "concurrency",
+                    level,
+                    "raw httpx.AsyncClient (reference)",
+                    seen[f"raw_{level}"],
+                    "conn",
+                    None,
+                    required=False,
+                ),
+            ]
+    if "adaptive" in groups:
+        run = adaptive(settings.adaptive_requests, 16, settings.adaptive_after, log)
+        stats = run["adaptive_stats"]
+        share = 100 * stats["rejected_after"] / max(1, stats["requests_after"])
+        title = (
+            f"{settings.adaptive_requests} requests, server allows 16 in flight (429 above), "
+            "concurrency 64"
+        )
+        figures += [
+            Figure(
+                "adaptive",
+                title,
+                "5% of requests",
+                5.0,
+                f"429s after {settings.adaptive_after:g} s",
+                max(share, 0.01),
+                "%",
+                1.0,
+                details=run,
+            ),
+            Figure(
+                "adaptive_throughput",
+                title,
+                "concurrency 16",
+                run["capped_seconds"],
+                "concurrency 64, adaptive",
+                run["adaptive_seconds"],
+                "s",
+                1.11,
+            ),
+        ]
+    return figures
