@@ -89,6 +89,17 @@ _STATUS_ERRORS: dict[int, type[APIStatusError]] = {
 PARSE_ERRORS = (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError)
 
 
+
+_FIELD_NAMES: dict[type[Any], tuple[str, ...]] = {}
+
+
+def _field_names(body_type: type[Any]) -> tuple[str, ...]:
+    """The fields of a generated request model, listed once per model."""
+    names = _FIELD_NAMES.get(body_type)
+    if names is None:
+        names = _FIELD_NAMES[body_type] = tuple(field.name for field in attrs.fields(body_type))
+    return names
+
 class BaseClient:
     """Configuration, validation, response interpretation and retry decisions."""
 
@@ -238,14 +249,13 @@ class BaseClient:
             check_flag(retry_ambiguous, "retry_ambiguous")
         if not is_int(retries) or retries < 0:
             raise InvalidRequestError("max_retries must be an integer >= 0", param="max_retries")
-        own_fields = [field.name for field in attrs.fields(operation.body_type)]
         return _Call(
             body=operation.body_type(**sent, **fields),
             timeout=self.timeout if timeout is None else as_timeout(timeout, "timeout"),
             max_retries=retries,
             retry_ambiguous=self.retry_ambiguous if retry_ambiguous is None else retry_ambiguous,
             operation=operation,
-            extras=check_extras(params, own_fields),
+            extras=check_extras(params, _field_names(operation.body_type)),
         )
 
     @staticmethod

@@ -9,9 +9,9 @@ the input images it names, are only worked out when a recipe is asked for
 from __future__ import annotations
 
 import binascii
-import datetime
 import hashlib
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from enum import Enum
 from typing import Any, Protocol
@@ -93,7 +93,7 @@ class RecipeSource:
         self._operation_id = operation_id
         self._team_id = team_id
         self._forms = secrets.forms if isinstance(secrets, Secrets) else tuple(secrets)
-        self._created = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        self._created_at = time.time()  # formatted when a recipe is built (most never are)
         self._lock = threading.Lock()
         self._base: Recipe | None = None
 
@@ -135,7 +135,7 @@ class RecipeSource:
             api=api,
             team_id=self._team_id if api == "dedicated" else None,
             library_version=__version__,
-            created=self._created,
+            created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self._created_at)),
         )
 
 
