@@ -89,7 +89,6 @@ _STATUS_ERRORS: dict[int, type[APIStatusError]] = {
 PARSE_ERRORS = (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError)
 
 
-
 _FIELD_NAMES: dict[type[Any], tuple[str, ...]] = {}
 
 
@@ -99,6 +98,28 @@ def _field_names(body_type: type[Any]) -> tuple[str, ...]:
     if names is None:
         names = _FIELD_NAMES[body_type] = tuple(field.name for field in attrs.fields(body_type))
     return names
+
+
+class _AttemptClient:
+    """What the generated endpoint functions use of their ``AuthenticatedClient``, for one
+    attempt: the HTTP client to send with (the attempt's exchange) and
+    ``raise_on_unexpected_status`` (off, as the generated default: the client reads every
+    status itself). A generated ``AuthenticatedClient`` per attempt would build an attrs
+    object with its own dicts for settings the exchange never reads; the generated
+    functions use nothing else (``tests/facade/test_http.py`` checks they still work)."""
+
+    __slots__ = ("_exchange",)
+    raise_on_unexpected_status = False
+
+    def __init__(self, exchange: Exchange | AsyncExchange) -> None:
+        self._exchange = exchange
+
+    def get_httpx_client(self) -> Exchange | AsyncExchange:
+        return self._exchange
+
+    def get_async_httpx_client(self) -> Exchange | AsyncExchange:
+        return self._exchange
+
 
 class BaseClient:
     """Configuration, validation, response interpretation and retry decisions."""
@@ -353,10 +374,7 @@ class BaseClient:
     def _api_client(self, exchange: Exchange | AsyncExchange) -> AuthenticatedClient:
         # The exchange adds the Authorization header itself, so the token is never stored
         # in a generated object (whose attrs repr would print it).
-        client = AuthenticatedClient(base_url=self.base_url, token="")
-        if isinstance(exchange, AsyncExchange):
-            return client.set_async_httpx_client(cast(httpx.AsyncClient, exchange))
-        return client.set_httpx_client(cast(httpx.Client, exchange))
+        return cast(AuthenticatedClient, _AttemptClient(exchange))
 
     def _exchange_settings(self, call: _Call) -> dict[str, Any]:
         extras = call.extras
