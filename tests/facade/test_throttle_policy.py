@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 from friendli_images import _waits
+from friendli_images._batch._engine import _free_retry
 from friendli_images._batch._throttle import (
     DECREASE_FACTOR,
     START,
@@ -215,3 +216,19 @@ class TestPause:
 def test_both_paths_start_the_same(throttle_type: type[Throttle] | type[AsyncThrottle]) -> None:
     """The sync and async throttles begin with the same policy."""
     assert Limit.start(256) == throttle_type(256).limit
+
+
+@pytest.mark.parametrize(
+    ("overloaded", "slots", "others", "free"),
+    [
+        pytest.param(True, 4, 0, True, id="limit-above-one"),
+        pytest.param(True, 1, 2, True, id="cut-to-one-while-a-burst-is-out"),
+        pytest.param(True, 1, 0, False, id="alone-at-one-slot"),
+        pytest.param(False, 4, 3, False, id="not-an-overload"),
+        pytest.param(None, 4, 3, False, id="no-answer"),
+    ],
+)
+def test_free_retry(overloaded: bool | None, slots: int, others: int, free: bool) -> None:
+    """An overload answer costs no retry while the batch could still send less."""
+    limit = Limit(ceiling=8, value=float(slots))
+    assert free == _free_retry(overloaded, limit, others)

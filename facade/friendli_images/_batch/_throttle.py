@@ -183,6 +183,11 @@ class Throttle:
         return self._gate.overloads
 
     @property
+    def in_flight(self) -> int:
+        """Attempts holding a slot now."""
+        return self._gate.in_flight
+
+    @property
     def stopped(self) -> bool:
         return self._gate.stopped
 
@@ -242,6 +247,11 @@ class AsyncThrottle:
     @property
     def overloads(self) -> int:
         return self._gate.overloads
+
+    @property
+    def in_flight(self) -> int:
+        """Attempts holding a slot now."""
+        return self._gate.in_flight
 
     async def acquire(self) -> Limit:
         """Take a slot (waiting for one, and for any pause); return the limit it was taken under."""
