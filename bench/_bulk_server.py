@@ -10,6 +10,9 @@ does what the bulk figures need, on one asyncio loop:
 * ``POST /dedicated/v1/images/generations``: after ``--latency`` seconds, a 200 with one
   base64 PNG (``--size`` pixels square) and the request's seed. With ``--cap``, a request
   arriving while ``cap`` others are being answered gets an immediate 429 instead.
+  A request asking ``"response_format": "url"`` gets ``{"url": ".../images/SEED.png"}``
+  instead, and ``GET /images/SEED.png`` answers the PNG bytes (downloads count as
+  requests of their own in ``downloads``).
 * ``GET /stats``: TCP connections accepted, requests, 429s, and the 429s and requests
   after ``?after=S`` seconds from the first request since the last reset.
 * ``POST /reset``: forget the counts.
@@ -32,10 +35,12 @@ GENERATION_PATH = "/dedicated/v1/images/generations"
 
 
 class _State:
-    def __init__(self, latency: float, cap: int | None, image: str) -> None:
+    def __init__(self, latency: float, cap: int | None, image: str, base_url: str) -> None:
         self.latency = latency
         self.cap = cap
         self.image = image
+        self.png = _response_png(base64.b64decode(image))
+        self.base_url = base_url
         self.in_flight = 0
         self.reset()
 
@@ -44,6 +49,7 @@ class _State:
         self.first: float | None = None
         self.accepted: list[float] = []
         self.rejected: list[float] = []
+        self.downloads = 0
 
     def stats(self, after: float) -> dict[str, Any]:
         start = self.first or 0.0
@@ -51,6 +57,7 @@ class _State:
             "connections": self.connections,
             "requests": len(self.accepted) + len(self.rejected),
             "rejected": len(self.rejected),
+            "downloads": self.downloads,
             "requests_after": sum(1 for t in self.accepted + self.rejected if t - start >= after),
             "rejected_after": sum(1 for t in self.rejected if t - start >= after),
         }
@@ -64,6 +71,11 @@ def _response(status: int, body: bytes, reason: str = "OK") -> bytes:
     return head.encode() + body
 
 
+def _response_png(body: bytes) -> bytes:
+    head = f"HTTP/1.1 200 OK\r\ncontent-type: image/png\r\ncontent-length: {len(body)}\r\n\r\n"
+    return head.encode() + body
+
+
 async def _answer(state: _State, method: str, target: str, body: bytes) -> bytes:
     parts = urlsplit(target)
     if method == "GET" and parts.path == "/stats":
@@ -72,6 +84,9 @@ async def _answer(state: _State, method: str, target: str, body: bytes) -> bytes
     if method == "POST" and parts.path == "/reset":
         state.reset()
         return _response(200, b"{}")
+    if method == "GET" and parts.path.startswith("/images/"):
+        state.downloads += 1
+        return state.png
     if method != "POST" or parts.path != GENERATION_PATH:
         return _response(404, b'{"detail": "not found"}', "Not Found")
     now = time.monotonic()
@@ -86,8 +101,15 @@ async def _answer(state: _State, method: str, target: str, body: bytes) -> bytes
         await asyncio.sleep(state.latency)
     finally:
         state.in_flight -= 1
-    seed = json.loads(body).get("seed", 1)
-    item = f'{{"seed": {int(seed)}, "response_format": "png", "b64_json": "{state.image}"}}'
+    asked = json.loads(body)
+    seed = int(asked.get("seed", 1))
+    if asked.get("response_format") == "url":
+        item = (
+            f'{{"seed": {seed}, "response_format": "url", '
+            f'"url": "{state.base_url}/images/{seed}.png"}}'
+        )
+    else:
+        item = f'{{"seed": {seed}, "response_format": "png", "b64_json": "{state.image}"}}'
     return _response(200, f'{{"data": [{item}]}}'.encode())
 
 
@@ -119,11 +141,12 @@ async def _serve_connection(
 
 async def _main(latency: float, cap: int | None, size: int) -> None:
     image = base64.b64encode(render_png(1, size, size)).decode()
-    state = _State(latency, cap, image)
+    holder: list[_State] = []
     server = await asyncio.start_server(
-        lambda r, w: _serve_connection(state, r, w), "127.0.0.1", 0, backlog=1024
+        lambda r, w: _serve_connection(holder[0], r, w), "127.0.0.1", 0, backlog=4096
     )
     port = server.sockets[0].getsockname()[1]
+    holder.append(_State(latency, cap, image, f"http://127.0.0.1:{port}"))
     print(json.dumps({"url": f"http://127.0.0.1:{port}"}), flush=True)
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, sys.stdin.read)

@@ -1,8 +1,11 @@
-"""Pieces shared by the benchmark runner and its child processes.
+"""Pieces shared by the benchmarks, their runner and their child processes.
 
-The runner (``run.py``) and the processes it starts (``python -m bench._serve`` for the
-loopback test server, ``python -m bench._memory_child`` for one memory measurement, both
-from the repository root) share these.
+The runner (``run.py``), the benchmark modules it runs (one per figure group: ``overhead``,
+``memory``, ``decoding``, ``concurrency``, ``import_time``, ``edit``, ``bulk``) and the
+processes they start (``python -m bench._serve`` for the loopback test server,
+``python -m bench._memory_child`` for one memory measurement, both from the repository
+root) share these: the settings of a run, a figure (one row of the table), timing by
+alternation, and the server process.
 """
 
 from __future__ import annotations
@@ -14,26 +17,38 @@ import resource
 import statistics
 import subprocess
 import sys
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Self
+from typing import IO, Any, Self
 
 __all__ = [
     "BENCH_DIR",
+    "GENERATION_PATH",
+    "MIB",
     "MODEL",
     "PROMPT",
     "REPO_ROOT",
     "TOKEN",
+    "Figure",
     "ServerProcess",
     "ServerSpec",
+    "Settings",
+    "alternate",
+    "auth_headers",
     "git_state",
+    "log",
     "machine_info",
     "median",
     "peak_rss_bytes",
     "rss_bytes",
+    "spread",
     "start_peak_window",
+    "time_call",
+    "url_body",
     "versions",
 ]
 
@@ -42,6 +57,8 @@ REPO_ROOT = BENCH_DIR.parent
 TOKEN = "bench-token"  # the loopback test server's token, not a secret
 MODEL = "bench-endpoint"
 PROMPT = "An orange Lamborghini driving down a hill road at night, ocean view"
+GENERATION_PATH = "/dedicated/v1/images/generations"
+MIB = 1024 * 1024
 VERSIONED_DISTRIBUTIONS = (
     "friendli-images",
     "httpx",
@@ -57,6 +74,132 @@ _SERVE_TIMEOUT = 30.0
 def median(values: Iterable[float]) -> float:
     """The median of ``values`` (which must not be empty)."""
     return statistics.median(list(values))
+
+
+# -- a run's settings, its figures, timing by alternation -------------------------------
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How many samples and how large the payloads are."""
+
+    import_reps: int
+    call_warmup: int
+    call_rounds: int
+    memory_runs: int
+    control_image_side: int
+    decode_image_side: int
+    decode_reps: int
+    batch_reps: int
+    edit_rounds: int
+    edit_image_side: int
+    bulk_jobs: int = 10_000
+    bulk_reps: int = 2
+    bulk_memory_jobs: tuple[int, int] = (1_000, 10_000)
+    bulk_generate_n: int = 4096
+    connection_requests: int = 4096
+    connection_levels: tuple[int, ...] = (64, 256)
+    adaptive_requests: int = 6000
+    adaptive_after: float = 10.0
+
+    @classmethod
+    def full(cls) -> Settings:
+        # 4180x4180 RGB as a stored-deflate PNG is 49.997 MiB: just under the API's limit.
+        # 1182x1182 RGB as a stored-deflate PNG is 4.0 MiB.
+        return cls(40, 100, 1000, 3, 4180, 1672, 11, 5, 30, 1182)
+
+    @classmethod
+    def quick(cls) -> Settings:
+        return cls(
+            6,
+            20,
+            100,
+            1,
+            1670,
+            512,
+            3,
+            1,
+            6,
+            600,
+            bulk_jobs=300,
+            bulk_reps=1,
+            bulk_memory_jobs=(100, 300),
+            bulk_generate_n=256,
+            connection_requests=256,
+            connection_levels=(64,),
+            adaptive_requests=300,
+            adaptive_after=0.5,
+        )
+
+
+@dataclass
+class Figure:
+    """One row of the table: a candidate measurement divided by its baseline."""
+
+    key: str
+    title: str
+    baseline_label: str
+    baseline: float
+    candidate_label: str
+    candidate: float
+    unit: str
+    target: float | None
+    required: bool = True
+    samples: int = 1
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ratio(self) -> float:
+        return self.candidate / self.baseline
+
+    @property
+    def met(self) -> bool | None:
+        return None if self.target is None else self.ratio <= self.target
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["ratio"] = self.ratio
+        data["met"] = self.met
+        return data
+
+
+def log(message: str) -> None:
+    print(f"  .. {message}", file=sys.stderr, flush=True)
+
+
+def auth_headers() -> dict[str, str]:
+    return {"Authorization": f"Bearer {TOKEN}"}
+
+
+def url_body() -> dict[str, Any]:
+    return {"model": MODEL, "prompt": PROMPT, "response_format": "url"}
+
+
+def time_call(function: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    function()
+    return time.perf_counter() - start
+
+
+def alternate(cases: Sequence[Callable[[], object]], rounds: int) -> list[list[float]]:
+    """Time each case ``rounds`` times, rotating their order every round."""
+    times: list[list[float]] = [[] for _ in cases]
+    for round_ in range(rounds):
+        for offset in range(len(cases)):
+            index = (round_ + offset) % len(cases)
+            times[index].append(time_call(cases[index]))
+    return times
+
+
+def spread(values: Sequence[float], scale: float = 1.0) -> dict[str, float]:
+    ordered = sorted(values)
+    return {
+        "min": ordered[0] * scale,
+        "p25": ordered[len(ordered) // 4] * scale,
+        "median": median(ordered) * scale,
+        "p75": ordered[(3 * len(ordered)) // 4] * scale,
+        "max": ordered[-1] * scale,
+    }
 
 
 # -- what ran where ------------------------------------------------------------------------

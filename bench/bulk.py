@@ -34,7 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -42,7 +42,7 @@ from typing import Any
 import httpx
 from friendli_images import AsyncFriendliImages, arun_jobs
 
-from bench._common import MODEL, PROMPT, REPO_ROOT, TOKEN
+from bench._common import MODEL, PROMPT, REPO_ROOT, TOKEN, Figure, Settings, log, median
 
 GENERATION_PATH = "/dedicated/v1/images/generations"
 LATENCY = 0.05
@@ -50,9 +50,28 @@ CONCURRENCY = 64
 MIB = 1024 * 1024
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User plus system CPU seconds of process ``pid`` so far (Linux ``/proc``)."""
+    import os
+
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class BulkServer:
+    """A running ``bench._bulk_server``: its base URL and the CPU it has used."""
+
+    def __init__(self, url: str, pid: int) -> None:
+        self.url = url
+        self.pid = pid
+
+    def cpu_seconds(self) -> float:
+        return process_cpu_seconds(self.pid)
+
+
 @contextmanager
-def bulk_server(latency: float = LATENCY, cap: int | None = None) -> Iterator[str]:
-    """``bench._bulk_server`` in a child process; yields its base URL."""
+def bulk_server_process(latency: float = LATENCY, cap: int | None = None) -> Iterator[BulkServer]:
+    """``bench._bulk_server`` in a child process."""
     command = [sys.executable, "-m", "bench._bulk_server", "--latency", str(latency)]
     if cap is not None:
         command += ["--cap", str(cap)]
@@ -61,7 +80,7 @@ def bulk_server(latency: float = LATENCY, cap: int | None = None) -> Iterator[st
     )
     try:
         assert process.stdout is not None
-        yield json.loads(process.stdout.readline())["url"]
+        yield BulkServer(json.loads(process.stdout.readline())["url"], process.pid)
     finally:
         assert process.stdin is not None
         process.stdin.close()
@@ -72,12 +91,19 @@ def bulk_server(latency: float = LATENCY, cap: int | None = None) -> Iterator[st
             process.wait()
 
 
-def _stats(base_url: str, after: float = 0.0) -> dict[str, Any]:
+@contextmanager
+def bulk_server(latency: float = LATENCY, cap: int | None = None) -> Iterator[str]:
+    """``bench._bulk_server`` in a child process; yields its base URL."""
+    with bulk_server_process(latency, cap) as server:
+        yield server.url
+
+
+def server_stats(base_url: str, after: float = 0.0) -> dict[str, Any]:
     stats: dict[str, Any] = httpx.get(f"{base_url}/stats", params={"after": after}).json()
     return stats
 
 
-def _reset(base_url: str) -> None:
+def reset(base_url: str) -> None:
     httpx.post(f"{base_url}/reset")
 
 
@@ -222,9 +248,9 @@ def connections(count: int, levels: tuple[int, ...], log: Callable[[str], None])
         for level in levels:
             log(f"connections: {count} requests at concurrency {level}")
             for name, run in (("library", _generate), ("raw", _raw_generate)):
-                _reset(base_url)
+                reset(base_url)
                 asyncio.run(run(base_url, count, level))
-                seen[f"{name}_{level}"] = _stats(base_url)["connections"]
+                seen[f"{name}_{level}"] = server_stats(base_url)["connections"]
     return seen
 
 
@@ -241,15 +267,138 @@ def adaptive(count: int, cap: int, after: float, log: Callable[[str], None]) -> 
     """Concurrency 64 against a server allowing ``cap``, and concurrency ``cap`` as reference."""
     with bulk_server(cap=cap) as base_url:
         log(f"adaptive: {count} requests, server cap {cap}, concurrency 64 then {cap}")
-        _reset(base_url)
+        reset(base_url)
         adaptive_seconds = _timed(lambda: asyncio.run(_adaptive_run(base_url, count, 64)))
-        stats = _stats(base_url, after)
-        _reset(base_url)
+        stats = server_stats(base_url, after)
+        reset(base_url)
         capped_seconds = _timed(lambda: asyncio.run(_adaptive_run(base_url, count, cap)))
-        capped = _stats(base_url, after)
+        capped = server_stats(base_url, after)
     return {
         "adaptive_seconds": adaptive_seconds,
         "capped_seconds": capped_seconds,
         "adaptive_stats": stats,
         "capped_stats": capped,
     }
+
+
+# -- the figures of bench/run.py -------------------------------------------------------------
+
+
+def bench_bulk(groups: Sequence[str], settings: Settings) -> list[Figure]:
+    figures: list[Figure] = []
+    if "bulk_throughput" in groups:
+        times = throughput(settings.bulk_jobs, settings.bulk_reps, log)
+        title = f"{settings.bulk_jobs} png jobs saved, concurrency 64, 50 ms latency"
+        library = median(times["library"])
+        raw = median(times["raw"])
+        figures += [
+            Figure(
+                "bulk_throughput",
+                title,
+                "raw httpx.AsyncClient loop",
+                raw,
+                "arun_jobs",
+                library,
+                "s",
+                1.10,
+                samples=len(times["library"]),
+                details=times,
+            ),
+            Figure(
+                "bulk_throughput_ideal",
+                title,
+                "max(ideal, raw loop)",
+                max(times["ideal"], raw),
+                "arun_jobs",
+                library,
+                "s",
+                1.15,
+            ),
+        ]
+    if "bulk_memory" in groups:
+        peaks = memory(*settings.bulk_memory_jobs, settings.bulk_generate_n, log)
+        small, large = settings.bulk_memory_jobs
+        figures += [
+            Figure(
+                "bulk_memory",
+                "peak RSS of a fresh process running png jobs",
+                f"{small} jobs",
+                peaks["jobs_small"] / MIB,
+                f"{large} jobs",
+                peaks["jobs_large"] / MIB,
+                "MiB",
+                1.1,
+                details=peaks,
+            ),
+            Figure(
+                "bulk_memory_generate",
+                f"generate(n={settings.bulk_generate_n}, concurrency=64, png) + save",
+                "raw httpx.AsyncClient loop",
+                peaks["raw"] / MIB,
+                "AsyncFriendliImages",
+                peaks["generate"] / MIB,
+                "MiB",
+                1.5,
+                details=peaks,
+            ),
+        ]
+    if "connections" in groups:
+        seen = connections(settings.connection_requests, settings.connection_levels, log)
+        for level in settings.connection_levels:
+            title = f"TCP connections for {settings.connection_requests} requests"
+            figures += [
+                Figure(
+                    f"connections_{level}",
+                    title,
+                    "concurrency",
+                    level,
+                    "generate(n)",
+                    seen[f"library_{level}"],
+                    "conn",
+                    2.0,
+                    details=seen,
+                ),
+                Figure(
+                    f"connections_{level}_httpx",
+                    title,
+                    "concurrency",
+                    level,
+                    "raw httpx.AsyncClient (reference)",
+                    seen[f"raw_{level}"],
+                    "conn",
+                    None,
+                    required=False,
+                ),
+            ]
+    if "adaptive" in groups:
+        run = adaptive(settings.adaptive_requests, 16, settings.adaptive_after, log)
+        stats = run["adaptive_stats"]
+        share = 100 * stats["rejected_after"] / max(1, stats["requests_after"])
+        title = (
+            f"{settings.adaptive_requests} requests, server allows 16 in flight (429 above), "
+            "concurrency 64"
+        )
+        figures += [
+            Figure(
+                "adaptive",
+                title,
+                "5% of requests",
+                5.0,
+                f"429s after {settings.adaptive_after:g} s",
+                max(share, 0.01),
+                "%",
+                1.0,
+                details=run,
+            ),
+            Figure(
+                "adaptive_throughput",
+                title,
+                "concurrency 16",
+                run["capped_seconds"],
+                "concurrency 64, adaptive",
+                run["adaptive_seconds"],
+                "s",
+                1.11,
+            ),
+        ]
+    return figures

@@ -61,13 +61,14 @@ from ._params import (
     GenerateImageParams,
     GenerateParams,
 )
-from ._recipe import Recipe, RecipeInput, read_recipe, recipe_kwargs
 from ._results import GeneratedImage, ImageResult, ImageSaveError
 from ._version import __version__
 
 if _TYPE_CHECKING:
     from ._batch._engine import Outcome
     from ._jobs._runner import JobsSummary, arun_jobs, check_jobs, run_jobs
+    from ._recipe.model import Recipe, RecipeInput
+    from ._recipe.read import read_recipe, recipe_kwargs
     from ._views.axes import Axis
     from ._views.gallery import write_gallery
     from ._views.sheet import FailedCell, contact_sheet, sweep_sheets, write_sweep_sheets
@@ -80,6 +81,10 @@ _LAZY = {
     "check_jobs": "._jobs._runner",
     "run_jobs": "._jobs._runner",
     "Axis": "._views.axes",
+    "Recipe": "._recipe.model",
+    "RecipeInput": "._recipe.model",
+    "read_recipe": "._recipe.read",
+    "recipe_kwargs": "._recipe.read",
     "FailedCell": "._views.sheet",
     "Sweep": "._views.sweep",
     "arun_sweep": "._views.sweep",

@@ -18,8 +18,7 @@ from ._params import (
     EditInput,
     GenerateImageParams,
 )
-from ._recipe.embed import check_metadata
-from ._results import ImageResult, ImageSaveError
+from ._results import ImageResult, ImageSaveError, check_metadata
 
 __all__ = ["aedit_image", "agenerate_image", "edit_image", "generate_image"]
 

@@ -31,6 +31,7 @@ from ._redaction import package_logger
 from ._results import GeneratedImage, ImageResult
 from ._transport._download import AsyncDownloader
 from ._transport._exchange import AsyncExchange
+from ._transport._tls import shared_ssl_context
 
 if TYPE_CHECKING:
     from ._batch._engine import Outcome
@@ -58,17 +59,29 @@ class AsyncClient(BaseClient):
         super().__init__(**settings)
         self._owns_http = http_client is None
         self._http = (
-            http_client if http_client is not None else httpx.AsyncClient(timeout=self.timeout)
+            http_client
+            if http_client is not None
+            else httpx.AsyncClient(timeout=self.timeout, verify=shared_ssl_context())
         )
         self._loop: object = None
         self._downloader = AsyncDownloader(
             self._http, self._download_settings, user_client=not self._owns_http
         )
         self._pool: ClientPool[httpx.AsyncClient] | None = (
-            ClientPool(lambda limits: httpx.AsyncClient(timeout=self.timeout, limits=limits))
+            ClientPool(
+                lambda limits: httpx.AsyncClient(
+                    timeout=self.timeout, limits=limits, verify=shared_ssl_context()
+                )
+            )
             if http_client is None
             else None
         )
+        self._batch_downloader = (
+            self._downloader
+            if self._pool is None
+            else self._downloader.with_lease(self._pool.lease)
+        )
+        """Downloads of a batch's images go through the batch's pool (see ``_download``)."""
         self._pool_loop: object = None
 
     def _http_for_this_loop(self) -> httpx.AsyncClient:
@@ -89,8 +102,10 @@ class AsyncClient(BaseClient):
         loop = asyncio.get_running_loop()
         moved = self._loop is not None and self._loop is not loop
         if self._owns_http and (moved or self._http.is_closed):
-            self._http = httpx.AsyncClient(timeout=self.timeout)
+            self._http = httpx.AsyncClient(timeout=self.timeout, verify=shared_ssl_context())
             self._downloader = AsyncDownloader(self._http, self._download_settings)
+            if self._pool is not None:
+                self._batch_downloader = self._downloader.with_lease(self._pool.lease)
         self._loop = loop
         return self._http
 
@@ -246,7 +261,12 @@ class AsyncClient(BaseClient):
             )
         except (httpx.RequestError, *PARSE_ERRORS) as exc:
             failure = exc
-        return self._interpret(exchange, response, failure, call)
+        outcome = self._interpret(exchange, response, failure, call)
+        if http is not None and isinstance(outcome, ImageResult):
+            for image in outcome.images:  # a batch's images download through its pool
+                if image._async_downloader is self._downloader:
+                    image._async_downloader = self._batch_downloader
+        return outcome
 
     async def _send(self, call: _Call) -> ImageResult:
         retries_taken = 0

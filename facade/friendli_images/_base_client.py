@@ -89,6 +89,38 @@ _STATUS_ERRORS: dict[int, type[APIStatusError]] = {
 PARSE_ERRORS = (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError)
 
 
+_FIELD_NAMES: dict[type[Any], tuple[str, ...]] = {}
+
+
+def _field_names(body_type: type[Any]) -> tuple[str, ...]:
+    """The fields of a generated request model, listed once per model."""
+    names = _FIELD_NAMES.get(body_type)
+    if names is None:
+        names = _FIELD_NAMES[body_type] = tuple(field.name for field in attrs.fields(body_type))
+    return names
+
+
+class _AttemptClient:
+    """What the generated endpoint functions use of their ``AuthenticatedClient``, for one
+    attempt: the HTTP client to send with (the attempt's exchange) and
+    ``raise_on_unexpected_status`` (off, as the generated default: the client reads every
+    status itself). A generated ``AuthenticatedClient`` per attempt would build an attrs
+    object with its own dicts for settings the exchange never reads; the generated
+    functions use nothing else (``tests/facade/test_http.py`` checks they still work)."""
+
+    __slots__ = ("_exchange",)
+    raise_on_unexpected_status = False
+
+    def __init__(self, exchange: Exchange | AsyncExchange) -> None:
+        self._exchange = exchange
+
+    def get_httpx_client(self) -> Exchange | AsyncExchange:
+        return self._exchange
+
+    def get_async_httpx_client(self) -> Exchange | AsyncExchange:
+        return self._exchange
+
+
 class BaseClient:
     """Configuration, validation, response interpretation and retry decisions."""
 
@@ -238,14 +270,13 @@ class BaseClient:
             check_flag(retry_ambiguous, "retry_ambiguous")
         if not is_int(retries) or retries < 0:
             raise InvalidRequestError("max_retries must be an integer >= 0", param="max_retries")
-        own_fields = [field.name for field in attrs.fields(operation.body_type)]
         return _Call(
             body=operation.body_type(**sent, **fields),
             timeout=self.timeout if timeout is None else as_timeout(timeout, "timeout"),
             max_retries=retries,
             retry_ambiguous=self.retry_ambiguous if retry_ambiguous is None else retry_ambiguous,
             operation=operation,
-            extras=check_extras(params, own_fields),
+            extras=check_extras(params, _field_names(operation.body_type)),
         )
 
     @staticmethod
@@ -343,10 +374,7 @@ class BaseClient:
     def _api_client(self, exchange: Exchange | AsyncExchange) -> AuthenticatedClient:
         # The exchange adds the Authorization header itself, so the token is never stored
         # in a generated object (whose attrs repr would print it).
-        client = AuthenticatedClient(base_url=self.base_url, token="")
-        if isinstance(exchange, AsyncExchange):
-            return client.set_async_httpx_client(cast(httpx.AsyncClient, exchange))
-        return client.set_httpx_client(cast(httpx.Client, exchange))
+        return cast(AuthenticatedClient, _AttemptClient(exchange))
 
     def _exchange_settings(self, call: _Call) -> dict[str, Any]:
         extras = call.extras

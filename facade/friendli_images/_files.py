@@ -28,6 +28,7 @@ import errno
 import os
 import re
 import signal
+import stat
 import threading
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from pathlib import Path
@@ -222,9 +223,12 @@ class AtomicWriter:
     """A temporary file that becomes ``target`` on ``commit()`` and vanishes otherwise."""
 
     def __init__(self, directory: Path) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
         self._temp = directory / f".friendli-images-{os.urandom(6).hex()}.part"
-        self._file: BinaryIO | None = self._temp.open("xb")
+        try:  # the directory usually exists: one system call, not a mkdir and a stat first
+            self._file: BinaryIO | None = self._temp.open("xb")
+        except FileNotFoundError:
+            directory.mkdir(parents=True, exist_ok=True)
+            self._file = self._temp.open("xb")
 
     def write(self, data: bytes) -> None:
         assert self._file is not None
@@ -288,12 +292,18 @@ def discard_backups(backups: Backups) -> None:
 
 
 def _check_free(target: Path, overwrite: bool) -> None:
-    if os.path.isdir(target) and not os.path.islink(target):
+    """``OutputExistsError`` if ``target`` is a directory, or exists and ``overwrite`` is
+    off (a dangling link counts); one ``lstat``, not an ``isdir``, ``islink`` and ``lexists``."""
+    try:
+        mode = os.lstat(target).st_mode
+    except OSError:  # nothing there (or unreadable: opening the temp file will say)
+        return
+    if stat.S_ISDIR(mode):  # a link to a directory is a link: replaced, never followed
         raise OutputExistsError(
             str(target),
             message=f"{target} is a directory; a save replaces files only, never a directory",
         )
-    if not overwrite and os.path.lexists(target):
+    if not overwrite:
         raise OutputExistsError(str(target))
 
 

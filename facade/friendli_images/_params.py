@@ -465,8 +465,14 @@ _RULES: dict[str, Callable[[object], Any]] = {
 """One rule per sent field the spec constrains: it returns the value to send, or raises."""
 
 
+_FORMAT_VALUES: dict[type[Enum], list[Any]] = {}
+"""Each generated response-format enum's values, listed once (an enum is immutable)."""
+
+
 def _response_format(value: object, formats: type[Enum]) -> Enum:
-    allowed = [member.value for member in formats]
+    allowed = _FORMAT_VALUES.get(formats)
+    if allowed is None:
+        allowed = _FORMAT_VALUES[formats] = [member.value for member in formats]
     text = value.value if isinstance(value, Enum) else value
     if text not in allowed:
         raise InvalidRequestError(

@@ -31,8 +31,6 @@ from ._files import (
     save_chunks,
     writing,
 )
-from ._recipe.embed import asave_with_recipe, save_with_recipe
-from ._recipe.embed import check_metadata as _check_metadata
 from ._sniff import FORMAT_TYPES, SNIFF_BYTES, extension_for, sniff_image_type
 from ._transport._download import AsyncDownloader, Downloader, DownloadSettings, display_url
 
@@ -88,6 +86,15 @@ def _close(chunks: Iterator[bytes]) -> None:
     close = getattr(chunks, "close", None)
     if close is not None:
         close()
+
+
+def check_metadata(metadata: object) -> bool:
+    """``check_metadata`` of ``_recipe.embed``, which loads only when a recipe is embedded."""
+    if metadata is False:
+        return False
+    from ._recipe.embed import check_metadata
+
+    return check_metadata(metadata)
 
 
 class GeneratedImage:
@@ -324,7 +331,9 @@ class GeneratedImage:
         :param overwrite: Replace an existing file of that name.
         :param metadata: Embed the recipe; default ``False``.
         """
-        if _check_metadata(metadata):
+        if check_metadata(metadata):
+            from ._recipe.embed import save_with_recipe  # loaded by the first such save
+
             return save_with_recipe(
                 self, self._chunks(), self._user_target(path), overwrite=overwrite
             )
@@ -343,7 +352,9 @@ class GeneratedImage:
         :param overwrite: Replace an existing file of that name.
         :param metadata: Embed the recipe, as in ``save()``; default ``False``.
         """
-        if _check_metadata(metadata):
+        if check_metadata(metadata):
+            from ._recipe.embed import asave_with_recipe
+
             return await asave_with_recipe(
                 self, self._achunks(), self._user_target(path), overwrite=overwrite
             )
@@ -431,7 +442,7 @@ class ImageResult:
         :param overwrite: Replace existing files of the planned names.
         :param metadata: Embed each image's recipe; default ``False``.
         """
-        embed = _check_metadata(metadata)
+        embed = check_metadata(metadata)
         folder, names = self._prepare(directory, stem, overwrite)
         written: list[Path] = []
         backups: Backups = []
@@ -440,6 +451,8 @@ class ImageResult:
                 for image, name in zip(self.images, names, strict=True):
                     target = image._named_target(folder, name)
                     if embed:
+                        from ._recipe.embed import save_with_recipe
+
                         path = save_with_recipe(
                             image, image._chunks(), target, overwrite=overwrite, backups=backups
                         )
@@ -469,7 +482,7 @@ class ImageResult:
         :param overwrite: Replace existing files of the planned names.
         :param metadata: Embed each image's recipe; default ``False``.
         """
-        embed = _check_metadata(metadata)
+        embed = check_metadata(metadata)
         folder, names = self._prepare(directory, stem, overwrite)
         written: list[Path] = []
         backups: Backups = []
@@ -477,6 +490,8 @@ class ImageResult:
             for image, name in zip(self.images, names, strict=True):
                 target = image._named_target(folder, name)
                 if embed:
+                    from ._recipe.embed import asave_with_recipe
+
                     path = await asave_with_recipe(
                         image, image._achunks(), target, overwrite=overwrite, backups=backups
                     )

@@ -31,6 +31,7 @@ from ._redaction import package_logger
 from ._results import GeneratedImage, ImageResult
 from ._transport._download import Downloader
 from ._transport._exchange import Exchange, check_open
+from ._transport._tls import shared_ssl_context
 
 if TYPE_CHECKING:
     from ._batch._engine import Outcome
@@ -52,17 +53,31 @@ class SyncClient(BaseClient):
         super().__init__(**settings)
         self._owns_http = http_client is None
         self._closed = False
-        self._http = http_client if http_client is not None else httpx.Client(timeout=self.timeout)
+        self._http = (
+            http_client
+            if http_client is not None
+            else httpx.Client(timeout=self.timeout, verify=shared_ssl_context())
+        )
         self._downloader = Downloader(
             self._http, self._download_settings, user_client=not self._owns_http
         )
         # Batches spread over small pools of kept-alive connections (see _pool); a caller's
         # own http_client is used as it is.
         self._pool: ClientPool[httpx.Client] | None = (
-            ClientPool(lambda limits: httpx.Client(timeout=self.timeout, limits=limits))
+            ClientPool(
+                lambda limits: httpx.Client(
+                    timeout=self.timeout, limits=limits, verify=shared_ssl_context()
+                )
+            )
             if http_client is None
             else None
         )
+        self._batch_downloader = (
+            self._downloader
+            if self._pool is None
+            else self._downloader.with_lease(self._pool.lease)
+        )
+        """Downloads of a batch's images go through the batch's pool (see ``_download``)."""
 
     def close(self) -> None:
         """Close the connection pool (not a client you passed in).
@@ -206,7 +221,12 @@ class SyncClient(BaseClient):
             response = call.operation.send(self._api_client(exchange), call.body, self._team)
         except (httpx.RequestError, *PARSE_ERRORS) as exc:
             failure = exc
-        return self._interpret(exchange, response, failure, call)
+        outcome = self._interpret(exchange, response, failure, call)
+        if http is not None and isinstance(outcome, ImageResult):
+            for image in outcome.images:  # a batch's images download through its pool
+                if image._downloader is self._downloader:
+                    image._downloader = self._batch_downloader
+        return outcome
 
     def _send(self, call: _Call) -> ImageResult:
         retries_taken = 0

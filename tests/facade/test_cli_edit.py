@@ -97,7 +97,9 @@ class TestEdit:
     @pytest.mark.parametrize(
         ("args", "words"),
         [
-            pytest.param(["x", "--model", "ep"], "IMAGE [IMAGE ...] PROMPT", id="no-image"),
+            pytest.param(
+                ["x", "--model", "ep"], "IMAGE [IMAGE ...] [PROMPT]", id="no-image"
+            ),  # PROMPT is optional since edit --from FILE (issue 22)
             pytest.param(["missing.png", "x", "--model", "ep"], "IMAGE", id="missing-file"),
             pytest.param(["{photo}", "", "--model", "ep"], "PROMPT", id="empty-prompt"),
             pytest.param(["{photo}", "x"], "--model", id="no-model"),

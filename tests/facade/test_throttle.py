@@ -1,4 +1,8 @@
-"""The adaptive concurrency rule (AIMD) and the shared Retry-After pause, as tables."""
+"""The adaptive concurrency rule (AIMD) and the shared Retry-After pause, as tables.
+
+Slow start, the restart after a pause and the fake-clock tables are in
+``test_throttle_policy.py``.
+"""
 
 from __future__ import annotations
 
@@ -22,21 +26,26 @@ class TestLimit:
             pytest.param(Limit(16, 16.0), 16.0, id="stays-at-ceiling"),
             pytest.param(Limit(16, 8.0), 8.125, id="adds-one-over-limit"),
             pytest.param(Limit(16, 1.0), 2.0, id="from-one-to-two"),
+            pytest.param(Limit(16, 8.0, threshold=16.0), 9.0, id="slow-start-adds-one"),
             pytest.param(Limit(16, 15.99), 16.0, id="capped-at-ceiling"),
         ],
     )
     def test_after_success(self, limit: Limit, expected_value: float) -> None:
-        """Each success adds 1/limit: about one more in flight per round of successes."""
+        """Past slow start each success adds 1/limit: about one more per round of successes."""
         assert expected_value == pytest.approx(limit.after_success().value)
 
     @pytest.mark.parametrize(
         ("limit", "sent_in_epoch", "expected"),
         [
+            # a cut also ends slow start: the threshold is the cut limit
             pytest.param(
-                Limit(64, 64.0, 0), 0, Limit(64, 64.0 * DECREASE_FACTOR, 1), id="cuts-once"
+                Limit(64, 64.0, 0),
+                0,
+                Limit(64, 64.0 * DECREASE_FACTOR, 1, 64.0 * DECREASE_FACTOR),
+                id="cuts-once",
             ),
             pytest.param(Limit(64, 50.0, 3), 2, Limit(64, 50.0, 3), id="older-attempt-no-cut"),
-            pytest.param(Limit(64, 1.0, 5), 5, Limit(64, 1.0, 6), id="never-below-one"),
+            pytest.param(Limit(64, 1.0, 5), 5, Limit(64, 1.0, 6, 1.0), id="never-below-one"),
         ],
     )
     def test_after_overload(self, limit: Limit, sent_in_epoch: int, expected: Limit) -> None:

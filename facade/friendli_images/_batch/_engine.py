@@ -156,9 +156,11 @@ def _as_error(exc: BaseException, secrets: Secrets | tuple[str, ...]) -> Friendl
     return error
 
 
-def _free_retry(overloaded: bool | None, taken_under: Limit) -> bool:
-    """An overload answer while the batch could still send less costs no retry."""
-    return bool(overloaded) and taken_under.slots > 1
+def _free_retry(overloaded: bool | None, taken_under: Limit, others: int) -> bool:
+    """An overload answer while the batch could still send less costs no retry: it was
+    sent under a limit of more than one slot, or beside ``others`` attempts in flight (a
+    limit cut to one slot by the refusals of a burst, while the burst is still out)."""
+    return bool(overloaded) and (taken_under.slots > 1 or others > 0)
 
 
 # -- threads -----------------------------------------------------------------------------
@@ -186,6 +188,7 @@ def _send(
     while True:
         seen = waits_seen(call.endpoint_waiter)
         taken_under = throttle.acquire()
+        others = throttle.in_flight - 1
         outcome: ImageResult | _Failure | None = None
         try:
             if call.on_send is not None:
@@ -197,7 +200,7 @@ def _send(
             throttle.release(taken_under.epoch, overloaded=overloaded, retry_after=retry_after)
         if isinstance(outcome, ImageResult):
             return outcome
-        if _free_retry(overloaded, taken_under):
+        if _free_retry(overloaded, taken_under, others):
             continue
         delay = client._next_delay(outcome, retries_taken, call)
         if delay is None:
@@ -344,6 +347,7 @@ async def _asend(
     while True:
         seen = waits_seen(call.endpoint_waiter)
         taken_under = await throttle.acquire()
+        others = throttle.in_flight - 1
         outcome: ImageResult | _Failure | None = None
         try:
             if call.on_send is not None:
@@ -355,7 +359,7 @@ async def _asend(
             throttle.release(taken_under.epoch, overloaded=overloaded, retry_after=retry_after)
         if isinstance(outcome, ImageResult):
             return outcome
-        if _free_retry(overloaded, taken_under):
+        if _free_retry(overloaded, taken_under, others):
             continue
         delay = client._next_delay(outcome, retries_taken, call)
         if delay is None:

@@ -1,20 +1,30 @@
 """Adaptive concurrency for batches: how many requests may be in flight right now.
 
-``concurrency`` is a ceiling, not a promise. A batch starts at the ceiling; when the
-endpoint answers "overloaded" (429 Too Many Requests, and 503 when the caller opts in)
-the number in flight is multiplied by ``DECREASE_FACTOR`` (once per round trip, however
-many requests of that round were refused), and every success adds ``1 / limit`` (about
-one more request in flight per round trip of successes): additive increase,
-multiplicative decrease, as TCP does. A ``Retry-After`` pauses the whole batch once,
-instead of every request sleeping on its own and then stampeding back together.
+``concurrency`` is a ceiling, not a promise. Opening every slot at once cost up to
+``ceiling - capacity`` overload answers before the first one came back (a 429 storm), so a
+batch grows as TCP does:
 
-The rule is ``Limit`` (pure, table-tested); ``Throttle`` and ``AsyncThrottle`` apply it
-to threads and to asyncio tasks.
+* **Slow start**: a batch opens ``START`` slots (or ``concurrency``, if smaller), and every
+  success adds one: the limit doubles per round trip of successes, up to the ceiling.
+* **Multiplicative decrease**: an overload answer (429 Too Many Requests, and 503 when the
+  caller opts in) multiplies the limit by ``DECREASE_FACTOR``, once per round trip
+  however many requests of that round were refused (``epoch``), and ends slow start.
+  Every refusal without a ``Retry-After`` also caps the limit at the requests still in
+  flight (TCP's flight size): the server is full with those.
+* **Additive increase**: after that, every success adds ``1 / limit``, about one more
+  request in flight per round trip of successes.
+* **One shared pause**: a ``Retry-After`` pauses the whole batch once (capped by
+  ``_waits``, as every wait is), instead of every request sleeping on its own and then
+  stampeding back together. A new pause also **restarts slowly**: after it, ``START``
+  slots open, and slow start doubles them back up to the cut limit.
+
+The rule is ``Limit``: pure (no clock, no I/O; the time is passed in), table-tested with a
+fake clock. ``Throttle`` and ``AsyncThrottle`` apply the same rule to threads and to
+asyncio tasks.
 """
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from typing import TYPE_CHECKING
@@ -27,10 +37,13 @@ from .._exceptions import FriendliImagesError
 if TYPE_CHECKING:
     import asyncio
 
-__all__ = ["DECREASE_FACTOR", "AsyncThrottle", "BatchStopped", "Limit", "Throttle"]
+__all__ = ["DECREASE_FACTOR", "START", "AsyncThrottle", "BatchStopped", "Limit", "Throttle"]
 
-DECREASE_FACTOR = 0.9
+DECREASE_FACTOR = 0.95
 """Multiplier of the limit after an overload answer (a gentle cut keeps throughput high)."""
+
+START = 8
+"""Slots a batch opens first (and after a ``Retry-After`` pause), unless its ceiling is lower."""
 
 
 class BatchStopped(FriendliImagesError):
@@ -39,33 +52,83 @@ class BatchStopped(FriendliImagesError):
 
 @attrs.frozen
 class Limit:
-    """The adaptive limit on requests in flight.
+    """The adaptive limit on requests in flight (immutable: every event returns a new one).
 
-    ``value`` moves between 1 and ``ceiling``; ``epoch`` counts the decreases, so that an
-    overload answer to a request sent before the last decrease does not cut again.
+    ``value`` moves between 1 and ``ceiling``; below ``threshold`` the batch is in slow
+    start (a success adds 1), at or above it in additive increase (a success adds
+    ``1 / value``). ``epoch`` counts the decreases, so that an overload answer to a request
+    sent before the last decrease does not cut again. ``paused_until`` is the end of the
+    shared ``Retry-After`` pause, on the clock the caller passes in.
     """
 
     ceiling: int
     value: float
     epoch: int = 0
+    threshold: float = 0.0
+    paused_until: float = 0.0
 
     @classmethod
-    def start(cls, ceiling: int) -> Limit:
-        return cls(ceiling, float(ceiling))
+    def start(cls, ceiling: int, start: int = START) -> Limit:
+        """A batch's first limit: ``start`` slots (at most ``ceiling``), in slow start."""
+        return cls(ceiling, float(max(1, min(start, ceiling))), threshold=float(ceiling))
 
     @property
     def slots(self) -> int:
-        """Requests allowed in flight now."""
-        return max(1, min(self.ceiling, math.floor(self.value)))
+        """Requests allowed in flight (outside a pause)."""
+        return max(1, min(self.ceiling, int(self.value)))
+
+    @property
+    def slow_start(self) -> bool:
+        return self.value < self.threshold
+
+    def wait_time(self, now: float, in_flight: int) -> float | None:
+        """Seconds to wait before a slot may be taken; 0 to take it now; None: no slot free."""
+        if self.paused_until > now:
+            return self.paused_until - now
+        return 0.0 if in_flight < self.slots else None
 
     def after_success(self) -> Limit:
-        return attrs.evolve(self, value=min(float(self.ceiling), self.value + 1.0 / self.value))
+        if self.slow_start:
+            value = min(self.threshold, self.value + 1.0)
+        else:
+            value = self.value + 1.0 / self.value
+        return attrs.evolve(self, value=min(float(self.ceiling), value))
 
-    def after_overload(self, sent_in_epoch: int) -> Limit:
-        """The limit after an overload answer to an attempt sent during ``sent_in_epoch``."""
-        if sent_in_epoch != self.epoch:  # already cut since that request left
-            return self
-        return Limit(self.ceiling, max(1.0, self.value * DECREASE_FACTOR), self.epoch + 1)
+    def after_overload(
+        self,
+        sent_in_epoch: int,
+        now: float = 0.0,
+        retry_after: float | None = None,
+        in_flight: int | None = None,
+    ) -> Limit:
+        """The limit after an overload answer to an attempt sent during ``sent_in_epoch``,
+        received at ``now``, with the server's ``Retry-After`` seconds if it sent one, while
+        ``in_flight`` other attempts are still out.
+
+        The cut is ``DECREASE_FACTOR`` of the limit, once per epoch. Without a
+        ``Retry-After``, a refusal also means the server is full with what is in flight,
+        so every refusal (a late one of an earlier epoch too) caps the limit at
+        ``in_flight``, as TCP cuts to the flight size: slow start may have doubled the
+        limit well past what the server takes before the first refusal came back, and
+        those refused requests would otherwise be sent again into a full server.
+        """
+        paused_until = _waits.pause_end(self.paused_until, now, retry_after)
+        flight = None if in_flight is None or retry_after is not None else float(in_flight)
+        if sent_in_epoch == self.epoch:
+            cut = self.value * DECREASE_FACTOR
+            if flight is not None:
+                cut = min(cut, flight)
+            cut = max(1.0, cut)
+            limit = Limit(self.ceiling, cut, self.epoch + 1, cut, paused_until)
+        else:  # already cut since that request left: no second cut
+            limit = attrs.evolve(self, paused_until=paused_until)
+            if flight is not None and flight < limit.value:
+                capped = max(1.0, flight)
+                limit = attrs.evolve(limit, value=capped, threshold=min(limit.threshold, capped))
+        if paused_until > now >= self.paused_until:  # a new pause: restart slowly after it
+            restart = float(min(START, limit.slots))
+            limit = attrs.evolve(limit, value=restart, threshold=max(limit.threshold, limit.value))
+        return limit
 
 
 def pause_until(current: float, now: float, retry_after: float | None) -> float:
@@ -80,24 +143,26 @@ class _Gate:
     def __init__(self, ceiling: int) -> None:
         self.limit = Limit.start(ceiling)
         self.in_flight = 0
-        self.paused_until = 0.0
         self.stopped = False
         self.overloads = 0
         """Overload answers seen (429, or 503 when opted in)."""
 
+    @property
+    def paused_until(self) -> float:
+        return self.limit.paused_until
+
     def wait_time(self, now: float) -> float | None:
         """Seconds to wait before a slot may be taken; 0 to take it now; None: no slot free."""
-        if self.paused_until > now:
-            return self.paused_until - now
-        return 0.0 if self.in_flight < self.limit.slots else None
+        return self.limit.wait_time(now, self.in_flight)
 
     def release(self, epoch: int, *, overloaded: bool | None, retry_after: float | None) -> None:
         """An attempt ended: ``overloaded`` True/False, or None when it says nothing of load."""
         self.in_flight -= 1
         if overloaded:
             self.overloads += 1
-            self.limit = self.limit.after_overload(epoch)
-            self.paused_until = pause_until(self.paused_until, time.monotonic(), retry_after)
+            self.limit = self.limit.after_overload(
+                epoch, time.monotonic(), retry_after, self.in_flight
+            )
         elif overloaded is False:
             self.limit = self.limit.after_success()
 
@@ -116,6 +181,11 @@ class Throttle:
     @property
     def overloads(self) -> int:
         return self._gate.overloads
+
+    @property
+    def in_flight(self) -> int:
+        """Attempts holding a slot now."""
+        return self._gate.in_flight
 
     @property
     def stopped(self) -> bool:
@@ -177,6 +247,11 @@ class AsyncThrottle:
     @property
     def overloads(self) -> int:
         return self._gate.overloads
+
+    @property
+    def in_flight(self) -> int:
+        """Attempts holding a slot now."""
+        return self._gate.in_flight
 
     async def acquire(self) -> Limit:
         """Take a slot (waiting for one, and for any pause); return the limit it was taken under."""

@@ -9,12 +9,12 @@ the input images it names, are only worked out when a recipe is asked for
 from __future__ import annotations
 
 import binascii
-import datetime
 import hashlib
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from enum import Enum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from friendli_images_api.types import Unset
 
@@ -23,7 +23,9 @@ from .._redaction import Secrets, redact_value
 from .._transport._payload import Base64Payload
 from .._transport._rules import display_url
 from .._version import __version__
-from .model import Recipe, RecipeInput, recipe_from_json
+
+if TYPE_CHECKING:
+    from .model import Recipe, RecipeInput
 
 __all__ = ["RecipeSource", "Sourced", "attach_source", "recipe_of", "secrets_of"]
 
@@ -44,6 +46,8 @@ def _set(value: Any) -> Any:
 
 def input_of(image: object) -> RecipeInput:
     """An input image by content: SHA-256 and size (a URL: by its address, unsigned)."""
+    from .model import RecipeInput  # the recipe's model loads when a recipe is built
+
     if isinstance(image, Base64Payload):
         sha256, size = image.digest()
         return RecipeInput(sha256=sha256, size=size)
@@ -93,7 +97,7 @@ class RecipeSource:
         self._operation_id = operation_id
         self._team_id = team_id
         self._forms = secrets.forms if isinstance(secrets, Secrets) else tuple(secrets)
-        self._created = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        self._created_at = time.time()  # formatted when a recipe is built (most never are)
         self._lock = threading.Lock()
         self._base: Recipe | None = None
 
@@ -113,11 +117,15 @@ class RecipeSource:
         with self._lock:  # the inputs are hashed once per request
             if self._base is None:
                 self._base = self._build()
+        from .model import recipe_from_json
+
         document = self._base.to_json()
         document["seed"] = seed if seed is not None else document["seed"]
         return recipe_from_json(redact_value(document, self._forms))
 
     def _build(self) -> Recipe:
+        from .model import Recipe
+
         body = self._body
         api, operation = _OPERATIONS.get(self._operation_id, ("dedicated", "generate"))
         weights = _set(getattr(body, "controlnet_weights", None))
@@ -135,7 +143,7 @@ class RecipeSource:
             api=api,
             team_id=self._team_id if api == "dedicated" else None,
             library_version=__version__,
-            created=self._created,
+            created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self._created_at)),
         )
 
 

@@ -10,25 +10,32 @@ Redirects are followed here, over http(s) only and at most ``MAX_DOWNLOAD_REDIRE
 hops. The body must start with an image magic number (PNG, JPEG, WebP, GIF), may not be
 empty, and may not exceed ``max_download_bytes``; the whole download, redirects
 included, must end within ``download_timeout`` seconds.
+
+An image of a batch is downloaded through the batch's pooled connections (``lease``: the
+batch pool's least busy client, see ``_batch._pool``), not through the client's single
+default pool: at 1024 in flight, that pool opened a new TCP connection for nearly every
+download. Once the batch pool is closed, the client's own connections are used.
 """
 
 from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractContextManager
+from typing import Any, TypeVar
 
 import attrs
 import httpx
 
 from .. import _config
-from .._exceptions import ImageDownloadError
+from .._exceptions import ClientClosedError, ImageDownloadError
 from .._redaction import package_logger
 from .._sniff import SNIFF_BYTES, TAIL_BYTES, sniff_image_type, truncation
 from .._version import __version__
 from ._decoding import BoundedDecoder
 from ._rules import display_url, result_url_problem
+from ._tls import shared_ssl_context
 
 __all__ = ["AsyncDownloader", "DownloadSettings", "Downloader", "display_url", "redirect_target"]
 
@@ -211,23 +218,57 @@ def _transport(http: httpx.Client | httpx.AsyncClient, url: httpx.URL) -> Any:
     return http._transport_for_url(url)
 
 
+H = TypeVar("H", httpx.Client, httpx.AsyncClient)
+
+
+@contextlib.contextmanager
+def _leased(lease: Callable[[], AbstractContextManager[H]]) -> Iterator[H | None]:
+    """A client leased from a batch pool, or None once that pool is closed."""
+    try:
+        leased = lease()
+        client = leased.__enter__()
+    except ClientClosedError:
+        yield None
+        return
+    try:
+        yield client
+    finally:
+        leased.__exit__(None, None, None)
+
+
 class Downloader:
     """Streams images through a client's transports, or a short-lived client's once closed."""
 
     def __init__(
-        self, http: httpx.Client | None, settings: DownloadSettings, *, user_client: bool = False
+        self,
+        http: httpx.Client | None,
+        settings: DownloadSettings,
+        *,
+        user_client: bool = False,
+        lease: Callable[[], AbstractContextManager[httpx.Client]] | None = None,
     ) -> None:
         self._http = http
         self.settings = settings
         self.user_client = user_client
         """Whether ``http`` is the user's own client (whose transport cannot go async)."""
+        self._lease = lease
+        """A batch pool's lease: download with its connections while it is open."""
+
+    def with_lease(self, lease: Callable[[], AbstractContextManager[httpx.Client]]) -> Downloader:
+        """This downloader, sending through ``lease`` (a batch pool's) while it is open."""
+        return Downloader(self._http, self.settings, user_client=self.user_client, lease=lease)
 
     @contextlib.contextmanager
     def _client(self) -> Iterator[httpx.Client]:
+        if self._lease is not None:
+            with _leased(self._lease) as pooled:
+                if pooled is not None and not pooled.is_closed:
+                    yield pooled
+                    return
         if self._http is not None and not self._http.is_closed:
             yield self._http
         else:
-            with httpx.Client() as http:
+            with httpx.Client(verify=shared_ssl_context()) as http:
                 yield http
 
     def iter_bytes(self, url: str) -> Iterator[bytes]:
@@ -277,18 +318,32 @@ class AsyncDownloader:
         settings: DownloadSettings,
         *,
         user_client: bool = False,
+        lease: Callable[[], AbstractContextManager[httpx.AsyncClient]] | None = None,
     ) -> None:
         self._http = http
         self.settings = settings
         self.user_client = user_client
         """Whether ``http`` is the user's own client (whose transport cannot go sync)."""
+        self._lease = lease
+        """A batch pool's lease: download with its connections while it is open."""
+
+    def with_lease(
+        self, lease: Callable[[], AbstractContextManager[httpx.AsyncClient]]
+    ) -> AsyncDownloader:
+        """This downloader, sending through ``lease`` (a batch pool's) while it is open."""
+        return AsyncDownloader(self._http, self.settings, user_client=self.user_client, lease=lease)
 
     @contextlib.asynccontextmanager
     async def _client(self) -> AsyncIterator[httpx.AsyncClient]:
+        if self._lease is not None:
+            with _leased(self._lease) as pooled:
+                if pooled is not None and not pooled.is_closed:
+                    yield pooled
+                    return
         if self._http is not None and not self._http.is_closed:
             yield self._http
         else:
-            async with httpx.AsyncClient() as http:
+            async with httpx.AsyncClient(verify=shared_ssl_context()) as http:
                 yield http
 
     async def aiter_bytes(self, url: str) -> AsyncIterator[bytes]:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import weakref
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
@@ -38,8 +39,10 @@ __all__ = [
     "BodyTooLargeError",
     "Exchange",
     "attempt_seconds",
+    "build_request",
     "check_open",
     "encode_json_body",
+    "parsed_url",
 ]
 
 
@@ -105,6 +108,81 @@ def _iter_parts(parts: list[Part]) -> Iterator[bytes]:
 async def _aiter_parts(parts: list[Part]) -> AsyncIterator[bytes]:
     for chunk in _iter_parts(parts):
         yield chunk
+
+
+_PARSED_URLS: dict[str, httpx.URL] = {}
+_MAX_PARSED_URLS = 256
+
+
+def parsed_url(url: str) -> httpx.URL:
+    """``httpx.URL(url)``, parsed once per process: httpx parses a string URL on every
+    request (about 80 us), a client sends to the same few URLs (base URL + operation path)
+    on every attempt, and an ``httpx.URL`` is immutable."""
+    parsed = _PARSED_URLS.get(url)
+    if parsed is None:
+        parsed = httpx.URL(url)
+        if len(_PARSED_URLS) >= _MAX_PARSED_URLS:
+            _PARSED_URLS.clear()
+        _PARSED_URLS[url] = parsed
+    return parsed
+
+
+_MERGED_HEADERS: weakref.WeakKeyDictionary[
+    httpx.Client | httpx.AsyncClient, dict[tuple[object, ...], httpx.Headers]
+] = weakref.WeakKeyDictionary()
+"""Per httpx client (and gone with it, so no header value outlives its client)."""
+_MAX_MERGED_HEADERS = 64
+_BUILT_KWARGS = frozenset({"content", "headers", "timeout"})
+
+
+def build_request(
+    http: httpx.Client | httpx.AsyncClient, method: str, url: httpx.URL, kwargs: dict[str, Any]
+) -> httpx.Request:
+    """``http.build_request(method, url, **kwargs)``, with the client's headers merged with
+    ours once per distinct pair instead of on every request (about 20 us each).
+
+    Only the plain case is built here: an absolute URL, no query parameters or cookies on
+    either side, and only ``content``, ``headers`` (a ``dict``) and ``timeout`` (an
+    ``httpx.Timeout``) given; anything else goes to httpx. The request is the one httpx
+    would build: the client's headers that ours do not replace, then ours, and the timeout
+    extension.
+    """
+    headers = kwargs.get("headers")
+    timeout = kwargs.get("timeout")
+    if (
+        not _BUILT_KWARGS.issuperset(kwargs)
+        or not isinstance(headers, dict)
+        or not isinstance(timeout, httpx.Timeout)
+        or url.is_relative_url
+        or http.params
+        or http.cookies
+    ):
+        return http.build_request(method, url, **kwargs)
+    length = headers.get("Content-Length")
+    key = (
+        tuple(http.headers.raw),
+        *(item for item in headers.items() if item[0] != "Content-Length"),
+    )
+    known = _MERGED_HEADERS.get(http)
+    if known is None:
+        known = _MERGED_HEADERS.setdefault(http, {})
+    merged = known.get(key)
+    if merged is None:
+        merged = httpx.Headers(http.headers)
+        merged.update({name: value for name, value in headers.items() if name != "Content-Length"})
+        if len(known) >= _MAX_MERGED_HEADERS:
+            known.clear()
+        known[key] = merged
+    request_headers = httpx.Headers(merged)
+    if length is not None:
+        request_headers["Content-Length"] = length
+    return httpx.Request(
+        method,
+        url,
+        content=kwargs.get("content"),
+        headers=request_headers,
+        extensions={"timeout": timeout.as_dict()},
+    )
 
 
 def check_open(http: httpx.Client | httpx.AsyncClient) -> None:
@@ -186,7 +264,9 @@ class _ExchangeBase:
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self._base_url!r})"
 
-    def _request_args(self, url: str, kwargs: dict[str, Any]) -> tuple[str, list[Part] | None]:
+    def _request_args(
+        self, url: str, kwargs: dict[str, Any]
+    ) -> tuple[httpx.URL, list[Part] | None]:
         """Complete ``kwargs`` for ``build_request``; return the URL and any streamed parts."""
         headers = {**dict(kwargs.pop("headers", None) or {}), **self._headers}
         parts: list[Part] | None = None
@@ -206,7 +286,7 @@ class _ExchangeBase:
                 kwargs["content"], parts = parts[0], None
         kwargs["headers"] = headers
         kwargs["timeout"] = self._clipped_timeout()
-        return self._base_url + url, parts
+        return parsed_url(self._base_url + url), parts
 
 
 class Exchange(_ExchangeBase):
@@ -221,7 +301,7 @@ class Exchange(_ExchangeBase):
         full_url, parts = self._request_args(url, kwargs)
         if parts is not None:
             kwargs["content"] = _iter_parts(parts)
-        self.sent_request = self._http.build_request(method, full_url, **kwargs)
+        self.sent_request = build_request(self._http, method, full_url, kwargs)
         streamed = self._http.send(self.sent_request, follow_redirects=False, stream=True)
         self.response = streamed
         chunks: list[bytes] = []
@@ -252,7 +332,7 @@ class AsyncExchange(_ExchangeBase):
         full_url, parts = self._request_args(url, kwargs)
         if parts is not None:
             kwargs["content"] = _aiter_parts(parts)
-        self.sent_request = self._http.build_request(method, full_url, **kwargs)
+        self.sent_request = build_request(self._http, method, full_url, kwargs)
         streamed = await self._http.send(self.sent_request, follow_redirects=False, stream=True)
         self.response = streamed
         chunks: list[bytes] = []
