@@ -98,7 +98,7 @@ class TestEdit:
         ("args", "words"),
         [
             pytest.param(
-                ["x", "--model", "ep"], "IMAGE [IMAGE ...] [PROMPT]", id="no-image"
+                ["x", "--model", "ep"], "IMAGE [IMAGE ...] PROMPT", id="no-image"
             ),  # PROMPT is optional since edit --from FILE (issue 22)
             pytest.param(["missing.png", "x", "--model", "ep"], "IMAGE", id="missing-file"),
             pytest.param(["{photo}", "", "--model", "ep"], "PROMPT", id="empty-prompt"),
