@@ -41,6 +41,7 @@ __all__ = [
     "existing_output",
     "resolve_target",
     "restore_backups",
+    "save_bytes",
     "save_chunks",
 ]
 
@@ -263,6 +264,12 @@ def save_chunks(
             return writer.commit(target, overwrite=overwrite, backups=backups)
         finally:
             writer.discard()
+
+
+def save_bytes(data: bytes, target: Path, *, overwrite: bool = False) -> Path:
+    """Write ``data`` to ``target`` atomically, never over an existing file unless
+    ``overwrite`` (``OutputExistsError``); the name does not depend on the bytes."""
+    return save_chunks(iter((data,)), lambda _head: target, overwrite=overwrite)
 
 
 async def asave_chunks(

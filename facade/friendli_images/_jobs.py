@@ -96,20 +96,32 @@ def parse_line(raw: bytes, line: int, defaults: Mapping[str, Any]) -> Job | BadL
         return BadLine(line, key, "not valid JSON (nested too deeply)")
     if not isinstance(value, dict):
         return BadLine(line, key, f"a job must be a JSON object, got {type(value).__name__}")
-    job_id = value.pop("id", None)
+    job_id, problem = split_id(value)
+    if problem is not None:
+        return BadLine(line, key, problem)
     if job_id is not None:
-        if isinstance(job_id, bool) or not isinstance(job_id, (str, int)):
-            return BadLine(line, key, "'id' must be a string or an integer")
-        job_id = str(job_id)
-        if not _ID.fullmatch(job_id) or _LINE_KEY.fullmatch(job_id):
-            return BadLine(
-                line,
-                key,
-                f"'id' {job_id[:100]!r} is not usable as a file name: use 1 to 100 letters, "
-                "digits, '_' or '-' (no dot, not 'line-<number>')",
-            )
         key = job_id
     return Job(line, key, {**defaults, **value})
+
+
+def split_id(fields: dict[str, Any]) -> tuple[str | None, str | None]:
+    """Take a job's ``id`` out of ``fields``: ``(id, None)``, ``(None, None)`` without one,
+    or ``(None, why)`` when it is unusable (not a string or integer, not a file-name stem).
+
+    Every source of jobs (a jobs file's line, a Dataset's row) names its jobs by this rule.
+    """
+    job_id = fields.pop("id", None)
+    if job_id is None:
+        return None, None
+    if isinstance(job_id, bool) or not isinstance(job_id, (str, int)):
+        return None, "'id' must be a string or an integer"
+    job_id = str(job_id)
+    if not _ID.fullmatch(job_id) or _LINE_KEY.fullmatch(job_id):
+        return None, (
+            f"'id' {job_id[:100]!r} is not usable as a file name: use 1 to 100 letters, "
+            "digits, '_' or '-' (no dot, not 'line-<number>')"
+        )
+    return job_id, None
 
 
 def read_jobs(

@@ -1,0 +1,227 @@
+"""The generation stage: a callable class for ``Dataset.map_batches`` on an actor pool.
+
+Each actor holds one ``AsyncFriendliImages`` and one event loop for its whole life, so
+its connections are pooled across batches, and runs each batch on the library's engine
+(``_engine.agenerate_each``): its share of the requests in flight, fewer while the
+endpoint answers 429, every failure a row. Waiting for a sleeping endpoint goes through
+the stage's ``Coordinator`` actor when there is one (one wake per endpoint for the
+whole Dataset), else through the actor's own waiters (one per actor).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from .._client import AsyncFriendliImages
+from .._endpoint_wait import AsyncEndpointWaiter, WaiterPool
+from .._engine import agenerate_each
+from .._exceptions import APIError, InvalidRequestError
+from .._runner import _no_image
+from ._rows import COLUMNS, RowRequest, failure_columns, image_columns, row_request, spread
+
+if TYPE_CHECKING:
+    from ray.actor import ActorHandle
+
+    from .._results import ImageResult
+
+__all__ = ["OUTPUT_SCHEMA", "FriendliImagesStage"]
+
+OUTPUT_SCHEMA = pa.schema([(name, getattr(pa, kind)()) for name, kind in COLUMNS])
+"""The Arrow schema of every batch the stage returns (``friendli_images.ray`` documents it)."""
+
+_COORDINATOR_MARGIN = 30.0
+"""Seconds a shared wait may take beyond the endpoint budget (the coordinator's polls)."""
+
+
+class _SharedWaiter(AsyncEndpointWaiter):
+    """An actor's waiter for one endpoint that waits through the stage's coordinator."""
+
+    def __init__(
+        self,
+        client: AsyncFriendliImages,
+        coordinator: ActorHandle,
+        endpoint_id: str,
+        budget: float,
+        *,
+        wake: bool,
+    ) -> None:
+        super().__init__(client, endpoint_id, budget, wake=wake)
+        self._coordinator = coordinator
+        self._shared_lock: asyncio.Lock | None = None
+
+    async def wait(self, seen_round: int, cause: APIError) -> None:
+        """Wait once per round for this actor; the coordinator waits once for all actors."""
+        if self._shared_lock is None:
+            self._shared_lock = asyncio.Lock()
+        async with self._shared_lock:
+            if self.round != seen_round:
+                return  # another request of this actor waited since
+            reference = self._coordinator.wait.remote(
+                self.endpoint_id, self.budget, self.wake, seen_round, cause
+            )
+            shared_round, error = await asyncio.wait_for(
+                asyncio.wrap_future(reference.future()), self.budget + _COORDINATOR_MARGIN
+            )
+            self.round = max(self.round + 1, shared_round)
+            if error is not None:
+                raise error
+
+
+class FriendliImagesStage:
+    """Generate one image per row of each batch (``Dataset.map_batches`` with actors).
+
+    ``generate_images`` builds the stage for you; use the class directly to place it in
+    your own ``map_batches`` call, with ``batch_format="pyarrow"``, an actor pool
+    (``compute=ray.data.ActorPoolStrategy(size=ACTORS)``) and ``max_restarts=0``
+    (Ray Data's default restarts actors and retries their batches, which sends, and
+    bills, those requests again).
+
+    :param defaults: Fields a row omits, as for ``run_jobs`` (``{"model": ENDPOINT}``).
+    :param concurrency: The requests in flight over all ``actors``; each actor takes
+        its share. Default 8.
+    :param actors: How many actors the pool has (to share ``concurrency`` out); default 1.
+    :param client_options: ``AsyncFriendliImages`` keyword arguments but ``token`` (read
+        from ``FRIENDLI_TOKEN`` in each actor's environment) and ``http_client``.
+    :param throttle_on_503: Also send fewer requests at once on 503, as on 429.
+    :param wait_for_endpoint: Seconds to wait for an endpoint that is not ready, then
+        send again; default off.
+    :param wake: With ``wait_for_endpoint``: wake a SLEEPING endpoint (at most once per
+        endpoint for the whole Dataset with a ``coordinator``); default ``False``.
+    :param coordinator: The stage's shared ``Coordinator`` actor (``generate_images``
+        makes it); without one each actor waits, and wakes, on its own.
+    :raises InvalidRequestError: An option is invalid (in the actor's constructor).
+    """
+
+    def __init__(
+        self,
+        *,
+        defaults: Mapping[str, Any] | None = None,
+        concurrency: int = 8,
+        actors: int = 1,
+        client_options: Mapping[str, Any] | None = None,
+        throttle_on_503: bool = False,
+        wait_for_endpoint: float | None = None,
+        wake: bool = False,
+        coordinator: ActorHandle | None = None,
+    ) -> None:
+        self._client = make_client(client_options)
+        check_stage_options(self._client, defaults, concurrency, actors, throttle_on_503)
+        self._defaults = dict(defaults or {})
+        index = 0
+        if coordinator is not None:
+            import ray
+
+            index = ray.get(coordinator.register.remote(), timeout=60)
+        self.index = index
+        """This actor's place in the pool (``Coordinator.register``)."""
+        self.concurrency = spread(concurrency, actors, index)
+        """This actor's share of the requests in flight."""
+        self._throttle_on_503 = throttle_on_503
+        pool = self._client._waiter_pool_for(wait_for_endpoint, wake)
+        if pool is not None and coordinator is not None:
+            client = self._client
+            pool = WaiterPool(
+                lambda endpoint_id, budget, wake_it: _SharedWaiter(
+                    client, coordinator, endpoint_id, budget, wake=wake_it
+                )
+            )
+        self._prepare = self._client._request_preparer(
+            wait_for_endpoint, wake, pool, lambda item: item[1].request
+        )
+        self._loop = asyncio.new_event_loop()
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"FriendliImagesStage(index={self.index}, concurrency={self.concurrency})"
+
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        """The output rows of ``batch`` (``OUTPUT_SCHEMA``), in the order of its rows."""
+        rows = batch.to_pylist()
+        with self._lock:  # one batch at a time on the actor's loop
+            produced = self._loop.run_until_complete(self._run(rows))
+        return pa.Table.from_pylist(produced, schema=OUTPUT_SCHEMA)
+
+    async def _run(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        secrets = self._client._secrets
+        slots: list[list[dict[str, Any]]] = [[] for _ in rows]
+        jobs: list[tuple[int, RowRequest]] = []
+        for position, row in enumerate(rows):
+            item = row_request(row, self._defaults)
+            if item.problem is not None:
+                slots[position] = [
+                    failure_columns(item.id, item.request, item.problem, 0.0, secrets)
+                ]
+            else:
+                jobs.append((position, item))
+        contents: dict[int, list[tuple[bytes, str, int | None]]] = {}
+
+        async def keep(index: int, job: tuple[int, RowRequest], result: ImageResult) -> list[Any]:
+            if not result.images:
+                raise _no_image()
+            contents[job[0]] = [
+                (await image.acontent(), image.mime_type, image.seed) for image in result.images
+            ]
+            return []
+
+        outcomes = agenerate_each(
+            self._client,
+            jobs,
+            self._prepare,
+            concurrency=self.concurrency,
+            throttle_on_503=self._throttle_on_503,
+            finish=keep,
+        )
+        async with contextlib.aclosing(outcomes):
+            async for outcome in outcomes:
+                position, item = outcome.request
+                if outcome.error is None:
+                    images = contents.pop(position)
+                    slots[position] = image_columns(
+                        item.id, item.request, images, outcome.seconds
+                    )
+                else:
+                    slots[position] = [
+                        failure_columns(
+                            item.id, item.request, outcome.error, outcome.seconds, secrets
+                        )
+                    ]
+        return [row for slot in slots for row in slot]
+
+
+def make_client(client_options: Mapping[str, Any] | None) -> AsyncFriendliImages:
+    """The stage's client: ``client_options`` without a token (read from the environment)."""
+    options = dict(client_options or {})
+    for name in ("token", "http_client"):
+        if name in options:
+            raise InvalidRequestError(
+                f"{name} is not a stage option: the token is read from FRIENDLI_TOKEN in "
+                "each Ray worker's environment, so that no secret travels in a pickle "
+                "(and each actor opens its own connections)",
+                param=name,
+            )
+    return AsyncFriendliImages(**options)
+
+
+def check_stage_options(
+    client: AsyncFriendliImages,
+    defaults: Mapping[str, Any] | None,
+    concurrency: object,
+    actors: object,
+    throttle_on_503: object,
+) -> None:
+    """Reject what no row could fix, before anything is sent (the driver calls it too)."""
+    from .._client import _check_flag
+    from .._runner import _check_defaults
+
+    _check_defaults(client, defaults or {})
+    client._concurrency(concurrency)  # type: ignore[arg-type]
+    if isinstance(actors, bool) or not isinstance(actors, int) or actors < 1:
+        raise InvalidRequestError(f"actors must be an integer >= 1, got {actors!r}", param="actors")
+    _check_flag(throttle_on_503, "throttle_on_503")
+
