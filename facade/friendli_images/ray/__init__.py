@@ -44,6 +44,7 @@ except ImportError as _missing:  # pragma: no cover - exercised without the extr
     ) from _missing
 
 import uuid as _uuid
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -125,22 +126,27 @@ def generate_images(
         )
         .remote(dict(client_options or {}))
     )
-    return dataset.map_batches(
-        FriendliImagesStage,
-        fn_constructor_kwargs={
-            "defaults": merged,
-            "concurrency": concurrency,
-            "actors": actors,
-            "client_options": dict(client_options or {}),
-            "throttle_on_503": throttle_on_503,
-            "wait_for_endpoint": wait_for_endpoint,
-            "wake": wake,
-            "coordinator": coordinator,
-        },
-        batch_size=batch_size or share * _BATCHES_PER_SLOT,
-        batch_format="pyarrow",
-        compute=ray.data.ActorPoolStrategy(size=actors),
-        num_cpus=num_cpus,
-        max_restarts=max_restarts,
-        max_task_retries=max_task_retries,
-    )
+    stage_options = {
+        "defaults": merged,
+        "concurrency": concurrency,
+        "actors": actors,
+        "client_options": dict(client_options or {}),
+        "throttle_on_503": throttle_on_503,
+        "wait_for_endpoint": wait_for_endpoint,
+        "wake": wake,
+        "coordinator": coordinator,
+    }
+    with warnings.catch_warnings():
+        # Ray 2.60 deprecates map_batches(**ray_remote_args) and names no replacement for
+        # max_restarts and max_task_retries yet: they are still how Ray is told.
+        warnings.filterwarnings("ignore", message="`ray_remote_args` is deprecated")
+        return dataset.map_batches(
+            FriendliImagesStage,
+            fn_constructor_kwargs=stage_options,
+            batch_size=batch_size or share * _BATCHES_PER_SLOT,
+            batch_format="pyarrow",
+            compute=ray.data.ActorPoolStrategy(size=actors),
+            num_cpus=num_cpus,
+            max_restarts=max_restarts,
+            max_task_retries=max_task_retries,
+        )

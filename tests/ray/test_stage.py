@@ -1,0 +1,217 @@
+"""The Ray Data stage on a real local cluster against the loopback test server."""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ray = pytest.importorskip("ray", reason="the 'ray' extra is not installed")
+
+from friendli_images import InvalidRequestError  # noqa: E402
+from friendli_images.ray import OUTPUT_SCHEMA, generate_images, write_imagefolder  # noqa: E402
+from friendli_images.testing import ErrorStatus, FriendliTestServer  # noqa: E402
+
+pytestmark = pytest.mark.ray
+
+
+def _prompts(server: FriendliTestServer) -> collections.Counter[str]:
+    """How many generation requests the server received per prompt."""
+    return collections.Counter(
+        json.loads(request.body)["prompt"] for request in server.generation_requests
+    )
+
+
+def _coordinators() -> list[Any]:
+    return [
+        ray.get_actor(actor["name"], namespace=actor["namespace"])
+        for actor in ray.util.list_named_actors(all_namespaces=True)
+        if actor["name"].startswith("friendli-images-coordinator-")
+    ]
+
+
+def test_500_rows_through_two_actors_every_row_once(server: FriendliTestServer) -> None:
+    rows = [{"id": f"row-{i}", "prompt": f"prompt {i}", "seed": i} for i in range(500)]
+    before = {id(actor) for actor in _coordinators()}
+    images = generate_images(
+        ray.data.from_items(rows), model="test-model", concurrency=6, actors=2
+    )
+    out = images.take_all()
+
+    assert 500 == len(out)
+    assert {row["id"] for row in rows} == {row["id"] for row in out}
+    assert all(row["error"] is None for row in out)
+    assert all(row["mime_type"] == "image/png" and row["image"][:4] == b"\x89PNG" for row in out)
+    assert {row["seed"] for row in rows} == {row["seed"] for row in out}
+    # each row was sent exactly once
+    assert {f"prompt {i}": 1 for i in range(500)} == dict(_prompts(server))
+    recipe = json.loads(next(row for row in out if row["id"] == "row-7")["recipe"])
+    assert {"model": "test-model", "prompt": "prompt 7", "seed": 7} == recipe
+    # two actors registered with the stage's one named coordinator
+    new = [actor for actor in _coordinators() if id(actor) not in before]
+    assert 2 in [ray.get(actor.registered.remote()) for actor in new]
+
+
+def test_failures_are_rows(server: FriendliTestServer) -> None:
+    server.inject(ErrorStatus(500, message="the GPU caught fire"), times=2)
+    rows: list[dict[str, Any]] = [{"id": f"ok-{i}", "prompt": f"ok {i}"} for i in range(10)]
+    rows += [
+        {"id": "bad.id", "prompt": "an id with a dot"},
+        {"id": "steps", "prompt": "too many steps", "num_inference_steps": 9999},
+        {"id": "unknown", "prompt": "an unknown field", "colour": "red"},
+    ]
+    images = generate_images(
+        ray.data.from_items(rows),
+        model="test-model",
+        concurrency=2,
+        actors=1,
+        client_options={"max_retries": 0},
+    )
+    out = {row["id"]: row for row in images.take_all()}
+
+    assert 13 == len(out)
+    failed = [row for row in out.values() if row["error"] is not None]
+    server_errors = [row for row in failed if row["status"] == 500]
+    assert 2 == len(server_errors)
+    assert all("the GPU caught fire" in row["message"] for row in server_errors)
+    assert all(row["image"] is None and row["error"] == "InternalServerError" for row in server_errors)
+    invalid_id = out[None]
+    assert "InvalidJobLine" == invalid_id["error"] and "'id'" in invalid_id["message"]
+    assert "InvalidRequestError" == out["steps"]["error"]
+    assert "InvalidRequestError" == out["unknown"]["error"]
+    # an invalid row sends nothing: the server saw the ten valid rows only
+    assert sorted(f"ok {i}" for i in range(10)) == sorted(_prompts(server))
+
+
+def test_one_wake_for_a_sleeping_endpoint(server: FriendliTestServer) -> None:
+    endpoint = server.add_endpoint("sleepy-ep", polls_per_phase=2)
+    rows = [{"id": f"r{i}", "prompt": f"wake {i}"} for i in range(40)]
+    images = generate_images(
+        ray.data.from_items(rows),
+        model="sleepy-ep",
+        concurrency=8,
+        actors=2,
+        wait_for_endpoint=60,
+        wake=True,
+    )
+    out = images.take_all()
+
+    assert 40 == len(out)
+    assert [] == [row for row in out if row["error"] is not None]
+    assert 1 == endpoint.wake_requests
+    assert "RUNNING" == endpoint.status
+
+
+def test_no_wake_without_wake(server: FriendliTestServer) -> None:
+    endpoint = server.add_endpoint("asleep-ep")
+    images = generate_images(
+        ray.data.from_items([{"prompt": "x"}]), model="asleep-ep", actors=1, concurrency=1
+    )
+    out = images.take_all()
+
+    assert "APIStatusError" in out[0]["error"] or out[0]["status"] == 503
+    assert 0 == endpoint.wake_requests
+
+
+def _stage_pids() -> list[int]:
+    """The processes of the stage's actors (Ray titles them after the operator)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"FriendliImagesStage" in command:
+            pids.append(int(entry.name))
+    return pids
+
+
+def test_a_killed_actor_sends_no_request_again(server: FriendliTestServer) -> None:
+    server.latency = 0.2
+    rows = [{"id": f"k{i}", "prompt": f"kill {i}"} for i in range(200)]
+    images = generate_images(ray.data.from_items(rows), model="test-model", concurrency=4, actors=2)
+    outcome: dict[str, Any] = {}
+
+    def consume() -> None:
+        try:
+            outcome["rows"] = images.take_all()
+        except Exception as error:  # the execution fails: that is the point
+            outcome["error"] = error
+
+    consumer = threading.Thread(target=consume)
+    consumer.start()
+    deadline = time.monotonic() + 120
+    while len(server.generation_requests) < 20 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    pids = _stage_pids()
+    assert pids, "no stage actor process found"
+    os.kill(pids[0], signal.SIGKILL)
+    consumer.join(timeout=180)
+    assert not consumer.is_alive()
+    time.sleep(1.0)  # any request a restarted actor or retried batch sent would be here
+
+    sent = _prompts(server)
+    assert "error" in outcome  # max_restarts=0: the Dataset fails rather than re-send
+    assert [] == [prompt for prompt, count in sent.items() if count > 1]
+    assert len(sent) < 200
+
+
+def test_bad_options_are_rejected_before_anything_runs(server: FriendliTestServer) -> None:
+    dataset = ray.data.from_items([{"prompt": "x"}])
+    with pytest.raises(InvalidRequestError, match="token"):
+        generate_images(dataset, model="m", client_options={"token": "flp_secret"})
+    with pytest.raises(InvalidRequestError, match="actors"):
+        generate_images(dataset, model="m", actors=0)
+    with pytest.raises(InvalidRequestError, match="concurrency"):
+        generate_images(dataset, model="m", concurrency=0)
+    with pytest.raises(InvalidRequestError):
+        generate_images(dataset, model="m", defaults={"num_inference_steps": 9999})
+    with pytest.raises(InvalidRequestError, match="max_restarts"):
+        generate_images(dataset, model="m", max_restarts=-2)
+    assert [] == server.generation_requests
+
+
+def test_imagefolder_loads_with_datasets(server: FriendliTestServer, tmp_path: Path) -> None:
+    datasets = pytest.importorskip("datasets")
+    server.inject(ErrorStatus(400, message="no"), times=1)
+    rows = [{"id": f"img-{i}", "prompt": f"picture {i}", "seed": 100 + i} for i in range(12)]
+    images = generate_images(
+        ray.data.from_items(rows, override_num_blocks=3), model="m", concurrency=2, actors=1
+    ).materialize()
+    target = tmp_path / "folder"
+    write_imagefolder(images, str(target))
+
+    loaded = datasets.load_dataset("imagefolder", data_dir=str(target), split="train")
+    assert 11 == len(loaded)
+    assert {f"img-{i}" for i in range(12)} - {None} > set(loaded["id"])
+    assert {"image", "id", "prompt", "seed", "model", "mime_type"} <= set(loaded.column_names)
+    failures = [
+        json.loads(line)
+        for path in target.glob("part-*/failures.jsonl")
+        for line in path.read_text().splitlines()
+    ]
+    assert 1 == len(failures) and 400 == failures[0]["status"]
+    # a second write adds parts; it changes no file of the first
+    first = {path: path.read_bytes() for path in target.rglob("*") if path.is_file()}
+    write_imagefolder(images, str(target))
+    assert all(path.read_bytes() == data for path, data in first.items())
+    assert 2 * len(list(target.glob("*/metadata.jsonl"))) >= 2
+
+
+def test_output_schema_is_fixed(server: FriendliTestServer) -> None:
+    server.inject(ErrorStatus(400, message="no"), times=3)
+    images = generate_images(
+        ray.data.from_items([{"prompt": f"p{i}"} for i in range(3)]), model="m", actors=1
+    )
+    table = images.to_arrow_refs()
+    tables = ray.get(table)
+    assert all(part.schema.equals(OUTPUT_SCHEMA) for part in tables)
