@@ -5,8 +5,10 @@ attributes and methods, and functions. A spec change that is harmless on the wir
 still remove or change one of these: a component renamed upstream renames its class,
 ``additionalProperties: false`` drops ``additional_properties`` and ``__getitem__``.
 ``surface`` lists every public name with a description of its shape (a signature, an
-annotation), and ``compare_surfaces`` says what was removed or changed (breaking for
-importers) and what was added.
+annotation), and ``compare_surfaces`` says what was removed, changed or added, and whether
+that breaks code written against the old version: by variance, not by text
+(``python_rules.py``: a parameter may accept more, a result may promise less, a changed
+default changes what calls send).
 
 ``facade_imports`` imports the hand-written facade against a freshly generated package in a
 subprocess, so ``update_spec.py`` can say whether the facade survives before anything is
@@ -23,7 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from change_model import Change
-from change_rules import BREAKS, SAFE
+from change_rules import BREAKS
+from python_rules import PyRuling, Role, added_rule, member_rule, model_roles, removed_rule
 
 __all__ = [
     "FacadeCheck",
@@ -36,7 +39,8 @@ __all__ = [
 ]
 
 Surface = dict[str, str]
-"""``{"friendli_images_api.models.UrlImageItem.url": "attribute: str", ...}``"""
+"""``{"friendli_images_api.models.UrlImageItem.url": "attribute: str", ...}``; an attribute
+with a value says it: ``attribute: int | Unset = UNSET``."""
 
 FACADE_TIMEOUT = 120.0
 _SMOKE = """\
@@ -75,7 +79,10 @@ def _class_members(node: ast.ClassDef, prefix: str, found: Surface) -> None:
         if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
             name = statement.target.id
             if _public(name):
-                found[f"{prefix}.{name}"] = f"attribute: {ast.unparse(statement.annotation)}"
+                shape = f"attribute: {ast.unparse(statement.annotation)}"
+                if statement.value is not None:
+                    shape += f" = {ast.unparse(statement.value)}"
+                found[f"{prefix}.{name}"] = shape
         elif isinstance(statement, ast.Assign):
             for target in statement.targets:
                 if isinstance(target, ast.Name) and _public(target.id):
@@ -125,45 +132,46 @@ def surface(package: Path) -> Surface:
 
 @dataclass(frozen=True)
 class SurfaceChange:
-    """One public name removed, changed or added."""
+    """One public name removed, changed or added, with the rules' verdict on it."""
 
     name: str
     status: str
     """``removed``, ``changed`` or ``added``."""
     old: str | None
     new: str | None
+    ruling: PyRuling
 
     @property
     def breaking(self) -> bool:
-        return self.status != "added"
+        return self.ruling.breaking
 
     def to_change(self) -> Change:
-        """As a report line: removed and changed names break importers, new ones do not."""
-        message = {
-            "removed": "removed: importers get ImportError or AttributeError",
-            "changed": "changed: code written against the old shape may break",
-            "added": "added",
-        }[self.status]
-        kind = BREAKS if self.breaking else SAFE
-        return Change(kind, self.name, self.name, message, self.old, self.new)
+        """As a report line: the class and the message come from ``python_rules``."""
+        kind = self.ruling.impact.change_class
+        return Change(kind, self.name, self.name, self.ruling.message, self.old, self.new)
 
 
 def compare_surfaces(old: Surface, new: Surface) -> list[SurfaceChange]:
-    """What importers lose (removed, changed) and gain (added); a removed parent hides its
-    members, so a renamed class is one line, not one per attribute."""
+    """What importers lose (removed), see change and gain (added), each judged by
+    ``python_rules`` (a widened parameter is not breaking, a widened result is); a removed
+    parent hides its members, so a renamed class is one line, not one per attribute."""
+    roles = model_roles(old, new)
     changes: list[SurfaceChange] = []
     for name in sorted(old.keys() | new.keys()):
         parent = name.rsplit(".", 1)[0]
+        role = roles.get(parent, Role.UNKNOWN)
         if name not in new:
             if parent in old and parent not in new:
                 continue
-            changes.append(SurfaceChange(name, "removed", old[name], None))
+            changes.append(SurfaceChange(name, "removed", old[name], None, removed_rule()))
         elif name not in old:
             if parent in new and parent not in old:
                 continue
-            changes.append(SurfaceChange(name, "added", None, new[name]))
+            ruling = added_rule(new[name], role)
+            changes.append(SurfaceChange(name, "added", None, new[name], ruling))
         elif old[name] != new[name]:
-            changes.append(SurfaceChange(name, "changed", old[name], new[name]))
+            ruling = member_rule(old[name], new[name], role)
+            changes.append(SurfaceChange(name, "changed", old[name], new[name], ruling))
     return changes
 
 

@@ -234,7 +234,9 @@ class _Run:
             print(f"{label}: {count}")
         if report.python_api is not None:
             counts = report.python_counts()
-            print(f"python API: {counts['breaking']} breaking, {counts['non-breaking']} added")
+            print(
+                f"python API: {counts['breaking']} breaking, {counts['non-breaking']} non-breaking"
+            )
         if report.facade is not None:
             print(f"facade: {report.facade}")
         new = report.new_related()

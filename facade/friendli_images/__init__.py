@@ -19,13 +19,13 @@ from ._client import AsyncFriendliImages, FriendliImages
 from ._config import ResponseFormat
 from ._container import AsyncFriendliContainerImages, FriendliContainerImages
 from ._control_images import ControlImage, encode_control_image
-from ._endpoint_errors import (
+from ._endpoints._errors import (
     EndpointError,
     EndpointFailedError,
     EndpointStoppedError,
     EndpointWaitTimeoutError,
 )
-from ._endpoint_status import EndpointEvent, EndpointStatus
+from ._endpoints._status import EndpointEvent, EndpointStatus
 from ._exceptions import (
     APIConnectionError,
     APIError,
@@ -34,6 +34,8 @@ from ._exceptions import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    ClientClosedError,
+    FileWriteError,
     FriendliImagesError,
     ImageDownloadError,
     InternalServerError,
@@ -60,15 +62,30 @@ from ._results import BatchFailure, GeneratedImage, ImageResult, ImageSaveError
 from ._version import __version__
 
 if _TYPE_CHECKING:
-    from ._engine import Outcome
-    from ._runner import JobsSummary, arun_jobs, check_jobs, run_jobs
+    from ._batch._engine import Outcome
+    from ._jobs._runner import JobsSummary, arun_jobs, check_jobs, run_jobs
+    from ._views.axes import Axis
+    from ._views.gallery import write_gallery
+    from ._views.sheet import FailedCell, contact_sheet, sweep_sheets, write_sweep_sheets
+    from ._views.sweep import Sweep, arun_sweep, build_sweep, check_sweep, run_sweep
 
 _LAZY = {
-    "Outcome": "._engine",
-    "JobsSummary": "._runner",
-    "arun_jobs": "._runner",
-    "check_jobs": "._runner",
-    "run_jobs": "._runner",
+    "Outcome": "._batch._engine",
+    "JobsSummary": "._jobs._runner",
+    "arun_jobs": "._jobs._runner",
+    "check_jobs": "._jobs._runner",
+    "run_jobs": "._jobs._runner",
+    "Axis": "._views.axes",
+    "FailedCell": "._views.sheet",
+    "Sweep": "._views.sweep",
+    "arun_sweep": "._views.sweep",
+    "build_sweep": "._views.sweep",
+    "check_sweep": "._views.sweep",
+    "contact_sheet": "._views.sheet",
+    "run_sweep": "._views.sweep",
+    "sweep_sheets": "._views.sheet",
+    "write_gallery": "._views.gallery",
+    "write_sweep_sheets": "._views.sheet",
 }
 """Public names imported on first use: batches and bulk jobs cost nothing at import."""
 
@@ -83,8 +100,10 @@ __all__ = [
     "AsyncFriendliImages",
     "AsyncGenerateImageParams",
     "AuthenticationError",
+    "Axis",
     "BadRequestError",
     "BatchFailure",
+    "ClientClosedError",
     "ContainerEditParams",
     "ContainerGenerateParams",
     "ContainerResponseFormat",
@@ -97,6 +116,8 @@ __all__ = [
     "EndpointStatus",
     "EndpointStoppedError",
     "EndpointWaitTimeoutError",
+    "FailedCell",
+    "FileWriteError",
     "FriendliContainerImages",
     "FriendliImages",
     "FriendliImagesError",
@@ -116,16 +137,25 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "ResponseFormat",
+    "Sweep",
     "UnprocessableEntityError",
     "__version__",
     "aedit_image",
     "agenerate_image",
     "arun_jobs",
+    "arun_sweep",
+    "build_sweep",
     "check_jobs",
+    "check_sweep",
+    "contact_sheet",
     "edit_image",
     "encode_control_image",
     "generate_image",
     "run_jobs",
+    "run_sweep",
+    "sweep_sheets",
+    "write_gallery",
+    "write_sweep_sheets",
 ]
 
 # Show the public names as friendli_images.X in reprs and tracebacks, as httpx does.

@@ -15,7 +15,9 @@ from typing import Final, Unpack
 import httpx
 
 from . import _config
-from ._client import _AsyncClient, _BaseClient, _check_header_value, _SyncClient
+from ._async_client import AsyncClient
+from ._base_client import BaseClient
+from ._checks import check_header_value
 from ._exceptions import InvalidRequestError
 from ._operations import CONTAINER_EDIT, CONTAINER_GENERATE
 from ._params import (
@@ -26,6 +28,7 @@ from ._params import (
     edit_inputs,
 )
 from ._results import ImageResult
+from ._sync_client import SyncClient
 
 __all__ = [
     "CONTAINER_BASE_URL_ENV",
@@ -38,7 +41,7 @@ CONTAINER_BASE_URL_ENV: Final = "FRIENDLI_CONTAINER_BASE_URL"
 CONTAINER_TOKEN_ENV: Final = "FRIENDLI_CONTAINER_TOKEN"  # noqa: S105 - a variable name
 
 
-class _ContainerConfig(_BaseClient):
+class ContainerConfig(BaseClient):
     """Where a container differs: its own address and an optional token, no team."""
 
     _request_required = ("prompt",)
@@ -50,7 +53,7 @@ class _ContainerConfig(_BaseClient):
         resolved = _config.env_or(token, CONTAINER_TOKEN_ENV)
         if isinstance(resolved, str):
             resolved = resolved.strip()
-        return _check_header_value(resolved, "token") if resolved else None
+        return check_header_value(resolved, "token") if resolved else None
 
     def _resolve_base_url(self, base_url: str | None) -> str:
         resolved = _config.env_or(base_url, CONTAINER_BASE_URL_ENV)
@@ -74,7 +77,7 @@ def _container(prompt: str) -> dict[str, str]:
     return {"prompt": check_text("prompt", prompt)}
 
 
-class FriendliContainerImages(_ContainerConfig, _SyncClient):
+class FriendliContainerImages(ContainerConfig, SyncClient):
     """Client for a self-hosted Friendli Container serving an image model.
 
     Results are ``ImageResult``\\s as from ``FriendliImages``: each image's ``seed`` is
@@ -161,7 +164,7 @@ class FriendliContainerImages(_ContainerConfig, _SyncClient):
         return self._run(CONTAINER_EDIT, {"image": edit_inputs(image), **sent}, params)
 
 
-class AsyncFriendliContainerImages(_ContainerConfig, _AsyncClient):
+class AsyncFriendliContainerImages(ContainerConfig, AsyncClient):
     """The asyncio twin of ``FriendliContainerImages``.
 
     :param base_url: The container's address, e.g. ``http://127.0.0.1:8000``. Default:

@@ -9,128 +9,34 @@ never held in memory as a 67 MB string, let alone as several copies of one.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import io
-import math
 import os
 import re
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeAlias
 
 from . import _config
-from ._exceptions import FriendliImagesError, InvalidRequestError
+from ._exceptions import InvalidRequestError
 from ._sniff import SNIFF_BYTES, sniff_image_type
+from ._transport._payload import Base64Payload
+from ._transport._rules import control_url_problem
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
 
-__all__ = ["Base64Payload", "ControlImage", "encode_control_image", "prepare_control_image"]
+__all__ = ["ControlImage", "encode_control_image", "prepare_control_image"]
 
 ControlImage: TypeAlias = (
     "str | os.PathLike[str] | bytes | bytearray | memoryview | IO[bytes] | PILImage.Image"
 )
 """Everything ``control_images`` accepts."""
 
-_RAW_CHUNK = 3 * 256 * 1024  # a multiple of 3, so every chunk encodes without padding
 _B64_CHUNK = 4 * 1024 * 1024  # a multiple of 4, so every slice decodes on its own
 _URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _DATA_URI = re.compile(r"^data:(?P<mime>[^;,]*)(?P<params>(?:;[^;,]*)*),", re.IGNORECASE)
 _LIMIT_TEXT = f"{_config.MAX_CONTROL_IMAGE_BYTES} bytes (50 MiB)"
-
-
-class Base64Payload:
-    """Image bytes that are sent as ``data:<mime>;base64,...`` without building the string.
-
-    The bytes come from memory (kept by reference, not copied) or from a file (read
-    again, chunk by chunk, for every attempt to send).
-    """
-
-    __slots__ = ("_data", "_mtime_ns", "_param", "_path", "mime_type", "size")
-
-    def __init__(
-        self,
-        mime_type: str,
-        size: int,
-        *,
-        data: memoryview | None = None,
-        path: Path | None = None,
-        mtime_ns: int | None = None,
-        param: str = "image",
-    ) -> None:
-        self.mime_type = mime_type
-        self.size = size
-        self._data = data
-        self._path = path
-        self._mtime_ns = mtime_ns
-        self._param = param
-
-    def __repr__(self) -> str:
-        source = str(self._path) if self._path is not None else "<memory>"
-        return f"Base64Payload({self.mime_type!r}, size={self.size}, source={source!r})"
-
-    @property
-    def prefix(self) -> bytes:
-        return f"data:{self.mime_type};base64,".encode("ascii")
-
-    @property
-    def encoded_length(self) -> int:
-        """Length of the whole data URI in bytes."""
-        return len(self.prefix) + 4 * math.ceil(self.size / 3)
-
-    def iter_encoded(self) -> Iterator[bytes]:
-        """Yield the data URI in pieces of about 1 MiB."""
-        yield self.prefix
-        if self._data is not None:
-            for start in range(0, self.size, _RAW_CHUNK):
-                yield base64.b64encode(self._data[start : start + _RAW_CHUNK])
-            return
-        assert self._path is not None
-        sent = 0
-        try:
-            with self._path.open("rb") as file:
-                self._check_stat(os.fstat(file.fileno()))
-                while sent < self.size:
-                    chunk = file.read(min(_RAW_CHUNK, self.size - sent))
-                    if not chunk:
-                        break
-                    sent += len(chunk)
-                    yield base64.b64encode(chunk)
-        except OSError as exc:
-            raise FriendliImagesError(
-                f"{self._param}: {self._path} could not be read while sending: "
-                f"{exc.strerror or exc}"
-            ) from exc
-        if sent != self.size:
-            raise FriendliImagesError(
-                f"{self._param}: {self._path} changed size while it was being sent"
-            )
-
-    def check_unchanged(self) -> None:
-        """``InvalidRequestError`` if the file changed since it was checked (before a retry)."""
-        if self._path is None:
-            return
-        try:
-            stat = self._path.stat()
-        except OSError as exc:
-            raise InvalidRequestError(
-                f"{self._param}: {str(self._path)!r} can no longer be read: {exc.strerror or exc}",
-                param=self._param,
-            ) from None
-        self._check_stat(stat)
-
-    def _check_stat(self, stat: os.stat_result) -> None:
-        if (stat.st_size, stat.st_mtime_ns) != (self.size, self._mtime_ns):
-            raise InvalidRequestError(
-                f"{self._param}: {str(self._path)!r} changed (size or modification time) after "
-                "it was checked; it was not sent",
-                param=self._param,
-            )
-
-    def to_data_uri(self) -> str:
-        return b"".join(self.iter_encoded()).decode("ascii")
 
 
 def _reject(param: str, message: str) -> InvalidRequestError:
@@ -226,6 +132,9 @@ def prepare_control_image(value: object, param: str) -> str | Base64Payload:
     """
     if isinstance(value, str):
         if value.lower().startswith(("http://", "https://")):
+            problem = control_url_problem(value)
+            if problem:
+                raise _reject(param, f"the URL {problem}")
             return value
         if value[:5].lower() == "data:":
             return _check_data_uri(value, param)

@@ -43,6 +43,8 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "ClientClosedError",
+    "FileWriteError",
     "FriendliImagesError",
     "ImageDownloadError",
     "InternalServerError",
@@ -93,12 +95,43 @@ class InvalidRequestError(FriendliImagesError, ValueError):
 class OutputExistsError(FriendliImagesError, FileExistsError):
     """Saving would replace an existing file; pass ``overwrite=True`` to allow it.
 
+    Also raised, whatever ``overwrite`` says, when the name is taken by a directory (a
+    save replaces files only) or by anything the library did not write.
+
     :param path: The file that exists; the message is built from it.
+    :param message: The message, when not the usual one.
     """
 
-    def __init__(self, path: str) -> None:
-        super().__init__(f"{path} already exists; pass overwrite=True to replace it")
+    def __init__(self, path: str, *, message: str | None = None) -> None:
+        super().__init__(message or f"{path} already exists; pass overwrite=True to replace it")
         self.path = path
+
+
+class ClientClosedError(FriendliImagesError, RuntimeError):
+    """The client was used after ``close()`` (or after its ``with`` block ended)."""
+
+
+class FileWriteError(FriendliImagesError, OSError):
+    """Writing a file failed: a full disk, a permission, a path that is not a directory.
+
+    An ``OSError`` too, with its ``errno``, ``strerror`` and ``filename``, so ``except
+    OSError`` still catches it; the original error is its ``__cause__``.
+
+    :param message: What could not be written, and why.
+    :param errno: The ``errno`` of the failure, if any.
+    :param filename: The file or directory concerned, if known.
+    """
+
+    def __init__(
+        self, message: str, *, errno: int | None = None, filename: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.errno = errno
+        self.filename = filename
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class MissingDependencyError(FriendliImagesError, ImportError):

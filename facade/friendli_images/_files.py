@@ -1,4 +1,11 @@
-"""Writing image files: atomically, and never over an existing file unless asked.
+"""File ownership: the one module that writes, replaces or deletes files for the library.
+
+The promise: the library deletes or replaces only files it wrote itself, or that the user
+named with ``overwrite=True``; a directory is never replaced; every file appears complete
+or not at all; and a failure to write is a typed ``FileWriteError`` (an ``OSError`` too).
+No other module of the package calls ``unlink``, ``rmtree``, ``os.replace`` or
+``os.rename`` (the test server aside): they call ``remove_written``, ``remove_leftovers``,
+``rewrite_owned`` and the savers below.
 
 Bytes go to a hidden temporary file beside the target; only a complete file is moved
 into place. Without ``overwrite`` the final step is a hard link, which fails if the
@@ -26,7 +33,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from ._exceptions import InvalidRequestError, OutputExistsError
+from ._exceptions import FileWriteError, FriendliImagesError, InvalidRequestError, OutputExistsError
 from ._sniff import SNIFF_BYTES
 
 __all__ = [
@@ -37,13 +44,99 @@ __all__ = [
     "check_stem",
     "check_writable",
     "cleanup_on_sigterm",
+    "describe_os_error",
     "discard_backups",
     "existing_output",
+    "is_leftover",
+    "is_owned",
+    "remove_leftovers",
+    "remove_written",
     "resolve_target",
     "restore_backups",
-    "save_bytes",
+    "rewrite_owned",
     "save_chunks",
+    "write_atomic",
+    "writing",
 ]
+
+_LEFTOVER = re.compile(r"\.friendli-images-[0-9a-f]{12}\.(part|old|probe)")
+"""The names of the library's own temporary files (``AtomicWriter``, backups, probes)."""
+
+
+def is_leftover(name: str) -> bool:
+    """Whether ``name`` is one of the library's own temporary file names."""
+    return _LEFTOVER.fullmatch(name) is not None
+
+
+def describe_os_error(error: OSError) -> str:
+    """``PermissionError: Permission denied: /path``: an ``OSError`` in one line."""
+    where = f": {error.filename}" if error.filename else ""
+    return f"{type(error).__name__}: {error.strerror or error}{where}"
+
+
+def file_write_error(error: OSError) -> FileWriteError:
+    """``error`` as the library's typed error (its errno and file name kept)."""
+    typed = FileWriteError(
+        describe_os_error(error),
+        errno=error.errno,
+        filename=None if error.filename is None else os.fsdecode(error.filename),
+    )
+    typed.strerror = error.strerror
+    typed.__cause__ = error
+    return typed
+
+
+@contextlib.contextmanager
+def writing() -> Iterator[None]:
+    """Turn an ``OSError`` of the block into a ``FileWriteError`` (typed errors pass)."""
+    try:
+        yield
+    except FriendliImagesError:
+        raise
+    except OSError as error:
+        raise file_write_error(error) from error
+
+
+def remove_written(paths: Iterable[Path]) -> None:
+    """Remove files the library wrote in this process (a failed multi-file save, say)."""
+    for path in paths:
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
+def remove_leftovers(directory: Path) -> list[str]:
+    """Remove the library's own temporary files in ``directory`` (a crash's leftovers).
+
+    Only names ``is_leftover`` recognises, and only regular files: nothing else in the
+    directory is touched. Returns the names removed.
+    """
+    removed: list[str] = []
+    try:
+        entries = list(os.scandir(directory))
+    except FileNotFoundError:
+        return removed
+    for entry in entries:
+        if is_leftover(entry.name) and entry.is_file(follow_symlinks=False):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(entry.path)
+            removed.append(entry.name)
+    return removed
+
+
+def rewrite_owned(path: Path, data: bytes) -> None:
+    """Replace ``path``, a file the library owns, with ``data``: all of it or nothing.
+
+    The temporary file has a leftover name, so that a SIGKILL's remains are recognised
+    (``remove_leftovers``) and nothing else is ever mistaken for one.
+    """
+    with writing(), cleanup_on_sigterm():
+        writer = AtomicWriter(path.parent)
+        try:
+            writer.write(data)
+            writer.commit(path, overwrite=True)
+        finally:
+            writer.discard()
+
 
 Backups = list[tuple[Path, Path]]
 """``(backup, original)`` pairs: a replaced file moved aside, and the name it had."""
@@ -142,6 +235,7 @@ class AtomicWriter:
         self._file.close()
         self._file = None
         if overwrite:
+            _check_free(target, overwrite=True)
             if backups is not None and os.path.lexists(target):
                 backup = target.with_name(f".friendli-images-{os.urandom(6).hex()}.old")
                 os.rename(target, backup)
@@ -194,6 +288,11 @@ def discard_backups(backups: Backups) -> None:
 
 
 def _check_free(target: Path, overwrite: bool) -> None:
+    if os.path.isdir(target) and not os.path.islink(target):
+        raise OutputExistsError(
+            str(target),
+            message=f"{target} is a directory; a save replaces files only, never a directory",
+        )
     if not overwrite and os.path.lexists(target):
         raise OutputExistsError(str(target))
 
@@ -247,8 +346,11 @@ def save_chunks(
     overwrite: bool,
     backups: Backups | None = None,
 ) -> Path:
-    """Write ``chunks`` to the path ``target_for(first bytes)`` chooses, atomically."""
-    with cleanup_on_sigterm():
+    """Write ``chunks`` to the path ``target_for(first bytes)`` chooses, atomically.
+
+    A failure to write (a full disk, a permission) raises ``FileWriteError``.
+    """
+    with writing(), cleanup_on_sigterm():
         head = b""
         for chunk in chunks:  # the name may depend on the image type: read its magic first
             head += chunk
@@ -266,12 +368,6 @@ def save_chunks(
             writer.discard()
 
 
-def save_bytes(data: bytes, target: Path, *, overwrite: bool = False) -> Path:
-    """Write ``data`` to ``target`` atomically, never over an existing file unless
-    ``overwrite`` (``OutputExistsError``); the name does not depend on the bytes."""
-    return save_chunks(iter((data,)), lambda _head: target, overwrite=overwrite)
-
-
 async def asave_chunks(
     chunks: AsyncIterator[bytes],
     target_for: Callable[[bytes], Path],
@@ -287,12 +383,50 @@ async def asave_chunks(
             break
     target = target_for(head[:SNIFF_BYTES])
     _check_free(target, overwrite)
-    with cleanup_on_sigterm():
+    with writing(), cleanup_on_sigterm():
         writer = AtomicWriter(target.parent)
         try:
             writer.write(head)
             async for chunk in chunks:
                 writer.write(chunk)
             return writer.commit(target, overwrite=overwrite, backups=backups)
+        finally:
+            writer.discard()
+
+
+OWNED_PROBE = 4096
+"""How many leading bytes of a file ``is_owned`` reads to find the library's marker."""
+
+
+def is_owned(path: Path, marker: bytes) -> bool:
+    """Whether ``path`` is a regular file (not a link) whose first bytes hold ``marker``:
+    a file this library wrote (a gallery page, a contact sheet), which it may replace."""
+    try:
+        if not path.is_file() or path.is_symlink():
+            return False
+        with path.open("rb") as file:
+            return marker in file.read(OWNED_PROBE)
+    except OSError:
+        return False
+
+
+def write_atomic(
+    target: Path, chunks: Iterable[bytes], *, overwrite: bool = False, owned: bytes | None = None
+) -> Path:
+    """Write ``chunks`` to ``target`` atomically (temp file beside it, then moved in).
+
+    An existing ``target`` is replaced only with ``overwrite``, or when it is a file this
+    library wrote: ``owned`` is the marker such a file carries in its first bytes
+    (``is_owned``). Anything else there raises ``OutputExistsError``, before any byte is
+    written.
+    """
+    replace = overwrite or (owned is not None and is_owned(target, owned))
+    _check_free(target, replace)
+    with cleanup_on_sigterm():
+        writer = AtomicWriter(target.parent)
+        try:
+            for chunk in chunks:
+                writer.write(chunk)
+            return writer.commit(target, overwrite=replace)
         finally:
             writer.discard()

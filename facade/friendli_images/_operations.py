@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import attrs
 from friendli_images_api import AuthenticatedClient
@@ -45,9 +45,7 @@ from ._params import (
     keys_of,
 )
 from ._results import GeneratedImage, decode_base64_image
-
-if TYPE_CHECKING:
-    from ._client import _BaseClient
+from ._sniff import image_problem
 
 __all__ = [
     "CONTAINER_DEFAULT_FORMAT",
@@ -55,6 +53,7 @@ __all__ = [
     "CONTAINER_GENERATE",
     "DEDICATED_EDIT",
     "DEDICATED_GENERATE",
+    "ImageReader",
     "Operation",
 ]
 
@@ -62,8 +61,15 @@ CONTAINER_DEFAULT_FORMAT = "jpeg"
 """What a container returns when ``response_format`` is not sent (the spec's default)."""
 
 
+class ImageReader(Protocol):
+    """What an operation needs of the client that runs it: reading a Dedicated answer's
+    images (the clients satisfy it; this module does not import them)."""
+
+    def _images(self, result: ImageGenerationDedicatedResult) -> list[GeneratedImage]: ...
+
+
 class _Images(Protocol):
-    def __call__(self, client: _BaseClient, parsed: object, body: Any) -> list[GeneratedImage]: ...
+    def __call__(self, client: ImageReader, parsed: object, body: Any) -> list[GeneratedImage]: ...
 
 
 @attrs.frozen
@@ -83,13 +89,16 @@ class Operation:
     """The images of a 200 answer; ``ValueError`` if it does not match the spec."""
 
 
-def _dedicated_images(client: _BaseClient, parsed: object, body: Any) -> list[GeneratedImage]:
+def _dedicated_images(client: ImageReader, parsed: object, body: Any) -> list[GeneratedImage]:
     if not isinstance(parsed, ImageGenerationDedicatedResult):
         raise ValueError("the answer is not the documented 200")
-    return client._images(parsed)
+    images = client._images(parsed)
+    if not images:  # a success must carry an image: "data": [] is no answer
+        raise ValueError("'data' holds no image")
+    return images
 
 
-def _container_images(client: _BaseClient, parsed: object, body: Any) -> list[GeneratedImage]:
+def _container_images(client: ImageReader, parsed: object, body: Any) -> list[GeneratedImage]:
     if not isinstance(parsed, ImageGenerationContainerResult):
         raise ValueError("the answer is not the documented 200")
     if not isinstance(parsed.image, str):
@@ -98,6 +107,9 @@ def _container_images(client: _BaseClient, parsed: object, body: Any) -> list[Ge
         data = decode_base64_image(parsed.image)
     except ValueError as exc:
         raise ValueError(f"image: {exc}") from None
+    problem = image_problem(data)
+    if problem:
+        raise ValueError(f"'image' {problem}")
     seed = body.seed if isinstance(body.seed, int) else None
     response_format = body.response_format
     requested = (

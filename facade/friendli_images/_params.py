@@ -17,10 +17,11 @@ from typing import Any, Literal, TypeAlias, TypedDict, cast
 import httpx
 from friendli_images_api.models import ImageInput
 
-from . import _config, _rules
+from . import _config
 from ._config import ResponseFormat
 from ._control_images import ControlImage, prepare_control_image
 from ._exceptions import InvalidRequestError
+from ._transport import _rules
 
 __all__ = [
     "CALL_OPTIONS",

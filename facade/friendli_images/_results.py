@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import binascii
-import contextlib
 import io
 import os
 import warnings
@@ -15,7 +14,6 @@ from urllib.parse import urlsplit
 
 import attrs
 
-from ._download import AsyncDownloader, Downloader, DownloadSettings, display_url
 from ._exceptions import (
     FriendliImagesError,
     ImageDownloadError,
@@ -28,16 +26,19 @@ from ._files import (
     check_stem,
     cleanup_on_sigterm,
     discard_backups,
+    remove_written,
     resolve_target,
     restore_backups,
     save_chunks,
+    writing,
 )
 from ._sniff import FORMAT_TYPES, SNIFF_BYTES, extension_for, sniff_image_type
+from ._transport._download import AsyncDownloader, Downloader, DownloadSettings, display_url
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
 
-    from ._endpoint_status import EndpointEvent
+    from ._endpoints._status import EndpointEvent
 
 __all__ = [
     "BatchFailure",
@@ -459,7 +460,8 @@ class ImageResult:
         names = self._names(check_stem(stem))
         folder = Path(directory)
         self._check_free(folder, names, overwrite)
-        folder.mkdir(parents=True, exist_ok=True)
+        with writing():
+            folder.mkdir(parents=True, exist_ok=True)
         return folder, names
 
     def _check_free(self, folder: Path, names: list[str], overwrite: bool) -> None:
@@ -495,7 +497,5 @@ class ImageSaveError(FriendliImagesError, OSError):
 
 def _roll_back(written: list[Path], backups: Backups) -> None:
     """Remove the files a failed save wrote, then put back the ones they replaced."""
-    for path in written:
-        with contextlib.suppress(OSError):
-            path.unlink()
+    remove_written(written)
     restore_backups(backups)

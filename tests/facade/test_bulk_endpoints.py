@@ -21,11 +21,11 @@ from friendli_images import (
     FriendliImages,
     InternalServerError,
     InvalidRequestError,
-    _endpoint_rules,
     arun_jobs,
     run_jobs,
 )
 from friendli_images._cli import main
+from friendli_images._endpoints import _rules as _endpoint_rules
 from friendli_images.testing import FriendliTestServer
 
 TIMEOUT = 30

@@ -23,8 +23,10 @@ from typing import Literal
 
 import pytest
 from friendli_images import __version__
-from friendli_images._cli import _build_parser, api_url_problem, header_value_problem, main, redact
-from friendli_images._progress import progress_for
+from friendli_images._cli._main import _build_parser, main
+from friendli_images._cli._options import api_url_problem, header_value_problem
+from friendli_images._cli._progress import progress_for
+from friendli_images._redaction import REDACTED, redact, secret_forms
 from friendli_images.testing import (
     GENERATION_PATH,
     Delay,
@@ -437,7 +439,7 @@ class TestGenerate:
         ("fault", "route", "message"),
         [
             (ErrorStatus(404), "image", "failed: 404 Not Found"),
-            (WrongShape({"data": []}), "generate", "the API reported success but sent no image"),
+            (WrongShape({"data": []}), "generate", "'data' holds no image"),
         ],
     )
     def test_no_image(
@@ -817,9 +819,9 @@ class TestGenerate:
 
         assert 1 == result.returncode
         assert token not in result.stdout + result.stderr
-        assert "403 Forbidden for Bearer [REDACTED]: denied" in result.stderr
+        assert f"403 Forbidden for Bearer {REDACTED}: denied" in result.stderr
         [error] = json.loads(result.stdout)["errors"]
-        assert "403 Forbidden for Bearer [REDACTED]: denied" == error["message"]
+        assert f"403 Forbidden for Bearer {REDACTED}: denied" == error["message"]
 
     def test_malformed_response_spares_the_batch(self, tmp_path: Path) -> None:
         """-n 6, one 200 with a malformed body: the other 5 are saved, exit 1, --json printed."""
@@ -1192,15 +1194,17 @@ class TestRules:
     @pytest.mark.parametrize(
         ("text", "expected"),
         [
-            pytest.param("403 Bearer s\u00e9c", "403 Bearer [REDACTED]", id="plain"),
-            pytest.param("got 's\\xe9c'", "got '[REDACTED]'", id="repr"),
-            pytest.param("got b's\\xc3\\xa9c'", "got b'[REDACTED]'", id="bytes"),
-            pytest.param('got "s\\u00e9c"', 'got "[REDACTED]"', id="json"),
+            pytest.param("403 Bearer s\u00e9c", f"403 Bearer {REDACTED}", id="plain"),
+            pytest.param("got 's\\xe9c'", f"got '{REDACTED}'", id="repr"),
+            pytest.param("got b's\\xc3\\xa9c'", f"got b'{REDACTED}'", id="bytes"),
+            pytest.param('got "s\\u00e9c"', f'got "{REDACTED}"', id="json"),
+            pytest.param("?token=s%C3%A9c", f"?token={REDACTED}", id="percent-encoded"),
             pytest.param("nothing secret", "nothing secret", id="absent"),
         ],
     )
     def test_redact(self, text: str, expected: str) -> None:
-        assert expected == redact(text, "s\u00e9c")
+        """The CLI redacts through the library's one rule (``_redaction``)."""
+        assert expected == redact(text, secret_forms("s\u00e9c"))
 
 
 class TestContainerOnlyWhereServed:

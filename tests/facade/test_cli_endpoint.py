@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from friendli_images import _endpoint_rules
 from friendli_images._cli import main
+from friendli_images._endpoints import _rules as _endpoint_rules
 from friendli_images.testing import FriendliTestServer
 
 TIMEOUT = 30
@@ -280,7 +280,7 @@ class TestStatusLine:
     def test_terminal_rewrites_one_line(self, cli_server: FriendliTestServer) -> None:
         """On a terminal the status and phase are redrawn on one line, ended by a newline."""
         from friendli_images import FriendliImages
-        from friendli_images._cli_endpoint import _StatusLine
+        from friendli_images._cli._endpoint import _StatusLine
 
         class Terminal(io.StringIO):
             def isatty(self) -> bool:

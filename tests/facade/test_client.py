@@ -684,8 +684,8 @@ class TestRetries:
         caplog: pytest.LogCaptureFixture,
         monkeypatch: pytest.MonkeyPatch,
     ) -> None:
-        """A huge Retry-After is capped at MAX_RETRY_AFTER."""
-        monkeypatch.setattr(friendli_images._config, "MAX_RETRY_AFTER", 0.1)
+        """A huge Retry-After is capped by the one wait rule (_waits.MAX_WAIT, 60 s)."""
+        monkeypatch.setattr(friendli_images._waits, "MAX_WAIT", 0.1)
         friendli_server.inject(ErrorStatus.rate_limited(retry_after=3600))
         caplog.set_level(logging.DEBUG, logger="friendli_images")
 

@@ -14,7 +14,8 @@ from friendli_images import (
     InvalidRequestError,
     encode_control_image,
 )
-from friendli_images._control_images import Base64Payload, prepare_control_image
+from friendli_images._control_images import prepare_control_image
+from friendli_images._transport._payload import Base64Payload
 from friendli_images.testing import FriendliTestServer, render_png
 
 LIMIT = 50 * 1024 * 1024
@@ -249,3 +250,33 @@ class TestPayload:
 
         with pytest.raises(FriendliImagesError, match="could not be read"):
             payload.to_data_uri()
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        pytest.param("http://", "has no host", id="no-host"),
+        pytest.param("https://user:pw@cdn.example/a.png", "credentials", id="userinfo"),
+        pytest.param("https://cdn.example/a b.png", "whitespace", id="space"),
+        pytest.param("https://cdn.example/a.png\r\nX: y", "whitespace", id="crlf"),
+        pytest.param("https://cdn.example/a.png\t", "whitespace", id="tab"),
+        pytest.param("https://cdn.example:99999/a.png", "not a valid URL", id="bad-port"),
+    ],
+)
+def test_an_unusable_control_url_is_refused_before_sending(
+    client: FriendliImages, friendli_server: FriendliTestServer, url: str, problem: str
+) -> None:
+    with pytest.raises(InvalidRequestError, match=problem) as caught:
+        client.generate("x", model="ep", control_images=[url])
+
+    assert "control_images[0]" == caught.value.param
+    assert [] == friendli_server.generation_requests
+
+
+def test_a_usable_control_url_is_sent_as_it_is(
+    client: FriendliImages, friendli_server: FriendliTestServer
+) -> None:
+    url = "https://cdn.example/edges/a.png?sig=abc"
+    client.generate("x", model="ep", control_images=[url])
+
+    assert [url] == sent_images(friendli_server)

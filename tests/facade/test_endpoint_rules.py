@@ -6,7 +6,7 @@ import math
 
 import pytest
 from friendli_images import InvalidRequestError
-from friendli_images._endpoint_rules import (
+from friendli_images._endpoints._rules import (
     Action,
     check_wait_timeout,
     endpoint_id_for_model,
@@ -107,11 +107,11 @@ class TestIsNotReady:
         [
             pytest.param(503, None, True, id="503-always"),
             pytest.param(503, "Service Unavailable", True, id="503-any-message"),
-            pytest.param(500, "The endpoint is sleeping", True, id="500-sleeping"),
+            pytest.param(500, "The endpoint is sleeping", False, id="500-may-have-generated"),
             pytest.param(502, "endpoint is waking up", True, id="502-waking"),
-            pytest.param(504, "Deployment not ready", True, id="504-not-ready"),
+            pytest.param(504, "Deployment not ready", False, id="504-may-have-generated"),
             pytest.param(429, "Endpoint is AWAKING, retry later", True, id="429-awaking"),
-            pytest.param(500, "Engine initializing", True, id="500-initializing"),
+            pytest.param(500, "Engine initializing", False, id="500-initializing-never"),
             pytest.param(429, "Too many requests", False, id="429-rate-limit"),
             pytest.param(429, "Queued request timed out", False, id="429-queue-timeout"),
             pytest.param(500, "Internal Server Error", False, id="500-plain"),
@@ -121,7 +121,8 @@ class TestIsNotReady:
         ],
     )
     def test_table(self, status_code: int, message: str | None, expected: bool) -> None:
-        """503 always means not ready; 429 and other 5xx only when their message says so."""
+        """503 always means not ready; 429 and 502 only when their message says so; 500 and
+        504 never (the request may have generated: re-sending is retry_ambiguous's)."""
         assert expected == is_not_ready(status_code, message)
 
 

@@ -23,10 +23,10 @@ from friendli_images import (
     InvalidRequestError,
     NotFoundError,
     UnprocessableEntityError,
-    _endpoint_rules,
     agenerate_image,
     generate_image,
 )
+from friendli_images._endpoints import _rules as _endpoint_rules
 from friendli_images.testing import WAKE_PHASES, ErrorStatus, FriendliTestServer
 from friendli_images_api.models import DedicatedEndpointStatus
 

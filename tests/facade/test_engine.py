@@ -20,7 +20,7 @@ from friendli_images import (
     RateLimitError,
     ResponseFormat,
 )
-from friendli_images._engine import generate_each
+from friendli_images._batch._engine import generate_each
 from friendli_images.testing import ErrorStatus, FriendliTestServer, InvalidJson
 
 QUIET = 0.4
@@ -322,3 +322,36 @@ def test_unexpected_error_text_never_holds_the_token(client: FriendliImages, tex
     assert token not in str(outcome.error)
     assert "[secure]" in str(outcome.error)
     assert outcome.error.__cause__ is None
+
+
+@pytest.mark.parametrize("concurrency", [1, 2])
+def test_a_strict_batch_sends_nothing_after_its_first_failure(
+    client: FriendliImages, friendli_server: FriendliTestServer, concurrency: int
+) -> None:
+    """strict=True: the first failed request stops the batch at once; only requests already
+    in flight at that moment were sent (sync workers used to send 1-2 more)."""
+    friendli_server.latency = 0.1
+    friendli_server.inject(ErrorStatus(400))
+
+    with pytest.raises(BadRequestError):
+        client.generate("x", model="ep", n=8, concurrency=concurrency, strict=True)
+    time.sleep(QUIET)
+
+    assert len(friendli_server.generation_requests) <= concurrency
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("concurrency", [1, 2])
+async def test_an_async_strict_batch_sends_nothing_after_its_first_failure(
+    aclient: AsyncFriendliImages, friendli_server: FriendliTestServer, concurrency: int
+) -> None:
+    import asyncio
+
+    friendli_server.latency = 0.1
+    friendli_server.inject(ErrorStatus(400))
+
+    with pytest.raises(BadRequestError):
+        await aclient.generate("x", model="ep", n=8, concurrency=concurrency, strict=True)
+    await asyncio.sleep(QUIET)
+
+    assert len(friendli_server.generation_requests) <= concurrency

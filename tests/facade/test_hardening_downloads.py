@@ -5,10 +5,12 @@ time, across sync/async flavours, and decoding bounded in pixels.
 from __future__ import annotations
 
 import asyncio
+import gzip
 import io
 import logging
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -21,7 +23,8 @@ from friendli_images import (
     ImageDownloadError,
     _config,
 )
-from friendli_images._download import redirect_target
+from friendli_images._sniff import sniff_image_type, truncation
+from friendli_images._transport._download import redirect_target
 from friendli_images.testing import FriendliTestServer, WrongShape, render_png
 
 PNG = render_png(3, 16, 16)
@@ -339,7 +342,90 @@ class TestToPil:
         self, client: FriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         pytest.importorskip("PIL")
-        with RawServer(answer(response("200 OK", PNG[:40]))) as raw:
+        broken = PNG[:40] + PNG[-12:]  # its end intact, its pixel data cut out
+        with RawServer(answer(response("200 OK", broken))) as raw:
             image = image_from(client, friendli_server, f"{raw.url}/cut.png")
             with pytest.raises(FriendliImagesError, match="cannot be decoded"):
                 image.to_pil()
+
+
+def _jpeg() -> bytes:
+    pytest.importorskip("PIL")
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (16, 16), "red").save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
+class TestTruncatedImages:
+    """An image cut short in transit is an error, never a saved success."""
+
+    @pytest.mark.parametrize(
+        ("make", "cut", "expected"),
+        [
+            pytest.param(lambda: PNG, 0, None, id="png-whole"),
+            pytest.param(lambda: PNG, 1, "IEND", id="png-cut-by-1"),
+            pytest.param(lambda: PNG, 30, "IEND", id="png-cut-by-30"),
+            pytest.param(_jpeg, 0, None, id="jpeg-whole"),
+            pytest.param(_jpeg, 2, "end-of-image", id="jpeg-cut"),
+            pytest.param(lambda: _jpeg() + b"\0\0", 0, None, id="jpeg-zero-padding"),
+            pytest.param(lambda: b"GIF89a" + b"\0" * 20 + b"\x3b", 0, None, id="gif-whole"),
+            pytest.param(lambda: b"GIF89a" + b"\0" * 20, 0, "trailer", id="gif-cut"),
+            pytest.param(
+                lambda: b"RIFF" + (32).to_bytes(4, "little") + b"WEBP" + b"\0" * 28,
+                0,
+                None,
+                id="webp-whole",
+            ),
+            pytest.param(
+                lambda: b"RIFF" + (32).to_bytes(4, "little") + b"WEBP" + b"\0" * 28,
+                5,
+                "declares",
+                id="webp-cut",
+            ),
+        ],
+    )
+    def test_truncation(self, make: Any, cut: int, expected: str | None) -> None:
+        data = make()
+        data = data[: len(data) - cut]
+        problem = truncation(sniff_image_type(data[:12]), data[:12], data[-12:], len(data))
+
+        assert (expected is None) == (problem is None), problem
+        if expected is not None:
+            assert expected in str(problem)
+
+    @pytest.mark.parametrize(
+        "reply",
+        [
+            pytest.param(
+                response("200 OK", PNG[:-20], [("Content-Length", str(len(PNG) - 20))]),
+                id="content-length-of-the-cut-image",
+            ),
+            pytest.param(
+                b"HTTP/1.0 200 OK\r\nContent-Type: image/png\r\n\r\n" + PNG[:-20],
+                id="http-1.0-close-delimited",
+            ),
+            pytest.param(
+                response(
+                    "200 OK",
+                    gzip.compress(PNG)[:-30],
+                    [("Content-Encoding", "gzip")],
+                ),
+                id="truncated-gzip",
+            ),
+        ],
+    )
+    def test_a_cut_download_is_not_saved(
+        self,
+        client: FriendliImages,
+        friendli_server: FriendliTestServer,
+        tmp_path: Path,
+        reply: bytes,
+    ) -> None:
+        with RawServer(answer(reply)) as raw:
+            image = image_from(client, friendli_server, f"{raw.url}/cut.png")
+            with pytest.raises(FriendliImagesError):
+                image.save(tmp_path / "cut.png")
+
+        assert [] == list(tmp_path.iterdir())

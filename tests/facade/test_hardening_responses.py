@@ -5,7 +5,9 @@ and time, retries never resend a changed control image, an async client survives
 from __future__ import annotations
 
 import asyncio
+import base64
 import gzip
+import json
 import math
 import time
 import zlib
@@ -19,12 +21,13 @@ from friendli_images import (
     APIResponseValidationError,
     APITimeoutError,
     AsyncFriendliImages,
+    FriendliContainerImages,
     FriendliImages,
     InvalidRequestError,
     _config,
 )
-from friendli_images._decoding import STEP, BoundedDecoder
-from friendli_images._rules import display_url, result_url_problem
+from friendli_images._transport._decoding import STEP, BoundedDecoder
+from friendli_images._transport._rules import display_url, result_url_problem
 from friendli_images.testing import FriendliTestServer, InvalidJson, WrongShape, render_png
 
 TOKEN = "flp_test"
@@ -160,12 +163,61 @@ class TestResponseSizeLimit:
         self, friendli_server: FriendliTestServer
     ) -> None:
         """Bodies are still decoded normally below the limit (sanity check of the stream)."""
-        body = b'{"data": []}'
+        image = base64.b64encode(render_png(1, 8, 8)).decode()
+        body = json.dumps(
+            {"data": [{"b64_json": image, "seed": 1, "response_format": "png"}]}
+        ).encode()
         headers = [("Content-Type", "application/json"), ("Content-Encoding", "deflate")]
         with RawServer(answer(response("200 OK", zlib.compress(body), headers))) as raw:
             client = FriendliImages(token=TOKEN, base_url=raw.url)
             with client:
-                assert 0 == len(client.generate("x", model="ep"))
+                assert 1 == len(client.generate("x", model="ep"))
+
+
+class TestAnImageOrAnError:
+    """A 200 is a success only when it carries an image."""
+
+    @pytest.mark.parametrize(
+        ("body", "problem"),
+        [
+            pytest.param({"data": []}, "holds no image", id="no-image"),
+            pytest.param(
+                {"data": [{"b64_json": "aGVsbG8=", "seed": 1, "response_format": "png"}]},
+                "not a PNG",
+                id="base64-of-text",
+            ),
+        ],
+    )
+    def test_dedicated(
+        self, friendli_server: FriendliTestServer, body: dict[str, object], problem: str
+    ) -> None:
+        reply = response(
+            "200 OK", json.dumps(body).encode(), [("Content-Type", "application/json")]
+        )
+        with (
+            RawServer(answer(reply)) as raw,
+            FriendliImages(token=TOKEN, base_url=raw.url) as client,
+        ):
+            with pytest.raises(APIResponseValidationError, match=problem):
+                client.generate("x", model="ep", max_retries=0)
+
+    @pytest.mark.parametrize(
+        ("image", "problem"),
+        [
+            pytest.param(base64.b64encode(b"hello, not an image").decode(), "not a PNG", id="text"),
+            pytest.param(
+                base64.b64encode(render_png(1, 8, 8)[:-12]).decode(), "cut short", id="cut-png"
+            ),
+        ],
+    )
+    def test_container(self, image: str, problem: str) -> None:
+        reply = response(
+            "200 OK", json.dumps({"image": image}).encode(), [("Content-Type", "application/json")]
+        )
+        with RawServer(answer(reply)) as raw:
+            with FriendliContainerImages(base_url=raw.url) as client:
+                with pytest.raises(APIResponseValidationError, match=problem):
+                    client.generate("x", max_retries=0)
 
 
 def trickle_body(connection: RawConnection) -> None:

@@ -31,7 +31,7 @@ from friendli_images import (
     RateLimitError,
     UnprocessableEntityError,
 )
-from friendli_images._rules import base_url_problem, header_value_problem
+from friendli_images._transport._rules import base_url_problem, header_value_problem
 from friendli_images.testing import ErrorStatus, FriendliTestServer, render_png
 
 SECRET = "flp_s3cret/token+value"

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from friendli_images._control_images import prepare_control_image
-from friendli_images._http import _iter_parts, encode_json_body
+from friendli_images._transport._exchange import _iter_parts, encode_json_body
 from friendli_images.testing import render_png
 
 

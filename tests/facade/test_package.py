@@ -42,14 +42,19 @@ class TestPublicNames:
             assert "friendli_images" == getattr(friendli_images, name).__module__
 
     def test_private_modules_declare_all(self) -> None:
-        """Each private module declares what it exports."""
+        """Each private module and subpackage, at every depth, declares what it exports."""
         import importlib
         import pkgutil
 
-        for module in pkgutil.iter_modules(friendli_images.__path__):
-            if module.name.startswith("_") and module.name != "__main__":
-                loaded = importlib.import_module(f"friendli_images.{module.name}")
-                assert hasattr(loaded, "__all__"), module.name
+        names = [
+            module.name
+            for module in pkgutil.walk_packages(friendli_images.__path__, "friendli_images.")
+            if module.name.rpartition(".")[2].startswith("_")
+            and not module.name.endswith("__main__")
+        ]
+        assert "friendli_images._batch._engine" in names  # the walk reaches the subpackages
+        for name in names:
+            assert hasattr(importlib.import_module(name), "__all__"), name
 
 
 class TestExceptionTree:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import gc
+import logging
+import time
+from typing import Any
+
 import httpx
 import pytest
-from friendli_images import AsyncFriendliImages, FriendliImages
-from friendli_images._pool import CONNECTIONS_PER_CLIENT, clients_for
+from friendli_images import AsyncFriendliImages, ClientClosedError, FriendliImages
+from friendli_images._batch._pool import CONNECTIONS_PER_CLIENT, clients_for
 from friendli_images.testing import FriendliTestServer
 
 
@@ -72,3 +77,52 @@ def test_async_batches_in_two_event_loops(friendli_server: FriendliTestServer) -
     second = asyncio.run(batch())
 
     assert (4, 4) == (first, second)
+
+
+def test_clients_are_made_as_attempts_need_them(friendli_server: FriendliTestServer) -> None:
+    """Two requests at concurrency 10,000 make one pooled client, not 625 up front."""
+    with FriendliImages(token=friendli_server.token, base_url=friendli_server.base_url) as client:
+        result = client.generate("x", model="ep", n=2, concurrency=10_000)
+        assert client._pool is not None
+        made = len(client._pool.clients)
+
+    assert 2 == len(result.images)
+    assert 1 == made
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+def test_closing_under_in_flight_workers_is_quiet(
+    friendli_server: FriendliTestServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """close() while sync workers are mid-request: no IndexError logged or raised; the
+    attempts end as errors of their requests, and a lease after close is a typed error."""
+    import threading
+
+    friendli_server.latency = 0.3
+    client = FriendliImages(token=friendli_server.token, base_url=friendli_server.base_url)
+    requests = [{"prompt": f"p{i}", "model": "ep", "max_retries": 0} for i in range(4)]
+    outcomes: list[Any] = []
+    errors: list[BaseException] = []
+
+    def consume() -> None:
+        try:
+            outcomes.extend(client.generate_many(requests, concurrency=4))
+        except BaseException as error:
+            errors.append(error)
+
+    caplog.set_level(logging.DEBUG)
+    consumer = threading.Thread(target=consume)
+    consumer.start()
+    time.sleep(0.1)
+    client.close()
+    consumer.join(10)
+
+    assert not consumer.is_alive()
+    assert [] == errors
+    assert 4 == len(outcomes)
+    assert "IndexError" not in caplog.text
+    assert client._pool is not None
+    with pytest.raises(ClientClosedError), client._pool.lease():
+        pass
+    gc.collect()  # httpx leaves the in-flight connections to the collector: here, not later

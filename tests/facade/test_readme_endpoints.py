@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from friendli_images import _endpoint_rules
+from friendli_images._endpoints import _rules as _endpoint_rules
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 60

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 from friendli_images import _config
-from friendli_images._retry import is_retryable, parse_retry_after, retry_delay, was_sent
+from friendli_images._transport._retry import is_retryable, parse_retry_after, retry_delay, was_sent
 
 NOW = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC).timestamp()
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from friendli_images import AsyncFriendliImages, FriendliImages
-from friendli_images._runner import JobsSummary, arun_jobs, check_jobs, run_jobs
+from friendli_images._jobs._runner import JobsSummary, arun_jobs, check_jobs, run_jobs
 from friendli_images.testing import ErrorStatus, FriendliTestServer
 
 

@@ -1258,3 +1258,22 @@ class TestPytestPlugin:
         result = run_user_pytest("--strict-markers", "-W", "error", "-p", "no:cacheprovider")
 
         result.assert_outcomes(passed=2)
+
+
+@pytest.mark.parametrize("latency", [-1.0, float("nan"), float("inf"), 1e300, 3601.0])
+def test_an_unusable_latency_is_refused(latency: float) -> None:
+    with pytest.raises(ValueError, match="latency must be between 0 and 3600"):
+        FriendliTestServer(latency=latency)
+
+
+def test_max_records_keeps_the_last_requests() -> None:
+    """A long-running server keeps a bounded record: the last ``max_records`` requests."""
+    from friendli_images import FriendliImages
+
+    with FriendliTestServer(max_records=3, record_bodies=False) as server:
+        with FriendliImages(token=server.token, base_url=server.base_url) as client:
+            for index in range(5):
+                client.generate(f"p{index}", model="ep", response_format="png")
+
+        assert 3 == len(server.requests)
+        assert [b""] * 3 == [request.body for request in server.requests]

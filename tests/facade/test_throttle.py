@@ -6,7 +6,7 @@ import threading
 import time
 
 import pytest
-from friendli_images._throttle import (
+from friendli_images._batch._throttle import (
     DECREASE_FACTOR,
     BatchStopped,
     Limit,

@@ -113,6 +113,31 @@ class TestSurface:
             ("pkg.item.fresh", "added", False),
         ] == [(change.name, change.status, change.breaking) for change in changes]
 
+    def test_compatible_changes_are_not_breaking(self, tmp_path: Path) -> None:
+        """A parameter widened and a new optional parameter change the text but not what
+        user code may do: not breaking; a result's attribute widened is breaking."""
+        old = surface(write_package(tmp_path / "old", {"__init__.py": "", "item.py": ITEM}))
+        changed = ITEM.replace(
+            "url: str, seed: int = 0", "url: str | bytes, seed: int = 0, n: int = 1"
+        )
+        changed = changed.replace("    url: str\n", "    url: str | None = None\n")
+        changed = changed.replace("def to_dict(self)", "def to_dict(self, *, strict: bool = True)")
+        new = surface(write_package(tmp_path / "new", {"__init__.py": "", "item.py": changed}))
+
+        changes = compare_surfaces(old, new)
+
+        assert "attribute: str | None = None" == new["pkg.item.Item.url"]
+        expected = [
+            ("pkg.item.Item.to_dict", False, "new optional parameter strict"),
+            ("pkg.item.Item.url", True, "response attribute widened"),
+            ("pkg.item.build", False, "parameter url widened"),
+        ]
+        assert [(name, breaking) for name, breaking, _ in expected] == [
+            (change.name, change.breaking) for change in changes
+        ]
+        for (_, _, words), change in zip(expected, changes, strict=True):
+            assert words in change.ruling.message, change.ruling
+
     def test_removed_class_is_one_line(self, tmp_path: Path) -> None:
         """A class that disappears is reported once, not once per member."""
         old = surface(write_package(tmp_path / "old", {"__init__.py": "", "item.py": ITEM}))
@@ -163,6 +188,41 @@ def rename_schema(old: str, new: str) -> Callable[[Spec], None]:
 
 def close_url_item(spec: Spec) -> None:
     spec["components"]["schemas"]["UrlImageItem"]["additionalProperties"] = False
+
+
+def each_operation(spec: Spec) -> list[Spec]:
+    return [
+        operation
+        for path in spec["paths"].values()
+        for operation in path.values()
+        if isinstance(operation, dict) and "responses" in operation
+    ]
+
+
+def new_optional_header(spec: Spec) -> None:
+    header = {"name": "X-Trace", "in": "header", "required": False, "schema": {"type": "string"}}
+    for operation in each_operation(spec):
+        operation.setdefault("parameters", []).append(header)
+
+
+def team_header_default(spec: Spec) -> None:
+    for operation in each_operation(spec):
+        for parameter in operation.get("parameters", []):
+            if parameter["name"] == "X-Friendli-Team":
+                parameter["schema"]["default"] = "team-a"
+
+
+def steps_become_numbers(spec: Spec) -> None:
+    body = spec["components"]["schemas"]["DedicatedImageGenerationBody"]
+    body["properties"]["num_inference_steps"]["type"] = "number"
+
+
+def phase_always_a_string(spec: Spec) -> None:
+    status = spec["components"]["schemas"]["DedicatedEndpointStatus"]
+    status["required"].append("phase")
+    phase = status["properties"]["phase"]
+    del phase["anyOf"]
+    phase["type"] = "string"
 
 
 @pytest.fixture
@@ -255,6 +315,58 @@ class TestUpdateReport:
         markdown = report_md.read_text(encoding="utf-8")
         assert "### Python API of `friendli_images_api` (importers)" in markdown
         assert markdown.endswith("Verdict: BREAKING\n")
+
+    @pytest.mark.parametrize(
+        ("mutation", "status", "python_class", "wording"),
+        [
+            pytest.param(
+                new_optional_header, 11, "non-breaking", "not breaking: new optional parameter",
+                id="new-optional-header",
+            ),
+            pytest.param(
+                phase_always_a_string, 11, "non-breaking", "response attribute narrowed",
+                id="response-attribute-narrowed",
+            ),
+            pytest.param(
+                team_header_default, 12, "breaking", "breaking (behaviour)",
+                id="header-gains-default",
+            ),
+            pytest.param(
+                steps_become_numbers, 12, "breaking", "breaking for code that reads it back",
+                id="request-attribute-widened",
+            ),
+        ],
+    )  # fmt: skip
+    def test_verdict_follows_the_python_rules(
+        self,
+        project: Path,
+        tmp_path: Path,
+        mutation: Callable[[Spec], None],
+        status: int,
+        python_class: str,
+        wording: str,
+    ) -> None:
+        """A Python-API change that is not breaking leaves the verdict non-breaking (exit 11);
+        a changed header default or a widened request field makes it BREAKING, saying which."""
+        spec = copy.deepcopy(BASE)
+        mutation(spec)
+        source = tmp_path / "upstream.yaml"
+        source.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+        report_json, report_md = tmp_path / "report.json", tmp_path / "report.md"
+
+        reports = ["--report-json", str(report_json), "--report-md", str(report_md)]
+
+        exit_status = update_spec.main(
+            ["--source", str(source), "--dry-run", *reports], root=project
+        )
+
+        data = json.loads(report_json.read_text(encoding="utf-8"))
+        python = data["python_api"]["changes"]
+        assert python, "the mutation changes the generated package"
+        assert {python_class} == {change["class"] for change in python}
+        assert all(wording in change["message"] for change in python), python
+        assert status == exit_status
+        assert wording in report_md.read_text(encoding="utf-8")
 
     def test_void_class_override_is_reported(self, project: Path, tmp_path: Path) -> None:
         """Renaming the body voids the ImageResponseFormat override; the report names it."""

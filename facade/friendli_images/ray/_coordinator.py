@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from .._client import FriendliImages
-from .._endpoint_status import EndpointEvent
-from .._endpoint_wait import EndpointWaiter, WaiterPool
+from .._endpoints._status import EndpointEvent
+from .._endpoints._wait import EndpointWaiter, WaiterPool
 from .._exceptions import APIError, FriendliImagesError
 
 __all__ = ["Coordinator"]

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from ray.data.datasource import BlockBasedFileDatasink
 
-from .._dataset import FAILURES, IMAGES, METADATA, image_stem
+from .._jobs._dataset import FAILURES, IMAGES, METADATA, image_stem
 from .._files import save_bytes
 from .._sniff import extension_for
 

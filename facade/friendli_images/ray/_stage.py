@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from .._client import AsyncFriendliImages
-from .._endpoint_wait import AsyncEndpointWaiter, WaiterPool
-from .._engine import agenerate_each
+from .._endpoints._wait import AsyncEndpointWaiter, WaiterPool
+from .._batch._engine import agenerate_each
 from .._exceptions import APIError, InvalidRequestError
-from .._runner import _no_image
+from .._jobs._runner import _no_image
 from ._rows import COLUMNS, RowRequest, failure_columns, image_columns, row_request, spread
 
 if TYPE_CHECKING:
@@ -216,12 +216,12 @@ def check_stage_options(
     throttle_on_503: object,
 ) -> None:
     """Reject what no row could fix, before anything is sent (the driver calls it too)."""
-    from .._client import _check_flag
-    from .._runner import _check_defaults
+    from .._checks import check_flag
+    from .._jobs._runner import _check_defaults
 
     _check_defaults(client, defaults or {})
     client._concurrency(concurrency)  # type: ignore[arg-type]
     if isinstance(actors, bool) or not isinstance(actors, int) or actors < 1:
         raise InvalidRequestError(f"actors must be an integer >= 1, got {actors!r}", param="actors")
-    _check_flag(throttle_on_503, "throttle_on_503")
+    check_flag(throttle_on_503, "throttle_on_503")
 

@@ -41,6 +41,10 @@ DEFAULT_TOKEN: Final = "test-token"  # noqa: S105
 """The bearer token a :class:`FriendliTestServer` accepts unless given another."""
 
 DEFAULT_MAX_BODY_BYTES: Final = 512 * 1024 * 1024
+
+MAX_LATENCY: Final = 3600.0
+"""The longest ``latency`` accepted, in seconds."""
+
 IMAGES_PATH_PREFIX: Final = "/images/"
 
 _STOP_TIMEOUT = 5.0
@@ -71,10 +75,12 @@ class FriendliTestServer:
     :param record_bodies: Keep request bodies in :attr:`requests`. Turn off for benchmarks
         that send large bodies many times, to keep memory flat.
     :param max_body_bytes: Larger request bodies are refused with 413.
+    :param max_records: Keep only the last this many requests in :attr:`requests` (a
+        long-running ``mock-server`` keeps its memory flat); ``None``: every request.
     :param spec: The OpenAPI document (a parsed ``openapi.json``) whose request schemas
         validate and whose response schemas shape the answers; by default the one
         shipped with ``friendli_images_api``. Give a modified copy to try a change.
-    :raises ValueError: If ``latency`` is negative.
+    :raises ValueError: If ``latency`` is negative, not finite or over an hour.
     """
 
     def __init__(
@@ -88,9 +94,10 @@ class FriendliTestServer:
         record_bodies: bool = True,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         spec: Mapping[str, Any] | None = None,
+        max_records: int | None = None,
     ) -> None:
-        if latency < 0:
-            raise ValueError(f"latency must be >= 0, got {latency}")
+        if not 0 <= latency <= MAX_LATENCY:  # NaN fails both comparisons
+            raise ValueError(f"latency must be between 0 and {MAX_LATENCY:g} s, got {latency}")
         self._spec = shipped_spec() if spec is None else Spec(spec)
         self.token = token
         self.latency = latency
@@ -103,7 +110,7 @@ class FriendliTestServer:
         self._api: Listener | None = None
         self._images: Listener | None = None
         self._serve_threads: list[threading.Thread] = []
-        self._requests: list[RecordedRequest] = []
+        self._requests: deque[RecordedRequest] = deque(maxlen=max_records)
         self._faults: dict[Route, deque[_QueuedFault]] = {
             "generate": deque(),
             "image": deque(),

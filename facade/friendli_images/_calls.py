@@ -1,0 +1,52 @@
+"""One call of an operation, validated and ready to send (``_Call``), and one failed
+attempt with its retry decision (``_Failure``): what the clients hand the batch engine."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import httpx
+
+from ._endpoints._wait import (
+    WaiterState,
+)
+from ._exceptions import (
+    APIError,
+)
+from ._operations import DEDICATED_GENERATE, Operation
+
+if TYPE_CHECKING:
+    pass
+
+
+__all__ = ["_Call", "_Failure"]
+
+
+@attrs.frozen
+class _Call:
+    """One validated call of an operation, ready to send (possibly several times)."""
+
+    body: Any
+    """The operation's generated request model."""
+    timeout: httpx.Timeout
+    max_retries: int
+    retry_ambiguous: bool
+    operation: Operation = DEDICATED_GENERATE
+    endpoint_waiter: WaiterState | None = attrs.field(default=None, eq=False, repr=False)
+    """With ``wait_for_endpoint``: a not-ready answer goes to it instead of being retried."""
+
+    def waiting_with(self, waiter: WaiterState | None) -> _Call:
+        return self if waiter is None else attrs.evolve(self, endpoint_waiter=waiter)
+
+    def with_seed(self, seed: int) -> _Call:
+        return attrs.evolve(self, body=attrs.evolve(self.body, seed=seed))
+
+
+@attrs.frozen
+class _Failure:
+    """A failed attempt: the error to raise, and whether and when it may be retried."""
+
+    error: APIError
+    retryable: bool
+    retry_after: float | None = None

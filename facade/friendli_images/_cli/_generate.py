@@ -1,0 +1,455 @@
+"""``friendli-images generate`` and ``friendli-images edit``: one flow, checked before
+anything is generated (``--out`` writable, names free), images saved as they complete."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import signal
+import sys
+import traceback
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from .._base_client import seed_for
+from .._client import AsyncFriendliImages
+from .._container import (
+    AsyncFriendliContainerImages,
+)
+from .._endpoints._status import EndpointEvent
+from .._exceptions import (
+    FriendliImagesError,
+    InvalidRequestError,
+)
+from .._files import asave_chunks, check_writable, existing_output, remove_written
+from .._operations import (
+    CONTAINER_EDIT,
+    CONTAINER_GENERATE,
+    DEDICATED_EDIT,
+    DEDICATED_GENERATE,
+    Operation,
+)
+from .._params import CALL_OPTIONS, check_text, edit_inputs
+from .._redaction import package_logger
+from ._endpoint import (
+    add_wait_options,
+    sleep_after,
+)
+from ._progress import Progress, progress_for
+
+if TYPE_CHECKING:
+    from .._batch._engine import Outcome
+    from .._calls import _Call
+    from .._results import ImageResult
+
+from ._options import (
+    _ENVIRONMENT_HELP,
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_TERMINATED,
+    _add_batch_options,
+    _add_connection_options,
+    _add_model_option,
+    _add_output_options,
+    _add_request_options,
+    _describe,
+    _print_endpoint_events,
+    _read_prompt,
+    _resolve_connection,
+    _usage_message,
+)
+
+__all__ = ["_add_edit", "_add_generate", "_generate_command"]
+
+logger = package_logger("friendli_images.cli")
+
+
+def _add_generate(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    common: argparse.ArgumentParser,
+) -> argparse.ArgumentParser:
+    generate = commands.add_parser(
+        "generate",
+        parents=[common],
+        help="generate images and save them",
+        description=(
+            "Generate images from PROMPT with the endpoint --model, save them into --out\n"
+            "and print one saved path per line (in request order)."
+        ),
+        epilog=_ENVIRONMENT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    generate.add_argument(
+        "prompt", metavar="PROMPT", help="what the image should show ('-': read it from stdin)"
+    )
+    _add_model_option(generate)
+    _add_request_options(generate.add_argument_group("request"), control_images=True)
+    _add_batch_options(generate.add_argument_group("batch"))
+    _add_output_options(generate.add_argument_group("output"))
+    add_wait_options(generate.add_argument_group("endpoint"))
+    _add_connection_options(generate.add_argument_group("connection"))
+    return generate
+
+
+def _add_edit(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    common: argparse.ArgumentParser,
+) -> argparse.ArgumentParser:
+    edit = commands.add_parser(
+        "edit",
+        parents=[common],
+        help="edit images and save the results",
+        description=(
+            "Edit IMAGE (several: sent together, as a list) as PROMPT says, with the endpoint\n"
+            "--model, save the results into --out and print one saved path per line."
+        ),
+        epilog=_ENVIRONMENT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    edit.add_argument(
+        "images",
+        nargs="+",
+        metavar="IMAGE",
+        help="an image to edit: file, http(s) URL or data: URI (at most 50 MiB)",
+    )
+    edit.add_argument("prompt", metavar="PROMPT", help="what to change ('-': read it from stdin)")
+    _add_model_option(edit)
+    _add_request_options(edit.add_argument_group("request"), control_images=False)
+    _add_batch_options(edit.add_argument_group("batch"))
+    _add_output_options(edit.add_argument_group("output"))
+    add_wait_options(edit.add_argument_group("endpoint"))
+    _add_connection_options(edit.add_argument_group("connection"))
+    return edit
+
+
+@attrs.frozen
+class _Job:
+    """A ``generate`` or ``edit`` command, checked and ready to run."""
+
+    args: argparse.Namespace
+    token: str | None = attrs.field(repr=False)
+    base_url: str | None
+    team: str | None
+    names: list[str]
+    """The file name (without extension) of each request's image."""
+
+    @property
+    def container(self) -> bool:
+        return self.args.container is not None
+
+    @property
+    def operation(self) -> Operation:
+        edit = self.args.command == "edit"
+        if self.container:
+            return CONTAINER_EDIT if edit else CONTAINER_GENERATE
+        return DEDICATED_EDIT if edit else DEDICATED_GENERATE
+
+    def client(self) -> AsyncFriendliImages | AsyncFriendliContainerImages:
+        if self.container:
+            return AsyncFriendliContainerImages(base_url=self.base_url, token=self.token)
+        return AsyncFriendliImages(token=self.token, base_url=self.base_url, team_id=self.team)
+
+    def prepare(self, client: AsyncFriendliImages | AsyncFriendliContainerImages) -> _Call:
+        """The request of the batch, checked now (request ``i`` uses ``seed + i``)."""
+        args = self.args
+        params: dict[str, Any] = {
+            name: getattr(args, name)
+            for name in sorted(self.operation.accepted - CALL_OPTIONS)
+            if hasattr(args, name)
+        }
+        sent: dict[str, Any] = {"prompt": check_text("prompt", args.prompt)}
+        if not self.container:
+            sent["model"] = check_text("model", args.model)
+        if args.command == "edit":
+            image = args.images[0] if len(args.images) == 1 else list(args.images)
+            sent = {"image": edit_inputs(image), **sent}
+        return client._prepare(self.operation, sent, params).waiting_with(
+            client._waiter(sent, params)
+        )
+
+    @property
+    def count(self) -> int:
+        return int(self.args.n)
+
+    def seed_for(self, index: int) -> int | None:
+        return seed_for(self.args.seed, index)
+
+
+@attrs.frozen
+class _Saved:
+    index: int
+    path: Path
+    seed: int | None
+    response_format: str
+    mime_type: str
+
+
+@attrs.frozen
+class _Failed:
+    index: int
+    seed: int | None
+    error: Exception
+
+
+@attrs.define
+class _Report:
+    """What a run did so far; filled in as requests finish, so Ctrl-C keeps it."""
+
+    secret: str = attrs.field(default="", repr=False)
+    """The token: never printed, whatever a server echoes back."""
+    saved: list[_Saved] = attrs.Factory(list)
+    failed: list[_Failed] = attrs.Factory(list)
+    terminated: bool = False
+    endpoint_events: list[EndpointEvent] = attrs.Factory(list)
+
+
+class _NoImageError(FriendliImagesError):
+    """The API answered success but its ``data`` held no image."""
+
+
+def _file_names(stem: str, count: int) -> list[str]:
+    return [stem] if count == 1 else [f"{stem}-{index}" for index in range(count)]
+
+
+def _cancel_on_sigterm(report: _Report) -> None:
+    """Make SIGTERM cancel the run like Ctrl-C does, so no temporary file is left behind."""
+    import asyncio
+
+    task = asyncio.current_task()
+    if task is None:  # pragma: no cover - always called from the main task
+        return
+
+    def terminate() -> None:
+        report.terminated = True
+        task.cancel()
+
+    # Not available on Windows, nor outside the main thread: SIGTERM then kills as usual.
+    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, terminate)
+
+
+async def _run(job: _Job, report: _Report, *, verbose: bool) -> None:
+    """Run every request of ``job`` on the library's batching engine; record each in ``report``.
+
+    The engine keeps at most ``--concurrency`` requests in flight (fewer while the endpoint
+    answers 429) and sends nothing more once the run stops. Each request's images are saved
+    in its slot as it completes, streamed to disk: a ``url`` result is never held whole,
+    its extension comes from its first bytes.
+    """
+    from .._batch._engine import agenerate_each
+
+    _cancel_on_sigterm(report)
+    args = job.args
+    progress = progress_for(job.count, sys.stderr, lines=verbose)
+    try:
+        async with job.client() as client:
+            # An argument the API would reject: a usage error, now. The batch's requests
+            # share the call's endpoint waiter: one wait, at most one wake request.
+            call = job.prepare(client)
+
+            async def save(index: int, request: int, result: ImageResult) -> list[Path]:
+                if not result.images:
+                    raise _NoImageError("the API reported success but sent no image")
+                paths: list[Path] = []
+                try:
+                    for position, image in enumerate(result.images):
+                        name = job.names[index]
+                        if len(result.images) > 1:  # the API sent several images for one request
+                            name = f"{name}-{position}"
+                        target = image._named_target(args.out, name)  # + the sniffed extension
+                        chunks = image._achunks()
+                        paths.append(await asave_chunks(chunks, target, overwrite=args.overwrite))
+                except BaseException:
+                    remove_written(paths)
+                    raise
+                return paths
+
+            outcomes = agenerate_each(
+                client,
+                range(job.count),
+                lambda index: client._batch_call(call, args.seed, index),
+                concurrency=args.concurrency,
+                finish=save,
+            )
+            try:
+                async with contextlib.aclosing(outcomes):
+                    async for outcome in outcomes:
+                        _record(outcome, job, report, progress)
+            finally:
+                waiter = call.endpoint_waiter
+                report.endpoint_events = [] if waiter is None else list(waiter.events)
+    finally:
+        progress.close()
+
+
+def _record(outcome: Outcome[int], job: _Job, report: _Report, progress: Progress) -> None:
+    """Keep one finished request in ``report`` and show it."""
+    index = outcome.index
+    if outcome.result is None:
+        assert outcome.error is not None
+        seed = job.seed_for(index)
+        logger.debug("request %d (seed %s) failed: %s", index, seed, outcome.error)
+        report.failed.append(_Failed(index, seed, outcome.error))
+        description = _describe(outcome.error, report.secret)
+        progress.advance(f"request {index} failed: {description}", failed=True)
+        return
+    for image, path in zip(outcome.result.images, outcome.paths, strict=True):
+        logger.debug("request %d (seed %s): saved %s", index, image.seed, path)
+        report.saved.append(_Saved(index, path, image.seed, image.response_format, image.mime_type))
+    progress.advance("saved " + ", ".join(map(str, outcome.paths)))
+
+
+def _print_report(report: _Report, *, as_json: bool) -> None:
+    saved = sorted(report.saved, key=lambda item: (item.index, str(item.path)))
+    failed = sorted(report.failed, key=lambda item: item.index)
+    if not as_json:
+        for item in saved:
+            print(item.path)
+        sys.stdout.flush()
+        return
+    document = {
+        "images": [
+            {
+                "index": item.index,
+                "path": str(item.path),
+                "seed": item.seed,
+                "response_format": item.response_format,
+                "mime_type": item.mime_type,
+            }
+            for item in saved
+        ],
+        "errors": [
+            {
+                "index": item.index,
+                "seed": item.seed,
+                "type": type(item.error).__name__,
+                "status_code": getattr(item.error, "status_code", None),
+                "message": _describe(item.error, report.secret),
+            }
+            for item in failed
+        ],
+    }
+    if report.endpoint_events:  # what waiting cost (--wait-for-endpoint)
+        document["endpoint_events"] = [
+            {
+                "kind": event.kind,
+                "endpoint_id": event.endpoint_id,
+                "seconds": round(event.seconds, 3),
+                "status": event.status.to_dict(),
+            }
+            for event in report.endpoint_events
+        ]
+    print(json.dumps(document, indent=2), flush=True)
+
+
+def _print_failures(report: _Report, count: int, *, verbose: bool) -> None:
+    failed = sorted(report.failed, key=lambda item: item.index)
+    for item in failed:
+        if verbose:
+            traceback.print_exception(item.error, file=sys.stderr)
+        where = ""
+        if count > 1:
+            where = f"request {item.index}" + ("" if item.seed is None else f" (seed {item.seed})")
+            where += ": "
+        print(f"error: {where}{_describe(item.error, report.secret)}", file=sys.stderr)
+    if count > 1 and failed:
+        print(f"error: {len(failed)} of {count} requests failed", file=sys.stderr)
+
+
+def _check_text_arguments(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    """Text the API receives must be valid Unicode (argv that is not UTF-8 is not)."""
+    for option, value in (("PROMPT", args.prompt), ("--model", args.model)):
+        if value is None:
+            continue
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            parser.error(f"argument {option}: not valid UTF-8 text: {value!r}")
+
+
+def _check_output(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """Whether the images could be kept, before any is generated (and billed)."""
+    out: Path = args.out
+    if out.exists() and not out.is_dir():
+        parser.error(f"argument --out: {str(out)!r} exists and is not a directory")
+    try:
+        check_writable(out)
+    except OSError as error:
+        parser.error(f"argument --out: cannot save into {str(out)!r}: {_describe(error)}")
+    if not args.overwrite:
+        existing = existing_output(out, _file_names(args.stem, args.n))
+        if existing is not None:
+            print(
+                f"error: {existing} already exists; use --overwrite to replace it, "
+                "or choose another --stem or --out (nothing was generated)",
+                file=sys.stderr,
+            )
+            return EXIT_FAILURE
+    return EXIT_OK
+
+
+def _generate_command(
+    args: argparse.Namespace, parser: argparse.ArgumentParser, *, verbose: bool
+) -> int:
+    if args.prompt == "-" and args.token_file == "-":  # noqa: S105 - a path, not a secret
+        parser.error("PROMPT and --token-file cannot both be read from standard input")
+    token, base_url, team = _resolve_connection(args, parser)
+    if args.prompt == "-":
+        try:
+            args.prompt = _read_prompt()
+        except ValueError as error:
+            parser.error(f"argument PROMPT: {error}")
+    _check_text_arguments(args, parser)
+    if _check_output(args, parser) != EXIT_OK:
+        return EXIT_FAILURE
+    names = _file_names(args.stem, args.n)
+    import asyncio  # here: --version and mock-server do without it
+
+    job = _Job(args, token, base_url, team, names)
+    report = _Report(secret=token or "")
+    status = EXIT_OK
+    usage_error = False
+    try:
+        asyncio.run(_run(job, report, verbose=verbose))
+    except InvalidRequestError as error:
+        usage_error = True  # refused before sending: nothing to put to sleep
+        if verbose:
+            traceback.print_exception(error, file=sys.stderr)
+        parser.error(_usage_message(error))
+    except KeyboardInterrupt:
+        status = EXIT_INTERRUPTED
+    except asyncio.CancelledError:
+        if not report.terminated:
+            raise
+        status = EXIT_TERMINATED
+    finally:
+        _print_endpoint_events(report.endpoint_events)
+        # Also after failures and Ctrl-C. (Refused with --container: the token is the API's.)
+        if args.sleep_after and not usage_error and token is not None:
+            api_token = token
+            sleep_after(
+                args.model,
+                token=api_token,
+                base_url=base_url,
+                team=team,
+                describe=lambda error: _describe(error, api_token),
+            )
+    try:
+        _print_report(report, as_json=args.json)
+    except BrokenPipeError:  # the reader went away (`| head -1`): stop quietly, like cat
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILURE
+    if status != EXIT_OK:
+        print(
+            f"{'interrupted' if status == EXIT_INTERRUPTED else 'terminated'}: "
+            f"{len(report.saved)} image(s) saved",
+            file=sys.stderr,
+        )
+        return status
+    _print_failures(report, job.count, verbose=verbose)
+    return EXIT_FAILURE if report.failed else EXIT_OK

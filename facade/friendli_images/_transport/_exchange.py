@@ -1,0 +1,242 @@
+"""The HTTP exchange behind a generated endpoint call.
+
+The generated endpoint functions build the request (path, headers, the JSON body from
+the model's ``to_dict()``) and parse the response into models; all they need from their
+"httpx client" is one ``request(method, url, json=..., headers=...)`` call. An
+``Exchange`` answers that call for exactly one attempt:
+
+* it sends through the facade's ``httpx.Client`` (or the caller's own), against the
+  configured base URL, adding the ``Authorization`` header to this request only;
+* it writes the JSON body itself, streaming control images (``Base64Payload``) in
+  chunks with an exact ``Content-Length``, so no copy of a large base64 string is made;
+* it reads the response body as a stream, decoding it in bounded steps and counting
+  decoded bytes against a limit (``max_response_bytes``: an endless or gzip-bomb body
+  stops there) and the attempt's
+  wall-clock deadline (checked as every piece arrives, so a server trickling bytes cannot
+  stretch it);
+* it remembers the request and response, so that failures inside the generated code
+  (a body that does not parse, a status ``HTTPStatus`` does not know) can still be
+  reported with the real status and body.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import Any
+
+import httpx
+
+from ._decoding import BoundedDecoder
+from ._payload import Base64Payload
+
+__all__ = ["AsyncExchange", "BodyTooLargeError", "Exchange", "attempt_seconds", "encode_json_body"]
+
+
+class BodyTooLargeError(ValueError):
+    """The response body is larger than the client's ``max_response_bytes``."""
+
+
+def attempt_seconds(timeout: httpx.Timeout) -> float | None:
+    """The wall-clock budget of one whole attempt: the largest of ``timeout``'s values.
+
+    ``None`` (no deadline) when the read timeout is ``None``.
+    """
+    if timeout.read is None:
+        return None
+    return max(value for value in timeout.as_dict().values() if value is not None)
+
+
+Part = bytes | Base64Payload
+
+
+def _replace_payloads(value: Any, found: dict[str, Base64Payload]) -> Any:
+    if isinstance(value, Base64Payload):
+        marker = f"friendli-images-payload-{os.urandom(16).hex()}"
+        found[marker] = value
+        return marker
+    if isinstance(value, dict):
+        return {key: _replace_payloads(item, found) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_replace_payloads(item, found) for item in value]
+    return value
+
+
+def encode_json_body(value: Any) -> tuple[list[Part], int]:
+    """Serialise ``value`` to compact UTF-8 JSON parts and their total length in bytes.
+
+    Each ``Base64Payload`` inside becomes a JSON string written later, chunk by chunk.
+    """
+    payloads: dict[str, Base64Payload] = {}
+    text = json.dumps(
+        _replace_payloads(value, payloads),
+        ensure_ascii=False,
+        separators=(",", ":"),
+        allow_nan=False,
+    )
+    parts: list[Part] = []
+    for marker, payload in payloads.items():
+        before, after = text.split(f'"{marker}"', 1)
+        parts.extend((before.encode() + b'"', payload))
+        text = '"' + after
+    parts.append(text.encode())
+    length = sum(len(p) if isinstance(p, bytes) else p.encoded_length for p in parts)
+    return parts, length
+
+
+def _iter_parts(parts: list[Part]) -> Iterator[bytes]:
+    for part in parts:
+        if isinstance(part, bytes):
+            yield part
+        else:
+            yield from part.iter_encoded()
+
+
+async def _aiter_parts(parts: list[Part]) -> AsyncIterator[bytes]:
+    for chunk in _iter_parts(parts):
+        yield chunk
+
+
+class _ExchangeBase:
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        headers: Mapping[str, str],
+        timeout: httpx.Timeout,
+        max_body_bytes: int,
+    ) -> None:
+        self._base_url = base_url.rstrip("/")
+        self._headers = headers
+        self._timeout = timeout
+        self._max_body_bytes = max_body_bytes
+        seconds = attempt_seconds(timeout)
+        self._deadline = None if seconds is None else time.monotonic() + seconds
+        self._budget = seconds
+        self.sent_request: httpx.Request | None = None
+        self.response: httpx.Response | None = None
+
+    def remaining(self) -> float | None:
+        """Seconds left before the attempt's deadline (``None``: no deadline)."""
+        if self._deadline is None:
+            return None
+        return max(self._deadline - time.monotonic(), 0.0)
+
+    def _clipped_timeout(self) -> httpx.Timeout:
+        """The per-operation timeouts, none longer than what is left of the deadline."""
+        left = self.remaining()
+        if left is None:
+            return self._timeout
+        values = {
+            k: left if v is None else min(v, left) for k, v in self._timeout.as_dict().items()
+        }
+        return httpx.Timeout(**values)
+
+    def _add(self, chunks: list[bytes], chunk: bytes, size: int) -> int:
+        size += len(chunk)
+        if size > self._max_body_bytes:
+            raise BodyTooLargeError(
+                f"the response body is larger than max_response_bytes ({self._max_body_bytes} "
+                "bytes, decoded)"
+            )
+        left = self.remaining()
+        if left is not None and left <= 0:
+            raise httpx.ReadTimeout(
+                f"the response did not arrive within the attempt's {self._budget:g} s deadline",
+                request=self.sent_request,
+            )
+        chunks.append(chunk)
+        return size
+
+    def _complete(self, streamed: httpx.Response, chunks: list[bytes]) -> httpx.Response:
+        """``streamed``, now read: what ``Response.read()`` does, with the limits applied.
+
+        httpx has no public way to read a body with a size limit, so the decoded body is
+        stored where ``read()`` stores it; ``.content``, ``.text`` and ``.json()`` work as
+        after ``read()``.
+        """
+        streamed._content = b"".join(chunks)
+        chunks.clear()
+        return streamed
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self._base_url!r})"
+
+    def _request_args(self, url: str, kwargs: dict[str, Any]) -> tuple[str, list[Part] | None]:
+        """Complete ``kwargs`` for ``build_request``; return the URL and any streamed parts."""
+        headers = {**dict(kwargs.pop("headers", None) or {}), **self._headers}
+        parts: list[Part] | None = None
+        if "json" in kwargs:
+            parts, length = encode_json_body(kwargs.pop("json"))
+            for part in parts:
+                if isinstance(part, Base64Payload):
+                    part.check_unchanged()  # before a byte goes out, on every attempt
+            headers["Content-Type"] = "application/json"
+            headers["Content-Length"] = str(length)
+            if len(parts) == 1:
+                kwargs["content"], parts = parts[0], None
+        kwargs["headers"] = headers
+        kwargs["timeout"] = self._clipped_timeout()
+        return self._base_url + url, parts
+
+
+class Exchange(_ExchangeBase):
+    """One attempt's HTTP exchange for the generated sync endpoint functions."""
+
+    def __init__(self, http: httpx.Client, **settings: Any) -> None:
+        super().__init__(**settings)
+        self._http = http
+
+    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        full_url, parts = self._request_args(url, kwargs)
+        if parts is not None:
+            kwargs["content"] = _iter_parts(parts)
+        self.sent_request = self._http.build_request(method, full_url, **kwargs)
+        streamed = self._http.send(self.sent_request, follow_redirects=False, stream=True)
+        self.response = streamed
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            if streamed.is_stream_consumed:  # a transport that answered with a read body
+                self._add(chunks, streamed.content, size)
+            else:
+                decoder = BoundedDecoder(streamed.headers.get("Content-Encoding"))
+                for raw in streamed.iter_raw():
+                    for piece in decoder.feed(raw):
+                        size = self._add(chunks, piece, size)
+                self._add(chunks, decoder.flush(), size)
+        finally:
+            streamed.close()
+        return self._complete(streamed, chunks)
+
+
+class AsyncExchange(_ExchangeBase):
+    """One attempt's HTTP exchange for the generated async endpoint functions."""
+
+    def __init__(self, http: httpx.AsyncClient, **settings: Any) -> None:
+        super().__init__(**settings)
+        self._http = http
+
+    async def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        full_url, parts = self._request_args(url, kwargs)
+        if parts is not None:
+            kwargs["content"] = _aiter_parts(parts)
+        self.sent_request = self._http.build_request(method, full_url, **kwargs)
+        streamed = await self._http.send(self.sent_request, follow_redirects=False, stream=True)
+        self.response = streamed
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            if streamed.is_stream_consumed:  # a transport that answered with a read body
+                self._add(chunks, streamed.content, size)
+            else:
+                decoder = BoundedDecoder(streamed.headers.get("Content-Encoding"))
+                async for raw in streamed.aiter_raw():
+                    for piece in decoder.feed(raw):
+                        size = self._add(chunks, piece, size)
+                self._add(chunks, decoder.flush(), size)
+        finally:
+            await streamed.aclose()
+        return self._complete(streamed, chunks)
