@@ -17,28 +17,34 @@ unset. The output columns (``OUTPUT_SCHEMA``), one row per image or per failed r
 ``seed``, ``image_index``, ``seconds``, and for a failure ``error`` (the class name),
 ``status`` (HTTP, else null) and ``message``. A failure is a row, never an exception.
 
-The money rules under Ray's fault tolerance:
+The money rules under Ray's fault tolerance (``docs/guide/ray.md``):
 
-* No re-execution by default. Ray Data restarts a dead actor and retries its batches
-  (``max_restarts=-1``, ``max_task_retries=-1``): that re-sends, and bills, every request
-  of the batch that was already sent. The stage runs with ``max_restarts=0`` and
-  ``max_task_retries=0``: an actor that dies fails the Dataset's execution, and nothing
-  is sent twice. Pass other values to opt in to re-execution knowingly.
-* One wake per endpoint for the whole Dataset: the actors wait through one small named
-  actor (``Coordinator``), which polls and wakes for all of them.
+* No request is sent twice. Ray restarts an actor that died and retries its batch
+  (``max_restarts``, ``max_task_retries``; 3 each here): the retried batch does not send
+  the rows the dead actor had claimed (each row is noted in the stage's ``Coordinator``
+  before its request goes out). Those come back as failure rows
+  (``RequestInterruptedError``: they may have generated, and been billed); the rows it
+  had not reached are sent. ``resend_interrupted=True`` sends them again, knowingly;
+  ``max_restarts=0`` makes an actor's death fail the Dataset instead (the output of the
+  batches still in flight is lost then, though billed).
+* One wake per endpoint for the whole Dataset: the actors wait through the one small
+  named ``Coordinator`` actor, which polls and wakes for all of them.
 * A Dataset is lazy: each execution (``count()``, ``take()``, a write) generates again.
   Execute it once, or ``materialize()`` it.
 * The token is read from ``FRIENDLI_TOKEN`` in each process (driver and workers); it is
-  never an argument, so it is in no pickle Ray ships.
+  never an argument, so it is in no pickle Ray ships, and no error text in a column
+  carries it.
 """
 
 from __future__ import annotations
+
+from .._exceptions import InvalidRequestError, MissingDependencyError, RequestInterruptedError
 
 try:  # the ``ray`` extra; without it, say which to install rather than a bare name
     import ray
     import ray.data
 except ImportError as _missing:  # pragma: no cover - exercised without the extra
-    raise ImportError(
+    raise MissingDependencyError(
         "friendli_images.ray needs the 'ray' extra: pip install 'friendli-images[ray]'",
         name=_missing.name,
     ) from _missing
@@ -48,6 +54,7 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
+from .._checks import check_flag
 from ._coordinator import Coordinator
 from ._imagefolder import ImageFolderDatasink, write_imagefolder
 from ._stage import OUTPUT_SCHEMA, FriendliImagesStage, check_stage_options, make_client
@@ -57,6 +64,7 @@ __all__ = [
     "Coordinator",
     "FriendliImagesStage",
     "ImageFolderDatasink",
+    "RequestInterruptedError",
     "generate_images",
     "write_imagefolder",
 ]
@@ -79,8 +87,9 @@ def generate_images(
     throttle_on_503: bool = False,
     wait_for_endpoint: float | None = None,
     wake: bool = False,
-    max_restarts: int = 0,
-    max_task_retries: int = 0,
+    resend_interrupted: bool = False,
+    max_restarts: int = 3,
+    max_task_retries: int = 3,
 ) -> ray.data.Dataset:
     """The Dataset of the images of ``dataset``'s rows (lazy: nothing is sent yet).
 
@@ -100,9 +109,12 @@ def generate_images(
     :param wait_for_endpoint: Seconds to wait for an endpoint that is not ready; off.
     :param wake: With ``wait_for_endpoint``: wake a SLEEPING endpoint, once per
         endpoint for the whole Dataset; default ``False``.
-    :param max_restarts: Ray restarts of a dead actor; default 0 (see the module:
-        a restart re-sends, and bills, its batches' requests).
-    :param max_task_retries: Ray retries of a failed batch; default 0 (the same).
+    :param resend_interrupted: Send again the rows an actor that died may have sent
+        (billed twice if they had generated); default ``False``: they come back as
+        ``RequestInterruptedError`` rows.
+    :param max_restarts: Ray restarts of an actor that died (its batch is retried
+        without the rows it may have sent); default 3; 0: a death fails the Dataset.
+    :param max_task_retries: Ray retries of a batch whose actor died; default 3.
     :returns: The Dataset with the output columns (``OUTPUT_SCHEMA``).
     :raises InvalidRequestError: An option is invalid, or no token is set.
     """
@@ -110,10 +122,9 @@ def generate_images(
     client = make_client(client_options)
     check_stage_options(client, merged, concurrency, actors, throttle_on_503)
     client._waiter_pool_for(wait_for_endpoint, wake)
+    check_flag(resend_interrupted, "resend_interrupted")
     for name, value in (("max_restarts", max_restarts), ("max_task_retries", max_task_retries)):
         if isinstance(value, bool) or not isinstance(value, int) or value < -1:
-            from .._exceptions import InvalidRequestError
-
             raise InvalidRequestError(f"{name} must be an integer >= -1", param=name)
     share = -(-concurrency // actors)
     coordinator = (
@@ -122,7 +133,7 @@ def generate_images(
             name=f"friendli-images-coordinator-{_uuid.uuid4().hex[:12]}",
             num_cpus=0,
             max_restarts=0,
-            max_concurrency=16,
+            max_concurrency=64,
         )
         .remote(dict(client_options or {}))
     )
@@ -135,6 +146,7 @@ def generate_images(
         "wait_for_endpoint": wait_for_endpoint,
         "wake": wake,
         "coordinator": coordinator,
+        "resend_interrupted": resend_interrupted,
     }
     with warnings.catch_warnings():
         # Ray 2.60 deprecates map_batches(**ray_remote_args) and names no replacement for

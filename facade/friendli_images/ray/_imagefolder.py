@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from ray.data.datasource import BlockBasedFileDatasink
 
 from .._jobs._dataset import FAILURES, IMAGES, METADATA, image_stem
-from .._files import save_bytes
+from .._files import write_atomic, writing
 from .._sniff import extension_for
 
 if TYPE_CHECKING:
@@ -104,7 +104,8 @@ class ImageFolderDatasink(BlockBasedFileDatasink):
 
     def _put(self, path: str, data: bytes) -> None:
         if self._is_local():
-            save_bytes(data, Path(path), overwrite=False)
+            with writing():
+                write_atomic(Path(path), (data,), overwrite=False)
             return
         with self.open_output_stream(path) as file:
             file.write(data)

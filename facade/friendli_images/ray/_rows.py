@@ -64,6 +64,7 @@ def row_request(row: Mapping[str, Any], defaults: Mapping[str, Any]) -> RowReque
     """
     fields = {name: value for name, value in row.items() if value is not None}
     job_id, problem = split_id(fields)
+    problem = line_option_problem(fields) or problem
     return RowRequest(job_id, {**defaults, **fields}, problem)
 
 

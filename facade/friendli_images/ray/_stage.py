@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import threading
-from collections.abc import Mapping
+import uuid
+from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -21,7 +23,7 @@ import pyarrow as pa
 from .._client import AsyncFriendliImages
 from .._endpoints._wait import AsyncEndpointWaiter, WaiterPool
 from .._batch._engine import agenerate_each
-from .._exceptions import APIError, InvalidRequestError
+from .._exceptions import APIError, InvalidRequestError, RequestInterruptedError
 from .._jobs._runner import _no_image
 from ._rows import COLUMNS, RowRequest, failure_columns, image_columns, row_request, spread
 
@@ -34,6 +36,9 @@ __all__ = ["OUTPUT_SCHEMA", "FriendliImagesStage"]
 
 OUTPUT_SCHEMA = pa.schema([(name, getattr(pa, kind)()) for name, kind in COLUMNS])
 """The Arrow schema of every batch the stage returns (``friendli_images.ray`` documents it)."""
+
+_CALL_TIMEOUT = 60.0
+"""Seconds a ledger call to the coordinator may take (it answers from memory)."""
 
 _COORDINATOR_MARGIN = 30.0
 """Seconds a shared wait may take beyond the endpoint budget (the coordinator's polls)."""
@@ -94,7 +99,11 @@ class FriendliImagesStage:
     :param wake: With ``wait_for_endpoint``: wake a SLEEPING endpoint (at most once per
         endpoint for the whole Dataset with a ``coordinator``); default ``False``.
     :param coordinator: The stage's shared ``Coordinator`` actor (``generate_images``
-        makes it); without one each actor waits, and wakes, on its own.
+        makes it); without one each actor waits, and wakes, on its own, and a batch Ray
+        retries after an actor died sends all its rows again.
+    :param resend_interrupted: With a ``coordinator``: send again the rows a dead
+        actor may have sent (billed twice if they had generated); default ``False``,
+        they come back as ``RequestInterruptedError`` rows.
     :raises InvalidRequestError: An option is invalid (in the actor's constructor).
     """
 
@@ -109,15 +118,25 @@ class FriendliImagesStage:
         wait_for_endpoint: float | None = None,
         wake: bool = False,
         coordinator: ActorHandle | None = None,
+        resend_interrupted: bool = False,
     ) -> None:
         self._client = make_client(client_options)
         check_stage_options(self._client, defaults, concurrency, actors, throttle_on_503)
         self._defaults = dict(defaults or {})
+        from .._checks import check_flag
+
+        check_flag(resend_interrupted, "resend_interrupted")
+        self._resend_interrupted = resend_interrupted
+        self._coordinator = coordinator
+        self._incarnation = uuid.uuid4().hex
         index = 0
         if coordinator is not None:
             import ray
 
-            index = ray.get(coordinator.register.remote(), timeout=60)
+            self._actor_id = ray.get_runtime_context().get_actor_id() or self._incarnation
+            index = ray.get(
+                coordinator.register.remote(self._actor_id, self._incarnation), timeout=60
+            )
         self.index = index
         """This actor's place in the pool (``Coordinator.register``)."""
         self.concurrency = spread(concurrency, actors, index)
@@ -143,12 +162,14 @@ class FriendliImagesStage:
     def __call__(self, batch: pa.Table) -> pa.Table:
         """The output rows of ``batch`` (``OUTPUT_SCHEMA``), in the order of its rows."""
         rows = batch.to_pylist()
+        fingerprint = fingerprint_of(batch) if self._coordinator is not None else ""
         with self._lock:  # one batch at a time on the actor's loop
-            produced = self._loop.run_until_complete(self._run(rows))
+            produced = self._loop.run_until_complete(self._run(rows, fingerprint))
         return pa.Table.from_pylist(produced, schema=OUTPUT_SCHEMA)
 
-    async def _run(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    async def _run(self, rows: list[dict[str, Any]], fingerprint: str) -> list[dict[str, Any]]:
         secrets = self._client._secrets
+        number, interrupted = await self._begin(fingerprint)
         slots: list[list[dict[str, Any]]] = [[] for _ in rows]
         jobs: list[tuple[int, RowRequest]] = []
         for position, row in enumerate(rows):
@@ -156,6 +177,10 @@ class FriendliImagesStage:
             if item.problem is not None:
                 slots[position] = [
                     failure_columns(item.id, item.request, item.problem, 0.0, secrets)
+                ]
+            elif position in interrupted and not self._resend_interrupted:
+                slots[position] = [
+                    failure_columns(item.id, item.request, _interrupted(), 0.0, secrets)
                 ]
             else:
                 jobs.append((position, item))
@@ -171,7 +196,7 @@ class FriendliImagesStage:
 
         outcomes = agenerate_each(
             self._client,
-            jobs,
+            self._claimed(jobs, fingerprint, number),
             self._prepare,
             concurrency=self.concurrency,
             throttle_on_503=self._throttle_on_503,
@@ -191,7 +216,52 @@ class FriendliImagesStage:
                             item.id, item.request, outcome.error, outcome.seconds, secrets
                         )
                     ]
+        if self._coordinator is not None:
+            await _result(self._coordinator.finish.remote(fingerprint, number))
         return [row for slot in slots for row in slot]
+
+    async def _begin(self, fingerprint: str) -> tuple[int, set[int]]:
+        """This batch's attempt in the ledger, and the rows a dead attempt claimed."""
+        if self._coordinator is None:
+            return -1, set()
+        begun = self._coordinator.begin.remote(fingerprint, self._actor_id, self._incarnation)
+        number, claimed = await _result(begun)
+        return number, set(claimed)
+
+    async def _claimed(
+        self, jobs: list[tuple[int, RowRequest]], fingerprint: str, number: int
+    ) -> AsyncIterator[tuple[int, RowRequest]]:
+        """``jobs``, each claimed in the ledger before the engine may send it (a share's
+        worth at a time: a death leaves at most that many unsent rows marked as sent)."""
+        step = max(1, self.concurrency)
+        for start in range(0, len(jobs), step):
+            chunk = jobs[start : start + step]
+            if self._coordinator is not None:
+                positions = [position for position, _item in chunk]
+                await _result(self._coordinator.claim.remote(fingerprint, number, positions))
+            for job in chunk:
+                yield job
+
+
+def _interrupted() -> RequestInterruptedError:
+    return RequestInterruptedError(
+        "the actor sending this row died before its answer came back: it may have "
+        "generated, and been billed, so it is not sent again (resend_interrupted=True "
+        "sends such rows again)"
+    )
+
+
+async def _result(reference: Any) -> Any:
+    """The value of a Ray ``ObjectRef``, awaited without blocking the actor's loop."""
+    return await asyncio.wait_for(asyncio.wrap_future(reference.future()), _CALL_TIMEOUT)
+
+
+def fingerprint_of(batch: pa.Table) -> str:
+    """A digest of ``batch``'s rows: a retried batch has the same one."""
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, batch.schema) as writer:
+        writer.write_table(batch)
+    return hashlib.sha256(memoryview(sink.getvalue())).hexdigest()
 
 
 def make_client(client_options: Mapping[str, Any] | None) -> AsyncFriendliImages:
