@@ -53,9 +53,9 @@ __all__ = [
     "MissingDependencyError",
     "NotFoundError",
     "OutputExistsError",
-    "RequestInterruptedError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RequestInterruptedError",
     "UnprocessableEntityError",
 ]
 

@@ -17,7 +17,7 @@ ray = pytest.importorskip("ray", reason="the 'ray' extra is not installed")
 
 from friendli_images import InvalidRequestError  # noqa: E402
 from friendli_images.ray import OUTPUT_SCHEMA, generate_images, write_imagefolder  # noqa: E402
-from friendli_images.testing import ErrorStatus, FriendliTestServer  # noqa: E402
+from friendli_images.testing import WAKE_PHASES, ErrorStatus, FriendliTestServer  # noqa: E402
 
 pytestmark = pytest.mark.ray
 
@@ -41,9 +41,7 @@ def test_rows_through_two_actors_every_row_once(server: FriendliTestServer) -> N
     server.latency = 0.02  # long enough for the requests of both actors to overlap
     rows = [{"id": f"row-{i}", "prompt": f"prompt {i}", "seed": i} for i in range(300)]
     before = {id(actor) for actor in _coordinators()}
-    images = generate_images(
-        ray.data.from_items(rows), model="test-model", concurrency=4, actors=2
-    )
+    images = generate_images(ray.data.from_items(rows), model="test-model", concurrency=4, actors=2)
     out = images.take_all()
 
     assert 300 == len(out)
@@ -88,9 +86,12 @@ def test_failures_are_rows(server: FriendliTestServer) -> None:
     # the token never reaches a column
     assert all(server.token not in str(value) for row in out.values() for value in row.values())
     assert "InvalidJobLine" == out["ambiguous"]["error"]
-    assert all(row["image"] is None and row["error"] == "InternalServerError" for row in server_errors)
+    assert all(
+        row["image"] is None and row["error"] == "InternalServerError" for row in server_errors
+    )
     invalid_id = out[None]
-    assert "InvalidJobLine" == invalid_id["error"] and "'id'" in invalid_id["message"]
+    assert "InvalidJobLine" == invalid_id["error"]
+    assert "'id'" in invalid_id["message"]
     assert "InvalidRequestError" == out["steps"]["error"]
     assert "InvalidRequestError" == out["unknown"]["error"]
     # an invalid row sends nothing: the server saw the ten valid rows only
@@ -98,7 +99,8 @@ def test_failures_are_rows(server: FriendliTestServer) -> None:
 
 
 def test_one_wake_for_a_sleeping_endpoint(server: FriendliTestServer) -> None:
-    endpoint = server.add_endpoint("sleepy-ep", polls_per_phase=2)
+    # one waking phase, one status read: the waiters' polls start at 1 s (in other processes)
+    endpoint = server.add_endpoint("sleepy-ep", polls_per_phase=1, phases=WAKE_PHASES[:1])
     rows = [{"id": f"r{i}", "prompt": f"wake {i}"} for i in range(40)]
     images = generate_images(
         ray.data.from_items(rows),
@@ -119,7 +121,11 @@ def test_one_wake_for_a_sleeping_endpoint(server: FriendliTestServer) -> None:
 def test_no_wake_without_wake(server: FriendliTestServer) -> None:
     endpoint = server.add_endpoint("asleep-ep")
     images = generate_images(
-        ray.data.from_items([{"prompt": "x"}]), model="asleep-ep", actors=1, concurrency=1
+        ray.data.from_items([{"prompt": "x"}]),
+        model="asleep-ep",
+        actors=1,
+        concurrency=1,
+        client_options={"max_retries": 0},
     )
     out = images.take_all()
 
@@ -214,7 +220,8 @@ def test_imagefolder_loads_with_datasets(server: FriendliTestServer, tmp_path: P
         for path in target.glob("part-*/failures.jsonl")
         for line in path.read_text().splitlines()
     ]
-    assert 1 == len(failures) and 400 == failures[0]["status"]
+    assert 1 == len(failures)
+    assert 400 == failures[0]["status"]
     # a second write adds parts; it changes no file of the first
     first = {path: path.read_bytes() for path in target.rglob("*") if path.is_file()}
     write_imagefolder(images, str(target))
@@ -243,7 +250,8 @@ def test_the_ledger_adopts_a_dead_incarnations_attempt(server: FriendliTestServe
     coordinator.claim("batch", number, [0, 1, 2])
     # a live actor running an identical batch starts its own attempt
     other, claimed = coordinator.begin("batch", "actor-b", "only")
-    assert (number, []) != (other, claimed) and [] == claimed
+    assert (number, []) != (other, claimed)
+    assert [] == claimed
     # actor-a restarts (same id, new incarnation, same index) and its batch is retried
     assert 0 == coordinator.register("actor-a", "second")
     assert (number, [0, 1, 2]) == coordinator.begin("batch", "actor-a", "second")

@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 from ray.data.datasource import BlockBasedFileDatasink
 
-from .._jobs._dataset import FAILURES, IMAGES, METADATA, image_stem
 from .._files import write_atomic, writing
+from .._jobs._dataset import FAILURES, IMAGES, METADATA, image_stem
 from .._sniff import extension_for
 
 if TYPE_CHECKING:
@@ -58,9 +58,7 @@ def folder_files(
     for number, row in enumerate(rows):
         key = row.get("id") or f"row-{number}"
         if row.get("image") is None:
-            failures.append(
-                {name: row.get(name) for name in ("id", "error", "status", "message")}
-            )
+            failures.append({name: row.get(name) for name in ("id", "error", "status", "message")})
             continue
         stem = image_stem(key, row.get("image_index") or 0)
         if stem in used:

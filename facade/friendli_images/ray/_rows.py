@@ -16,8 +16,8 @@ from typing import Any
 
 import attrs
 
-from .._jobs._dataset import _column, failure_row
 from .._exceptions import FriendliImagesError
+from .._jobs._dataset import _column, failure_row
 from .._jobs._lines import line_option_problem, split_id
 from .._redaction import redact
 

@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from .._batch._engine import agenerate_each
 from .._client import AsyncFriendliImages
 from .._endpoints._wait import AsyncEndpointWaiter, WaiterPool
-from .._batch._engine import agenerate_each
 from .._exceptions import APIError, InvalidRequestError, RequestInterruptedError
 from .._jobs._runner import _no_image
 from ._rows import COLUMNS, RowRequest, failure_columns, image_columns, row_request, spread
@@ -207,9 +207,7 @@ class FriendliImagesStage:
                 position, item = outcome.request
                 if outcome.error is None:
                     images = contents.pop(position)
-                    slots[position] = image_columns(
-                        item.id, item.request, images, outcome.seconds
-                    )
+                    slots[position] = image_columns(item.id, item.request, images, outcome.seconds)
                 else:
                     slots[position] = [
                         failure_columns(
@@ -294,4 +292,3 @@ def check_stage_options(
     if isinstance(actors, bool) or not isinstance(actors, int) or actors < 1:
         raise InvalidRequestError(f"actors must be an integer >= 1, got {actors!r}", param="actors")
     check_flag(throttle_on_503, "throttle_on_503")
-
