@@ -16,26 +16,35 @@ import hashlib
 import threading
 import uuid
 from collections.abc import AsyncIterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pyarrow as pa
 
 from .._batch._engine import agenerate_each
 from .._client import AsyncFriendliImages
 from .._endpoints._wait import AsyncEndpointWaiter, WaiterPool
-from .._exceptions import APIError, InvalidRequestError, RequestInterruptedError
+from .._exceptions import (
+    APIError,
+    FriendliImagesError,
+    InvalidRequestError,
+    RequestInterruptedError,
+)
 from .._jobs._runner import _no_image
 from ._rows import COLUMNS, RowRequest, failure_columns, image_columns, row_request, spread
 
 if TYPE_CHECKING:
+    from ray import ObjectRef
     from ray.actor import ActorHandle
 
     from .._results import ImageResult
+    from ._coordinator import Coordinator
 
 __all__ = ["OUTPUT_SCHEMA", "FriendliImagesStage"]
 
 OUTPUT_SCHEMA = pa.schema([(name, getattr(pa, kind)()) for name, kind in COLUMNS])
 """The Arrow schema of every batch the stage returns (``friendli_images.ray`` documents it)."""
+
+T = TypeVar("T")
 
 _CALL_TIMEOUT = 60.0
 """Seconds a ledger call to the coordinator may take (it answers from memory)."""
@@ -50,7 +59,7 @@ class _SharedWaiter(AsyncEndpointWaiter):
     def __init__(
         self,
         client: AsyncFriendliImages,
-        coordinator: ActorHandle,
+        coordinator: ActorHandle[Coordinator],
         endpoint_id: str,
         budget: float,
         *,
@@ -67,12 +76,11 @@ class _SharedWaiter(AsyncEndpointWaiter):
         async with self._shared_lock:
             if self.round != seen_round:
                 return  # another request of this actor waited since
+            reference: ObjectRef[tuple[int, FriendliImagesError | None]]
             reference = self._coordinator.wait.remote(
                 self.endpoint_id, self.budget, self.wake, seen_round, cause
             )
-            shared_round, error = await asyncio.wait_for(
-                asyncio.wrap_future(reference.future()), self.budget + _COORDINATOR_MARGIN
-            )
+            shared_round, error = await _result(reference, self.budget + _COORDINATOR_MARGIN)
             self.round = max(self.round + 1, shared_round)
             if error is not None:
                 raise error
@@ -117,7 +125,7 @@ class FriendliImagesStage:
         throttle_on_503: bool = False,
         wait_for_endpoint: float | None = None,
         wake: bool = False,
-        coordinator: ActorHandle | None = None,
+        coordinator: ActorHandle[Coordinator] | None = None,
         resend_interrupted: bool = False,
     ) -> None:
         self._client = make_client(client_options)
@@ -129,14 +137,14 @@ class FriendliImagesStage:
         self._resend_interrupted = resend_interrupted
         self._coordinator = coordinator
         self._incarnation = uuid.uuid4().hex
-        index = 0
+        index: int = 0
         if coordinator is not None:
             import ray
 
             self._actor_id = ray.get_runtime_context().get_actor_id() or self._incarnation
-            index = ray.get(
-                coordinator.register.remote(self._actor_id, self._incarnation), timeout=60
-            )
+            registered: ObjectRef[int]
+            registered = coordinator.register.remote(self._actor_id, self._incarnation)
+            index = ray.get(registered, timeout=60)
         self.index = index
         """This actor's place in the pool (``Coordinator.register``)."""
         self.concurrency = spread(concurrency, actors, index)
@@ -222,6 +230,7 @@ class FriendliImagesStage:
         """This batch's attempt in the ledger, and the rows a dead attempt claimed."""
         if self._coordinator is None:
             return -1, set()
+        begun: ObjectRef[tuple[int, list[int]]]
         begun = self._coordinator.begin.remote(fingerprint, self._actor_id, self._incarnation)
         number, claimed = await _result(begun)
         return number, set(claimed)
@@ -249,9 +258,10 @@ def _interrupted() -> RequestInterruptedError:
     )
 
 
-async def _result(reference: Any) -> Any:
+async def _result(reference: ObjectRef[T], timeout: float = _CALL_TIMEOUT) -> T:
     """The value of a Ray ``ObjectRef``, awaited without blocking the actor's loop."""
-    return await asyncio.wait_for(asyncio.wrap_future(reference.future()), _CALL_TIMEOUT)
+    value: T = await asyncio.wait_for(asyncio.wrap_future(reference.future()), timeout)
+    return value
 
 
 def fingerprint_of(batch: pa.Table) -> str:
