@@ -68,17 +68,21 @@ def test_failures_are_rows(server: FriendliTestServer) -> None:
         {"id": "steps", "prompt": "too many steps", "num_inference_steps": 9999},
         {"id": "unknown", "prompt": "an unknown field", "colour": "red"},
         {"id": "ambiguous", "prompt": "a run option", "retry_ambiguous": True},
+        {"id": "asleep", "prompt": "an endpoint asleep", "model": "asleep-ep"},
     ]
+    endpoint = server.add_endpoint("asleep-ep")
     images = generate_images(
-        ray.data.from_items(rows),
+        ray.data.from_items(rows, override_num_blocks=1),  # in order: the 500s hit ok 0, 1
         model="test-model",
         concurrency=2,
         actors=1,
         client_options={"max_retries": 0},
     )
-    out = {row["id"]: row for row in images.take_all()}
+    tables = ray.get(images.to_arrow_refs())
+    assert all(table.schema.equals(OUTPUT_SCHEMA) for table in tables)  # one fixed schema
+    out = {row["id"]: row for table in tables for row in table.to_pylist()}
 
-    assert 14 == len(out)
+    assert 15 == len(out)
     failed = [row for row in out.values() if row["error"] is not None]
     server_errors = [row for row in failed if row["status"] == 500]
     assert 2 == len(server_errors)
@@ -86,6 +90,9 @@ def test_failures_are_rows(server: FriendliTestServer) -> None:
     # the token never reaches a column
     assert all(server.token not in str(value) for row in out.values() for value in row.values())
     assert "InvalidJobLine" == out["ambiguous"]["error"]
+    # an endpoint asleep, without wake=True: a 503 row, and no wake
+    assert 503 == out["asleep"]["status"]
+    assert 0 == endpoint.wake_requests
     assert all(
         row["image"] is None and row["error"] == "InternalServerError" for row in server_errors
     )
@@ -95,7 +102,9 @@ def test_failures_are_rows(server: FriendliTestServer) -> None:
     assert "InvalidRequestError" == out["steps"]["error"]
     assert "InvalidRequestError" == out["unknown"]["error"]
     # an invalid row sends nothing: the server saw the ten valid rows only
-    assert sorted(f"ok {i}" for i in range(10)) == sorted(_prompts(server))
+    assert sorted([*(f"ok {i}" for i in range(10)), "an endpoint asleep"]) == sorted(
+        _prompts(server)
+    )
 
 
 def test_one_wake_for_a_sleeping_endpoint(server: FriendliTestServer) -> None:
@@ -116,21 +125,6 @@ def test_one_wake_for_a_sleeping_endpoint(server: FriendliTestServer) -> None:
     assert [] == [row for row in out if row["error"] is not None]
     assert 1 == endpoint.wake_requests
     assert "RUNNING" == endpoint.status
-
-
-def test_no_wake_without_wake(server: FriendliTestServer) -> None:
-    endpoint = server.add_endpoint("asleep-ep")
-    images = generate_images(
-        ray.data.from_items([{"prompt": "x"}]),
-        model="asleep-ep",
-        actors=1,
-        concurrency=1,
-        client_options={"max_retries": 0},
-    )
-    out = images.take_all()
-
-    assert "APIStatusError" in out[0]["error"] or out[0]["status"] == 503
-    assert 0 == endpoint.wake_requests
 
 
 def _stage_pids() -> list[int]:
@@ -227,16 +221,6 @@ def test_imagefolder_loads_with_datasets(server: FriendliTestServer, tmp_path: P
     write_imagefolder(images, str(target))
     assert all(path.read_bytes() == data for path, data in first.items())
     assert 2 * len(list(target.glob("*/metadata.jsonl"))) >= 2
-
-
-def test_output_schema_is_fixed(server: FriendliTestServer) -> None:
-    server.inject(ErrorStatus(400, message="no"), times=3)
-    images = generate_images(
-        ray.data.from_items([{"prompt": f"p{i}"} for i in range(3)]), model="m", actors=1
-    )
-    table = images.to_arrow_refs()
-    tables = ray.get(table)
-    assert all(part.schema.equals(OUTPUT_SCHEMA) for part in tables)
 
 
 def test_the_ledger_adopts_a_dead_incarnations_attempt(server: FriendliTestServer) -> None:

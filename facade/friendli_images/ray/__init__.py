@@ -152,7 +152,7 @@ def generate_images(
         # Ray 2.60 deprecates map_batches(**ray_remote_args) and names no replacement for
         # max_restarts and max_task_retries yet: they are still how Ray is told.
         warnings.filterwarnings("ignore", message="`ray_remote_args` is deprecated")
-        return dataset.map_batches(
+        staged: ray.data.Dataset = dataset.map_batches(
             FriendliImagesStage,
             fn_constructor_kwargs=stage_options,
             batch_size=batch_size or share * _BATCHES_PER_SLOT,
@@ -162,3 +162,4 @@ def generate_images(
             max_restarts=max_restarts,
             max_task_retries=max_task_retries,
         )
+    return staged
