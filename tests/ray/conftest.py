@@ -13,7 +13,9 @@ from typing import Any
 
 import pytest
 
-ray = pytest.importorskip("ray", reason="the 'ray' extra is not installed")
+# ray.data, not ray: without the extra, this very directory imports as a namespace "ray".
+pytest.importorskip("ray.data", reason="the 'ray' extra is not installed")
+import ray  # noqa: E402
 
 from friendli_images.testing import FriendliTestServer  # noqa: E402
 
