@@ -15,9 +15,8 @@ import pytest
 
 # ray.data, not ray: without the extra, this very directory imports as a namespace "ray".
 pytest.importorskip("ray.data", reason="the 'ray' extra is not installed")
-import ray  # noqa: E402
-
-from friendli_images.testing import FriendliTestServer  # noqa: E402
+import ray
+from friendli_images.testing import FriendliTestServer
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -15,11 +15,10 @@ import pytest
 
 # ray.data, not ray: without the extra, this very directory imports as a namespace "ray".
 pytest.importorskip("ray.data", reason="the 'ray' extra is not installed")
-import ray  # noqa: E402
-
-from friendli_images import InvalidRequestError  # noqa: E402
-from friendli_images.ray import OUTPUT_SCHEMA, generate_images, write_imagefolder  # noqa: E402
-from friendli_images.testing import WAKE_PHASES, ErrorStatus, FriendliTestServer  # noqa: E402
+import ray
+from friendli_images import InvalidRequestError
+from friendli_images.ray import OUTPUT_SCHEMA, generate_images, write_imagefolder
+from friendli_images.testing import WAKE_PHASES, ErrorStatus, FriendliTestServer
 
 pytestmark = pytest.mark.ray
 
