@@ -7,6 +7,7 @@ Without the ``ray`` extra every test here is skipped.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -48,7 +49,7 @@ def ray_server() -> Iterator[FriendliTestServer]:
 @pytest.fixture(scope="session")
 def ray_cluster(ray_server: FriendliTestServer) -> Iterator[Any]:
     """``ray.init(num_cpus=2)`` once; the cluster inherits the server's address."""
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
     ray.data.DataContext.get_current().enable_progress_bars = False
     try:
         yield ray
