@@ -34,6 +34,8 @@ from ._exceptions import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    BatchFailedError,
+    BatchFailure,
     ClientClosedError,
     FileWriteError,
     FriendliImagesError,
@@ -58,7 +60,7 @@ from ._params import (
     GenerateImageParams,
     GenerateParams,
 )
-from ._results import BatchFailure, GeneratedImage, ImageResult, ImageSaveError
+from ._results import GeneratedImage, ImageResult, ImageSaveError
 from ._version import __version__
 
 if _TYPE_CHECKING:
@@ -102,6 +104,7 @@ __all__ = [
     "AuthenticationError",
     "Axis",
     "BadRequestError",
+    "BatchFailedError",
     "BatchFailure",
     "ClientClosedError",
     "ContainerEditParams",

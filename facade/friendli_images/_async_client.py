@@ -90,11 +90,21 @@ class AsyncClient(BaseClient):
         return self._http
 
     async def aclose(self) -> None:
-        """Close the connection pools (not a client you passed in)."""
+        """Close the connection pools (not a client you passed in).
+
+        Connections opened in an event loop that has ended since are dropped, not
+        closed: closing them would need their loop (``Event loop is closed``).
+        """
+        import asyncio  # here, not at the top: sync users never pay for importing it
+
         if self._owns_http and not self._http.is_closed:
             await self._http_for_this_loop().aclose()
         if self._pool is not None:
-            await aclose_pool(self._pool)
+            if self._pool_loop is not None and self._pool_loop is not asyncio.get_running_loop():
+                self._pool.take_all()  # their loop is gone, and their connections with it
+            else:
+                await aclose_pool(self._pool)
+            self._pool_loop = None
 
     def _connections(
         self, concurrency: int

@@ -36,6 +36,7 @@ from ._exceptions import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    BatchFailedError,
     InternalServerError,
     InvalidRequestError,
     NotFoundError,
@@ -338,11 +339,8 @@ class BaseClient:
             assert failure is not None
             raise failure
         if isinstance(failure, BodyTooLargeError):
-            too_large = APIResponseValidationError(
-                f"The API answered {http_response.status_code} with {failure}; raise "
-                "max_response_bytes if such answers are expected",
-                response=http_response,
-                body=None,
+            too_large = self._too_large_error(
+                http_response, failure, "; raise max_response_bytes if such answers are expected"
             )
             return _Failure(too_large, retryable=False)
         status = http_response.status_code
@@ -424,6 +422,17 @@ class BaseClient:
             f"Connection error{consequence}: {detail}", request=request, sent=sent
         )
 
+    def _too_large_error(
+        self, response: httpx.Response, failure: BodyTooLargeError, hint: str = ""
+    ) -> APIResponseValidationError:
+        """The error of an answer whose body was cut off at its limit (nothing of it is
+        kept: the body was never read whole, so it is not parsed, shown or kept)."""
+        return APIResponseValidationError(
+            f"The API answered {response.status_code} with {failure}{hint}",
+            response=response,
+            body=None,
+        )
+
     def _validation_error(
         self, response: httpx.Response, exc: BaseException
     ) -> APIResponseValidationError:
@@ -502,4 +511,6 @@ class BatchCollector:
                 assert outcome.error is not None
                 seed = seed_for(self._seed, outcome.index)
                 errors.append(BatchFailure(index=outcome.index, seed=seed, error=outcome.error))
+        if errors and not images:  # nothing to keep: a failure, not an empty success
+            raise BatchFailedError(errors)
         return ImageResult(images, errors)

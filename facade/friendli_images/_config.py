@@ -60,6 +60,9 @@ MAX_RETRY_DELAY: Final = 8.0
 MAX_RETRY_AFTER: Final = 60.0
 """A server's ``Retry-After`` is honoured up to this many seconds."""
 
+MAX_TEST_SERVER_LATENCY: Final = 3600.0
+"""The longest ``latency`` the test server (and ``mock-server --latency``) accepts."""
+
 MIN_INFERENCE_STEPS: Final = 1
 MAX_INFERENCE_STEPS: Final = 50
 MAX_CONTROL_IMAGE_BYTES: Final = 50 * 1024 * 1024

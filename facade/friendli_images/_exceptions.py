@@ -8,6 +8,7 @@ Every error the package raises derives from ``FriendliImagesError``::
     ├── MissingDependencyError (also ImportError)  an optional extra is not installed
     ├── ImageDownloadError                         fetching a ``url`` result failed
     ├── RequestInterruptedError                    its worker died mid-request (ray)
+    ├── BatchFailedError                           every request of a batch failed
     ├── EndpointError (see _endpoint_errors)       an endpoint did not become ready
     └── APIError                                   the API call failed
         ├── APIConnectionError                     no usable response (network)
@@ -32,8 +33,10 @@ its message and plain attributes (``status_code``, ``body``, ``param``, ...) but
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal
 
+import attrs
 import httpx
 
 __all__ = [
@@ -44,6 +47,8 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "BatchFailedError",
+    "BatchFailure",
     "ClientClosedError",
     "FileWriteError",
     "FriendliImagesError",
@@ -134,6 +139,41 @@ class FileWriteError(FriendliImagesError, OSError):
 
     def __str__(self) -> str:
         return self.message
+
+
+@attrs.frozen
+class BatchFailure:
+    """One request of a batch (``n > 1``) that failed; the others' images are kept.
+
+    :param index: Position of the request in the batch (0-based).
+    :param seed: The seed that request asked for (``None``: the server chose).
+    :param error: Why the request failed.
+    """
+
+    index: int
+    """Position of the request in the batch (0-based)."""
+    seed: int | None
+    """The seed that request asked for (``None``: the server chose)."""
+    error: FriendliImagesError
+    """Why the request failed (an ``APIError`` or an ``InvalidRequestError``)."""
+
+
+class BatchFailedError(FriendliImagesError):
+    """Every request of a batch (``generate(n=...)`` with ``n > 1``) failed: there is no
+    image to keep. A batch where some requests succeeded returns them, and lists the
+    others in ``ImageResult.errors``, instead.
+
+    :param failures: Each request's failure, in request order (not empty).
+    """
+
+    def __init__(self, failures: Sequence[BatchFailure]) -> None:
+        self.failures: list[BatchFailure] = list(failures)
+        """Each request's failure, in request order."""
+        first = self.failures[0].error if self.failures else None
+        kinds = len({(type(f.error), str(f.error)) for f in self.failures})
+        others = "" if kinds <= 1 else f" ({kinds} different errors; see .failures)"
+        count = len(self.failures)
+        super().__init__(f"all {count} requests of the batch failed; the first: {first}{others}")
 
 
 class MissingDependencyError(FriendliImagesError, ImportError):

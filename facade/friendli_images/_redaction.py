@@ -136,6 +136,11 @@ def _redact_value(value: Any, forms: tuple[str, ...]) -> Any:
 
 
 _LIVE: weakref.WeakSet[Secrets] = weakref.WeakSet()
+
+MIN_LOGGED_SECRET = 8
+"""Shorter forms are left in log records: the filter sees every record of the package,
+and a two-letter test token would blot out every word that holds it (real tokens are
+dozens of characters). Errors and files redact every form, whatever its length."""
 _INSTALL_LOCK = threading.Lock()
 
 
@@ -144,7 +149,14 @@ class _RedactingFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         forms = sorted(
-            {form for secrets in list(_LIVE) for form in secrets.forms}, key=len, reverse=True
+            {
+                form
+                for secrets in list(_LIVE)
+                for form in secrets.forms
+                if len(form) >= MIN_LOGGED_SECRET
+            },
+            key=len,
+            reverse=True,
         )
         if not forms:
             return True

@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
-import attrs
-
 from ._exceptions import (
+    BatchFailure,
     FriendliImagesError,
     ImageDownloadError,
     MissingDependencyError,
@@ -327,23 +326,6 @@ class GeneratedImage:
             self._user_target(path),
             overwrite=overwrite,
         )
-
-
-@attrs.frozen
-class BatchFailure:
-    """One request of a batch (``n > 1``) that failed; the others' images are kept.
-
-    :param index: Position of the request in the batch (0-based).
-    :param seed: The seed that request asked for (``None``: the server chose).
-    :param error: Why the request failed.
-    """
-
-    index: int
-    """Position of the request in the batch (0-based)."""
-    seed: int | None
-    """The seed that request asked for (``None``: the server chose)."""
-    error: FriendliImagesError
-    """Why the request failed (an ``APIError`` or an ``InvalidRequestError``)."""
 
 
 class ImageResult:

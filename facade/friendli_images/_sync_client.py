@@ -30,7 +30,7 @@ from ._operations import Operation
 from ._redaction import package_logger
 from ._results import GeneratedImage, ImageResult
 from ._transport._download import Downloader
-from ._transport._exchange import Exchange
+from ._transport._exchange import Exchange, check_open
 
 if TYPE_CHECKING:
     from ._batch._engine import Outcome
@@ -51,6 +51,7 @@ class SyncClient(BaseClient):
     def __init__(self, *, http_client: httpx.Client | None, **settings: Any) -> None:
         super().__init__(**settings)
         self._owns_http = http_client is None
+        self._closed = False
         self._http = http_client if http_client is not None else httpx.Client(timeout=self.timeout)
         self._downloader = Downloader(
             self._http, self._download_settings, user_client=not self._owns_http
@@ -64,7 +65,12 @@ class SyncClient(BaseClient):
         )
 
     def close(self) -> None:
-        """Close the connection pool (not a client you passed in)."""
+        """Close the connection pool (not a client you passed in).
+
+        The client sends nothing after this (``ClientClosedError``); images of its
+        results can still be saved (their downloads use a short-lived connection).
+        """
+        self._closed = True
         if self._owns_http:
             self._http.close()
         if self._pool is not None:
@@ -76,7 +82,10 @@ class SyncClient(BaseClient):
         """What a batch of ``concurrency`` sends with: a lease from the pool, or your client."""
         pool = self._pool
         if pool is None:
+            check_open(self._http)
             return lambda: contextlib.nullcontext(self._http)
+        if self._closed:
+            check_open(self._http)  # closed with it: the typed error, before anything is sent
         pool.reserve(concurrency)
         return pool.lease
 

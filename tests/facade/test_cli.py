@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Literal
 
 import pytest
-from friendli_images import __version__
+from friendli_images import FriendliImages, __version__
 from friendli_images._cli._main import _build_parser, main
 from friendli_images._cli._options import api_url_problem, header_value_problem
 from friendli_images._cli._progress import progress_for
@@ -1100,6 +1100,42 @@ class TestMockServer:
 
         assert 1 == result.returncode
         assert result.stderr.startswith(f"error: cannot listen on port {port}: ")
+
+
+class TestMockServerStaysSmall:
+    @pytest.mark.parametrize("latency", ["1e300", "3601", "inf", "nan", "-1"])
+    def test_an_unusable_latency_is_a_usage_error(
+        self, latency: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Refused by the parser (exit 2, one line), not by the server with a traceback."""
+        with pytest.raises(SystemExit) as caught:
+            main(["mock-server", "--latency", latency])
+        assert 2 == caught.value.code
+        err = capsys.readouterr().err
+        assert "argument --latency" in err
+        assert "Traceback" not in err
+
+    def test_the_log_names_what_the_bounded_record_dropped(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """mock-server keeps MOCK_RECORDS requests without bodies; its log counts every
+        request, saying how many it could no longer show."""
+        from friendli_images._cli._mock_server import _log_new_requests
+        from friendli_images.testing import FriendliTestServer
+
+        with FriendliTestServer(record_bodies=False, max_records=2) as server:
+            with FriendliImages(token=server.token, base_url=server.base_url) as client:
+                client.generate("a", model="m", n=5, concurrency=1)
+                seen = _log_new_requests(server, 0)
+                client.generate("b", model="m")
+                seen_after = _log_new_requests(server, seen)
+            assert all(b"" == request.body for request in server.requests)
+
+        lines = capsys.readouterr().err.splitlines()
+        assert (5, 6) == (seen, seen_after)
+        assert "(3 requests not shown)" == lines[0]
+        assert 1 + 2 + 1 == len(lines)
+        assert all(line.startswith(f"POST {GENERATION_PATH} (") for line in lines[1:])
 
 
 class TestCommand:

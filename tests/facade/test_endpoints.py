@@ -13,6 +13,7 @@ import pytest
 from friendli_images import (
     APIResponseValidationError,
     AsyncFriendliImages,
+    BatchFailedError,
     EndpointError,
     EndpointFailedError,
     EndpointStatus,
@@ -428,10 +429,10 @@ class TestGenerateWaitsForEndpoint:
         """wait_for_endpoint alone waits for someone else to wake it, up to its deadline."""
         endpoint = friendli_server.add_endpoint("dep1")
 
-        result = client.generate("a cat", model="dep1", n=3, wait_for_endpoint=0.3)
+        with pytest.raises(BatchFailedError) as caught:  # all failed: nothing to keep
+            client.generate("a cat", model="dep1", n=3, wait_for_endpoint=0.3)
 
-        assert [] == result.images
-        assert {EndpointWaitTimeoutError} == {type(f.error) for f in result.errors}
+        assert {EndpointWaitTimeoutError} == {type(f.error) for f in caught.value.failures}
         assert 0 == endpoint.wake_requests
 
     def test_awaking_endpoint_is_awaited(
@@ -470,11 +471,13 @@ class TestGenerateWaitsForEndpoint:
             "dep1", fail_on_wake="INFERENCE_ENGINE_MEMORY_ERROR"
         )
 
-        result = client.generate("a cat", model="dep1", n=6, wait_for_endpoint=30, wake=True)
+        with pytest.raises(BatchFailedError) as caught:
+            client.generate("a cat", model="dep1", n=6, wait_for_endpoint=30, wake=True)
 
-        assert 6 == len(result.errors)
+        failures = caught.value.failures
+        assert 6 == len(failures)
         assert {"INFERENCE_ENGINE_MEMORY_ERROR"} == {
-            f.error.error_code for f in result.errors if isinstance(f.error, EndpointFailedError)
+            f.error.error_code for f in failures if isinstance(f.error, EndpointFailedError)
         }
         assert 1 == endpoint.wake_requests
         assert endpoint.status_reads <= 6
@@ -553,10 +556,11 @@ class TestGenerateWaitEdgeCases:
         endpoint = friendli_server.add_endpoint("dep1", polls_per_phase=None, seconds_per_phase=60)
         started = time.monotonic()
 
-        result = client.generate("a cat", model="dep1", n=4, wait_for_endpoint=1, wake=True)
+        with pytest.raises(BatchFailedError) as caught:
+            client.generate("a cat", model="dep1", n=4, wait_for_endpoint=1, wake=True)
 
         assert time.monotonic() - started < 6  # 1 s plus slack for a loaded machine
-        errors = [failure.error for failure in result.errors]
+        errors = [failure.error for failure in caught.value.failures]
         assert 4 == len(errors)
         assert all(isinstance(error, EndpointWaitTimeoutError) for error in errors)
         first = errors[0]
@@ -605,14 +609,15 @@ class TestEndpointErrorsAndSecrets:
             "dep1", fail_on_wake="INFERENCE_ENGINE_MEMORY_ERROR"
         )
 
-        result = await aclient.generate("a", model="dep1", n=4, wait_for_endpoint=30, wake=True)
+        with pytest.raises(BatchFailedError) as caught:
+            await aclient.generate("a", model="dep1", n=4, wait_for_endpoint=30, wake=True)
         with pytest.raises(EndpointFailedError):
             await aclient.generate(
                 "a", model="dep1", n=2, wait_for_endpoint=30, wake=True, strict=True
             )
 
-        assert 4 == len(result.errors)
-        assert all(isinstance(f.error, EndpointFailedError) for f in result.errors)
+        assert 4 == len(caught.value.failures)
+        assert all(isinstance(f.error, EndpointFailedError) for f in caught.value.failures)
         assert 1 == endpoint.wake_requests  # the second call found it FAILED: no wake
 
 

@@ -13,6 +13,7 @@ from friendli_images import (
     APIResponseValidationError,
     AsyncFriendliImages,
     BadRequestError,
+    BatchFailedError,
     FriendliImages,
     FriendliImagesError,
     InvalidRequestError,
@@ -227,10 +228,11 @@ class TestAdaptive:
         """At one request in flight, a 429 is an ordinary retryable failure."""
         friendli_server.inject(ErrorStatus.rate_limited(), times=2)
 
-        result = client.generate("x", model="ep", n=2, concurrency=1, max_retries=0)
+        with pytest.raises(BatchFailedError) as caught:
+            client.generate("x", model="ep", n=2, concurrency=1, max_retries=0)
 
-        assert 2 == len(result.errors)
-        assert all(isinstance(failure.error, RateLimitError) for failure in result.errors)
+        assert 2 == len(caught.value.failures)
+        assert all(isinstance(failure.error, RateLimitError) for failure in caught.value.failures)
 
     @pytest.mark.parametrize(("opt_in", "failed"), [(True, 0), (False, 3)])
     def test_503_slows_the_batch_only_when_asked(

@@ -286,7 +286,7 @@ class TestRunCommand:
 
         assert 1 == result.returncode
         assert "line 3" in result.stderr
-        assert "2 valid jobs, 1 problems" in result.stderr
+        assert "2 valid jobs, 1 problem" in result.stderr
         assert [] == friendli_server.generation_requests
         assert not (tmp_path / "out").exists()
 

@@ -58,7 +58,7 @@ def _add_mock_server(
     )
     mock.add_argument(
         "--latency",
-        type=_seconds,
+        type=_latency,
         default=0.0,
         metavar="S",
         help="seconds each generation takes (default: 0)",
@@ -90,12 +90,30 @@ def _announce(server: FriendliTestServer) -> None:
     )
 
 
+MOCK_RECORDS = 1000
+"""The requests a mock server keeps (bodies not kept): a long-running one stays small."""
+
+
+def _latency(text: str) -> float:
+    """``--latency``: seconds, as the test server accepts them (0 to an hour)."""
+    value = _seconds(text)
+    limit = _config.MAX_TEST_SERVER_LATENCY
+    if value > limit:
+        raise argparse.ArgumentTypeError(f"must be at most {limit:g} s, got {text}")
+    return value
+
+
 def _log_new_requests(server: FriendliTestServer, seen: int) -> int:
+    """Log the requests that arrived since ``seen`` of them were; return the new count."""
+    received = server.received
     requests = server.requests
-    for request in requests[seen:]:
+    new = min(received - seen, len(requests))
+    if received - seen > new:
+        print(f"({received - seen - new} requests not shown)", file=sys.stderr, flush=True)
+    for request in requests[len(requests) - new :]:
         size = f" ({request.body_length} bytes)" if request.body_length else ""
         print(f"{request.method} {request.path}{size}", file=sys.stderr, flush=True)
-    return len(requests)
+    return received
 
 
 def _mock_server_command(
@@ -112,6 +130,8 @@ def _mock_server_command(
         port=args.port,
         latency=args.latency,
         image_size=args.image_size,
+        record_bodies=False,
+        max_records=MOCK_RECORDS,
     )
     sleeping = start_mock_endpoints(server, args)
     try:

@@ -171,19 +171,36 @@ def _summary_line(summary: JobsSummary, state: str = "") -> str:
 
 def _check(args: argparse.Namespace) -> int:
     # Validation sends nothing, so it needs no token, and no address.
-    with FriendliImages(token="check-only") as client:  # noqa: S106 - never sent
-        valid, problems = check_jobs(
-            args.jobs, client=client, defaults=_defaults(args), shard=args.shard
-        )
-    if args.json:
-        print(json.dumps({"valid": valid, "problems": problems}, indent=2), flush=True)
-    for problem in problems:
+    # Problems stream out as they are found (a million bad lines hold no memory): on
+    # stderr, and with --json as one document {"problems": [...], "valid": N} on stdout.
+    count = 0
+
+    def show(problem: dict[str, Any]) -> None:
+        nonlocal count
+        if args.json:
+            text = json.dumps(problem, ensure_ascii=False)
+            sys.stdout.write(("  " if count == 0 else ",\n  ") + text)
         print(
             f"error: line {problem['line']} ({problem['id']}): {problem['message']}",
             file=sys.stderr,
         )
-    print(f"check: {valid} valid jobs, {len(problems)} problems", file=sys.stderr)
-    return EXIT_FAILURE if problems else EXIT_OK
+        count += 1
+
+    if args.json:
+        sys.stdout.write('{"problems": [\n')
+    with FriendliImages(token="check-only") as client:  # noqa: S106 - never sent
+        valid, _ = check_jobs(
+            args.jobs, client=client, defaults=_defaults(args), shard=args.shard, on_problem=show
+        )
+    if args.json:
+        sys.stdout.write(f'\n], "valid": {valid}}}\n' if count else f'], "valid": {valid}}}\n')
+        sys.stdout.flush()
+    print(f"check: {_plural(valid, 'valid job')}, {_plural(count, 'problem')}", file=sys.stderr)
+    return EXIT_FAILURE if count else EXIT_OK
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 async def _run(

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from friendli_images_api.types import Unset
 
     from .._exceptions import APIResponseValidationError, APIStatusError
-    from .._transport._exchange import AsyncExchange, Exchange
+    from .._transport._exchange import AsyncExchange, BodyTooLargeError, Exchange
 
 __all__ = ["EndpointHost"]
 
@@ -47,6 +47,11 @@ class EndpointHost:
         raise NotImplementedError
 
     def _status_error(self, response: httpx.Response) -> APIStatusError:
+        raise NotImplementedError
+
+    def _too_large_error(
+        self, response: httpx.Response, failure: BodyTooLargeError, hint: str = ""
+    ) -> APIResponseValidationError:
         raise NotImplementedError
 
     def _validation_error(

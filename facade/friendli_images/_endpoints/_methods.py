@@ -19,7 +19,7 @@ from friendli_images_api.types import Response
 from .. import _waits
 from .._exceptions import APIConnectionError, APITimeoutError, InvalidRequestError
 from .._redaction import package_logger
-from .._transport._exchange import AsyncExchange, Exchange
+from .._transport._exchange import AsyncExchange, BodyTooLargeError, Exchange
 from .._transport._retry import was_sent
 from . import _rules as _endpoint_rules
 from ._rules import check_wait_timeout, endpoint_id_for_model
@@ -123,6 +123,8 @@ class _EndpointCommon(_Base):
         if http_response is None:  # failed before anything was sent: not an API problem
             assert failure is not None
             raise failure
+        if isinstance(failure, BodyTooLargeError):  # its body was not read: never parse it
+            raise self._too_large_error(http_response, failure) from None
         if 200 <= http_response.status_code < 300:
             try:
                 if failure is not None:

@@ -26,6 +26,7 @@ from typing import Any, BinaryIO
 import attrs
 
 from .._exceptions import InvalidRequestError
+from ._keys import SeenKeys
 
 __all__ = [
     "MAX_LINE_BYTES",
@@ -168,8 +169,10 @@ def read_jobs(
     """The jobs of ``path`` (of one shard), lazily; blank lines are skipped.
 
     A repeated key (the same ``id`` on two lines) makes the later line a ``BadLine``.
+    Memory stays small whatever the file's length: keys are remembered as digests
+    (``SeenKeys``), and a digest seen before is confirmed by reading the file again.
     """
-    seen: dict[str, int] = {}
+    seen = SeenKeys()
     with path.open("rb") as file:
         for number, raw in enumerate(_lines(file), start=1):
             if shard is not None and not shard.takes(number - 1):
@@ -181,12 +184,31 @@ def read_jobs(
             if not raw.strip():
                 continue
             item = parse_line(raw.rstrip(b"\r\n"), number, defaults)
-            first = seen.setdefault(item.key, number)
-            if first != number:
-                message = f"id {item.key!r} was already used on line {first}"
-                yield BadLine(number, line_key(number), message)
-                continue
+            if not seen.add(item.key):
+                first = _first_use(path, item.key, number, shard)
+                if first is not None:
+                    message = f"id {item.key!r} was already used on line {first}"
+                    yield BadLine(number, line_key(number), message)
+                    continue
             yield item
+
+
+def _first_use(path: Path, key: str, before: int, shard: Shard | None) -> int | None:
+    """The first line before ``before`` whose key is ``key`` (``None``: a digest that
+    only looked the same)."""
+    with path.open("rb") as file:
+        for number, raw in enumerate(_lines(file), start=1):
+            if number >= before:
+                return None
+            if (
+                raw is None
+                or not raw.strip()
+                or (shard is not None and not shard.takes(number - 1))
+            ):
+                continue
+            if parse_line(raw.rstrip(b"\r\n"), number, {}).key == key:
+                return number
+    return None
 
 
 def _lines(file: BinaryIO) -> Iterator[bytes | None]:

@@ -464,6 +464,7 @@ def check_jobs(
     client: FriendliImages | AsyncFriendliImages,
     defaults: Mapping[str, Any] | None = None,
     shard: Shard | str | None = None,
+    on_problem: Callable[[dict[str, Any]], None] | None = None,
 ) -> tuple[int, list[dict[str, Any]]]:
     """Validate every line of ``jobs`` without sending anything.
 
@@ -472,21 +473,27 @@ def check_jobs(
     :param defaults: Fields a line omits, as for ``run_jobs``; default none.
     :param shard: ``"K/N"``: only the lines whose 0-based index is K modulo N; default
         all lines.
+    :param on_problem: Called with each problem's row as it is found; the rows are then
+        not kept (the returned list is empty), so a file of a million bad lines costs no
+        memory. Default: rows are collected and returned.
     :returns: The number of valid jobs and one ``failures.jsonl``-style row (id, line,
-        error, message) per problem.
+        error, message) per problem (none when ``on_problem`` took them).
     """
     defaults = defaults or {}
     _check_defaults(client, defaults)
-    valid = 0
+    if on_problem is not None and not callable(on_problem):
+        raise InvalidRequestError("on_problem must be a callable or None", param="on_problem")
     problems: list[dict[str, Any]] = []
+    report = problems.append if on_problem is None else on_problem
+    valid = 0
     for item in read_jobs(Path(jobs), defaults, _shard(shard)):
         if isinstance(item, BadLine):
-            problems.append(failure_row(item.key, item.line, item.message))
+            report(failure_row(item.key, item.line, item.message))
             continue
         try:
             client._prepare_request(item.request)
         except InvalidRequestError as error:
-            problems.append(failure_row(item.key, item.line, error))
+            report(failure_row(item.key, item.line, error))
         else:
             valid += 1
     return valid, problems

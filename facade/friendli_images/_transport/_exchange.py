@@ -29,10 +29,18 @@ from typing import Any
 
 import httpx
 
+from .._exceptions import ClientClosedError
 from ._decoding import BoundedDecoder
 from ._payload import Base64Payload
 
-__all__ = ["AsyncExchange", "BodyTooLargeError", "Exchange", "attempt_seconds", "encode_json_body"]
+__all__ = [
+    "AsyncExchange",
+    "BodyTooLargeError",
+    "Exchange",
+    "attempt_seconds",
+    "check_open",
+    "encode_json_body",
+]
 
 
 class BodyTooLargeError(ValueError):
@@ -99,6 +107,16 @@ async def _aiter_parts(parts: list[Part]) -> AsyncIterator[bytes]:
         yield chunk
 
 
+def check_open(http: httpx.Client | httpx.AsyncClient) -> None:
+    """``ClientClosedError`` (before anything is sent) if ``http`` was closed, where httpx
+    would raise its own ``RuntimeError``."""
+    if http.is_closed:
+        raise ClientClosedError(
+            "the client was closed (close(), or the end of its with block); "
+            "create a new one to send requests"
+        )
+
+
 class _ExchangeBase:
     def __init__(
         self,
@@ -138,7 +156,7 @@ class _ExchangeBase:
         size += len(chunk)
         if size > self._max_body_bytes:
             raise BodyTooLargeError(
-                f"the response body is larger than max_response_bytes ({self._max_body_bytes} "
+                f"the response body is larger than its limit ({self._max_body_bytes} "
                 "bytes, decoded)"
             )
         left = self.remaining()
@@ -190,6 +208,7 @@ class Exchange(_ExchangeBase):
         self._http = http
 
     def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        check_open(self._http)
         full_url, parts = self._request_args(url, kwargs)
         if parts is not None:
             kwargs["content"] = _iter_parts(parts)
@@ -220,6 +239,7 @@ class AsyncExchange(_ExchangeBase):
         self._http = http
 
     async def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        check_open(self._http)
         full_url, parts = self._request_args(url, kwargs)
         if parts is not None:
             kwargs["content"] = _aiter_parts(parts)

@@ -18,6 +18,7 @@ from typing import Any, Final, Literal, Self, TypeAlias
 import attrs
 import httpx
 
+from .. import _config
 from ._endpoints import EndpointRegistry, SimulatedEndpoint, is_endpoint_path
 from ._faults import FAULT_TYPES, Fault
 from ._http import HOST, Handler, Listener, Response, Stopping
@@ -43,7 +44,7 @@ DEFAULT_TOKEN: Final = "test-token"  # noqa: S105
 
 DEFAULT_MAX_BODY_BYTES: Final = 512 * 1024 * 1024
 
-MAX_LATENCY: Final = 3600.0
+MAX_LATENCY: Final = _config.MAX_TEST_SERVER_LATENCY
 """The longest ``latency`` accepted, in seconds."""
 
 IMAGES_PATH_PREFIX: Final = "/images/"
@@ -112,6 +113,7 @@ class FriendliTestServer:
         self._images: Listener | None = None
         self._serve_threads: list[threading.Thread] = []
         self._requests: deque[RecordedRequest] = deque(maxlen=max_records)
+        self._received = 0
         self._faults: dict[Route, deque[_QueuedFault]] = {
             "generate": deque(),
             "image": deque(),
@@ -301,6 +303,12 @@ class FriendliTestServer:
             return list(self._requests)
 
     @property
+    def received(self) -> int:
+        """How many requests arrived since the start, recorded or not (``max_records``)."""
+        with self._lock:
+            return self._received
+
+    @property
     def generation_requests(self) -> list[RecordedRequest]:
         """The requests to the generation path (any method)."""
         return [r for r in self.requests if r.route == "generate"]
@@ -419,6 +427,7 @@ class FriendliTestServer:
                 received_at=time.monotonic(),
             )
             self._requests.append(record)
+            self._received += 1
         return record
 
     def _normal_response(self, record: RecordedRequest, body: bytes) -> Response:
