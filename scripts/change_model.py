@@ -92,6 +92,8 @@ class Report:
     """Whether the facade imports against the new generated package; None if not checked."""
     related: list[RelatedOperation] | None = None
     """Upstream operations sharing a tag or path prefix with a tracked one, not tracked."""
+    warnings: list[str] = field(default_factory=list)
+    """What makes the report less trustworthy (``generated/`` not made from ``openapi.yaml``)."""
 
     def new_related(self) -> list[RelatedOperation]:
         """The related upstream operations that were not upstream at the previous sync."""
@@ -129,6 +131,7 @@ class Report:
             "source": self.source,
             "outcome": self.outcome,
             "error": self.error,
+            "warnings": list(self.warnings),
             "counts": self.counts(),
             "operations": [
                 {

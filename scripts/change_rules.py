@@ -21,26 +21,51 @@ __all__ = [
     "ChangeClass",
     "Direction",
     "Ruling",
+    "annotation_rule",
     "constraint_rule",
     "default_rule",
+    "document_field_rule",
+    "documentation_rule",
     "enum_dropped_rule",
     "enum_introduced_rule",
+    "enum_reordered_rule",
     "enum_values_added_rule",
     "enum_values_removed_rule",
     "format_rule",
+    "generated_type",
+    "header_added_rule",
+    "header_removed_rule",
+    "header_required_rule",
     "keyword_rule",
+    "media_type_rule",
+    "member_label",
     "nullable_rule",
+    "openapi_version_rule",
+    "operation_added_rule",
+    "operation_field_rule",
+    "operation_missing_rule",
+    "operation_moved_rule",
+    "operation_removed_rule",
     "parameter_added_rule",
+    "parameter_field_rule",
     "parameter_removed_rule",
     "property_added_rule",
     "property_removed_rule",
     "read_write_only_rule",
     "request_body_added_rule",
+    "request_body_removed_rule",
     "required_rule",
     "response_code_rule",
+    "schema_renamed_rule",
+    "security_added_rule",
     "security_removed_rule",
+    "serialisation_rule",
+    "server_rule",
+    "tags_rule",
     "type_rule",
     "unknown_keyword_rule",
+    "variant_added_rule",
+    "variant_removed_rule",
 ]
 
 
@@ -149,6 +174,25 @@ NUMERIC_WIDTHS = {"int32": ("integer", 32), "int64": ("integer", 64)}
 NUMERIC_WIDTHS |= {"float": ("number", 32), "double": ("number", 64)}
 WIDER_TYPES = {("integer", "number")}
 """(narrower, wider) JSON types: every value of the first is a value of the second."""
+
+
+def generated_type(value: Any, *, base64: bool) -> str:
+    """The Python type openapi-python-client generates for a string ``format`` (``None``:
+    none declared); ``base64``: the spec fix base64_strings_in_json keeps this one ``str``."""
+    if value == "binary" and base64:
+        return "str"
+    return FORMAT_TYPES.get(str(value), "str") if value is not None else "str"
+
+
+def member_label(signature: tuple[str | None, str | None, str | None]) -> str:
+    """How a message names a union member: its schema name, else its type
+    (``array of X``), else ``any value``; ``signature`` is (schema name, type, item)."""
+    ref, kind, item = signature
+    if ref:
+        return ref
+    if kind == "array" and item:
+        return f"array of {item}"
+    return kind or "any value"
 
 
 def verb(old: Any, new: Any) -> str:
@@ -340,3 +384,143 @@ def security_removed_rule(names: str, *, anonymous: bool) -> Ruling:
     if anonymous:
         return SAFE, f"authentication no longer required (was {names}); the token is still sent"
     return BREAKS, f"security requirement no longer accepted: {names}"
+
+
+def security_added_rule(names: str) -> Ruling:
+    return SAFE, f"new way to authenticate: {names}"
+
+
+# --- Schemas met by reference and unions --------------------------------------------------
+
+
+def schema_renamed_rule(names: str, *, differs: bool, direction: Direction) -> Ruling:
+    """Both versions refer to a named schema, under other names (``old → new``);
+    ``differs``: the walk found a difference beyond documentation between them."""
+    if not differs:
+        return DOC, f"schema renamed {names} (same shape; generated class names may change)"
+    if direction is RESPONSE:
+        return BREAKS, f"response schema replaced: {names}; the client parses it with another model"
+    return DOC, f"request schema now refers to {names} (differences listed separately)"
+
+
+def enum_reordered_rule() -> Ruling:
+    return DOC, "enum values reordered"
+
+
+def variant_removed_rule(label: str, direction: Direction) -> Ruling:
+    """A member of a union (``oneOf``/``anyOf``) with no counterpart in the new version."""
+    if direction is REQUEST:
+        return BREAKS, f"no longer accepts {label}"
+    return SAFE, f"no longer returns {label}"
+
+
+def variant_added_rule(label: str, direction: Direction) -> Ruling:
+    if direction is REQUEST:
+        return SAFE, f"now also accepts {label}"
+    return BREAKS, f"may now be {label}, which the current client does not parse"
+
+
+# --- Operations, parameters, bodies, headers, media types ---------------------------------
+
+
+def operation_missing_rule() -> Ruling:
+    """A tracked operation id that neither version defines."""
+    return BREAKS, "tracked operation not found upstream"
+
+
+def operation_removed_rule(method: str, path: str) -> Ruling:
+    return BREAKS, f"operation removed upstream (was {method.upper()} {path})"
+
+
+def operation_added_rule(method: str, path: str) -> Ruling:
+    return SAFE, f"new tracked operation {method.upper()} {path}"
+
+
+def operation_moved_rule(old_at: tuple[str, str], new_at: tuple[str, str]) -> Ruling:
+    """``(path, method)`` before and after: the generated function calls another URL."""
+    (old_path, old_method), (path, method) = old_at, new_at
+    return BREAKS, f"moved from {old_method.upper()} {old_path} to {method.upper()} {path}"
+
+
+def operation_field_rule(key: str, old: Any, new: Any) -> Ruling:
+    """An operation field the walk does not follow (not parameters, bodies, responses, ...)."""
+    if is_doc_key(key):
+        return DOC, f"{key} {verb(old, new)}"
+    if key == "tags":
+        return SAFE, "tags changed (the generated module api/<tag>/ may move)"
+    return SAFE, f"'{key}' {verb(old, new)}"
+
+
+def annotation_rule(key: str, old: Any, new: Any) -> Ruling:
+    """A field of an object whose values the client neither sends nor parses (path item,
+    request body, response, media type, server, security scheme): never breaking."""
+    return (DOC if is_doc_key(key) else SAFE), f"{key} {verb(old, new)}"
+
+
+def serialisation_rule(key: str) -> Ruling:
+    """``style``, ``explode``, ``allowReserved`` or ``allowEmptyValue`` of a parameter: the
+    generated code writes the value to the URL or headers as the old spec said."""
+    return BREAKS, f"serialisation changed ({key})"
+
+
+def parameter_field_rule(key: str) -> Ruling:
+    """A parameter field other than its name, place, ``required``, schema and content."""
+    if is_doc_key(key):
+        return DOC, f"{key} changed"
+    if key in SERIALISATION_KEYS:
+        return serialisation_rule(key)
+    return SAFE, f"'{key}' changed"
+
+
+def request_body_removed_rule() -> Ruling:
+    return BREAKS, "request body removed"
+
+
+def header_added_rule() -> Ruling:
+    return SAFE, "new response header"
+
+
+def header_removed_rule() -> Ruling:
+    return BREAKS, "response header removed"
+
+
+def header_required_rule(now_required: bool) -> Ruling:
+    """A response header made required (always sent) or optional (may be absent)."""
+    return (SAFE, "now always present") if now_required else (BREAKS, "no longer required")
+
+
+def media_type_rule(media: str, *, added: bool) -> Ruling:
+    """A media type of a body, response or parameter ``content`` added or removed."""
+    return (SAFE, f"new media type {media}") if added else (BREAKS, f"media type {media} removed")
+
+
+# --- The document: servers, version, tags, top-level fields ---------------------------------
+
+
+def server_rule(url: str, *, added: bool) -> Ruling:
+    """A server (base URL) listed or no longer listed, at the top level or for an operation."""
+    if added:
+        return SAFE, f"server {url} added"
+    return BREAKS, f"server {url} removed; the client's default base URL may need updating"
+
+
+def openapi_version_rule() -> Ruling:
+    return SAFE, "OpenAPI version changed"
+
+
+def tags_rule(names: list[str], *, added: bool) -> Ruling:
+    """Tags listed at the top level; ``added``: ``names`` are new, otherwise dropped."""
+    if added:
+        return DOC, f"tag(s) added: {', '.join(names)}"
+    return DOC, f"{len(names)} tag(s) no longer listed: {', '.join(names)}"
+
+
+def document_field_rule(key: str, old: Any, new: Any) -> Ruling:
+    """A top-level extension, ``externalDocs`` or ``jsonSchemaDialect``: only the dialect
+    can change what a schema means."""
+    return (SAFE if key == "jsonSchemaDialect" else DOC), f"{key} {verb(old, new)}"
+
+
+def documentation_rule(field_name: str, old: Any, new: Any) -> Ruling:
+    """A leaf of ``info`` or of a tag."""
+    return DOC, f"{field_name} {verb(old, new)}"

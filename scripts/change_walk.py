@@ -7,44 +7,68 @@ difference as a ``Change``, classed by the rules in ``change_rules.py``.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
+from functools import partial
 from typing import Any
 
 from change_model import Change, OperationChanges
 from change_rules import (
-    BREAKS,
     DOC,
-    FORMAT_TYPES,
     MISSING,
     REQUEST,
     RESPONSE,
-    SAFE,
-    SERIALISATION_KEYS,
-    ChangeClass,
     Direction,
     Ruling,
+    annotation_rule,
+    document_field_rule,
+    documentation_rule,
     enum_dropped_rule,
     enum_introduced_rule,
+    enum_reordered_rule,
     enum_values_added_rule,
     enum_values_removed_rule,
     format_rule,
+    generated_type,
+    header_added_rule,
+    header_removed_rule,
+    header_required_rule,
     is_doc_key,
     keyword_rule,
+    media_type_rule,
+    member_label,
     nullable_rule,
+    openapi_version_rule,
+    operation_added_rule,
+    operation_field_rule,
+    operation_missing_rule,
+    operation_moved_rule,
+    operation_removed_rule,
     parameter_added_rule,
+    parameter_field_rule,
     parameter_removed_rule,
     property_added_rule,
     property_removed_rule,
     request_body_added_rule,
+    request_body_removed_rule,
     required_rule,
     response_code_rule,
+    schema_renamed_rule,
+    security_added_rule,
     security_removed_rule,
+    server_rule,
     short,
+    tags_rule,
     type_rule,
+    variant_added_rule,
+    variant_removed_rule,
 )
 from openapi_common import HTTP_METHODS, Spec, escape, pointer, ref_name, resolve_pointer
 from schema_view import WRAPPER_KEYS, SchemaView, build_view
 
 __all__ = ["Walker"]
+
+Held = tuple[dict[str, Any], str]
+"""An object of the spec (parameter, header, media type, ...) and its JSON pointer."""
 
 
 def _join(location: str, part: str) -> str:
@@ -67,23 +91,11 @@ class Walker:
         self._visited: set[tuple[str, str, Direction, str, str]] = set()
 
     def add(
-        self,
-        kind: ChangeClass,
-        where: str,
-        location: str,
-        message: str,
-        *,
-        old: Any = MISSING,
-        new: Any = MISSING,
+        self, ruling: Ruling, where: str, location: str, *, old: Any = MISSING, new: Any = MISSING
     ) -> None:
-        change = Change(
-            kind,
-            where,
-            location,
-            message,
-            None if old is MISSING else old,
-            None if new is MISSING else new,
-        )
+        """Record a rule's verdict on the difference at ``where`` (met at ``location``)."""
+        kind, message = ruling
+        change = Change(kind, where, location, message, _json(old), _json(new))
         if change not in self.changes:
             self.changes.append(change)
 
@@ -103,25 +115,17 @@ class Walker:
         self._views(before, after, location, direction)
         if before.ref and after.ref and before.ref != after.ref:
             names = f"{ref_name(before.ref)} → {ref_name(after.ref)}"
+            # Not a verdict: whether the walk above found more than documentation, for the rule.
             differs = any(change.kind > DOC for change in self.changes[start:])
-            if not differs:
-                message = f"schema renamed {names} (same shape; generated class names may change)"
-                self.add(DOC, after.ptr, location, message, old=before.ref, new=after.ref)
-            elif direction is RESPONSE:
-                message = (
-                    f"response schema replaced: {names}; the client parses it with another model"
-                )
-                self.add(BREAKS, after.ptr, location, message, old=before.ref, new=after.ref)
-            else:
-                message = f"request schema now refers to {names} (differences listed separately)"
-                self.add(DOC, after.ptr, location, message, old=before.ref, new=after.ref)
+            ruling = schema_renamed_rule(names, differs=differs, direction=direction)
+            self.add(ruling, after.ptr, location, old=before.ref, new=after.ref)
 
     def _views(
         self, before: SchemaView, after: SchemaView, location: str, direction: Direction
     ) -> None:
         if before.nullable != after.nullable:
-            kind, text = nullable_rule(after.nullable, direction)
-            self.add(kind, after.ptr, location, text, old=before.nullable, new=after.nullable)
+            ruling = nullable_rule(after.nullable, direction)
+            self.add(ruling, after.ptr, location, old=before.nullable, new=after.nullable)
 
         unions = before.variants is not None or after.variants is not None
         for key in list(before.keys) + [k for k in after.keys if k not in before.keys]:
@@ -140,7 +144,8 @@ class Walker:
             return
         old_type, new_type = before.type(), after.type()
         if old_type != new_type:
-            self._type(old_type, new_type, after.ptr, location, direction)
+            ruling = type_rule(old_type, new_type, direction)
+            self.add(ruling, after.ptr, location, old=old_type, new=new_type)
             if old_type is not None and new_type is not None:
                 return
         self._enum(before, after, location, direction)
@@ -158,12 +163,6 @@ class Walker:
                 (old_extra, old_ptr), (new_extra, new_ptr), _join(location, "{*}"), direction
             )
 
-    def _type(
-        self, old: str | None, new: str | None, where: str, location: str, direction: Direction
-    ) -> None:
-        kind, text = type_rule(old, new, direction)
-        self.add(kind, where, location, text, old=old, new=new)
-
     def _enum(
         self, before: SchemaView, after: SchemaView, location: str, direction: Direction
     ) -> None:
@@ -176,7 +175,7 @@ class Walker:
             removed = [value for value in old_values if value not in new_values]
             added = [value for value in new_values if value not in old_values]
             if not removed and not added:
-                rulings.append((DOC, "enum values reordered"))
+                rulings.append(enum_reordered_rule())
             if removed:
                 rulings.append(enum_values_removed_rule(removed, direction))
             if added:
@@ -187,8 +186,8 @@ class Walker:
         else:
             tolerated = self.old_open_enums is not None and where in self.old_open_enums
             rulings.append(enum_dropped_rule(direction, tolerated=tolerated))
-        for kind, text in rulings:
-            self.add(kind, where, location, text, old=old_values, new=new_values)
+        for ruling in rulings:
+            self.add(ruling, where, location, old=old_values, new=new_values)
 
     def _properties(
         self, before: SchemaView, after: SchemaView, location: str, direction: Direction
@@ -203,17 +202,15 @@ class Walker:
             old_schema, old_ptr = before.properties.get(name, ({}, before.required.get(name, "")))
             new_schema, new_ptr = after.properties.get(name, ({}, after.required.get(name, "")))
             if not had:
-                kind, text = property_added_rule(is_required, direction)
-                self.add(kind, new_ptr, here, text, old=None, new=new_schema)
+                self.add(property_added_rule(is_required, direction), new_ptr, here, new=new_schema)
                 continue
             if not has:
-                kind, text = property_removed_rule(direction)
-                self.add(kind, old_ptr, here, text, old=old_schema, new=None)
+                self.add(property_removed_rule(direction), old_ptr, here, old=old_schema)
                 continue
             if was_required != is_required:
                 holder = after.required.get(name) or f"{after.ptr}/required"
-                kind, text = required_rule(is_required, direction)
-                self.add(kind, holder, here, text, old=was_required, new=is_required)
+                ruling = required_rule(is_required, direction)
+                self.add(ruling, holder, here, old=was_required, new=is_required)
             self.schema((old_schema, old_ptr), (new_schema, new_ptr), here, direction)
 
     def _variants(
@@ -245,24 +242,22 @@ class Walker:
         for i, j in sorted(pairs):
             old_node, old_ptr = old_members[i]
             new_node, new_ptr = new_members[j]
-            label = f"({_label(new_sigs[j])})" if len(new_members) > 1 else ""
+            label = f"({member_label(new_sigs[j])})" if len(new_members) > 1 else ""
             here = _join(location, label) if label else location
             self.schema((old_node, old_ptr), (new_node, new_ptr), here, direction)
         for i in free_old:
             node, where = old_members[i]
-            label = _label(old_sigs[i])
-            if direction is REQUEST:
-                self.add(BREAKS, where, location, f"no longer accepts {label}", old=node, new=None)
-            else:
-                self.add(SAFE, where, location, f"no longer returns {label}", old=node, new=None)
+            self.add(
+                variant_removed_rule(member_label(old_sigs[i]), direction),
+                where,
+                location,
+                old=node,
+            )
         for j in free_new:
             node, where = new_members[j]
-            label = _label(new_sigs[j])
-            if direction is REQUEST:
-                self.add(SAFE, where, location, f"now also accepts {label}", old=None, new=node)
-            else:
-                text = f"may now be {label}, which the current client does not parse"
-                self.add(BREAKS, where, location, text, old=None, new=node)
+            self.add(
+                variant_added_rule(member_label(new_sigs[j]), direction), where, location, new=node
+            )
 
     @staticmethod
     def _signature(document: Spec, node: Any) -> tuple[str | None, str | None, str | None]:
@@ -285,28 +280,19 @@ class Walker:
     ) -> None:
         holder = holders[1] if new is not MISSING else holders[0]
         where = f"{holder}/{escape(key)}"
-        old_json = None if old is MISSING else old
-        new_json = None if new is MISSING else new
         if key == "format":
-            self._format(old_json, new_json, holders, location, direction)
+            self._format(_json(old), _json(new), holders, location, direction)
             return
-        kind, text = keyword_rule(key, old, new, direction)
-        self.add(kind, where, location, text, old=old_json, new=new_json)
+        self.add(keyword_rule(key, old, new, direction), where, location, old=old, new=new)
 
     def _format(
         self, old: Any, new: Any, holders: tuple[str, str], location: str, direction: Direction
     ) -> None:
         where = f"{holders[1] if new is not None else holders[0]}/format"
-        old_type = self._python_type(old, holders[0], self.base64_old)
-        new_type = self._python_type(new, holders[1], self.base64_new)
-        kind, text = format_rule(old, new, (old_type, new_type), direction)
-        self.add(kind, where, location, text, old=old, new=new)
-
-    @staticmethod
-    def _python_type(value: Any, holder: str, base64: frozenset[str]) -> str:
-        if value == "binary" and f"{holder}/format" in base64:
-            return "str"  # spec fix base64_strings_in_json
-        return FORMAT_TYPES.get(str(value), "str") if value is not None else "str"
+        old_type = generated_type(old, base64=f"{holders[0]}/format" in self.base64_old)
+        new_type = generated_type(new, base64=f"{holders[1]}/format" in self.base64_new)
+        ruling = format_rule(old, new, (old_type, new_type), direction)
+        self.add(ruling, where, location, old=old, new=new)
 
     # -- operations
 
@@ -320,64 +306,32 @@ class Walker:
         self._visited = set()
         if new_at is None:
             if old_at is None:
-                text = "tracked operation not found upstream"
-                self.add(BREAKS, "/paths", "operation", text)
+                self.add(operation_missing_rule(), "/paths", "operation")
                 return OperationChanges(operation_id, None, None, "removed", self.changes)
             path, method = old_at
-            text = f"operation removed upstream (was {method.upper()} {path})"
-            self.add(BREAKS, pointer("paths", path, method), "operation", text)
+            ruling = operation_removed_rule(method, path)
+            self.add(ruling, pointer("paths", path, method), "operation")
             return OperationChanges(operation_id, method, path, "removed", self.changes)
         path, method = new_at
         if old_at is None:
-            text = f"new tracked operation {method.upper()} {path}"
-            self.add(SAFE, pointer("paths", path, method), "operation", text)
+            self.add(
+                operation_added_rule(method, path), pointer("paths", path, method), "operation"
+            )
             return OperationChanges(operation_id, method, path, "added", self.changes)
 
         old_path, old_method = old_at
         where = pointer("paths", path, method)
         if old_at != new_at:
-            text = f"moved from {old_method.upper()} {old_path} to {method.upper()} {path}"
-            self.add(BREAKS, where, "operation", text, old=list(old_at), new=list(new_at))
+            ruling = operation_moved_rule(old_at, new_at)
+            self.add(ruling, where, "operation", old=list(old_at), new=list(new_at))
         old_item, new_item = self.old["paths"][old_path], self.new["paths"][path]
         old_op, new_op = old_item[old_method], new_item[method]
         old_where = pointer("paths", old_path, old_method)
 
-        self._annotations(old_item, new_item, pointer("paths", path), "path item", skip=True)
-        handled = {"parameters", "requestBody", "responses", "security", "servers", "operationId"}
-        for key in _keys(old_op, new_op):
-            if key in handled or old_op.get(key, MISSING) == new_op.get(key, MISSING):
-                continue
-            old_value, new_value = old_op.get(key, MISSING), new_op.get(key, MISSING)
-            old_json = None if old_value is MISSING else old_value
-            new_json = None if new_value is MISSING else new_value
-            verb = (
-                "added"
-                if old_value is MISSING
-                else "removed"
-                if new_value is MISSING
-                else "changed"
-            )
-            if is_doc_key(key):
-                self.add(
-                    DOC,
-                    f"{where}/{escape(key)}",
-                    "operation",
-                    f"{key} {verb}",
-                    old=old_json,
-                    new=new_json,
-                )
-            elif key == "tags":
-                text = "tags changed (the generated module api/<tag>/ may move)"
-                self.add(SAFE, f"{where}/tags", "operation", text, old=old_json, new=new_json)
-            else:
-                self.add(
-                    SAFE,
-                    f"{where}/{escape(key)}",
-                    "operation",
-                    f"'{key}' {verb}",
-                    old=old_json,
-                    new=new_json,
-                )
+        walked = {"parameters", "servers", *HTTP_METHODS}
+        self._fields(old_item, new_item, pointer("paths", path), "path item", skip=walked)
+        walked = {"parameters", "requestBody", "responses", "security", "servers", "operationId"}
+        self._fields(old_op, new_op, where, "operation", skip=walked, rule=operation_field_rule)
 
         self._parameters(
             (old_item, pointer("paths", old_path), old_op, old_where),
@@ -395,33 +349,23 @@ class Walker:
         status = "changed" if self.changes else "unchanged"
         return OperationChanges(operation_id, method, path, status, self.changes)
 
-    def _annotations(
-        self, old: dict[str, Any], new: dict[str, Any], where: str, location: str, *, skip: bool
+    def _fields(
+        self,
+        old: dict[str, Any],
+        new: dict[str, Any],
+        where: str,
+        location: str,
+        *,
+        skip: Collection[str] = (),
+        rule: Callable[[str, Any, Any], Ruling] = annotation_rule,
     ) -> None:
+        """One verdict from ``rule`` per field that differs, except those in ``skip`` (walked
+        on their own)."""
         for key in _keys(old, new):
-            if skip and (key in ("parameters", "servers") or key in HTTP_METHODS):
-                continue
             old_value, new_value = old.get(key, MISSING), new.get(key, MISSING)
-            if old_value == new_value:
-                continue
-            old_json = None if old_value is MISSING else old_value
-            new_json = None if new_value is MISSING else new_value
-            verb = (
-                "added"
-                if old_value is MISSING
-                else "removed"
-                if new_value is MISSING
-                else "changed"
-            )
-            kind = DOC if is_doc_key(key) else SAFE
-            self.add(
-                kind,
-                f"{where}/{escape(key)}",
-                location,
-                f"{key} {verb}",
-                old=old_json,
-                new=new_json,
-            )
+            if key not in skip and old_value != new_value:
+                ruling = rule(key, old_value, new_value)
+                self.add(ruling, f"{where}/{escape(key)}", location, old=old_value, new=new_value)
 
     def _parameters(
         self,
@@ -436,52 +380,27 @@ class Walker:
             location = f"{place} parameter {name}"
             if key not in after:
                 old_param, old_ptr = before[key]
-                kind, text = parameter_removed_rule()
-                self.add(kind, old_ptr, location, text, old=old_param, new=None)
+                self.add(parameter_removed_rule(), old_ptr, location, old=old_param)
                 continue
             new_param, new_ptr = after[key]
             if key not in before:
-                kind, text = parameter_added_rule(new_param.get("required") is True)
-                self.add(kind, new_ptr, location, text, old=None, new=new_param)
+                ruling = parameter_added_rule(new_param.get("required") is True)
+                self.add(ruling, new_ptr, location, new=new_param)
                 continue
             old_param, old_ptr = before[key]
-            was, now = old_param.get("required") is True, new_param.get("required") is True
-            if was != now:
-                kind, text = required_rule(now, REQUEST)
-                self.add(kind, f"{new_ptr}/required", location, text, old=was, new=now)
-            for field_name in _keys(old_param, new_param):
-                if field_name in ("name", "in", "required", "schema", "content"):
-                    continue
-                old_value = old_param.get(field_name, MISSING)
-                new_value = new_param.get(field_name, MISSING)
-                if old_value == new_value:
-                    continue
-                old_json = None if old_value is MISSING else old_value
-                new_json = None if new_value is MISSING else new_value
-                where = f"{new_ptr}/{escape(field_name)}"
-                if is_doc_key(field_name):
-                    self.add(
-                        DOC, where, location, f"{field_name} changed", old=old_json, new=new_json
-                    )
-                elif field_name in SERIALISATION_KEYS:
-                    text = f"serialisation changed ({field_name})"
-                    self.add(BREAKS, where, location, text, old=old_json, new=new_json)
-                else:
-                    self.add(
-                        SAFE, where, location, f"'{field_name}' changed", old=old_json, new=new_json
-                    )
-            self.schema(
-                (old_param.get("schema", {}), f"{old_ptr}/schema"),
-                (new_param.get("schema", {}), f"{new_ptr}/schema"),
-                location,
-                REQUEST,
+            self._required(
+                old_param, new_param, new_ptr, location, partial(required_rule, direction=REQUEST)
             )
-            self._content(
-                (old_param.get("content"), old_ptr),
-                (new_param.get("content"), new_ptr),
+            self._fields(
+                old_param,
+                new_param,
+                new_ptr,
                 location,
-                REQUEST,
+                skip=("name", "in", "required", "schema", "content"),
+                rule=lambda key, _old, _new: parameter_field_rule(key),
             )
+            self._schema_of((old_param, old_ptr), (new_param, new_ptr), location, REQUEST)
+            self._content((old_param, old_ptr), (new_param, new_ptr), location, REQUEST)
 
     def _request_body(
         self, old_op: dict[str, Any], old_where: str, new_op: dict[str, Any], where: str
@@ -493,29 +412,17 @@ class Walker:
             return
         if old_body is None:
             assert new_body is not None
-            kind, text = request_body_added_rule(new_body.get("required") is True)
-            self.add(kind, new_ptr, location, text, old=None, new=new_body)
+            ruling = request_body_added_rule(new_body.get("required") is True)
+            self.add(ruling, new_ptr, location, new=new_body)
             return
         if new_body is None:
-            self.add(BREAKS, old_ptr, location, "request body removed", old=old_body, new=None)
+            self.add(request_body_removed_rule(), old_ptr, location, old=old_body)
             return
-        was, now = old_body.get("required") is True, new_body.get("required") is True
-        if was != now:
-            kind, text = required_rule(now, REQUEST)
-            self.add(kind, f"{new_ptr}/required", location, text, old=was, new=now)
-        self._annotations(
-            {k: v for k, v in old_body.items() if k not in ("required", "content")},
-            {k: v for k, v in new_body.items() if k not in ("required", "content")},
-            new_ptr,
-            location,
-            skip=False,
+        self._required(
+            old_body, new_body, new_ptr, location, partial(required_rule, direction=REQUEST)
         )
-        self._content(
-            (old_body.get("content"), old_ptr),
-            (new_body.get("content"), new_ptr),
-            location,
-            REQUEST,
-        )
+        self._fields(old_body, new_body, new_ptr, location, skip=("required", "content"))
+        self._content((old_body, old_ptr), (new_body, new_ptr), location, REQUEST)
 
     def _responses(
         self, old_op: dict[str, Any], old_where: str, new_op: dict[str, Any], where: str
@@ -527,30 +434,17 @@ class Walker:
             old_ptr = f"{old_where}/responses/{escape(code)}"
             new_ptr = f"{where}/responses/{escape(code)}"
             if code not in after:
-                kind, text = response_code_rule(code, added=False)
-                self.add(kind, old_ptr, location, text, old=before[code], new=None)
+                self.add(response_code_rule(code, added=False), old_ptr, location, old=before[code])
                 continue
             if code not in before:
-                kind, text = response_code_rule(code, added=True)
-                self.add(kind, new_ptr, location, text, old=None, new=after[code])
+                self.add(response_code_rule(code, added=True), new_ptr, location, new=after[code])
                 continue
             old_response, old_ptr = _deref(self.old, before[code], old_ptr)
             new_response, new_ptr = _deref(self.new, after[code], new_ptr)
             old_response, new_response = old_response or {}, new_response or {}
-            self._annotations(
-                {k: v for k, v in old_response.items() if k not in ("headers", "content")},
-                {k: v for k, v in new_response.items() if k not in ("headers", "content")},
-                new_ptr,
-                location,
-                skip=False,
-            )
+            self._fields(old_response, new_response, new_ptr, location, skip=("headers", "content"))
             self._headers(old_response, old_ptr, new_response, new_ptr, location)
-            self._content(
-                (old_response.get("content"), old_ptr),
-                (new_response.get("content"), new_ptr),
-                location,
-                RESPONSE,
-            )
+            self._content((old_response, old_ptr), (new_response, new_ptr), location, RESPONSE)
 
     def _headers(
         self, old: dict[str, Any], old_ptr: str, new: dict[str, Any], new_ptr: str, location: str
@@ -561,41 +455,50 @@ class Walker:
             if key not in after:
                 name, header = before[key]
                 where = f"{old_ptr}/headers/{escape(str(name))}"
-                self.add(
-                    BREAKS,
-                    where,
-                    f"{location} header {name}",
-                    "response header removed",
-                    old=header,
-                    new=None,
-                )
+                self.add(header_removed_rule(), where, f"{location} header {name}", old=header)
                 continue
             name, header = after[key]
             where = f"{new_ptr}/headers/{escape(str(name))}"
             here = f"{location} header {name}"
             if key not in before:
-                self.add(SAFE, where, here, "new response header", old=None, new=header)
+                self.add(header_added_rule(), where, here, new=header)
                 continue
             old_name, old_header = before[key]
             old_where = f"{old_ptr}/headers/{escape(str(old_name))}"
             old_header, old_where = _deref(self.old, old_header, old_where)
             header, where = _deref(self.new, header, where)
             old_header, header = old_header or {}, header or {}
-            was, now = old_header.get("required") is True, header.get("required") is True
-            if was != now:
-                kind, text = (SAFE, "now always present") if now else (BREAKS, "no longer required")
-                self.add(kind, f"{where}/required", here, text, old=was, new=now)
-            self.schema(
-                (old_header.get("schema", {}), f"{old_where}/schema"),
-                (header.get("schema", {}), f"{where}/schema"),
-                here,
-                RESPONSE,
-            )
+            self._required(old_header, header, where, here, header_required_rule)
+            self._schema_of((old_header, old_where), (header, where), here, RESPONSE)
 
-    def _content(
-        self, old: tuple[Any, str], new: tuple[Any, str], location: str, direction: Direction
+    def _required(
+        self,
+        old: dict[str, Any],
+        new: dict[str, Any],
+        where: str,
+        location: str,
+        rule: Callable[[bool], Ruling],
     ) -> None:
-        (old_content, old_ptr), (new_content, new_ptr) = old, new
+        """The ``required`` flag of a parameter, request body or header (``where``)."""
+        was, now = old.get("required") is True, new.get("required") is True
+        if was != now:
+            self.add(rule(now), f"{where}/required", location, old=was, new=now)
+
+    def _schema_of(self, old: Held, new: Held, location: str, direction: Direction) -> None:
+        """The ``schema`` of a parameter, header or media type, each given with its pointer."""
+        (old_holder, old_ptr), (new_holder, new_ptr) = old, new
+        old_schema, new_schema = old_holder.get("schema", {}), new_holder.get("schema", {})
+        self.schema(
+            (old_schema, f"{old_ptr}/schema"),
+            (new_schema, f"{new_ptr}/schema"),
+            location,
+            direction,
+        )
+
+    def _content(self, old: Held, new: Held, location: str, direction: Direction) -> None:
+        """The media types of a parameter's, request body's or response's ``content``."""
+        (old_holder, old_ptr), (new_holder, new_ptr) = old, new
+        old_content, new_content = old_holder.get("content"), new_holder.get("content")
         before: dict[str, Any] = old_content if isinstance(old_content, dict) else {}
         after: dict[str, Any] = new_content if isinstance(new_content, dict) else {}
         several = len(set(before) | set(after)) > 1
@@ -605,34 +508,16 @@ class Walker:
             new_where = f"{new_ptr}/content/{escape(str(media))}"
             if media not in after:
                 self.add(
-                    BREAKS,
-                    old_where,
-                    here,
-                    f"media type {media} removed",
-                    old=before[media],
-                    new=None,
+                    media_type_rule(str(media), added=False), old_where, here, old=before[media]
                 )
                 continue
             if media not in before:
-                self.add(
-                    SAFE, new_where, here, f"new media type {media}", old=None, new=after[media]
-                )
+                self.add(media_type_rule(str(media), added=True), new_where, here, new=after[media])
                 continue
             old_media = before[media] if isinstance(before[media], dict) else {}
             new_media = after[media] if isinstance(after[media], dict) else {}
-            self._annotations(
-                {k: v for k, v in old_media.items() if k != "schema"},
-                {k: v for k, v in new_media.items() if k != "schema"},
-                new_where,
-                here,
-                skip=False,
-            )
-            self.schema(
-                (old_media.get("schema", {}), f"{old_where}/schema"),
-                (new_media.get("schema", {}), f"{new_where}/schema"),
-                here,
-                direction,
-            )
+            self._fields(old_media, new_media, new_where, here, skip=("schema",))
+            self._schema_of((old_media, old_where), (new_media, new_where), here, direction)
 
     def _security(self, old_op: dict[str, Any], new_op: dict[str, Any], where: str) -> None:
         before = _security_alternatives(self.old, old_op)
@@ -646,12 +531,12 @@ class Walker:
         anonymous = not after or "(none)" in after.values()
         for signature, names in before.items():
             if signature not in after:
-                kind, text = security_removed_rule(names, anonymous=anonymous)
-                self.add(kind, where, location, text, old=names, new=None)
+                self.add(
+                    security_removed_rule(names, anonymous=anonymous), where, location, old=names
+                )
         for signature, names in after.items():
             if signature not in before:
-                text = f"new way to authenticate: {names}"
-                self.add(SAFE, where, location, text, old=None, new=names)
+                self.add(security_added_rule(names), where, location, new=names)
 
     def _schemes(self, before: dict[str, str], after: dict[str, str]) -> None:
         """Security schemes both versions use: their documentation."""
@@ -664,37 +549,26 @@ class Walker:
             if isinstance(old_scheme, dict) and isinstance(new_scheme, dict):
                 documentation = {k: v for k, v in old_scheme.items() if is_doc_key(k)}
                 updated = {k: v for k, v in new_scheme.items() if is_doc_key(k)}
-                self._annotations(
-                    documentation,
-                    updated,
-                    pointer("components", "securitySchemes", name),
-                    f"security scheme {name}",
-                    skip=False,
-                )
+                where = pointer("components", "securitySchemes", name)
+                self._fields(documentation, updated, where, f"security scheme {name}")
 
     def _servers(self, old: Any, new: Any, where: str, location: str) -> None:
         before = {s.get("url"): s for s in old or [] if isinstance(s, dict)}
         after = {s.get("url"): s for s in new or [] if isinstance(s, dict)}
         for url in [known for known in before if known not in after]:
-            text = f"server {url} removed; the client's default base URL may need updating"
-            self.add(BREAKS, where, location, text, old=url, new=None)
+            self.add(server_rule(str(url), added=False), where, location, old=url)
         for url, server in after.items():
             if url not in before:
-                self.add(SAFE, where, location, f"server {url} added", old=None, new=url)
+                self.add(server_rule(str(url), added=True), where, location, new=url)
             elif before[url] != server:
-                self._annotations(before[url], server, where, f"{location} {url}", skip=False)
+                self._fields(before[url], server, where, f"{location} {url}")
 
     def document(self) -> list[Change]:
         self.changes = []
         if str(self.old.get("openapi")) != str(self.new.get("openapi")):
-            text = "OpenAPI version changed"
+            old_version, new_version = self.old.get("openapi"), self.new.get("openapi")
             self.add(
-                SAFE,
-                "/openapi",
-                "document",
-                text,
-                old=self.old.get("openapi"),
-                new=self.new.get("openapi"),
+                openapi_version_rule(), "/openapi", "document", old=old_version, new=new_version
             )
         self._tree(self.old.get("info", {}), self.new.get("info", {}), "/info", "info")
         self._servers(self.old.get("servers"), self.new.get("servers"), "/servers", "servers")
@@ -709,35 +583,14 @@ class Walker:
         dropped = [str(name) for name in old_tags if name not in new_tags]
         added = [str(name) for name in new_tags if name not in old_tags]
         if dropped:
-            text = f"{len(dropped)} tag(s) no longer listed: {', '.join(dropped)}"
-            self.add(DOC, "/tags", "tags", text, old=dropped, new=None)
+            self.add(tags_rule(dropped, added=False), "/tags", "tags", old=dropped)
         if added:
-            self.add(DOC, "/tags", "tags", f"tag(s) added: {', '.join(added)}", old=None, new=added)
+            self.add(tags_rule(added, added=True), "/tags", "tags", new=added)
         for index, (name, tag) in enumerate(new_tags.items()):
             if name in old_tags and old_tags[name] != tag:
                 self._tree(old_tags[name], tag, f"/tags/{index}", f"tag {name}")
-        for key in _keys(self.old, self.new):
-            if key.startswith("x-") or key in ("externalDocs", "jsonSchemaDialect"):
-                old_value, new_value = self.old.get(key, MISSING), self.new.get(key, MISSING)
-                if old_value != new_value:
-                    old_json = None if old_value is MISSING else old_value
-                    new_json = None if new_value is MISSING else new_value
-                    verb = (
-                        "added"
-                        if old_value is MISSING
-                        else "removed"
-                        if new_value is MISSING
-                        else "changed"
-                    )
-                    kind = SAFE if key == "jsonSchemaDialect" else DOC
-                    self.add(
-                        kind,
-                        f"/{escape(key)}",
-                        "document",
-                        f"{key} {verb}",
-                        old=old_json,
-                        new=new_json,
-                    )
+        elsewhere = {k for k in _keys(self.old, self.new) if not _document_field(k)}
+        self._fields(self.old, self.new, "", "document", skip=elsewhere, rule=document_field_rule)
         return self.changes
 
     def _tree(self, old: Any, new: Any, where: str, location: str) -> None:
@@ -751,24 +604,22 @@ class Walker:
                     location,
                 )
         elif old != new:
-            old_json = None if old is MISSING else old
-            new_json = None if new is MISSING else new
-            verb = "added" if old is MISSING else "removed" if new is MISSING else "changed"
             field_name = where.rsplit("/", 1)[-1].replace("~1", "/").replace("~0", "~")
-            self.add(DOC, where, location, f"{field_name} {verb}", old=old_json, new=new_json)
+            self.add(documentation_rule(field_name, old, new), where, location, old=old, new=new)
+
+
+def _json(value: Any) -> Any:
+    """A value as a ``Change`` holds it: ``None`` for one that is absent."""
+    return None if value is MISSING else value
+
+
+def _document_field(key: str) -> bool:
+    """A top-level field compared as a whole (the others are walked or are ``paths``)."""
+    return key.startswith("x-") or key in ("externalDocs", "jsonSchemaDialect")
 
 
 def _keys(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return [str(k) for k in old] + [str(k) for k in new if k not in old]
-
-
-def _label(signature: tuple[str | None, str | None, str | None]) -> str:
-    ref, kind, item = signature
-    if ref:
-        return ref
-    if kind == "array" and item:
-        return f"array of {item}"
-    return kind or "any value"
 
 
 def _deref(document: Spec, node: Any, where: str) -> tuple[dict[str, Any] | None, str]:

@@ -114,6 +114,8 @@ def _generator_failed(result: subprocess.CompletedProcess[str]) -> bool:
 
 def generate(spec_path: Path, workdir: Path) -> Generated:
     """Generate the package for ``spec_path`` into ``workdir/generated``, touching nothing else."""
+    # Absolute: the generator runs with ``cwd=workdir``, where relative paths name nothing.
+    spec_path, workdir = spec_path.resolve(), workdir.resolve()
     spec = load_spec(spec_path)
     spec_bytes = spec_path.read_bytes()
     fixed, outcomes = apply_fixes(spec)

@@ -28,6 +28,7 @@ Exit status (see ``--help``): 0 no change, 10 documentation only, 11 non-breakin
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -59,6 +60,7 @@ __all__ = [
     "UpdateError",
     "fetch",
     "main",
+    "provenance_mismatch",
     "read_tracked",
 ]
 
@@ -181,6 +183,30 @@ def _describe_tree_diff(lines: list[str]) -> list[str]:
     return described
 
 
+def provenance_mismatch(generated_dir: Path, spec_bytes: bytes | None, spec_path: Path) -> str:
+    """Why ``generated_dir`` does not come from ``spec_bytes`` (empty: it does, or unknown).
+
+    ``regenerate.py`` records the sha256 of the spec it generated from in
+    ``provenance.json``; a different hash means the two were not made together.
+    """
+    provenance_path = generated_dir / "provenance.json"
+    if spec_bytes is None or not provenance_path.is_file():
+        return ""
+    try:
+        provenance = json.loads(provenance_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return f"cannot read {provenance_path}: {exc}"
+    recorded = provenance.get("spec_sha256") if isinstance(provenance, dict) else None
+    actual = hashlib.sha256(spec_bytes).hexdigest()
+    if recorded == actual:
+        return ""
+    return (
+        f"{generated_dir} was not generated from {spec_path}: its provenance.json records "
+        f"spec sha256 {str(recorded)[:12]}…, the spec's is {actual[:12]}…; the Python API "
+        "and generated/ sections compare against that other spec"
+    )
+
+
 def _class_overrides() -> dict[str, dict[str, str]]:
     """The generator config's ``class_overrides``: generated class name -> new names."""
     try:
@@ -197,9 +223,11 @@ class _Run:
     def __init__(self, args: argparse.Namespace, root: Path) -> None:
         self.source: str = args.source
         self.dry_run: bool = args.dry_run
-        self.spec_path: Path = args.spec_path or root / "openapi.yaml"
-        self.generated_dir: Path = args.generated_dir or root / "generated"
-        self.tracked_path: Path = args.tracked or root / TRACKED_FILE
+        # Absolute: the generator runs in a temporary directory, where a relative path
+        # (``--generated-dir generated``) would name nothing.
+        self.spec_path: Path = (args.spec_path or root / "openapi.yaml").resolve()
+        self.generated_dir: Path = (args.generated_dir or root / "generated").resolve()
+        self.tracked_path: Path = (args.tracked or root / TRACKED_FILE).resolve()
         self.facade_dir: Path = root / "facade"
         self.seen_path: Path = root / SEEN_FILE
         self.report_md: Path | None = args.report_md
@@ -278,6 +306,15 @@ class _Run:
         except (OSError, SyntaxError, ValueError) as exc:
             raise UpdateError(f"cannot read the generated package's Python API: {exc}") from None
 
+    def check_provenance(self, report: Report, old_bytes: bytes | None) -> None:
+        """Warn when ``generated/`` was not made from the ``openapi.yaml`` it is compared
+        with (its ``provenance.json`` names another spec hash): the Python API changes and
+        the ``generated/`` file list would then describe that mismatch, not upstream's."""
+        warning = provenance_mismatch(self.generated_dir, old_bytes, self.spec_path)
+        if warning:
+            report.warnings.append(warning)
+            print(f"warning: {warning}", file=sys.stderr)
+
     def execute(self) -> int:
         try:
             tracked = read_tracked(self.tracked_path)
@@ -295,6 +332,7 @@ class _Run:
         except (UpdateError, SpecError, UnicodeDecodeError, OSError) as exc:
             return self.fail(str(exc))
         seen = upstream_operation_ids(upstream)
+        self.check_provenance(report, old_bytes)
 
         if selection.missing:
             missing = ", ".join(selection.missing)

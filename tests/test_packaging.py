@@ -68,7 +68,7 @@ class TestMetadata:
         matrices = [
             job["strategy"]["matrix"]["python-version"]
             for job in ci["jobs"].values()
-            if "strategy" in job
+            if "python-version" in job.get("strategy", {}).get("matrix", {})
         ]
 
         assert PROJECT["requires-python"] == f">={classified[0]}"

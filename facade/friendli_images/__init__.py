@@ -52,6 +52,7 @@ from ._exceptions import (
 from ._params import (
     AsyncEditImageParams,
     AsyncGenerateImageParams,
+    ClientOptions,
     ContainerEditParams,
     ContainerGenerateParams,
     ContainerResponseFormat,
@@ -60,6 +61,7 @@ from ._params import (
     GenerateImageParams,
     GenerateParams,
 )
+from ._recipe import Recipe, RecipeInput, read_recipe, recipe_kwargs
 from ._results import GeneratedImage, ImageResult, ImageSaveError
 from ._version import __version__
 
@@ -107,6 +109,7 @@ __all__ = [
     "BatchFailedError",
     "BatchFailure",
     "ClientClosedError",
+    "ClientOptions",
     "ContainerEditParams",
     "ContainerGenerateParams",
     "ContainerResponseFormat",
@@ -139,6 +142,8 @@ __all__ = [
     "OutputExistsError",
     "PermissionDeniedError",
     "RateLimitError",
+    "Recipe",
+    "RecipeInput",
     "ResponseFormat",
     "Sweep",
     "UnprocessableEntityError",
@@ -154,6 +159,8 @@ __all__ = [
     "edit_image",
     "encode_control_image",
     "generate_image",
+    "read_recipe",
+    "recipe_kwargs",
     "run_jobs",
     "run_sweep",
     "sweep_sheets",

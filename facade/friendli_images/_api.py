@@ -18,6 +18,7 @@ from ._params import (
     EditInput,
     GenerateImageParams,
 )
+from ._recipe.embed import check_metadata
 from ._results import ImageResult, ImageSaveError
 
 __all__ = ["aedit_image", "agenerate_image", "edit_image", "generate_image"]
@@ -30,6 +31,7 @@ def generate_image(
     save_to: str | os.PathLike[str] | None = None,
     stem: str = "image",
     overwrite: bool = False,
+    metadata: bool = False,
     **params: Unpack[GenerateImageParams],
 ) -> ImageResult:
     """Generate images in one call and, with ``save_to``, save them into that directory.
@@ -56,6 +58,8 @@ def generate_image(
         ``<stem>-<i>`` for request ``i`` of a batch; default ``"image"``.
     :param overwrite: Replace files of those names instead of refusing to start;
         default ``False``.
+    :param metadata: With ``save_to``: write each image's recipe into its file (see
+        ``GeneratedImage.save``); default ``False``, since a prompt can be private.
     :param params: The keyword arguments of ``FriendliImages.generate`` and of the client,
         each listed in ``GenerateImageParams``.
     :returns: The images, saved when ``save_to`` is given.
@@ -65,11 +69,11 @@ def generate_image(
     :raises ImageSaveError: The images were generated but could not be saved.
     :raises APIError: The request failed, as for ``FriendliImages.generate``.
     """
-    _check_output(save_to, stem, params.get("n", 1), overwrite)
+    _check_output(save_to, stem, params.get("n", 1), overwrite, metadata)
     client_options, call = _split(params)
     with FriendliImages(**client_options) as client:
         result = client.generate(prompt, model=model, **call)
-        _save(result, save_to, stem, overwrite)
+        _save(result, save_to, stem, overwrite, metadata)
     return result
 
 
@@ -80,6 +84,7 @@ async def agenerate_image(
     save_to: str | os.PathLike[str] | None = None,
     stem: str = "image",
     overwrite: bool = False,
+    metadata: bool = False,
     **params: Unpack[AsyncGenerateImageParams],
 ) -> ImageResult:
     """The async twin of ``generate_image``, with ``AsyncFriendliImages``.
@@ -92,15 +97,17 @@ async def agenerate_image(
         ``<stem>-<i>`` for request ``i`` of a batch; default ``"image"``.
     :param overwrite: Replace files of those names instead of refusing to start;
         default ``False``.
+    :param metadata: With ``save_to``: write each image's recipe into its file (see
+        ``GeneratedImage.save``); default ``False``, since a prompt can be private.
     :param params: The keyword arguments of ``AsyncFriendliImages.generate`` and of the
         client, each listed in ``AsyncGenerateImageParams``.
     :returns: The images, saved when ``save_to`` is given.
     """
-    _check_output(save_to, stem, params.get("n", 1), overwrite)
+    _check_output(save_to, stem, params.get("n", 1), overwrite, metadata)
     client_options, call = _split(params)
     async with AsyncFriendliImages(**client_options) as client:
         result = await client.generate(prompt, model=model, **call)
-        await _asave(result, save_to, stem, overwrite)
+        await _asave(result, save_to, stem, overwrite, metadata)
     return result
 
 
@@ -112,6 +119,7 @@ def edit_image(
     save_to: str | os.PathLike[str] | None = None,
     stem: str = "image",
     overwrite: bool = False,
+    metadata: bool = False,
     **params: Unpack[EditImageParams],
 ) -> ImageResult:
     """Edit images in one call and, with ``save_to``, save them into that directory.
@@ -128,6 +136,8 @@ def edit_image(
         ``<stem>-<i>`` for request ``i`` of a batch; default ``"image"``.
     :param overwrite: Replace files of those names instead of refusing to start;
         default ``False``.
+    :param metadata: With ``save_to``: write each image's recipe into its file (see
+        ``GeneratedImage.save``); default ``False``, since a prompt can be private.
     :param params: The keyword arguments of ``FriendliImages.edit`` and of the client,
         each listed in ``EditImageParams``.
     :returns: The edited images, saved when ``save_to`` is given.
@@ -136,11 +146,11 @@ def edit_image(
     :raises OutputExistsError: A file of a planned name exists and ``overwrite`` is off.
     :raises ImageSaveError: The images were edited but could not be saved.
     """
-    _check_output(save_to, stem, params.get("n", 1), overwrite)
+    _check_output(save_to, stem, params.get("n", 1), overwrite, metadata)
     client_options, call = _split(params)
     with FriendliImages(**client_options) as client:
         result = client.edit(image, prompt, model=model, **call)
-        _save(result, save_to, stem, overwrite)
+        _save(result, save_to, stem, overwrite, metadata)
     return result
 
 
@@ -152,6 +162,7 @@ async def aedit_image(
     save_to: str | os.PathLike[str] | None = None,
     stem: str = "image",
     overwrite: bool = False,
+    metadata: bool = False,
     **params: Unpack[AsyncEditImageParams],
 ) -> ImageResult:
     """The async twin of ``edit_image``, with ``AsyncFriendliImages``.
@@ -165,15 +176,17 @@ async def aedit_image(
         ``<stem>-<i>`` for request ``i`` of a batch; default ``"image"``.
     :param overwrite: Replace files of those names instead of refusing to start;
         default ``False``.
+    :param metadata: With ``save_to``: write each image's recipe into its file (see
+        ``GeneratedImage.save``); default ``False``, since a prompt can be private.
     :param params: The keyword arguments of ``AsyncFriendliImages.edit`` and of the
         client, each listed in ``AsyncEditImageParams``.
     :returns: The edited images, saved when ``save_to`` is given.
     """
-    _check_output(save_to, stem, params.get("n", 1), overwrite)
+    _check_output(save_to, stem, params.get("n", 1), overwrite, metadata)
     client_options, call = _split(params)
     async with AsyncFriendliImages(**client_options) as client:
         result = await client.edit(image, prompt, model=model, **call)
-        await _asave(result, save_to, stem, overwrite)
+        await _asave(result, save_to, stem, overwrite, metadata)
     return result
 
 
@@ -185,21 +198,29 @@ def _split(params: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def _save(
-    result: ImageResult, save_to: str | os.PathLike[str] | None, stem: str, overwrite: bool
+    result: ImageResult,
+    save_to: str | os.PathLike[str] | None,
+    stem: str,
+    overwrite: bool,
+    metadata: bool,
 ) -> None:
     if save_to is not None:
         try:
-            result.save(save_to, stem, overwrite=overwrite)
+            result.save(save_to, stem, overwrite=overwrite, metadata=metadata)
         except (OSError, FriendliImagesError) as error:
             raise _not_saved(result, error) from error
 
 
 async def _asave(
-    result: ImageResult, save_to: str | os.PathLike[str] | None, stem: str, overwrite: bool
+    result: ImageResult,
+    save_to: str | os.PathLike[str] | None,
+    stem: str,
+    overwrite: bool,
+    metadata: bool,
 ) -> None:
     if save_to is not None:
         try:
-            await result.asave(save_to, stem, overwrite=overwrite)
+            await result.asave(save_to, stem, overwrite=overwrite, metadata=metadata)
         except (OSError, FriendliImagesError) as error:
             raise _not_saved(result, error) from error
 
@@ -215,9 +236,15 @@ def _planned_names(stem: str, n: object) -> Iterator[str]:
 
 
 def _check_output(
-    save_to: str | os.PathLike[str] | None, stem: str, n: object, overwrite: bool
+    save_to: str | os.PathLike[str] | None, stem: str, n: object, overwrite: bool, metadata: object
 ) -> None:
     """Fail before generating (and paying for) images that could not be saved."""
+    if check_metadata(metadata) and save_to is None:
+        raise InvalidRequestError(
+            "metadata=True needs save_to (the recipe is written into the saved files); "
+            "without save_to, use result.save(..., metadata=True)",
+            param="metadata",
+        )
     if save_to is None:
         return
     check_stem(stem)

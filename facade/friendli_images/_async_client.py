@@ -79,6 +79,11 @@ class AsyncClient(BaseClient):
         to release them cleanly). A pool made by this class is opened again for a new
         loop, or after ``aclose()``; your own ``http_client`` is used as is.
         """
+        origin = self._origin
+        if isinstance(origin, AsyncClient):  # a with_options() copy: the original's pool
+            http = origin._http_for_this_loop()
+            self._http, self._downloader = http, origin._downloader
+            return http
         import asyncio  # here, not at the top: sync users never pay for importing it
 
         loop = asyncio.get_running_loop()
@@ -92,9 +97,12 @@ class AsyncClient(BaseClient):
     async def aclose(self) -> None:
         """Close the connection pools (not a client you passed in).
 
-        Connections opened in an event loop that has ended since are dropped, not
-        closed: closing them would need their loop (``Event loop is closed``).
+        A ``with_options()`` copy shares its original's pools and closes nothing: the
+        original owns them. Connections opened in an event loop that has ended since are
+        dropped, not closed: closing them would need their loop (``Event loop is closed``).
         """
+        if self._origin is not None:
+            return
         import asyncio  # here, not at the top: sync users never pay for importing it
 
         if self._owns_http and not self._http.is_closed:
@@ -114,6 +122,9 @@ class AsyncClient(BaseClient):
         Pooled connections belong to the event loop that opened them: used from another
         loop (a second ``asyncio.run()``), the batch pool starts afresh.
         """
+        origin = self._origin
+        if isinstance(origin, AsyncClient):  # the original tracks its pool's event loop
+            return origin._connections(concurrency)
         import asyncio  # here, not at the top: sync users never pay for importing it
 
         pool = self._pool

@@ -8,13 +8,15 @@ the public clients (``_client``, ``_container``) add one method per operation.
 
 from __future__ import annotations
 
+import copy
 import random
 from collections.abc import (
     Callable,
     Mapping,
 )
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Self, Unpack, cast
 
+import attrs
 import httpx
 from friendli_images_api import AuthenticatedClient
 from friendli_images_api.models import (
@@ -43,9 +45,11 @@ from ._exceptions import (
     PermissionDeniedError,
     RateLimitError,
     UnprocessableEntityError,
+    request_id_of,
 )
 from ._operations import DEDICATED_EDIT, DEDICATED_GENERATE, Operation
-from ._params import body_fields, check_text, edit_inputs
+from ._params import ClientOptions, body_fields, check_extras, check_text, edit_inputs, keys_of
+from ._recipe.origin import RecipeSource, attach_source
 from ._results import BatchFailure, GeneratedImage, ImageResult, decode_base64_image
 from ._sniff import SNIFF_BYTES, sniff_image_type
 from ._transport import _retry, _rules
@@ -177,6 +181,44 @@ class BaseClient:
             f"token={REDACTED!r})"
         )
 
+    _origin: BaseClient | None = None
+    """For a ``with_options()`` copy: the client whose connection pool it shares."""
+
+    def with_options(self, **options: Unpack[ClientOptions]) -> Self:
+        """A copy of this client with other ``timeout``, ``max_retries`` or
+        ``retry_ambiguous``, sharing its connection pool (no new connections are opened).
+
+        The original owns the pool: closing the copy does nothing to it, and closing
+        the original closes it for every copy too (use the copies within its lifetime).
+
+        :param options: ``timeout``, ``max_retries`` and ``retry_ambiguous``, as for the
+            constructor; the others stay those of this client.
+        :returns: The configured copy; this client is unchanged.
+        :raises InvalidRequestError: An unknown option, or an invalid value.
+        """
+        unknown = sorted(set(options) - keys_of(ClientOptions))
+        if unknown:
+            raise InvalidRequestError(
+                f"with_options() takes {', '.join(sorted(keys_of(ClientOptions)))}; "
+                f"got {unknown[0]!r}",
+                param=unknown[0],
+            )
+        timeout = self.timeout
+        if "timeout" in options:
+            timeout = as_timeout(options["timeout"], "timeout")
+        max_retries = options.get("max_retries", self.max_retries)
+        if not is_int(max_retries) or max_retries < 0:
+            raise InvalidRequestError("max_retries must be an integer >= 0", param="max_retries")
+        retry_ambiguous = options.get("retry_ambiguous", self.retry_ambiguous)
+        check_flag(retry_ambiguous, "retry_ambiguous")
+        clone = copy.copy(self)
+        clone._origin = self._origin or self
+        clone.timeout = timeout
+        clone.max_retries = max_retries
+        clone.retry_ambiguous = retry_ambiguous
+        clone._random = random.Random()  # noqa: S311 - backoff jitter, not a secret
+        return clone
+
     # -- before sending ----------------------------------------------------------------
 
     def _prepare(
@@ -196,12 +238,14 @@ class BaseClient:
             check_flag(retry_ambiguous, "retry_ambiguous")
         if not is_int(retries) or retries < 0:
             raise InvalidRequestError("max_retries must be an integer >= 0", param="max_retries")
+        own_fields = [field.name for field in attrs.fields(operation.body_type)]
         return _Call(
             body=operation.body_type(**sent, **fields),
             timeout=self.timeout if timeout is None else as_timeout(timeout, "timeout"),
             max_retries=retries,
             retry_ambiguous=self.retry_ambiguous if retry_ambiguous is None else retry_ambiguous,
             operation=operation,
+            extras=check_extras(params, own_fields),
         )
 
     @staticmethod
@@ -305,11 +349,16 @@ class BaseClient:
         return client.set_httpx_client(cast(httpx.Client, exchange))
 
     def _exchange_settings(self, call: _Call) -> dict[str, Any]:
+        extras = call.extras
         return {
             "base_url": self.base_url,
-            "headers": self._headers,
+            # The library's headers last: no extra header replaces them (nor can one:
+            # check_extras refuses the protected names).
+            "headers": self._headers if extras is None else {**extras.headers, **self._headers},
             "timeout": call.timeout,
             "max_body_bytes": self.max_response_bytes,
+            "extra_query": None if extras is None else extras.query,
+            "extra_body": None if extras is None else extras.body,
         }
 
     @property
@@ -351,7 +400,12 @@ class BaseClient:
                 parsed = response.parsed if response is not None else None
                 if status != 200:
                     raise ValueError(f"status {status} is not the documented 200")
-                return ImageResult(call.operation.images(self, parsed, call.body))
+                result = ImageResult(call.operation.images(self, parsed, call.body))
+                attach_source(result.images, self._recipe_source(call))
+                result.request_id = request_id_of(http_response)
+                for image in result.images:
+                    image.request_id = result.request_id
+                return result
             except PARSE_ERRORS as exc:
                 return _Failure(self._validation_error(http_response, exc), retryable=False)
         status_error = self._status_error(http_response)
@@ -362,6 +416,15 @@ class BaseClient:
                 status_code=status, sent=True, retry_ambiguous=call.retry_ambiguous
             ),
             retry_after,
+        )
+
+    def _recipe_source(self, call: _Call) -> RecipeSource:
+        """The request behind a call's images (their recipe, should it be saved)."""
+        return RecipeSource(
+            call.body,
+            call.operation.operation_id,
+            team_id=self.team_id,
+            secrets=self._secret_set,
         )
 
     def _images(self, result: ImageGenerationDedicatedResult) -> list[GeneratedImage]:
@@ -412,14 +475,17 @@ class BaseClient:
             else " before the request was sent"
         )
         detail = redact_value(str(exc), self._secrets) or type(exc).__name__
+        # The address tried, without credentials or query (a signed URL's secrets).
+        url = request.url if request is not None else None
+        where = f" to {_rules.display_url(str(url))}" if url is not None else ""
         if isinstance(exc, httpx.TimeoutException):
             return APITimeoutError(
-                f"Request timed out ({type(exc).__name__}){consequence}.",
+                f"Request{where} timed out ({type(exc).__name__}){consequence}.",
                 request=request,
                 sent=sent,
             )
         return APIConnectionError(
-            f"Connection error{consequence}: {detail}", request=request, sent=sent
+            f"Connection error{where}{consequence}: {detail}", request=request, sent=sent
         )
 
     def _too_large_error(
@@ -455,11 +521,12 @@ class BaseClient:
                 response=response,
                 body=body,
                 retry_after=_retry.parse_retry_after(response.headers.get("Retry-After")),
+                reason=reason,
             )
         cls = _STATUS_ERRORS.get(status)
         if cls is None:
             cls = InternalServerError if status >= 500 else APIStatusError
-        return cls(message, response=response, body=body)
+        return cls(message, response=response, body=body, reason=reason)
 
     def _next_delay(self, failure: _Failure, retries_taken: int, call: _Call) -> float | None:
         """Seconds to wait before retrying ``failure``, or ``None`` to give up."""

@@ -15,6 +15,7 @@ from ._exceptions import (
     APIError,
 )
 from ._operations import DEDICATED_GENERATE, Operation
+from ._params import Extras
 
 if TYPE_CHECKING:
     pass
@@ -35,6 +36,8 @@ class _Call:
     operation: Operation = DEDICATED_GENERATE
     endpoint_waiter: WaiterState | None = attrs.field(default=None, eq=False, repr=False)
     """With ``wait_for_endpoint``: a not-ready answer goes to it instead of being retried."""
+    extras: Extras | None = None
+    """The call's ``extra_headers``, ``extra_query`` and ``extra_body``, checked."""
 
     def waiting_with(self, waiter: WaiterState | None) -> _Call:
         return self if waiter is None else attrs.evolve(self, endpoint_waiter=waiter)

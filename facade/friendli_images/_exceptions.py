@@ -202,17 +202,39 @@ class ImageDownloadError(FriendliImagesError):
         self.status_code = status_code
 
 
+REQUEST_ID_HEADER = "X-Request-Id"
+"""The response header a server names its request by (quote it in a support ticket)."""
+
+
+def request_id_of(response: httpx.Response | None) -> str | None:
+    """The server's request id (``X-Request-Id``), if it sent a usable one (printable
+    ASCII, at most 200 characters)."""
+    if response is None:
+        return None
+    value: str = response.headers.get(REQUEST_ID_HEADER, "").strip()
+    if not value or len(value) > 200 or not all(0x20 < ord(c) < 0x7F for c in value):
+        return None
+    return value
+
+
 class APIError(FriendliImagesError):
     """The image-generation call failed; ``request`` is the request that was (to be) sent.
 
+    ``request_id`` is the server's id of the request (its ``X-Request-Id`` header) when
+    it answered with one, for support tickets; else ``None``.
+
     :param message: What failed.
     :param request: The request, or ``None`` when none was built (or after unpickling).
+    :param request_id: The server's request id, if known.
     """
 
-    def __init__(self, message: str, *, request: httpx.Request | None) -> None:
+    def __init__(
+        self, message: str, *, request: httpx.Request | None, request_id: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.request = request
+        self.request_id = request_id
 
 
 class APIConnectionError(APIError):
@@ -256,7 +278,11 @@ class APIResponseValidationError(APIError):
     """
 
     def __init__(self, message: str, *, response: httpx.Response | None, body: str | None) -> None:
-        super().__init__(message, request=response.request if response is not None else None)
+        super().__init__(
+            message,
+            request=response.request if response is not None else None,
+            request_id=request_id_of(response),
+        )
         self.response = response
         self.body = body
 
@@ -264,18 +290,25 @@ class APIResponseValidationError(APIError):
 class APIStatusError(APIError):
     """The API answered with a non-success status.
 
-    ``message`` is the server's own message, ``body`` its decoded body (JSON or text).
+    ``message`` is the server's own message, ``body`` its decoded body (JSON or text);
+    ``str(error)`` is the status, its reason and the message (``429 Too Many Requests:
+    slow down``), as the command line prints it.
 
-    :param message: The server's message (``str(error)`` adds the status code).
+    :param message: The server's message (``str(error)`` adds the status and reason).
     :param response: The response with the error status.
     :param body: The decoded body: parsed JSON, else text.
+    :param reason: The reason phrase to show; default: the response's.
     """
 
     status_code: int
 
-    def __init__(self, message: str, *, response: httpx.Response, body: Any) -> None:
+    def __init__(
+        self, message: str, *, response: httpx.Response, body: Any, reason: str | None = None
+    ) -> None:
+        phrase = response.reason_phrase if reason is None else reason
+        status = f"{response.status_code} {phrase}".rstrip()
         super().__init__(
-            f"Error code: {response.status_code} - {message}", request=response.request
+            f"{status}: {message}", request=response.request, request_id=request_id_of(response)
         )
         self.message = message
         self.response = response
@@ -313,12 +346,15 @@ class UnprocessableEntityError(APIStatusError):
     :param message: The server's message.
     :param response: The 422 response.
     :param body: The decoded body; its ``detail`` (or the body itself) becomes ``detail``.
+    :param reason: The reason phrase to show; default: the response's.
     """
 
     status_code: Literal[422]
 
-    def __init__(self, message: str, *, response: httpx.Response, body: Any) -> None:
-        super().__init__(message, response=response, body=body)
+    def __init__(
+        self, message: str, *, response: httpx.Response, body: Any, reason: str | None = None
+    ) -> None:
+        super().__init__(message, response=response, body=body, reason=reason)
         self.detail: Any = body.get("detail") if isinstance(body, dict) else body
 
 
@@ -329,6 +365,7 @@ class RateLimitError(APIStatusError):
     :param response: The 429 response.
     :param body: The decoded body: parsed JSON, else text.
     :param retry_after: The ``Retry-After`` header in seconds, if the server sent one.
+    :param reason: The reason phrase to show; default: the response's.
     """
 
     status_code: Literal[429]
@@ -340,8 +377,9 @@ class RateLimitError(APIStatusError):
         response: httpx.Response,
         body: Any,
         retry_after: float | None = None,
+        reason: str | None = None,
     ) -> None:
-        super().__init__(message, response=response, body=body)
+        super().__init__(message, response=response, body=body, reason=reason)
         self.retry_after = retry_after
 
 

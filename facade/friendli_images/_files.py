@@ -411,14 +411,20 @@ def is_owned(path: Path, marker: bytes) -> bool:
 
 
 def write_atomic(
-    target: Path, chunks: Iterable[bytes], *, overwrite: bool = False, owned: bytes | None = None
+    target: Path,
+    chunks: Iterable[bytes],
+    *,
+    overwrite: bool = False,
+    owned: bytes | None = None,
+    backups: Backups | None = None,
 ) -> Path:
     """Write ``chunks`` to ``target`` atomically (temp file beside it, then moved in).
 
     An existing ``target`` is replaced only with ``overwrite``, or when it is a file this
     library wrote: ``owned`` is the marker such a file carries in its first bytes
     (``is_owned``). Anything else there raises ``OutputExistsError``, before any byte is
-    written.
+    written. With ``backups``, a replaced file is moved aside first (as ``save_chunks``
+    does), so that a multi-file save can put it back.
     """
     replace = overwrite or (owned is not None and is_owned(target, owned))
     _check_free(target, replace)
@@ -427,6 +433,6 @@ def write_atomic(
         try:
             for chunk in chunks:
                 writer.write(chunk)
-            return writer.commit(target, overwrite=replace)
+            return writer.commit(target, overwrite=replace, backups=backups)
         finally:
             writer.discard()

@@ -10,14 +10,18 @@ in ``_RULES`` when the spec constrains it) and a regeneration.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from enum import Enum
 from typing import Any, Literal, TypeAlias, TypedDict, cast
 
+import attrs
 import httpx
 from friendli_images_api.models import ImageInput
 
 from . import _config
+from ._checks import check_header_value
 from ._config import ResponseFormat
 from ._control_images import ControlImage, prepare_control_image
 from ._exceptions import InvalidRequestError
@@ -27,9 +31,12 @@ __all__ = [
     "CALL_OPTIONS",
     "CONNECTION_OPTIONS",
     "ENDPOINT_WAIT_OPTIONS",
+    "EXTRA_OPTIONS",
+    "PROTECTED_HEADERS",
     "AsyncEditImageParams",
     "AsyncGenerateImageParams",
     "CallOptions",
+    "ClientOptions",
     "ContainerEditParams",
     "ContainerGenerateParams",
     "ContainerResponseFormat",
@@ -37,9 +44,11 @@ __all__ = [
     "EditInput",
     "EditParams",
     "EndpointWaitOptions",
+    "Extras",
     "GenerateImageParams",
     "GenerateParams",
     "body_fields",
+    "check_extras",
     "check_text",
     "edit_inputs",
     "is_int",
@@ -66,6 +75,20 @@ class CallOptions(TypedDict, total=False):
     max_retries: int | None
     timeout: float | httpx.Timeout | None
     retry_ambiguous: bool | None
+    extra_headers: Mapping[str, str] | None
+    """More HTTP headers for this call (never ``Authorization`` or the library's own)."""
+    extra_query: Mapping[str, str | int | float] | None
+    """More query parameters for this call."""
+    extra_body: Mapping[str, Any] | None
+    """More JSON body fields, for fields the spec does not have yet (not its own fields)."""
+
+
+class ClientOptions(TypedDict, total=False):
+    """What ``with_options()`` changes in a copy of a client (the rest stays shared)."""
+
+    timeout: float | httpx.Timeout | None
+    max_retries: int
+    retry_ambiguous: bool
 
 
 def keys_of(params: type[Any]) -> frozenset[str]:
@@ -74,6 +97,95 @@ def keys_of(params: type[Any]) -> frozenset[str]:
 
 
 CALL_OPTIONS = keys_of(CallOptions)
+EXTRA_OPTIONS = frozenset({"extra_headers", "extra_query", "extra_body"})
+"""The call options that add to the request itself (validated by ``check_extras``)."""
+
+PROTECTED_HEADERS = frozenset(
+    {
+        "authorization",
+        "proxy-authorization",
+        "cookie",
+        "host",
+        "content-type",
+        "content-length",
+        "transfer-encoding",
+        "connection",
+        "accept-encoding",
+        "x-friendli-team",
+    }
+)
+"""Headers ``extra_headers`` may not set: the credentials, and what the library itself
+sends and relies on (the body's framing and encoding, the team)."""
+
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+"""An HTTP header name (a token, RFC 9110)."""
+
+
+@attrs.frozen
+class Extras:
+    """A call's validated ``extra_headers``, ``extra_query`` and ``extra_body``."""
+
+    headers: dict[str, str]
+    query: dict[str, str]
+    body: dict[str, Any]
+
+
+def _mapping(value: object, name: str) -> Mapping[Any, Any]:
+    if not isinstance(value, Mapping):
+        raise InvalidRequestError(
+            f"{name} must be a mapping, got {type(value).__name__}", param=name
+        )
+    for key in value:
+        if not isinstance(key, str) or not key:
+            raise InvalidRequestError(f"{name} keys must be non-empty strings", param=name)
+    return value
+
+
+def check_extras(params: Mapping[str, Any], body_fields: Sequence[str] = ()) -> Extras | None:
+    """The call's extras, checked before anything is sent (``None``: none given).
+
+    Headers need valid names and printable values and may not be one of
+    ``PROTECTED_HEADERS``; query values are strings or numbers; the body's fields must be
+    JSON (no NaN) and not one of the operation's own ``body_fields``."""
+    headers = params.get("extra_headers")
+    query = params.get("extra_query")
+    body = params.get("extra_body")
+    if headers is None and query is None and body is None:
+        return None
+    checked_headers: dict[str, str] = {}
+    for name, value in _mapping(headers or {}, "extra_headers").items():
+        param = f"extra_headers[{name!r}]"
+        if not _HEADER_NAME.fullmatch(name):
+            raise InvalidRequestError(f"{param}: not a valid HTTP header name", param=param)
+        if name.lower() in PROTECTED_HEADERS:
+            raise InvalidRequestError(
+                f"{param}: the library sets this header itself; it cannot be overridden",
+                param=param,
+            )
+        checked_headers[name] = check_header_value(value, param)
+    checked_query: dict[str, str] = {}
+    for name, value in _mapping(query or {}, "extra_query").items():
+        param = f"extra_query[{name!r}]"
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise InvalidRequestError(f"{param} must be a string or a number", param=param)
+        text = str(value)
+        if _rules.text_problem(text) or _rules.text_problem(name):
+            raise InvalidRequestError(f"{param} must be valid text", param=param)
+        checked_query[name] = text
+    checked_body = dict(_mapping(body or {}, "extra_body"))
+    for name in checked_body:
+        if name in body_fields:
+            raise InvalidRequestError(
+                f"extra_body[{name!r}] is a field of the request: pass it as its parameter",
+                param=f"extra_body[{name!r}]",
+            )
+    try:
+        json.dumps(checked_body, allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise InvalidRequestError(
+            f"extra_body must be JSON-serializable: {exc}"[:300], param="extra_body"
+        ) from None
+    return Extras(checked_headers, checked_query, checked_body)
 
 
 class _Sampling(TypedDict, total=False):
@@ -129,6 +241,9 @@ class GenerateParams(_Sampling, _Control, CallOptions, EndpointWaitOptions, tota
       ``result.errors``; default ``False``.
     - ``max_retries``, ``timeout``, ``retry_ambiguous``: this call's values of the
       client's settings of those names; unset: the client's.
+    - ``extra_headers``, ``extra_query``, ``extra_body``: more headers, query parameters
+      and JSON body fields for this call (for what the spec does not have yet); checked
+      before sending, never the credentials or the library's own headers and fields.
     - ``wait_for_endpoint``: seconds to wait for an endpoint that answers it is not
       ready (asleep or waking); unset: no waiting.
     - ``wake``: send one wake request to a SLEEPING endpoint (needs
@@ -158,6 +273,9 @@ class EditParams(_Sampling, CallOptions, EndpointWaitOptions, total=False):
       ``result.errors``; default ``False``.
     - ``max_retries``, ``timeout``, ``retry_ambiguous``: this call's values of the
       client's settings of those names; unset: the client's.
+    - ``extra_headers``, ``extra_query``, ``extra_body``: more headers, query parameters
+      and JSON body fields for this call (for what the spec does not have yet); checked
+      before sending, never the credentials or the library's own headers and fields.
     - ``wait_for_endpoint``: seconds to wait for an endpoint that answers it is not
       ready (asleep or waking); unset: no waiting.
     - ``wake``: send one wake request to a SLEEPING endpoint (needs
@@ -190,6 +308,9 @@ class ContainerGenerateParams(_Sampling, _Control, CallOptions, total=False):
       ``result.errors``; default ``False``.
     - ``max_retries``, ``timeout``, ``retry_ambiguous``: this call's values of the
       client's settings of those names; unset: the client's.
+    - ``extra_headers``, ``extra_query``, ``extra_body``: more headers, query parameters
+      and JSON body fields for this call (for what the spec does not have yet); checked
+      before sending, never the credentials or the library's own headers and fields.
     """
 
     model: str | None
@@ -217,6 +338,9 @@ class ContainerEditParams(_Sampling, CallOptions, total=False):
       ``result.errors``; default ``False``.
     - ``max_retries``, ``timeout``, ``retry_ambiguous``: this call's values of the
       client's settings of those names; unset: the client's.
+    - ``extra_headers``, ``extra_query``, ``extra_body``: more headers, query parameters
+      and JSON body fields for this call (for what the spec does not have yet); checked
+      before sending, never the credentials or the library's own headers and fields.
     """
 
     model: str | None

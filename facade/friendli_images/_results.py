@@ -31,6 +31,8 @@ from ._files import (
     save_chunks,
     writing,
 )
+from ._recipe.embed import asave_with_recipe, save_with_recipe
+from ._recipe.embed import check_metadata as _check_metadata
 from ._sniff import FORMAT_TYPES, SNIFF_BYTES, extension_for, sniff_image_type
 from ._transport._download import AsyncDownloader, Downloader, DownloadSettings, display_url
 
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
     from PIL import Image as PILImage
 
     from ._endpoints._status import EndpointEvent
+    from ._recipe.origin import RecipeSource
 
 __all__ = [
     "BatchFailure",
@@ -124,6 +127,8 @@ class GeneratedImage:
         self.url = url
         self.request_index = 0
         """Which request of a batch (``n > 1``) produced this image; 0 for a single call."""
+        self.request_id: str | None = None
+        """The server's id of the request that produced it (its ``X-Request-Id``), if sent."""
         self.raw = raw
         """The generated model the API's item was parsed into (extra properties included).
 
@@ -132,6 +137,8 @@ class GeneratedImage:
         self._downloader: Downloader | None = None
         self._async_downloader: AsyncDownloader | None = None
         self._sniffed: str | None = sniff_image_type(data[:SNIFF_BYTES]) if data else None
+        self._recipe_source: RecipeSource | None = None
+        """The request it came from (set by the clients): what ``metadata=True`` embeds."""
 
     @classmethod
     def _downloaded_by(
@@ -297,7 +304,9 @@ class GeneratedImage:
         async for chunk in downloader.aiter_bytes(self.url):
             yield chunk
 
-    def save(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+    def save(
+        self, path: str | os.PathLike[str], *, overwrite: bool = False, metadata: bool = False
+    ) -> Path:
         """Write the image to ``path`` and return the path written.
 
         ``path`` may be a directory (the file is named ``image-<seed>`` there; a path
@@ -306,21 +315,38 @@ class GeneratedImage:
         are streamed to disk in chunks. The file appears complete or not at all, and an
         existing file is only replaced with ``overwrite=True`` (else ``OutputExistsError``).
 
+        With ``metadata=True`` the file carries the image's recipe (prompt, model, seed,
+        parameters; see the guide "Recipes"): PNG text chunks, JPEG segments, or a sidecar
+        ``NAME.json`` for other types; the pixels are not re-encoded. Off by default: a
+        prompt can be private, and files get shared.
+
         :param path: A directory, or a file name with or without its extension.
         :param overwrite: Replace an existing file of that name.
+        :param metadata: Embed the recipe; default ``False``.
         """
+        if _check_metadata(metadata):
+            return save_with_recipe(
+                self, self._chunks(), self._user_target(path), overwrite=overwrite
+            )
         return save_chunks(
             self._chunks(),
             self._user_target(path),
             overwrite=overwrite,
         )
 
-    async def asave(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+    async def asave(
+        self, path: str | os.PathLike[str], *, overwrite: bool = False, metadata: bool = False
+    ) -> Path:
         """``save()`` for async code: URL results download with the async client.
 
         :param path: A directory, or a file name with or without its extension.
         :param overwrite: Replace an existing file of that name.
+        :param metadata: Embed the recipe, as in ``save()``; default ``False``.
         """
+        if _check_metadata(metadata):
+            return await asave_with_recipe(
+                self, self._achunks(), self._user_target(path), overwrite=overwrite
+            )
         return await asave_chunks(
             self._achunks(),
             self._user_target(path),
@@ -344,6 +370,9 @@ class ImageResult:
         self.errors: list[BatchFailure] = list(errors)
         self.endpoint_events: list[EndpointEvent] = []
         """The wakes and waits the call performed (``wait_for_endpoint``); each costs money."""
+        self.request_id: str | None = None
+        """The server's id of the request (its ``X-Request-Id`` header), for support
+        tickets; ``None`` when it sent none, and for a batch (each image has its own)."""
 
     def __repr__(self) -> str:
         failed = f", errors={len(self.errors)}" if self.errors else ""
@@ -377,7 +406,12 @@ class ImageResult:
         return names
 
     def save(
-        self, directory: str | os.PathLike[str], stem: str = "image", *, overwrite: bool = False
+        self,
+        directory: str | os.PathLike[str],
+        stem: str = "image",
+        *,
+        overwrite: bool = False,
+        metadata: bool = False,
     ) -> list[Path]:
         """Save every image into ``directory`` (created if needed) and return the paths.
 
@@ -389,10 +423,15 @@ class ImageResult:
         they replaced are put back (they are moved aside, not deleted, until every image
         is saved).
 
+        With ``metadata=True`` each file carries its image's recipe, as in
+        ``GeneratedImage.save``.
+
         :param directory: The folder to save into; created if needed.
         :param stem: The file name before the index and the extension.
         :param overwrite: Replace existing files of the planned names.
+        :param metadata: Embed each image's recipe; default ``False``.
         """
+        embed = _check_metadata(metadata)
         folder, names = self._prepare(directory, stem, overwrite)
         written: list[Path] = []
         backups: Backups = []
@@ -400,9 +439,15 @@ class ImageResult:
             try:
                 for image, name in zip(self.images, names, strict=True):
                     target = image._named_target(folder, name)
-                    written.append(
-                        save_chunks(image._chunks(), target, overwrite=overwrite, backups=backups)
-                    )
+                    if embed:
+                        path = save_with_recipe(
+                            image, image._chunks(), target, overwrite=overwrite, backups=backups
+                        )
+                    else:
+                        path = save_chunks(
+                            image._chunks(), target, overwrite=overwrite, backups=backups
+                        )
+                    written.append(path)
             except BaseException:
                 _roll_back(written, backups)
                 raise
@@ -410,25 +455,36 @@ class ImageResult:
         return written
 
     async def asave(
-        self, directory: str | os.PathLike[str], stem: str = "image", *, overwrite: bool = False
+        self,
+        directory: str | os.PathLike[str],
+        stem: str = "image",
+        *,
+        overwrite: bool = False,
+        metadata: bool = False,
     ) -> list[Path]:
         """``save()`` for async code.
 
         :param directory: The folder to save into; created if needed.
         :param stem: The file name before the index and the extension.
         :param overwrite: Replace existing files of the planned names.
+        :param metadata: Embed each image's recipe; default ``False``.
         """
+        embed = _check_metadata(metadata)
         folder, names = self._prepare(directory, stem, overwrite)
         written: list[Path] = []
         backups: Backups = []
         try:
             for image, name in zip(self.images, names, strict=True):
                 target = image._named_target(folder, name)
-                written.append(
-                    await asave_chunks(
+                if embed:
+                    path = await asave_with_recipe(
+                        image, image._achunks(), target, overwrite=overwrite, backups=backups
+                    )
+                else:
+                    path = await asave_chunks(
                         image._achunks(), target, overwrite=overwrite, backups=backups
                     )
-                )
+                written.append(path)
         except BaseException:
             _roll_back(written, backups)
             raise

@@ -68,9 +68,13 @@ class SyncClient(BaseClient):
         """Close the connection pool (not a client you passed in).
 
         The client sends nothing after this (``ClientClosedError``); images of its
-        results can still be saved (their downloads use a short-lived connection).
+        results can still be saved (their downloads use a short-lived connection). A
+        ``with_options()`` copy shares its original's pool and closes nothing: the original
+        owns it (closing the copy closes the copy only).
         """
         self._closed = True
+        if self._origin is not None:
+            return
         if self._owns_http:
             self._http.close()
         if self._pool is not None:

@@ -378,6 +378,7 @@ class TestGenerate:
                     "seed": 6,
                     "response_format": "png",
                     "mime_type": "image/png",
+                    "request_id": "req-2",
                 }
             ],
             "errors": [
@@ -387,6 +388,7 @@ class TestGenerate:
                     "type": "InternalServerError",
                     "status_code": 500,
                     "message": "500 Internal Server Error: boom",
+                    "request_id": "req-1",
                 }
             ],
         } == json.loads(result.stdout)
@@ -634,8 +636,10 @@ class TestGenerate:
 
         stderr = capsys.readouterr().err
         assert 2 == status
-        assert stderr.startswith("usage: friendli-images")
+        assert stderr.startswith("friendli-images generate: error: ")
         assert f"error: {message}" in stderr
+        assert stderr.endswith("\nsee 'friendli-images generate --help'\n")
+        assert "usage:" not in stderr
         assert [] == cli_server.requests
 
     def test_environment_token_is_stripped(
@@ -868,7 +872,8 @@ class TestGenerate:
         assert_no_temporary_files(tmp_path)
 
     def test_usage_error_end_to_end(self, cli_server: FriendliTestServer, tmp_path: Path) -> None:
-        """A rejected argument exits 2 from a real process too, with usage and no traceback."""
+        """A rejected argument exits 2 from a real process too: one line and a hint, no
+        usage block, no traceback."""
         result = run_cli(
             "generate",
             "a",
@@ -881,11 +886,11 @@ class TestGenerate:
         )
 
         assert (2, "") == (result.returncode, result.stdout)
-        assert result.stderr.startswith("usage: friendli-images generate [-h]")
-        assert result.stderr.endswith(
+        assert (
             "friendli-images generate: error: argument --steps: "
             "num_inference_steps must be an integer in [1, 50], got 0\n"
-        )
+            "see 'friendli-images generate --help'\n"
+        ) == result.stderr
         assert [] == cli_server.requests
 
     @pytest.mark.parametrize(
@@ -914,7 +919,7 @@ class TestGenerate:
             process.send_signal(signum)
             stdout, stderr = process.communicate(timeout=TIMEOUT)
 
-        assert (status, "", f"{word}: 0 image(s) saved\n") == (process.returncode, stdout, stderr)
+        assert (status, "", f"{word}: 0 images saved\n") == (process.returncode, stdout, stderr)
         assert_no_temporary_files(tmp_path)
 
 

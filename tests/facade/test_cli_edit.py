@@ -120,7 +120,7 @@ class TestEdit:
     @pytest.mark.parametrize(
         ("args", "words"),
         [
-            pytest.param(["x", "--model", "ep"], "IMAGE", id="no-image"),
+            pytest.param(["x", "--model", "ep"], "IMAGE [IMAGE ...] PROMPT", id="no-image"),
             pytest.param(["missing.png", "x", "--model", "ep"], "IMAGE", id="missing-file"),
             pytest.param(["{photo}", "", "--model", "ep"], "PROMPT", id="empty-prompt"),
             pytest.param(["{photo}", "x"], "--model", id="no-model"),

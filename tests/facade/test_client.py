@@ -362,7 +362,9 @@ class TestErrors:
         assert type(error) is error_type
         assert status == error.status_code
         assert "the server explains" == error.message
-        assert f"Error code: {status} - the server explains" == str(error)
+        assert f"{status} {httpx.codes.get_reason_phrase(status)}: the server explains".replace(
+            " :", ":"
+        ) == str(error)
         assert isinstance(error.body, dict)
 
     def test_wrong_token(self, friendli_server: FriendliTestServer) -> None:

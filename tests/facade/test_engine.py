@@ -52,6 +52,10 @@ class TestGenerateMany:
         assert [True, True, False, True] == [outcome.ok for outcome in outcomes]
         assert isinstance(outcomes[2].error, InvalidRequestError)
         assert [0, 1, 3] == [o.result.images[0].seed for o in outcomes if o.result is not None]
+        assert outcomes[0].result is outcomes[0].unwrap()
+        with pytest.raises(InvalidRequestError) as raised:
+            outcomes[2].unwrap()
+        assert raised.value is outcomes[2].error
 
     @pytest.mark.parametrize(
         ("request_", "param"),

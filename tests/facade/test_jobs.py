@@ -287,3 +287,19 @@ def _open_and_close(root: Path) -> DatasetDir:
     dataset.open()
     dataset.close()
     return dataset
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('{"prompt": "a", "sed": 7}', "unknown field 'sed'; did you mean 'seed'?"),
+        ('{"prompt": "a", "num_inference_step": 7}', "did you mean 'num_inference_steps'?"),
+        ('{"prompt": "a", "zzz": 1}', "unknown field 'zzz' (a job's fields: id, prompt"),
+    ],
+)
+def test_a_misspelled_field_names_the_nearest_one(line: str, message: str) -> None:
+    """A key no request takes is a bad line that says which known key was likely meant."""
+    item = parse_line(line.encode(), 3, {})
+
+    assert isinstance(item, BadLine)
+    assert message in item.message

@@ -38,8 +38,18 @@ class TestPublicNames:
             "generate_image",
             "APIStatusError",
             "encode_control_image",
+            "Recipe",
+            "RecipeInput",
+            "read_recipe",
+            "recipe_kwargs",
         ):
             assert "friendli_images" == getattr(friendli_images, name).__module__
+
+    def test_recipe_names_are_public(self) -> None:
+        """Issue 22: the recipe's reader, its keyword arguments and its two types."""
+        assert {"Recipe", "RecipeInput", "read_recipe", "recipe_kwargs"} <= set(
+            friendli_images.__all__
+        )
 
     def test_private_modules_declare_all(self) -> None:
         """Each private module and subpackage, at every depth, declares what it exports."""

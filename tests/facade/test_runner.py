@@ -286,9 +286,41 @@ class TestRunCommand:
 
         assert 1 == result.returncode
         assert "line 3" in result.stderr
-        assert "2 valid jobs, 1 problem" in result.stderr
+        assert "2 valid jobs, 1 problem\n" in result.stderr
         assert [] == friendli_server.generation_requests
         assert not (tmp_path / "out").exists()
+
+    def test_check_of_one_job_is_singular(
+        self, friendli_server: FriendliTestServer, tmp_path: Path
+    ) -> None:
+        """--check counts in words that agree: "1 valid job, 0 problems"."""
+        jobs = write_jobs(tmp_path / "jobs.jsonl", 1)
+
+        result = run_command(
+            [jobs, "--out", tmp_path / "out", "--model", "ep", "--check"], cli_env(friendli_server)
+        )
+
+        assert 0 == result.returncode
+        assert "check: 1 valid job, 0 problems\n" in result.stderr
+
+    def test_a_misspelled_key_says_what_was_meant(
+        self, client: FriendliImages, friendli_server: FriendliTestServer, tmp_path: Path
+    ) -> None:
+        """A misspelled key ("sed") is a bad line saying "did you mean 'seed'?", in the
+        library's run and in the command's --check alike; it is never sent."""
+        jobs = write_jobs(tmp_path / "jobs.jsonl", 1, '{"id": "x", "prompt": "a", "sed": 7}\n')
+
+        summary = run_jobs(jobs, tmp_path / "out", client=client, defaults={"model": "ep"})
+        result = run_command(
+            [jobs, "--out", tmp_path / "out2", "--model", "ep", "--check"],
+            cli_env(friendli_server),
+        )
+
+        hint = "unknown field 'sed'; did you mean 'seed'?"
+        assert (1, 1) == (summary.done, summary.failed)
+        assert [hint] == [row["message"] for row in failures(tmp_path / "out")]
+        assert f"error: line 2 (x): {hint}" in result.stderr
+        assert 1 == len(friendli_server.generation_requests)
 
     def test_bad_default_is_a_usage_error(
         self, friendli_server: FriendliTestServer, tmp_path: Path

@@ -24,6 +24,7 @@ from friendli_images import (
     arun_sweep,
     build_sweep,
     contact_sheet,
+    read_recipe,
     run_sweep,
     sweep_sheets,
     write_gallery,
@@ -311,6 +312,18 @@ class TestCommands:
         assert 0 == rerun.returncode, rerun.stderr
         assert 6 == json.loads(rerun.stdout)["skipped"]
         assert 6 == len(friendli_server.generation_requests)
+
+    def test_sweep_embed_params(self, friendli_server: FriendliTestServer, tmp_path: Path) -> None:
+        """Each cell's image carries its own recipe: the seed and guidance of its cell."""
+        out = tmp_path / "s"
+        args: list[str | Path] = ["sweep", "a lighthouse", "--seed", "1,2", "--guidance", "3,7"]
+        done = _cli([*args, "--out", out, "--model", "ep", "--embed-params"], _env(friendli_server))
+        assert 0 == done.returncode, done.stderr
+        recipes = [read_recipe(path) for path in sorted((out / "images").iterdir())]
+        assert all(recipe is not None for recipe in recipes)
+        cells = {(recipe.seed, recipe.guidance_scale) for recipe in recipes if recipe is not None}
+        assert {(1, 3.0), (2, 3.0), (1, 7.0), (2, 7.0)} == cells
+        assert {"a lighthouse"} == {recipe.prompt for recipe in recipes if recipe is not None}
 
     @pytest.mark.parametrize(
         ("extra", "message"),

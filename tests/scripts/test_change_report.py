@@ -33,8 +33,8 @@ Spec = dict[str, Any]
 Mutation = Callable[[Spec], None]
 
 
-def mutated(*mutations: Mutation) -> Spec:
-    spec = copy.deepcopy(BASE)
+def mutated(*mutations: Mutation, base: Spec | None = None) -> Spec:
+    spec = copy.deepcopy(BASE if base is None else base)
     spec["components"]["securitySchemes"]["apiKey"] = {
         "type": "apiKey",
         "in": "header",
@@ -94,6 +94,32 @@ def url_item(spec: Spec) -> dict[str, Any]:
 def operation(spec: Spec) -> dict[str, Any]:
     result: dict[str, Any] = spec["paths"][IMAGES]["post"]
     return result
+
+
+TEAM = "X-Friendli-Team"
+"""The header parameter the parameter cases change, found by name (not by position: an
+optional header added upstream before it must not move the tests' pointers)."""
+
+
+def parameters(spec: Spec) -> list[dict[str, Any]]:
+    result: list[dict[str, Any]] = operation(spec).setdefault("parameters", [])
+    return result
+
+
+def team_index(spec: Spec) -> int:
+    """Where the team header is in the operation's parameters."""
+    names = [parameter.get("name") for parameter in parameters(spec)]
+    return names.index(TEAM)
+
+
+def team(spec: Spec) -> dict[str, Any]:
+    return parameters(spec)[team_index(spec)]
+
+
+def undocumented_error_status(spec: Spec) -> str:
+    """An error status the operation does not document yet (429 unless upstream added it)."""
+    documented = operation(spec)["responses"]
+    return next(code for code in ("429", "503", "418", "409", "410") if code not in documented)
 
 
 def set_key(get: Callable[[Spec], dict[str, Any]], key: str, value: Any) -> Mutation:
@@ -435,47 +461,6 @@ CASES: dict[str, tuple[Mutation, Mutation, ChangeClass, str, str]] = {
         "/paths/~1dedicated~1v1~1images~1generations/put",
         "moved from POST",
     ),
-    "parameter added as optional": (
-        nothing,
-        lambda spec: operation(spec)["parameters"].append(
-            {"name": "X-Trace", "in": "header", "schema": {"type": "string"}}
-        ),
-        ChangeClass.NON_BREAKING,
-        f"{OP}/parameters/1",
-        "new optional parameter",
-    ),
-    "parameter added as required": (
-        nothing,
-        lambda spec: operation(spec)["parameters"].append(
-            {"name": "X-Trace", "in": "header", "required": True, "schema": {"type": "string"}}
-        ),
-        ChangeClass.BREAKING,
-        f"{OP}/parameters/1",
-        "new required parameter",
-    ),
-    "parameter becomes required": (
-        nothing,
-        lambda spec: operation(spec)["parameters"][0].__setitem__("required", True),
-        ChangeClass.BREAKING,
-        f"{OP}/parameters/0/required",
-        "now required",
-    ),
-    "parameter removed": (
-        nothing,
-        lambda spec: operation(spec)["parameters"].clear(),
-        ChangeClass.BREAKING,
-        f"{OP}/parameters/0",
-        "parameter removed",
-    ),
-    "parameter type changed": (
-        nothing,
-        lambda spec: operation(spec)["parameters"][0]["schema"]["anyOf"].__setitem__(
-            0, {"type": "integer"}
-        ),
-        ChangeClass.BREAKING,
-        f"{OP}/parameters/0/schema/anyOf/0",
-        "type changed from string to integer",
-    ),
     "request body no longer required": (
         nothing,
         lambda spec: operation(spec)["requestBody"].__setitem__("required", False),
@@ -489,13 +474,6 @@ CASES: dict[str, tuple[Mutation, Mutation, ChangeClass, str, str]] = {
         ChangeClass.BREAKING,
         f"{OP}/responses/200",
         "response no longer documented",
-    ),
-    "error response added": (
-        nothing,
-        lambda spec: operation(spec)["responses"].__setitem__("429", {"description": "Slow down"}),
-        ChangeClass.NON_BREAKING,
-        f"{OP}/responses/429",
-        "new error response documented",
     ),
     "security alternative dropped": (
         lambda spec: operation(spec)["security"].append({"apiKey": []}),
@@ -631,13 +609,6 @@ CASES: dict[str, tuple[Mutation, Mutation, ChangeClass, str, str]] = {
         f"{OP}/security",
         "authentication no longer required",
     ),
-    "new default response": (
-        nothing,
-        lambda spec: operation(spec)["responses"].__setitem__("default", {"description": "Error"}),
-        ChangeClass.NON_BREAKING,
-        f"{OP}/responses/default",
-        "new default response documented",
-    ),
     "top-level security alternative removed": (
         lambda spec: spec.__setitem__("security", [{"token": []}, {"apiKey": []}]),
         lambda spec: spec.__setitem__("security", [{"token": []}]),
@@ -654,18 +625,123 @@ CASES: dict[str, tuple[Mutation, Mutation, ChangeClass, str, str]] = {
     ),
 }
 
+Case = tuple[Mutation, Mutation, ChangeClass, str, str]
+
+
+def spec_dependent_cases(base: Spec) -> dict[str, Case]:
+    """The cases whose pointers depend on what the spec documents: parameter positions
+    (the team header by name, a new parameter after the last) and the responses."""
+    at, after = team_index(base), len(parameters(base))
+    error = undocumented_error_status(base)
+
+    def without_default(spec: Spec) -> None:
+        operation(spec)["responses"].pop("default", None)
+
+    def without_team(spec: Spec) -> None:
+        del parameters(spec)[team_index(spec)]
+
+    return {
+        "parameter added as optional": (
+            nothing,
+            lambda spec: parameters(spec).append(
+                {"name": "X-Trace", "in": "header", "schema": {"type": "string"}}
+            ),
+            ChangeClass.NON_BREAKING,
+            f"{OP}/parameters/{after}",
+            "new optional parameter",
+        ),
+        "parameter added as required": (
+            nothing,
+            lambda spec: parameters(spec).append(
+                {"name": "X-Trace", "in": "header", "required": True, "schema": {"type": "string"}}
+            ),
+            ChangeClass.BREAKING,
+            f"{OP}/parameters/{after}",
+            "new required parameter",
+        ),
+        "parameter becomes required": (
+            nothing,
+            lambda spec: team(spec).__setitem__("required", True),
+            ChangeClass.BREAKING,
+            f"{OP}/parameters/{at}/required",
+            "now required",
+        ),
+        "parameter removed": (
+            nothing,
+            without_team,
+            ChangeClass.BREAKING,
+            f"{OP}/parameters/{at}",
+            "parameter removed",
+        ),
+        "parameter type changed": (
+            nothing,
+            lambda spec: team(spec)["schema"]["anyOf"].__setitem__(0, {"type": "integer"}),
+            ChangeClass.BREAKING,
+            f"{OP}/parameters/{at}/schema/anyOf/0",
+            "type changed from string to integer",
+        ),
+        "error response added": (
+            nothing,
+            lambda spec: operation(spec)["responses"].__setitem__(
+                error, {"description": "Slow down"}
+            ),
+            ChangeClass.NON_BREAKING,
+            f"{OP}/responses/{error}",
+            "new error response documented",
+        ),
+        "new default response": (
+            without_default,
+            lambda spec: operation(spec)["responses"].__setitem__(
+                "default", {"description": "Error"}
+            ),
+            ChangeClass.NON_BREAKING,
+            f"{OP}/responses/default",
+            "new default response documented",
+        ),
+    }
+
+
+CASES.update(spec_dependent_cases(BASE))
+
+
+def harmless_sync(spec: Spec) -> Spec:
+    """``spec`` after a harmless upstream change: a new optional header, placed before the
+    others, and a documented ``default`` (error) response."""
+    synced = copy.deepcopy(spec)
+    parameters(synced).insert(
+        0, {"name": "X-Request-Id", "in": "header", "required": False, "schema": {"type": "string"}}
+    )
+    operation(synced)["responses"]["default"] = {"description": "Unexpected error"}
+    return synced
+
+
+def check_case(case: Case, base: Spec) -> None:
+    old_mutation, new_mutation, kind, where, words = case
+
+    report = compare(mutated(old_mutation, base=base), mutated(new_mutation, base=base))
+
+    found = [(c.kind, c.pointer, words in c.message) for c in substantive(report)]
+    assert [(kind, where, True)] == found, [c.to_json() for c in substantive(report)]
+    assert kind == max(c.kind for c in report.changes())
+
 
 class TestClassification:
     @pytest.mark.parametrize("case", list(CASES))
     def test_case(self, case: str) -> None:
         """Each mutation yields exactly one substantive change, with its class and pointer."""
-        old_mutation, new_mutation, kind, where, words = CASES[case]
+        check_case(CASES[case], BASE)
 
-        report = compare(mutated(old_mutation), mutated(new_mutation))
+    @pytest.mark.parametrize("case", list(spec_dependent_cases(BASE)))
+    def test_case_after_a_harmless_sync(self, case: str) -> None:
+        """The parameter and response cases read their pointers from the spec they run
+        against: after upstream adds an optional header (before the others) and a
+        ``default`` response, they still find exactly their one change."""
+        synced = harmless_sync(BASE)
+        # The sync itself is harmless, and it does move the team header.
+        assert ChangeClass.NON_BREAKING == max(c.kind for c in compare(BASE, synced).changes())
+        assert team_index(synced) == team_index(BASE) + 1
 
-        found = [(c.kind, c.pointer, words in c.message) for c in substantive(report)]
-        assert [(kind, where, True)] == found, [c.to_json() for c in substantive(report)]
-        assert kind == max(c.kind for c in report.changes())
+        check_case(spec_dependent_cases(synced)[case], synced)
 
     def test_every_class_in_both_directions(self) -> None:
         """The table covers breaking and non-breaking outcomes of each family of change."""
@@ -830,10 +906,10 @@ class TestReferences:
         def extract(spec: Spec) -> None:
             op = operation(spec)
             spec["components"]["requestBodies"] = {"Generation": op["requestBody"]}
-            spec["components"]["parameters"] = {"Team": op["parameters"][0]}
+            spec["components"]["parameters"] = {"Team": team(spec)}
             spec["components"]["responses"] = {"Generated": op["responses"]["200"]}
             op["requestBody"] = {"$ref": "#/components/requestBodies/Generation"}
-            op["parameters"] = [{"$ref": "#/components/parameters/Team"}]
+            op["parameters"][team_index(spec)] = {"$ref": "#/components/parameters/Team"}
             op["responses"]["200"] = {"$ref": "#/components/responses/Generated"}
 
         report = compare(BASE, mutated(extract))
@@ -1064,3 +1140,74 @@ class TestUpstreamSnapshot:
         assert "Generate an image from a text prompt." == description.new
         assert all(fix.applied for fix in report.fixes)
         assert report.to_markdown().endswith("Verdict: documentation only\n")
+
+
+class TestMarkdownLayout:
+    """The pull-request body: headline and counts agree, tracked changes first, unchanged
+    operations on one line, long values cut to where they differ."""
+
+    @staticmethod
+    def report(**fields: Any) -> Report:
+        from change_model import OperationChanges
+
+        changed = OperationChanges(
+            "dedicatedImagesGenerate",
+            "post",
+            IMAGES,
+            "changed",
+            [
+                Change(
+                    ChangeClass.NON_BREAKING, f"{OP}/x", "request body.x", "new optional property"
+                )
+            ],
+        )
+        unchanged = [
+            OperationChanges(name, "post", f"/{name}", "unchanged")
+            for name in ("dedicatedImagesEdit", "containerImagesGenerate")
+        ]
+        return Report(operations=[changed, *unchanged], document=[], fixes=[], **fields)
+
+    def test_break_only_in_the_python_api(self) -> None:
+        gone = Change(ChangeClass.BREAKING, "friendli_images_api.X", "X", "public name removed")
+        markdown = self.report(python_api=[gone]).to_markdown()
+
+        assert markdown.startswith(
+            "## Upstream OpenAPI changes: BREAKING (in the Python API of the generated package)"
+        )
+        assert "| breaking | 0 | 1 | 1 |" in markdown
+        assert "| non-breaking | 1 | 0 | 1 |" in markdown
+
+    def test_break_in_the_spec_has_no_qualifier(self) -> None:
+        markdown = self.report().to_markdown()
+
+        assert markdown.startswith("## Upstream OpenAPI changes: non-breaking\n")
+        assert "| non-breaking | 1 |" in markdown
+
+    def test_tracked_changes_come_before_untracked_operations(self) -> None:
+        from related_operations import RelatedOperation
+
+        related = [RelatedOperation("imagesUpscale", "post", "/x", ("tag Image",), True)]
+        markdown = self.report(related=related).to_markdown()
+
+        tracked = markdown.index("### `dedicatedImagesGenerate`")
+        untracked = markdown.index("### Upstream operations beside the tracked ones")
+        assert tracked < untracked
+
+    def test_unchanged_operations_are_one_line(self) -> None:
+        markdown = self.report().to_markdown()
+
+        assert "No change." not in markdown
+        assert "Unchanged (2): `dedicatedImagesEdit`, `containerImagesGenerate`" in markdown
+
+    def test_long_signature_shows_what_changed(self) -> None:
+        head = ", ".join(f"argument_{n}: str | Unset = UNSET" for n in range(12))
+        old, new = f"def sync({head}, seed: int)", f"def sync({head}, seed: int | None)"
+        change = Change(
+            ChangeClass.BREAKING, "friendli_images_api.sync", "sync", "signature", old, new
+        )
+        markdown = self.report(python_api=[change]).to_markdown()
+
+        line = next(line for line in markdown.splitlines() if line.startswith("- `sync`"))
+        assert "seed: int)" in line
+        assert "seed: int | None)" in line
+        assert len(line) < 200

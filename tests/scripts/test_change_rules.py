@@ -12,21 +12,46 @@ from change_rules import (
     SAFE,
     ChangeClass,
     Ruling,
+    annotation_rule,
+    document_field_rule,
+    documentation_rule,
     enum_dropped_rule,
     enum_introduced_rule,
+    enum_reordered_rule,
     enum_values_added_rule,
     enum_values_removed_rule,
     format_rule,
+    generated_type,
+    header_added_rule,
+    header_removed_rule,
+    header_required_rule,
     keyword_rule,
+    media_type_rule,
+    member_label,
     nullable_rule,
+    openapi_version_rule,
+    operation_added_rule,
+    operation_field_rule,
+    operation_missing_rule,
+    operation_moved_rule,
+    operation_removed_rule,
     parameter_added_rule,
+    parameter_field_rule,
     property_added_rule,
     property_removed_rule,
     request_body_added_rule,
+    request_body_removed_rule,
     required_rule,
     response_code_rule,
+    schema_renamed_rule,
+    security_added_rule,
     security_removed_rule,
+    serialisation_rule,
+    server_rule,
+    tags_rule,
     type_rule,
+    variant_added_rule,
+    variant_removed_rule,
 )
 
 # Short names keep each verdict on one line of the table below.
@@ -34,6 +59,7 @@ P, M, Q, R = pytest.param, MISSING, REQUEST, RESPONSE
 kw, ty, fmt, null = keyword_rule, type_rule, format_rule, nullable_rule
 code, sec = response_code_rule, security_removed_rule
 added, removed, required = property_added_rule, property_removed_rule, required_rule
+renamed, param_field, media = schema_renamed_rule, parameter_field_rule, media_type_rule
 
 RULES = [
     # Unknown assertion keywords: breaking on the request side (fail safe), keyword named.
@@ -111,6 +137,49 @@ RULES = [
     # Security: a requirement dropped is breaking unless none is needed any more.
     P(sec("token", anonymous=True), SAFE, "no longer required", id="security-relaxed-to-none"),
     P(sec("token", anonymous=False), BREAKS, "no longer accepted: token", id="security-removed"),
+    P(security_added_rule("token"), SAFE, "new way to authenticate: token", id="security-added"),
+    # Named schemas: a new name alone is documentation; a parsed response model replaced is not.
+    P(renamed("A → B", differs=False, direction=R), DOC, "schema renamed", id="schema-renamed"),
+    P(renamed("A → B", differs=True, direction=R), BREAKS, "replaced", id="resp-schema-replaced"),
+    P(renamed("A → B", differs=True, direction=Q), DOC, "now refers to", id="req-schema-replaced"),
+    P(enum_reordered_rule(), DOC, "reordered", id="enum-reordered"),
+    # Union members.
+    P(variant_removed_rule("Cat", Q), BREAKS, "no longer accepts Cat", id="req-variant-removed"),
+    P(variant_removed_rule("Cat", R), SAFE, "no longer returns Cat", id="resp-variant-removed"),
+    P(variant_added_rule("Dog", Q), SAFE, "now also accepts Dog", id="req-variant-added"),
+    P(variant_added_rule("Dog", R), BREAKS, "does not parse", id="resp-variant-added"),
+    # Operations.
+    P(operation_missing_rule(), BREAKS, "not found upstream", id="operation-missing"),
+    P(operation_removed_rule("get", "/a"), BREAKS, "(was GET /a)", id="operation-removed"),
+    P(operation_added_rule("post", "/a"), SAFE, "new tracked operation POST /a", id="op-added"),
+    P(operation_moved_rule(("/a", "get"), ("/b", "get")), BREAKS, "GET /a to GET /b", id="moved"),
+    P(operation_field_rule("summary", "a", M), DOC, "summary removed", id="operation-summary"),
+    P(operation_field_rule("tags", ["a"], ["b"]), SAFE, "module api/<tag>/", id="operation-tags"),
+    P(operation_field_rule("deprecated", M, True), SAFE, "'deprecated' added", id="op-deprecated"),
+    P(annotation_rule("description", "a", "b"), DOC, "description changed", id="annotation-doc"),
+    P(annotation_rule("encoding", M, {}), SAFE, "encoding added", id="annotation-encoding"),
+    # Parameter fields: how the value is written to the URL or headers.
+    P(serialisation_rule("style"), BREAKS, "serialisation changed (style)", id="serialisation"),
+    P(param_field("explode"), BREAKS, "serialisation changed (explode)", id="param-explode"),
+    P(param_field("description"), DOC, "description changed", id="param-description"),
+    P(param_field("deprecated"), SAFE, "'deprecated' changed", id="param-deprecated"),
+    P(request_body_removed_rule(), BREAKS, "request body removed", id="body-removed"),
+    # Response headers and media types.
+    P(header_added_rule(), SAFE, "new response header", id="header-added"),
+    P(header_removed_rule(), BREAKS, "response header removed", id="header-removed"),
+    P(header_required_rule(True), SAFE, "now always present", id="header-now-required"),
+    P(header_required_rule(False), BREAKS, "no longer required", id="header-now-optional"),
+    P(media("text/csv", added=True), SAFE, "new media type text/csv", id="media-type-added"),
+    P(media("text/csv", added=False), BREAKS, "media type text/csv removed", id="media-removed"),
+    # The document: servers (base URLs), version, tags, top-level fields, info.
+    P(server_rule("https://a", added=True), SAFE, "server https://a added", id="server-added"),
+    P(server_rule("https://a", added=False), BREAKS, "base URL", id="server-removed"),
+    P(openapi_version_rule(), SAFE, "OpenAPI version changed", id="openapi-version"),
+    P(tags_rule(["a", "b"], added=True), DOC, "tag(s) added: a, b", id="tags-added"),
+    P(tags_rule(["a"], added=False), DOC, "1 tag(s) no longer listed: a", id="tags-dropped"),
+    P(document_field_rule("jsonSchemaDialect", "a", "b"), SAFE, "changed", id="schema-dialect"),
+    P(document_field_rule("x-logo", M, {}), DOC, "x-logo added", id="document-extension"),
+    P(documentation_rule("version", "1", "2"), DOC, "version changed", id="info-version"),
 ]  # fmt: skip
 
 
@@ -118,3 +187,27 @@ RULES = [
 def test_rule(ruling: Ruling, kind: ChangeClass, words: str) -> None:
     """Each rule gives the expected class, and its message names what changed."""
     assert (kind, True) == (ruling[0], words in ruling[1]), ruling
+
+
+@pytest.mark.parametrize(
+    ("signature", "label"),
+    [
+        (("Cat", "object", None), "Cat"),
+        ((None, "array", "Cat"), "array of Cat"),
+        ((None, "string", None), "string"),
+        ((None, None, None), "any value"),
+    ],
+)
+def test_member_label(signature: tuple[str | None, str | None, str | None], label: str) -> None:
+    """A union member is named by its schema, else its type, in variant messages."""
+    assert label == member_label(signature)
+
+
+@pytest.mark.parametrize(
+    ("value", "base64", "python"),
+    [("date-time", False, "datetime"), ("binary", False, "File"), ("binary", True, "str"),
+     ("email", False, "str"), (None, False, "str")],
+)  # fmt: skip
+def test_generated_type(value: str | None, base64: bool, python: str) -> None:
+    """The generated Python type of a format, which format_rule compares."""
+    assert python == generated_type(value, base64=base64)

@@ -555,3 +555,71 @@ class TestRelatedOperations:
         assert not seen.exists()
         related = json.loads(report.read_text())["related_upstream_operations"]
         assert [("dedicatedImagesEdit", None)] == [(op["operationId"], op["new"]) for op in related]
+
+
+class TestPaths:
+    def test_relative_generated_dir(
+        self, project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Relative --spec-path and --generated-dir work from the current directory (real
+        generator: it runs in a temporary directory, where a relative path names nothing)."""
+        source = write(tmp_path / "upstream.yaml", with_body_property("style", required=False))
+        report = tmp_path / "report.json"
+        monkeypatch.chdir(project)
+
+        status = run(
+            project,
+            "--source",
+            source,
+            "--dry-run",
+            "--spec-path",
+            "openapi.yaml",
+            "--generated-dir",
+            "generated",
+            "--report-json",
+            report,
+        )
+
+        data = json.loads(report.read_text())
+        assert 11 == status, data.get("error")
+        assert [] == data["warnings"]
+        assert any("dedicated_image_generation_body.py" in line for line in data["generated"])
+        assert [] == leftovers(project)
+
+    def test_spec_not_matching_generated_is_reported(
+        self, project: Path, tmp_path: Path, fake_generate: list[Path]
+    ) -> None:
+        """A --spec-path that generated/ was not made from (provenance.json's spec hash
+        differs) is said in the report, Markdown and JSON, and on stderr."""
+        other = tmp_path / "other.yaml"
+        other.write_text(dump_spec(with_body_property("style", required=False)), encoding="utf-8")
+        source = write(tmp_path / "upstream.yaml", BASE)
+        markdown, report = tmp_path / "report.md", tmp_path / "report.json"
+
+        run(
+            project,
+            "--source",
+            source,
+            "--dry-run",
+            "--spec-path",
+            other,
+            "--report-md",
+            markdown,
+            "--report-json",
+            report,
+        )
+
+        (warning,) = json.loads(report.read_text())["warnings"]
+        assert "was not generated from" in warning
+        assert str(other) in warning
+        assert "[!WARNING]" in markdown.read_text()
+
+    def test_matching_provenance_gives_no_warning(
+        self, project: Path, tmp_path: Path, fake_generate: list[Path]
+    ) -> None:
+        source = write(tmp_path / "upstream.yaml", with_body_property("style", required=False))
+        report = tmp_path / "report.json"
+
+        run(project, "--source", source, "--dry-run", "--report-json", report)
+
+        assert [] == json.loads(report.read_text())["warnings"]

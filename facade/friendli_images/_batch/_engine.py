@@ -59,6 +59,17 @@ UNAVAILABLE_STATUS = 503
 class Outcome(Generic[R_co]):
     """How one request of a batch ended: ``result`` or ``error``, never both.
 
+    For type checkers, test the field itself: ``if outcome.result is not None:`` makes
+    ``outcome.result`` an ``ImageResult`` in the block, and ``outcome.error`` after
+    ``if outcome.error is not None:`` (``ok`` is a plain ``bool`` and narrows nothing);
+    or take ``outcome.unwrap()``, the result or its error raised::
+
+        for outcome in client.generate_many(requests):
+            if outcome.result is not None:
+                outcome.result.save("out", stem=f"image-{outcome.index}")
+            else:
+                print(outcome.index, outcome.error)
+
     ``generate_many()`` and the jobs runner build these; the parameters are its fields.
 
     :param index: Position of the request in the batch (0-based).
@@ -82,8 +93,20 @@ class Outcome(Generic[R_co]):
 
     @property
     def ok(self) -> bool:
-        """Whether the request succeeded (``error`` is ``None``)."""
+        """Whether the request succeeded (``error`` is ``None``); to narrow the types of
+        ``result``/``error``, test them against ``None`` instead (see the class)."""
         return self.error is None
+
+    def unwrap(self) -> ImageResult:
+        """The request's result, typed as an ``ImageResult``; its error raised if it failed.
+
+        :returns: ``result``.
+        :raises FriendliImagesError: ``error``, when the request failed.
+        """
+        if self.error is not None:
+            raise self.error
+        assert self.result is not None  # one of the two is always set
+        return self.result
 
 
 Finish = Callable[[int, R, ImageResult], "Sequence[Path]"]

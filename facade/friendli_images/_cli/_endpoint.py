@@ -23,6 +23,7 @@ from .._endpoints._errors import EndpointError
 from .._endpoints._rules import DEFAULT_WAIT_TIMEOUT
 from .._endpoints._status import EndpointStatus
 from .._exceptions import FriendliImagesError
+from ._options import API_ENVIRONMENT, epilog
 
 if TYPE_CHECKING:
     from .._client import FriendliImages
@@ -64,6 +65,17 @@ def _mock_endpoint_id(text: str) -> str:
     return text
 
 
+_EPILOG: Final = epilog(
+    environment=API_ENVIRONMENT,
+    exit_status=(
+        ("0", "done"),
+        ("1", "API or network error, or the endpoint failed, stopped or was not ready in time"),
+        ("2", "usage error"),
+        ("130", "interrupted (Ctrl-C)"),
+    ),
+)
+
+
 def add_endpoint_command(
     commands: argparse._SubParsersAction[argparse.ArgumentParser],
     common: argparse.ArgumentParser,
@@ -86,7 +98,14 @@ def add_endpoint_command(
         "sleep": "send one sleep request",
     }
     for name, text in helps.items():
-        action = actions.add_parser(name, parents=[common], help=text, description=text)
+        action = actions.add_parser(
+            name,
+            parents=[common],
+            help=text,
+            description=text,
+            epilog=_EPILOG,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         action.add_argument(
             "endpoint_id", metavar="ID", help="the endpoint ID (ID:ADAPTER_ROUTE is accepted)"
         )
@@ -282,6 +301,7 @@ def start_mock_endpoints(server: FriendliTestServer, args: argparse.Namespace) -
     """Add the ``--sleeping-endpoint``\\s to ``server``; return their ids."""
     from ..testing import WAKE_PHASES
 
+    server.any_endpoint = True  # every endpoint id is answered, as every model is
     for endpoint_id in args.sleeping_endpoint:
         server.add_endpoint(
             endpoint_id,

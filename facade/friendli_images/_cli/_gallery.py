@@ -10,12 +10,11 @@ command did not write is never replaced); 2 when DIR is no run or sweep output.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from .. import _config
 from .._exceptions import InvalidRequestError, OutputExistsError
-from ._options import EXIT_OK, PROG, _positive_int, _usage_message
+from ._options import EXIT_OK, PROG, _positive_int, _usage_message, epilog, note
 
 __all__ = [
     "add_gallery_option",
@@ -40,7 +39,13 @@ def add_gallery_parser(
             "DIR/thumbs/), prompt, seed and parameters per image, a text filter, the\n"
             "failures with their errors and the run's summary. No network needed."
         ),
-        epilog=__doc__.split("\n\n", 2)[2] if __doc__ else None,
+        epilog=epilog(
+            exit_status=(
+                ("0", "the page was written"),
+                ("1", "file error (an index.html this command did not write is never replaced)"),
+                ("2", "usage error, or DIR is no run or sweep output"),
+            )
+        ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     gallery.add_argument("out", type=Path, metavar="DIR", help="the run or sweep output")
@@ -83,7 +88,7 @@ def gallery_after(args: argparse.Namespace) -> None:
     """After ``run``/``sweep``: write the page if ``--gallery`` asked, and say where."""
     if getattr(args, "gallery", False):
         path = _write(args.out)
-        print(f"gallery: {path}", file=sys.stderr, flush=True)
+        note(args, f"gallery: {path}")
 
 
 def gallery_command(

@@ -62,6 +62,14 @@ from ._options import (
     _read_prompt,
     _resolve_connection,
     _usage_message,
+    add_quiet_option,
+    plural,
+)
+from ._recipe_options import (
+    add_embed_option,
+    add_recipe_options,
+    apply_recipe,
+    skipped_indices,
 )
 
 __all__ = ["_add_edit", "_add_generate", "_generate_command"]
@@ -85,12 +93,19 @@ def _add_generate(
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     generate.add_argument(
-        "prompt", metavar="PROMPT", help="what the image should show ('-': read it from stdin)"
+        "prompt",
+        nargs="?",
+        metavar="PROMPT",
+        help="what the image should show ('-': read it from stdin; optional with --from)",
     )
     _add_model_option(generate)
     _add_request_options(generate.add_argument_group("request"), control_images=True)
     _add_batch_options(generate.add_argument_group("batch"))
-    _add_output_options(generate.add_argument_group("output"))
+    output = generate.add_argument_group("output")
+    _add_output_options(output)
+    add_embed_option(output)
+    add_recipe_options(output, skip_existing=True)
+    add_quiet_option(output)
     add_wait_options(generate.add_argument_group("endpoint"))
     _add_connection_options(generate.add_argument_group("connection"))
     return generate
@@ -117,11 +132,20 @@ def _add_edit(
         metavar="IMAGE",
         help="an image to edit: file, http(s) URL or data: URI (at most 50 MiB)",
     )
-    edit.add_argument("prompt", metavar="PROMPT", help="what to change ('-': read it from stdin)")
+    edit.add_argument(
+        "prompt",
+        nargs="?",
+        metavar="PROMPT",
+        help="what to change ('-': read it from stdin); with --from every argument is an IMAGE",
+    )
     _add_model_option(edit)
     _add_request_options(edit.add_argument_group("request"), control_images=False)
     _add_batch_options(edit.add_argument_group("batch"))
-    _add_output_options(edit.add_argument_group("output"))
+    output = edit.add_argument_group("output")
+    _add_output_options(output)
+    add_embed_option(output)
+    add_recipe_options(output, skip_existing=False)
+    add_quiet_option(output)
     add_wait_options(edit.add_argument_group("endpoint"))
     _add_connection_options(edit.add_argument_group("connection"))
     return edit
@@ -137,6 +161,10 @@ class _Job:
     team: str | None
     names: list[str]
     """The file name (without extension) of each request's image."""
+    skip: frozenset[int] = frozenset()
+    """``--skip-existing``: the requests whose image is there, complete."""
+    replace: frozenset[int] = frozenset()
+    """``--skip-existing``: the requests whose image is there, truncated (replaced)."""
 
     @property
     def container(self) -> bool:
@@ -187,6 +215,7 @@ class _Saved:
     seed: int | None
     response_format: str
     mime_type: str
+    request_id: str | None = None
 
 
 @attrs.frozen
@@ -242,10 +271,12 @@ async def _run(job: _Job, report: _Report, *, verbose: bool) -> None:
     its extension comes from its first bytes.
     """
     from .._batch._engine import agenerate_each
+    from .._recipe.embed import asave_with_recipe
 
     _cancel_on_sigterm(report)
     args = job.args
-    progress = progress_for(job.count, sys.stderr, lines=verbose)
+    pending = [index for index in range(job.count) if index not in job.skip]
+    progress = progress_for(len(pending), sys.stderr, lines=verbose, quiet=args.quiet)
     try:
         async with job.client() as client:
             # An argument the API would reject: a usage error, now. The batch's requests
@@ -258,12 +289,19 @@ async def _run(job: _Job, report: _Report, *, verbose: bool) -> None:
                 paths: list[Path] = []
                 try:
                     for position, image in enumerate(result.images):
-                        name = job.names[index]
+                        name = job.names[request]  # request: its index in the batch
                         if len(result.images) > 1:  # the API sent several images for one request
                             name = f"{name}-{position}"
                         target = image._named_target(args.out, name)  # + the sniffed extension
                         chunks = image._achunks()
-                        paths.append(await asave_chunks(chunks, target, overwrite=args.overwrite))
+                        overwrite = args.overwrite or request in job.replace
+                        if args.embed_params:
+                            path = await asave_with_recipe(
+                                image, chunks, target, overwrite=overwrite
+                            )
+                        else:
+                            path = await asave_chunks(chunks, target, overwrite=overwrite)
+                        paths.append(path)
                 except BaseException:
                     remove_written(paths)
                     raise
@@ -271,7 +309,7 @@ async def _run(job: _Job, report: _Report, *, verbose: bool) -> None:
 
             outcomes = agenerate_each(
                 client,
-                range(job.count),
+                pending,
                 lambda index: client._batch_call(call, args.seed, index),
                 concurrency=args.concurrency,
                 finish=save,
@@ -289,7 +327,7 @@ async def _run(job: _Job, report: _Report, *, verbose: bool) -> None:
 
 def _record(outcome: Outcome[int], job: _Job, report: _Report, progress: Progress) -> None:
     """Keep one finished request in ``report`` and show it."""
-    index = outcome.index
+    index = outcome.request  # the request's index in the batch (--skip-existing: not position)
     if outcome.result is None:
         assert outcome.error is not None
         seed = job.seed_for(index)
@@ -300,7 +338,11 @@ def _record(outcome: Outcome[int], job: _Job, report: _Report, progress: Progres
         return
     for image, path in zip(outcome.result.images, outcome.paths, strict=True):
         logger.debug("request %d (seed %s): saved %s", index, image.seed, path)
-        report.saved.append(_Saved(index, path, image.seed, image.response_format, image.mime_type))
+        report.saved.append(
+            _Saved(
+                index, path, image.seed, image.response_format, image.mime_type, image.request_id
+            )
+        )
     progress.advance("saved " + ", ".join(map(str, outcome.paths)))
 
 
@@ -320,6 +362,7 @@ def _print_report(report: _Report, *, as_json: bool) -> None:
                 "seed": item.seed,
                 "response_format": item.response_format,
                 "mime_type": item.mime_type,
+                "request_id": item.request_id,
             }
             for item in saved
         ],
@@ -330,6 +373,7 @@ def _print_report(report: _Report, *, as_json: bool) -> None:
                 "type": type(item.error).__name__,
                 "status_code": getattr(item.error, "status_code", None),
                 "message": _describe(item.error, report.secret),
+                "request_id": getattr(item.error, "request_id", None),
             }
             for item in failed
         ],
@@ -372,8 +416,11 @@ def _check_text_arguments(args: argparse.Namespace, parser: argparse.ArgumentPar
             parser.error(f"argument {option}: not valid UTF-8 text: {value!r}")
 
 
-def _check_output(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    """Whether the images could be kept, before any is generated (and billed)."""
+def _check_output(
+    args: argparse.Namespace, parser: argparse.ArgumentParser, kept: frozenset[int] = frozenset()
+) -> int:
+    """Whether the images could be kept, before any is generated (and billed); the
+    requests in ``kept`` (``--skip-existing``) are not checked."""
     out: Path = args.out
     if out.exists() and not out.is_dir():
         parser.error(f"argument --out: {str(out)!r} exists and is not a directory")
@@ -382,7 +429,8 @@ def _check_output(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     except OSError as error:
         parser.error(f"argument --out: cannot save into {str(out)!r}: {_describe(error)}")
     if not args.overwrite:
-        existing = existing_output(out, _file_names(args.stem, args.n))
+        names = _file_names(args.stem, args.n)
+        existing = existing_output(out, [n for i, n in enumerate(names) if i not in kept])
         if existing is not None:
             print(
                 f"error: {existing} already exists; use --overwrite to replace it, "
@@ -398,6 +446,7 @@ def _generate_command(
 ) -> int:
     if args.prompt == "-" and args.token_file == "-":  # noqa: S105 - a path, not a secret
         parser.error("PROMPT and --token-file cannot both be read from standard input")
+    _check_prompt_argument(args, parser)
     token, base_url, team = _resolve_connection(args, parser)
     if args.prompt == "-":
         try:
@@ -405,12 +454,13 @@ def _generate_command(
         except ValueError as error:
             parser.error(f"argument PROMPT: {error}")
     _check_text_arguments(args, parser)
-    if _check_output(args, parser) != EXIT_OK:
-        return EXIT_FAILURE
     names = _file_names(args.stem, args.n)
+    skip, replace = _skip_existing(args, parser, names)
+    if _check_output(args, parser, skip | replace) != EXIT_OK:
+        return EXIT_FAILURE
     import asyncio  # here: --version and mock-server do without it
 
-    job = _Job(args, token, base_url, team, names)
+    job = _Job(args, token, base_url, team, names, skip, replace)
     report = _Report(secret=token or "")
     status = EXIT_OK
     usage_error = False
@@ -428,7 +478,7 @@ def _generate_command(
             raise
         status = EXIT_TERMINATED
     finally:
-        _print_endpoint_events(report.endpoint_events)
+        _print_endpoint_events(report.endpoint_events, quiet=args.quiet)
         # Also after failures and Ctrl-C. (Refused with --container: the token is the API's.)
         if args.sleep_after and not usage_error and token is not None:
             api_token = token
@@ -447,9 +497,35 @@ def _generate_command(
     if status != EXIT_OK:
         print(
             f"{'interrupted' if status == EXIT_INTERRUPTED else 'terminated'}: "
-            f"{len(report.saved)} image(s) saved",
+            f"{plural(len(report.saved), 'image')} saved",
             file=sys.stderr,
         )
         return status
     _print_failures(report, job.count, verbose=verbose)
     return EXIT_FAILURE if report.failed else EXIT_OK
+
+
+def _check_prompt_argument(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    """PROMPT is optional only with ``--from``; ``edit``'s last IMAGE is its PROMPT."""
+    if args.from_file is not None:
+        apply_recipe(args, parser)
+    elif args.prompt is None and args.command == "edit" and len(args.images) > 1:
+        args.prompt = args.images.pop()
+    if args.prompt is None:
+        parser.error("the following arguments are required: PROMPT")
+
+
+def _skip_existing(
+    args: argparse.Namespace, parser: argparse.ArgumentParser, names: list[str]
+) -> tuple[frozenset[int], frozenset[int]]:
+    """``--skip-existing``: (requests whose image is complete, those whose image is not)."""
+    if not getattr(args, "skip_existing", False):
+        return frozenset(), frozenset()
+    if args.overwrite:
+        parser.error("argument --skip-existing: not allowed with --overwrite")
+    complete, truncated = skipped_indices(args.out, names)
+    for index in sorted(truncated):
+        print(f"{truncated[index]} is incomplete: generating it again", file=sys.stderr)
+    if complete:
+        print(f"kept {len(complete)} complete image(s) already in {args.out}", file=sys.stderr)
+    return frozenset(complete), frozenset(truncated)

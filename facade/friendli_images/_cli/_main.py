@@ -5,8 +5,10 @@ mock API.
     friendli-images edit IMAGE [IMAGE ...] PROMPT --model ENDPOINT [options]
     friendli-images generate|edit ... --container URL [--model ADAPTER] [options]
     friendli-images run JOBS.jsonl --out DIR [--model ENDPOINT] [options]   (see _cli_run)
+    friendli-images info FILE [FILE ...] [--json]   (see _info; also --from, --embed-params)
     friendli-images endpoint status|wake|sleep ID [options]   (see _cli_endpoint)
     friendli-images mock-server [--port P] [--token T] [--latency S] [--image-size WxH]
+    friendli-images completion bash|zsh|tcsh   (see _cli_completion)
     friendli-images --version
 
 ``--container URL`` sends to a self-hosted Friendli Container instead: no token needed
@@ -35,7 +37,7 @@ import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from .. import _config
 from .._exceptions import (
@@ -57,6 +59,7 @@ from ._options import (
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
     PROG,
+    Parser,
     _add_api_connection_options,
     _describe,
     _resolve_api_connection,
@@ -74,7 +77,7 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argumen
         default=argparse.SUPPRESS,  # given before or after the command, never reset by it
         help="log retries and details (DEBUG), and show tracebacks of errors",
     )
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog=PROG,
         parents=[common],
         description=(
@@ -83,15 +86,23 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argumen
         epilog=f"Run '{PROG} COMMAND --help' for the options of a command.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    # Each command's parser is a Parser too (argparse makes them of the parent's class).
+    commands = cast(
+        "argparse._SubParsersAction[argparse.ArgumentParser]",
+        parser.add_subparsers(dest="command", metavar="COMMAND", required=True),
+    )
+    from ._completion import add_completion_parser
+    from ._info import add_info_parser  # the info command lives in its own module
     from ._run import add_run_parser  # the run command lives in its own module
 
     return parser, {
+        "completion": add_completion_parser(commands),
         "generate": _add_generate(commands, common),
         "edit": _add_edit(commands, common),
         "endpoint": add_endpoint_command(commands, common, _add_api_connection_options),
         "mock-server": _add_mock_server(commands),
         "run": add_run_parser(commands, common),
+        "info": add_info_parser(commands, common),
         **_views_parsers(commands, common),
     }
 
@@ -131,6 +142,20 @@ def _run_command(
     from ._run import run_command  # the run command lives in its own module
 
     return run_command(args, parser, verbose=verbose)
+
+
+def _info_command(
+    args: argparse.Namespace, parser: argparse.ArgumentParser, *, verbose: bool
+) -> int:
+    from ._info import info_command  # the info command lives in its own module
+
+    return info_command(args, parser, verbose=verbose)
+
+
+def _completion_command(args: argparse.Namespace, root: argparse.ArgumentParser) -> int:
+    from ._completion import completion_command  # here: only this command needs shtab
+
+    return completion_command(args, root)
 
 
 def _views_parsers(
@@ -182,16 +207,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     _ensure_standard_streams()
     parser, subparsers = _build_parser()
     commands: dict[str, Callable[..., int]] = {
+        "completion": lambda args, command, *, verbose: _completion_command(args, parser),
         "generate": _generate_command,
         "edit": _generate_command,  # the same flow; _Job picks the operation
         "endpoint": _endpoint_command,
         "mock-server": _mock_server_command,
         "run": _run_command,
+        "info": _info_command,
         **_views_commands(),
     }
     verbose = False
     try:
-        args = parser.parse_args(argv)
+        args, unknown = parser.parse_known_args(argv)
+        if unknown:  # said by the command's parser, so the hint names its --help
+            subparsers[args.command].error(f"unrecognized arguments: {' '.join(unknown)}")
         verbose = bool(getattr(args, "verbose", False))
         _configure_logging(verbose)
         return commands[args.command](args, subparsers[args.command], verbose=verbose)

@@ -30,6 +30,7 @@ from ._options import (
     _image_size,
     _port,
     _seconds,
+    epilog,
 )
 
 __all__ = ["_add_mock_server", "_mock_server_command"]
@@ -46,6 +47,14 @@ def _add_mock_server(
             "It prints shell 'export' lines with its address and token; images are "
             "deterministic patterns, not generated from the prompt."
         ),
+        epilog=epilog(
+            exit_status=(
+                ("0", "stopped by Ctrl-C or SIGTERM"),
+                ("1", "cannot listen on the port, or the testing extra is missing"),
+                ("2", "usage error"),
+            )
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     mock.add_argument(
         "--port", type=_port, default=0, metavar="P", help="port (default: a free one)"

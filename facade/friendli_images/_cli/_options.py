@@ -5,20 +5,22 @@ description of an error (redacted)."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Final, TextIO
+from typing import TYPE_CHECKING, Any, Final, NoReturn, TextIO
 from urllib.parse import urlsplit
 
 from .. import _config
 from .._base_client import DEFAULT_CONCURRENCY
 from .._container import (
+    CONTAINER_BASE_URL_ENV,
     CONTAINER_TOKEN_ENV,
 )
 from .._endpoints._status import EndpointEvent
 from .._exceptions import (
-    APIStatusError,
     InvalidRequestError,
     OutputExistsError,
 )
@@ -30,6 +32,8 @@ if TYPE_CHECKING:
 
 
 __all__ = [
+    "API_ENVIRONMENT",
+    "CONTAINER_ENVIRONMENT",
     "EXIT_FAILURE",
     "EXIT_INTERRUPTED",
     "EXIT_OK",
@@ -37,9 +41,11 @@ __all__ = [
     "EXIT_USAGE",
     "PROG",
     "PROMPT_LIMIT",
+    "RUN_EXIT_STATUS",
     "TOKEN_FILE_LIMIT",
     "_ENVIRONMENT_HELP",
     "_OPTION_FOR_PARAM",
+    "Parser",
     "_add_api_connection_options",
     "_add_batch_options",
     "_add_connection_options",
@@ -60,8 +66,13 @@ __all__ = [
     "_seconds",
     "_stem",
     "_usage_message",
+    "add_quiet_option",
     "api_url_problem",
+    "epilog",
     "header_value_problem",
+    "note",
+    "plural",
+    "show_required",
 ]
 
 
@@ -94,16 +105,132 @@ _OPTION_FOR_PARAM: Final = {
 }
 """The option to name when the facade rejects one of its parameters."""
 
-_ENVIRONMENT_HELP: Final = f"""\
-environment:
-  {_config.TOKEN_ENV}      your Friendli Personal API Key (flp_...), unless --token-file
-  {_config.BASE_URL_ENV}   default for --base-url ({_config.DEFAULT_BASE_URL})
-  {_config.TEAM_ENV}       default for --team
-  {CONTAINER_TOKEN_ENV} token sent with --container, if a proxy asks for one
+API_ENVIRONMENT: Final = (
+    (_config.TOKEN_ENV, "your Friendli Personal API Key (flp_...), unless --token-file"),
+    (_config.BASE_URL_ENV, f"default for --base-url ({_config.DEFAULT_BASE_URL})"),
+    (_config.TEAM_ENV, "default for --team"),
+)
+"""The variables every command that talks to the Friendli API reads."""
+CONTAINER_ENVIRONMENT: Final = (
+    (CONTAINER_BASE_URL_ENV, "the URL of --container given without one (mock-server sets it)"),
+    (CONTAINER_TOKEN_ENV, "token sent with --container, if a proxy asks for one"),
+)
+RUN_EXIT_STATUS: Final = (
+    ("0", "every job of the file is done (now or before)"),
+    ("1", "a job failed or a line is invalid (see DIR/failures.jsonl; the run goes on)"),
+    ("2", "usage error"),
+    ("130", "interrupted (Ctrl-C); rerun the command to resume"),
+    ("143", "terminated (SIGTERM); rerun the command to resume"),
+)
 
-exit status: 0 all images saved, 1 API/network/file error (any failed request),
-2 usage error, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM)
-"""
+
+def epilog(
+    *,
+    exit_status: Sequence[tuple[str, str]],
+    environment: Sequence[tuple[str, str]] = (),
+    notes: str = "",
+) -> str:
+    """The end of a command's ``--help``, the same sections in every command: ``notes``,
+    then ``environment:`` (the variables it reads) and ``exit status:``."""
+    parts = [notes.rstrip("\n") + "\n"] if notes else []
+    if environment:
+        width = max(len(name) for name, _ in environment)
+        lines = [f"  {name:<{width}}  {text}" for name, text in environment]
+        parts.append("environment:\n" + "\n".join(lines) + "\n")
+    width = max(len(code) for code, _ in exit_status)
+    lines = [f"  {code:>{width}}  {text}" for code, text in exit_status]
+    parts.append("exit status:\n" + "\n".join(lines) + "\n")
+    return "\n".join(parts)
+
+
+_ENVIRONMENT_HELP: Final = epilog(
+    environment=(*API_ENVIRONMENT, *CONTAINER_ENVIRONMENT),
+    exit_status=(
+        ("0", "all images saved"),
+        ("1", "API, network or file error (in a batch: any failed request)"),
+        ("2", "usage error (bad option, an argument the API would reject, no token)"),
+        ("130", "interrupted (Ctrl-C)"),
+        ("143", "terminated (SIGTERM)"),
+    ),
+)
+"""The epilog of ``generate`` and ``edit``."""
+
+
+class Parser(argparse.ArgumentParser):
+    """``argparse.ArgumentParser`` with a short usage error and options shown required.
+
+    A usage error prints the one line that says what is wrong and where help is
+    (``see 'friendli-images generate --help'``), not the usage block above it. An action
+    marked with ``shown_required`` (``--model``, required unless ``--container``) is
+    written without brackets in the usage line, though argparse does not enforce it.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        if message.startswith("the following arguments are required"):
+            positionals = self._positional_usage()
+            if " " in positionals:  # which argument is which (edit IMAGE [IMAGE ...] PROMPT)
+                message += f" (the arguments: {positionals})"
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\nsee '{self.prog} --help'\n")
+
+    def _positional_usage(self) -> str:
+        formatter = self._get_formatter()
+        positionals = [
+            action
+            for action in self._actions
+            if not action.option_strings and not isinstance(action, argparse._SubParsersAction)
+        ]
+        return " ".join(formatter._format_args(action, action.dest) for action in positionals)
+
+    @contextlib.contextmanager
+    def _showing_required(self) -> Iterator[None]:
+        marked = [
+            action
+            for action in self._actions
+            if getattr(action, "shown_required", False) and not action.required
+        ]
+        for action in marked:
+            action.required = True
+        try:
+            yield
+        finally:
+            for action in marked:
+                action.required = False
+
+    def format_usage(self) -> str:
+        with self._showing_required():
+            return super().format_usage()
+
+    def format_help(self) -> str:
+        with self._showing_required():
+            return super().format_help()
+
+
+def add_quiet_option(group: argparse._ArgumentGroup | argparse.ArgumentParser) -> None:
+    """``-q/--quiet``: no progress or notes on stderr, only errors and the final output."""
+    group.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no progress on stderr: only errors, and the paths or JSON on stdout",
+    )
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """``"1 valid job"``, ``"2 valid jobs"``: ``count`` and the word in the right number."""
+    word = singular if count == 1 else (plural_form or singular + "s")
+    return f"{count} {word}"
+
+
+def note(args: argparse.Namespace, text: str) -> None:
+    """Say ``text`` on stderr, unless ``--quiet`` (a note, not an error)."""
+    if not getattr(args, "quiet", False):
+        print(text, file=sys.stderr, flush=True)
+
+
+def show_required(action: argparse.Action) -> Any:
+    """Mark ``action`` to be shown as required in the usage line (see ``Parser``)."""
+    action.shown_required = True  # type: ignore[attr-defined]
+    return action
 
 
 # -- argument types ----------------------------------------------------------------------
@@ -224,10 +351,12 @@ def _read_prompt() -> str:
 
 
 def _add_model_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--model",
-        metavar="ENDPOINT",
-        help="the endpoint ID (required); with --container: an adapter route (optional)",
+    show_required(
+        parser.add_argument(
+            "--model",
+            metavar="ENDPOINT",
+            help="the endpoint ID (required); with --container: an adapter route (optional)",
+        )
     )
 
 
@@ -340,22 +469,22 @@ def _add_connection_options(connection: argparse._ArgumentGroup) -> None:
     _add_api_connection_options(connection)
     connection.add_argument(
         "--container",
+        nargs="?",
+        const="",
         metavar="URL",
         help=(
-            "send to the Friendli Container at URL (e.g. http://127.0.0.1:8000) instead: "
-            f"no token needed ({CONTAINER_TOKEN_ENV} or --token-file if a proxy wants one), "
-            "no --team"
+            "send to the Friendli Container at URL (e.g. http://127.0.0.1:8000) instead; "
+            f"without URL: {CONTAINER_BASE_URL_ENV}. No token needed "
+            f"({CONTAINER_TOKEN_ENV} or --token-file if a proxy wants one), no --team"
         ),
     )
 
 
 def _describe(error: BaseException, secret: str = "") -> str:
-    """One line for stderr: the server's own message, or the exception's text."""
-    if isinstance(error, APIStatusError):
-        status = f"{error.status_code} {error.response.reason_phrase}".rstrip()
-        text = f"{status}: {error.message}"
-    elif isinstance(error, OutputExistsError):
-        text = f"{error.filename} already exists; use --overwrite to replace it"
+    """One line for stderr: the exception's own text (the library's and the command's
+    errors read the same; ``--json`` adds the server's request id beside it)."""
+    if isinstance(error, OutputExistsError):
+        text = f"{error.path} already exists; use --overwrite to replace it"
     elif isinstance(error, OSError) and error.strerror:
         where = f": {error.filename}" if error.filename else ""
         text = f"{error.strerror}{where}"
@@ -383,9 +512,19 @@ def _resolve_container(
     ):
         if value is not None:
             parser.error(f"argument {option}: not allowed with --container")
+    if not args.container:  # --container without a URL: the variable mock-server exports
+        url = (os.environ.get(CONTAINER_BASE_URL_ENV) or "").strip()
+        if not url:
+            parser.error(
+                f"argument --container: no URL given and {CONTAINER_BASE_URL_ENV} is not set"
+            )
+        args.container = url
+        where = CONTAINER_BASE_URL_ENV
+    else:
+        where = "argument --container"
     problem = api_url_problem(args.container)
     if problem:
-        parser.error(f"argument --container: the URL {problem}, got {args.container!r}")
+        parser.error(f"{where}: the URL {problem}, got {args.container!r}")
     if args.token_file is not None:
         try:
             token: str | None = _read_token(args.token_file)
@@ -445,8 +584,10 @@ def _resolve_api_connection(
     return token, base_url, team
 
 
-def _print_endpoint_events(events: list[EndpointEvent]) -> None:
+def _print_endpoint_events(events: list[EndpointEvent], *, quiet: bool = False) -> None:
     """Say on stderr what the run did to the endpoint: each wake and wait costs money."""
+    if quiet:
+        return
     for event in events:
         if event.kind == "wake":
             note = "one wake request sent"

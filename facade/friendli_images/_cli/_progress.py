@@ -90,13 +90,16 @@ def _is_terminal(stream: TextIO) -> bool:
         return False
 
 
-def progress_for(total: int, stream: TextIO, *, lines: bool = False) -> Progress:
+def progress_for(
+    total: int, stream: TextIO, *, lines: bool = False, quiet: bool = False
+) -> Progress:
     """The progress display for a batch of ``total`` requests reported on ``stream``.
 
     ``lines`` asks for one line per request even when tqdm is available (``--verbose``
-    writes log lines to the same terminal, which would tear a bar apart).
+    writes log lines to the same terminal, which would tear a bar apart); ``quiet``
+    (``--quiet``) for none at all.
     """
-    if total < 2 or not _is_terminal(stream):
+    if quiet or total < 2 or not _is_terminal(stream):
         return _Silent()
     if not lines:
         try:

@@ -32,17 +32,24 @@ from .._jobs._runner import JobsSummary, arun_jobs, check_jobs
 from ._endpoint import add_wait_options, sleep_after
 from ._gallery import add_gallery_option, gallery_after, gallery_before
 from ._options import (
+    API_ENVIRONMENT,
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_TERMINATED,
+    RUN_EXIT_STATUS,
     _add_api_connection_options,
     _describe,
     _positive_int,
     _print_endpoint_events,
     _resolve_api_connection,
     _usage_message,
+    add_quiet_option,
+    epilog,
+    note,
+    plural,
 )
+from ._recipe_options import add_embed_option
 
 __all__ = ["add_run_parser", "run_command"]
 
@@ -77,7 +84,7 @@ def add_run_parser(
             "dataset: DIR/images/, DIR/metadata.jsonl, DIR/failures.jsonl. Rerun the same\n"
             "command to resume: jobs already done are skipped."
         ),
-        epilog=__doc__.split("\n\n", 2)[2] if __doc__ else None,
+        epilog=epilog(environment=API_ENVIRONMENT, exit_status=RUN_EXIT_STATUS),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     run.add_argument("jobs", type=Path, metavar="JOBS", help="the jobs file (.jsonl)")
@@ -116,6 +123,8 @@ def add_run_parser(
         help="take only the lines whose 0-based index is K modulo N (N machines, N dirs)",
     )
     batch.add_argument("--json", action="store_true", help="print the summary as one JSON document")
+    add_embed_option(batch)
+    add_quiet_option(batch)
     add_gallery_option(batch)
     add_wait_options(run.add_argument_group("endpoint"))
     _add_api_connection_options(run.add_argument_group("connection"))
@@ -130,8 +139,10 @@ def _defaults(args: argparse.Namespace) -> dict[str, Any]:
 class _Bar:
     """A tqdm bar of jobs on a terminal (with the ``cli`` extra); nothing otherwise."""
 
-    def __init__(self, stream: Any) -> None:
+    def __init__(self, stream: Any, *, quiet: bool = False) -> None:
         self._bar: Any = None
+        if quiet:
+            return
         try:
             interactive = stream.isatty()
         except (AttributeError, ValueError):
@@ -164,8 +175,8 @@ def _summary_line(summary: JobsSummary, state: str = "") -> str:
     before = f" (+{summary.failed_before} failed before)" if summary.failed_before else ""
     return (
         f"{state}{summary.done} done, {summary.failed} failed{before}, {summary.skipped} "
-        f"skipped (done before) of {summary.total} jobs; {summary.images} images saved in "
-        f"{summary.out} ({summary.seconds:.1f} s)"
+        f"skipped (done before) of {plural(summary.total, 'job')}; "
+        f"{plural(summary.images, 'image')} saved in {summary.out} ({summary.seconds:.1f} s)"
     )
 
 
@@ -195,12 +206,8 @@ def _check(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(f'\n], "valid": {valid}}}\n' if count else f'], "valid": {valid}}}\n')
         sys.stdout.flush()
-    print(f"check: {_plural(valid, 'valid job')}, {_plural(count, 'problem')}", file=sys.stderr)
+    print(f"check: {plural(valid, 'valid job')}, {plural(count, 'problem')}", file=sys.stderr)
     return EXIT_FAILURE if count else EXIT_OK
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 async def _run(
@@ -234,6 +241,7 @@ async def _run(
             on_progress=progress,
             wait_for_endpoint=args.wait_for_endpoint,
             wake=args.wake,
+            metadata=args.embed_params,
         )
 
 
@@ -281,7 +289,7 @@ def run_command(
         connection = _resolve_api_connection(args, parser)
         import asyncio
 
-        bar = _Bar(sys.stderr)
+        bar = _Bar(sys.stderr, quiet=args.quiet)
         last: list[JobsSummary] = []
         slept: list[str] | None = None
         status = EXIT_OK
@@ -294,7 +302,7 @@ def run_command(
         finally:
             bar.close()
             if last:
-                _print_endpoint_events(list(last[0].endpoint_events))
+                _print_endpoint_events(list(last[0].endpoint_events), quiet=args.quiet)
                 if args.sleep_after:  # also after failures, Ctrl-C and SIGTERM
                     slept = _sleep_after(last[0].endpoints, connection)
     except InvalidRequestError as error:
@@ -314,7 +322,7 @@ def run_command(
         if slept is not None:
             document["slept_endpoints"] = slept
         print(json.dumps(document, indent=2), flush=True)
-    print(_summary_line(summary), file=sys.stderr, flush=True)
+    note(args, _summary_line(summary))
     if summary.failed or summary.failed_before:
         print(
             f"see {Path(summary.out) / 'failures.jsonl'}; rerun with --retry-failed to retry",

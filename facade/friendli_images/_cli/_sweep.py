@@ -30,13 +30,20 @@ from .._exceptions import InvalidRequestError, OutputExistsError
 from ._endpoint import add_wait_options
 from ._gallery import add_gallery_option
 from ._options import (
+    API_ENVIRONMENT,
     EXIT_FAILURE,
     EXIT_OK,
     PROG,
+    RUN_EXIT_STATUS,
     _add_api_connection_options,
     _positive_int,
     _usage_message,
+    add_quiet_option,
+    epilog,
+    note,
+    plural,
 )
+from ._recipe_options import add_embed_option
 from ._run import run_command
 
 __all__ = ["add_sweep_parser", "sweep_command"]
@@ -121,7 +128,15 @@ def add_sweep_parser(
             "Generate every combination of the axes' values as a dataset under DIR (the\n"
             "layout of 'run', resumable) and draw DIR/grid.png, labeled with the axes."
         ),
-        epilog=__doc__.split("\n\n", 2)[2] if __doc__ else None,
+        epilog=epilog(
+            notes=__doc__.split("\n\n")[2] if __doc__ else "",
+            environment=API_ENVIRONMENT,
+            exit_status=(
+                *RUN_EXIT_STATUS[:2],
+                ("2", "usage error, or a sweep larger than --max-images"),
+                *RUN_EXIT_STATUS[3:],
+            ),
+        ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sweep.set_defaults(axes=[])
@@ -184,6 +199,8 @@ def add_sweep_parser(
     batch.add_argument("--check", action="store_true", help="validate every cell, send nothing")
     batch.add_argument("--retry-failed", action="store_true", help="run failed cells again")
     batch.add_argument("--json", action="store_true", help="print the summary as one JSON document")
+    add_embed_option(batch)
+    add_quiet_option(batch)
     add_wait_options(sweep.add_argument_group("endpoint"))
     _add_api_connection_options(sweep.add_argument_group("connection"))
     return sweep
@@ -220,7 +237,7 @@ def sweep_command(
         sweep = _build(args)
     except InvalidRequestError as error:
         parser.error(_usage_message(error))
-    print(f"sweep: {sweep.describe()} into {args.out}", file=sys.stderr, flush=True)
+    note(args, f"sweep: {sweep.describe()} into {args.out}")
     if len(sweep) > args.max_images:
         parser.error(
             f"the sweep would generate {len(sweep)} images, more than --max-images "
@@ -232,7 +249,8 @@ def sweep_command(
         print(f"error: cell {problem['id']}: {problem['message']}", file=sys.stderr)
     if args.check:
         print(
-            f"check: {len(sweep) - len(problems)} valid cells, {len(problems)} problems",
+            f"check: {plural(len(sweep) - len(problems), 'valid cell')}, "
+            f"{plural(len(problems), 'problem')}",
             file=sys.stderr,
         )
         return EXIT_FAILURE if problems else EXIT_OK
@@ -249,6 +267,6 @@ def sweep_command(
     def grid(summary: object) -> None:
         if not args.no_grid:
             for path in write_sweep_sheets(args.out):
-                print(f"grid: {path}", file=sys.stderr, flush=True)
+                note(args, f"grid: {path}")
 
     return run_command(args, parser, verbose=verbose, after=grid)

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import attrs
+import filelock
 from friendli_images_api.models import DedicatedImageGenerationBody
 
 from .._exceptions import APIStatusError, FriendliImagesError, ImageDownloadError
@@ -245,7 +246,7 @@ class DatasetDir:
         self.failed: set[str] = set()
         """Keys of the jobs recorded as failed (and not done since) when opened."""
         self._write = threading.Lock()
-        self._lock_file: BinaryIO | None = None
+        self._lock_file: filelock.FileLock | None = None
         self._journal: int | None = None
 
     def open(self) -> None:
@@ -339,22 +340,19 @@ class DatasetDir:
             os.close(self._journal)
             self._journal = None
         if self._lock_file is not None:
-            self._lock_file.close()
+            self._lock_file.release()
             self._lock_file = None
 
     def _take_lock(self) -> None:
-        self._lock_file = (self.root / _LOCK).open("ab")
+        # filelock: flock on POSIX, msvcrt on Windows; held by this object, not the thread.
+        lock = filelock.FileLock(self.root / _LOCK, timeout=0, thread_local=False)
         try:
-            import fcntl
-        except ImportError:  # pragma: no cover - Windows: no advisory locks
-            return
-        try:
-            fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            self.close()
+            lock.acquire()
+        except filelock.Timeout:
             raise DatasetBusyError(
                 f"another run is writing to {self.root}; wait for it, or choose another --out"
             ) from None
+        self._lock_file = lock
 
     def forget_failures(self, keys: set[str]) -> None:
         """Drop ``keys`` from ``failures.jsonl`` (they are about to be retried)."""

@@ -17,18 +17,21 @@ in memory; a UTF-8 byte order mark before the first line is ignored.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import attrs
 
 from .._exceptions import InvalidRequestError
+from .._params import EditParams, GenerateParams, keys_of
 from ._keys import SeenKeys
 
 __all__ = [
+    "KNOWN_FIELDS",
     "MAX_LINE_BYTES",
     "BadLine",
     "Job",
@@ -36,6 +39,7 @@ __all__ = [
     "line_option_problem",
     "read_jobs",
     "split_id",
+    "unknown_field_problem",
 ]
 
 MAX_LINE_BYTES = 72 * 1024 * 1024
@@ -52,6 +56,29 @@ _ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,99}")
 names a second image of one request), at most 100 characters."""
 
 _LINE_KEY = re.compile(r"line-[0-9]+")
+
+KNOWN_FIELDS = frozenset(
+    {"id", "prompt", "model", "image"} | keys_of(GenerateParams) | keys_of(EditParams)
+)
+"""Every field a line may hold; any other is a misspelling, said with the nearest name.
+(The options of a batch, ``n`` and the like, are known here and refused by the client
+with their own reason.)"""
+
+
+def unknown_field_problem(fields: Iterable[str]) -> str | None:
+    """Why a line's fields are not all known (``None``: they are): the first unknown one,
+    with the known name it is likely a misspelling of (``did you mean 'seed'?``)."""
+    for name in fields:
+        if name in KNOWN_FIELDS:
+            continue
+        shown = name if len(name) <= 100 else name[:100] + "..."
+        close = difflib.get_close_matches(name, sorted(KNOWN_FIELDS), n=1, cutoff=0.6)
+        if close:
+            return f"unknown field {shown!r}; did you mean {close[0]!r}?"
+        fields_of_a_job = "id, prompt, model, image, num_inference_steps, guidance_scale, seed, "
+        fields_of_a_job += "response_format, control_images, controlnet_weights"
+        return f"unknown field {shown!r} (a job's fields: {fields_of_a_job})"
+    return None
 
 
 @attrs.frozen
@@ -126,6 +153,9 @@ def parse_line(raw: bytes, line: int, defaults: Mapping[str, Any]) -> Job | BadL
         return BadLine(line, key, problem)
     if job_id is not None:
         key = job_id
+    unknown = unknown_field_problem(value)
+    if unknown:
+        return BadLine(line, key, unknown)
     return Job(line, key, {**defaults, **value})
 
 

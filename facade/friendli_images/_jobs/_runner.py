@@ -25,6 +25,7 @@ from .._endpoints._rules import endpoint_id_for_model
 from .._endpoints._status import EndpointEvent
 from .._exceptions import APIResponseValidationError, FileWriteError, InvalidRequestError
 from .._files import asave_chunks, remove_written, save_chunks
+from .._recipe.embed import asave_with_recipe, check_metadata, save_with_recipe
 from ._dataset import DatasetDir, failure_row, image_stem, metadata_rows
 from ._lines import BadLine, Job, Shard, count_jobs, read_jobs
 
@@ -82,10 +83,13 @@ class JobsSummary:
     def to_json(self) -> dict[str, Any]:
         """The fields as a JSON-ready ``dict`` (``out`` as a string), as ``--json`` prints.
 
+        Durations are in seconds rounded to the millisecond.
+
         :returns: One key per field.
         """
         return {
             **attrs.asdict(self, recurse=False),
+            "seconds": round(self.seconds, 3),
             "out": str(self.out),
             "endpoints": list(self.endpoints),
             "endpoint_events": [
@@ -93,7 +97,7 @@ class JobsSummary:
                     "kind": event.kind,
                     "endpoint_id": event.endpoint_id,
                     "status": event.status.to_dict(),
-                    "seconds": event.seconds,
+                    "seconds": round(event.seconds, 3),
                 }
                 for event in self.endpoint_events
             ],
@@ -301,6 +305,7 @@ def run_jobs(
     on_progress: Callable[[JobsSummary], None] | None = None,
     wait_for_endpoint: float | None = None,
     wake: bool = False,
+    metadata: bool = False,
 ) -> JobsSummary:
     """Run the jobs file ``jobs`` into the ``imagefolder`` dataset ``out``; see README "Bulk jobs".
 
@@ -329,11 +334,15 @@ def run_jobs(
         ``endpoint_events``. Default off.
     :param wake: With ``wait_for_endpoint``: wake a SLEEPING endpoint, with at most one
         wake request per endpoint for the run; default ``False``.
+    :param metadata: Also write each image's recipe into its file (as
+        ``GeneratedImage.save(metadata=True)``); ``metadata.jsonl`` has it regardless.
+        Default ``False``.
     :returns: The counts of the run.
     :raises InvalidRequestError: ``defaults``, ``shard``, ``concurrency``,
         ``wait_for_endpoint`` or ``wake`` are invalid.
     :raises OSError: The jobs file cannot be read or ``out`` cannot be written.
     """
+    check_metadata(metadata)
     run = _JobsRun(
         client,
         Path(jobs),
@@ -354,7 +363,11 @@ def run_jobs(
         try:
             for position, image in enumerate(result.images):
                 target = run.target(image, job, position)
-                paths.append(save_chunks(image._chunks(), target, overwrite=False))
+                if metadata:
+                    path = save_with_recipe(image, image._chunks(), target, overwrite=False)
+                else:
+                    path = save_chunks(image._chunks(), target, overwrite=False)
+                paths.append(path)
         except BaseException as error:
             remove_written(paths)
             run.save_failed(error)
@@ -391,6 +404,7 @@ async def arun_jobs(
     on_progress: Callable[[JobsSummary], None] | None = None,
     wait_for_endpoint: float | None = None,
     wake: bool = False,
+    metadata: bool = False,
 ) -> JobsSummary:
     """``run_jobs`` for asyncio; cancelling it cancels the requests in flight.
 
@@ -412,8 +426,12 @@ async def arun_jobs(
         ``endpoint_events``. Default off.
     :param wake: With ``wait_for_endpoint``: wake a SLEEPING endpoint, with at most one
         wake request per endpoint for the run; default ``False``.
+    :param metadata: Also write each image's recipe into its file (as
+        ``GeneratedImage.save(metadata=True)``); ``metadata.jsonl`` has it regardless.
+        Default ``False``.
     :returns: The counts of the run.
     """
+    check_metadata(metadata)
     run = _JobsRun(
         client,
         Path(jobs),
@@ -434,7 +452,12 @@ async def arun_jobs(
         try:
             for position, image in enumerate(result.images):
                 target = run.target(image, job, position)
-                paths.append(await asave_chunks(image._achunks(), target, overwrite=False))
+                chunks = image._achunks()
+                if metadata:
+                    path = await asave_with_recipe(image, chunks, target, overwrite=False)
+                else:
+                    path = await asave_chunks(chunks, target, overwrite=False)
+                paths.append(path)
         except BaseException as error:
             remove_written(paths)
             run.save_failed(error)

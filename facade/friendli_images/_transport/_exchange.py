@@ -125,7 +125,11 @@ class _ExchangeBase:
         headers: Mapping[str, str],
         timeout: httpx.Timeout,
         max_body_bytes: int,
+        extra_query: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> None:
+        self._extra_query = extra_query or {}
+        self._extra_body = extra_body or {}
         self._base_url = base_url.rstrip("/")
         self._headers = headers
         self._timeout = timeout
@@ -186,8 +190,13 @@ class _ExchangeBase:
         """Complete ``kwargs`` for ``build_request``; return the URL and any streamed parts."""
         headers = {**dict(kwargs.pop("headers", None) or {}), **self._headers}
         parts: list[Part] | None = None
+        if self._extra_query:  # checked by the client (check_extras)
+            kwargs["params"] = {**dict(kwargs.pop("params", None) or {}), **self._extra_query}
         if "json" in kwargs:
-            parts, length = encode_json_body(kwargs.pop("json"))
+            document = kwargs.pop("json")
+            if self._extra_body and isinstance(document, dict):
+                document = {**document, **self._extra_body}  # not the body's own fields
+            parts, length = encode_json_body(document)
             for part in parts:
                 if isinstance(part, Base64Payload):
                     part.check_unchanged()  # before a byte goes out, on every attempt

@@ -8,6 +8,7 @@ this module only knows how to stream one and to notice that its file changed.
 from __future__ import annotations
 
 import base64
+import hashlib
 import math
 import os
 from collections.abc import Iterator
@@ -107,6 +108,18 @@ class Base64Payload:
                 "it was checked; it was not sent",
                 param=self._param,
             )
+
+    def digest(self) -> tuple[str, int]:
+        """The SHA-256 (hex) and size of the raw bytes (a file is read again, in chunks)."""
+        sha = hashlib.sha256()
+        if self._data is not None:
+            sha.update(self._data)
+            return sha.hexdigest(), self.size
+        assert self._path is not None
+        with self._path.open("rb") as file:
+            for block in iter(lambda: file.read(_RAW_CHUNK), b""):
+                sha.update(block)
+        return sha.hexdigest(), self.size
 
     def to_data_uri(self) -> str:
         return b"".join(self.iter_encoded()).decode("ascii")

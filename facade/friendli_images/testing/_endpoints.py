@@ -8,7 +8,8 @@ initialization phases and runs, and the server answers the endpoint API for it::
     PUT /dedicated/beta/endpoint/{endpoint_id}/sleep
 
 each with a ``DedicatedEndpointStatus`` body; **404** for an id no endpoint was added
-for, **422** (FastAPI-style ``detail``) for an id that is not a valid endpoint id,
+for (unless the server's ``any_endpoint`` is on: then such an id is a RUNNING endpoint,
+added on first use), **422** (FastAPI-style ``detail``) for an id that is not a valid endpoint id,
 **400** for an ``X-Friendli-Team`` header that is not a valid team id and for waking or
 sleeping an endpoint that is FAILED or stopped, **500** for a wake request to an
 endpoint added with ``fail_wake_request=True`` (it stays asleep), **405** for another
@@ -252,6 +253,8 @@ class EndpointRegistry:
     def __init__(self) -> None:
         self._endpoints: dict[str, SimulatedEndpoint] = {}
         self._lock = threading.Lock()
+        self.any_endpoint = False
+        """Answer an id not added as a RUNNING endpoint (added on first use), not a 404."""
 
     def add(self, endpoint: SimulatedEndpoint) -> SimulatedEndpoint:
         with self._lock:
@@ -295,6 +298,9 @@ class EndpointRegistry:
             return 400, {"detail": "X-Friendli-Team is not a valid team ID"}, []
         with self._lock:
             endpoint = self._endpoints.get(endpoint_id)
+            if endpoint is None and self.any_endpoint:
+                endpoint = SimulatedEndpoint(endpoint_id, status="RUNNING")
+                self._endpoints[endpoint_id] = endpoint
         if endpoint is None:
             return 404, {"detail": f"Endpoint {endpoint_id} not found"}, []
         if action == "status":

@@ -129,6 +129,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
     server_version = "friendli-images-testing"
     server: Listener
     connection_id: int
+    _request_id: str = ""
+    """The ``X-Request-Id`` of the request being answered ("": none yet)."""
 
     def setup(self) -> None:
         super().setup()
@@ -183,6 +185,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def _handle(self) -> None:
         owner = self.server.owner
+        self._request_id = ""
         path, _, query = self.path.partition("?")
         try:
             try:
@@ -194,6 +197,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self._send(response)
                 return
             record = owner._receive(self, path, query, body)
+            self._request_id = record.request_id
             self._respond(record, body)
         except (ClientGone, Stopping, OSError):
             self.close_connection = True
@@ -245,6 +249,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_response(response.status)
         for name, value in response.headers:
             self.send_header(name, value)
+        request_id = self._request_id
+        if request_id and all(name.lower() != "x-request-id" for name, _ in response.headers):
+            self.send_header("X-Request-Id", request_id)  # as API servers do, for support
         length = len(response.body) if declared_length is None else declared_length
         self.send_header("Content-Length", str(length))
         if response.close:

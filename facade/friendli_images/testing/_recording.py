@@ -39,6 +39,7 @@ class RecordedRequest:
     :param connection_id: The number of its TCP connection on this server.
     :param fault: The injected fault it consumed, if any.
     :param received_at: ``time.monotonic()`` when its body had been read.
+    :param request_id: The ``X-Request-Id`` the server answered it with.
     """
 
     method: str
@@ -59,6 +60,8 @@ class RecordedRequest:
     """The injected fault this request consumed, if any."""
     received_at: float
     """``time.monotonic()`` when the body had been read."""
+    request_id: str = ""
+    """The id the server answered it with, in its ``X-Request-Id`` header (``req-1``, ...)."""
 
     @cached_property
     def json(self) -> Any:

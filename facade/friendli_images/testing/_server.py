@@ -82,6 +82,11 @@ class FriendliTestServer:
     :param spec: The OpenAPI document (a parsed ``openapi.json``) whose request schemas
         validate and whose response schemas shape the answers; by default the one
         shipped with ``friendli_images_api``. Give a modified copy to try a change.
+    :param any_endpoint: Answer the endpoint API (status, wake, sleep) for every valid
+        endpoint id, as generation answers every ``model``: an id met for the first time
+        is a RUNNING endpoint (then sleeps and wakes as one added by :meth:`add_endpoint`).
+        Default ``False``: an id not added is a 404, as on Friendli. ``friendli-images
+        mock-server`` turns it on. May be changed while running.
     :raises ValueError: If ``latency`` is negative, not finite or over an hour.
     """
 
@@ -97,6 +102,7 @@ class FriendliTestServer:
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         spec: Mapping[str, Any] | None = None,
         max_records: int | None = None,
+        any_endpoint: bool = False,
     ) -> None:
         if not 0 <= latency <= MAX_LATENCY:  # NaN fails both comparisons
             raise ValueError(f"latency must be between 0 and {MAX_LATENCY:g} s, got {latency}")
@@ -120,6 +126,7 @@ class FriendliTestServer:
             "endpoint": deque(),
         }
         self._endpoints = EndpointRegistry()
+        self.any_endpoint = any_endpoint
         self._errors: list[BaseException] = []
         self._image_index: dict[str, tuple[int, int, int]] = {}
         self._stored_images = StoredImages()  # edits answered as a url
@@ -334,6 +341,15 @@ class FriendliTestServer:
         """
         return self._endpoints.add(SimulatedEndpoint(endpoint_id, **lifecycle))
 
+    @property
+    def any_endpoint(self) -> bool:
+        """Whether every valid endpoint id is answered (see the ``any_endpoint`` parameter)."""
+        return self._endpoints.any_endpoint
+
+    @any_endpoint.setter
+    def any_endpoint(self, value: bool) -> None:
+        self._endpoints.any_endpoint = value
+
     def endpoint(self, endpoint_id: str) -> SimulatedEndpoint:
         """The simulated endpoint added as ``endpoint_id``.
 
@@ -425,6 +441,7 @@ class FriendliTestServer:
                 connection_id=handler.connection_id,
                 fault=fault,
                 received_at=time.monotonic(),
+                request_id=f"req-{len(self._requests) + 1}",
             )
             self._requests.append(record)
             self._received += 1
