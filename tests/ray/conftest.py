@@ -7,9 +7,11 @@ Without the ``ray`` extra every test here is skipped.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -47,9 +49,20 @@ def ray_server() -> Iterator[FriendliTestServer]:
 
 
 @pytest.fixture(scope="session")
-def ray_cluster(ray_server: FriendliTestServer) -> Iterator[Any]:
-    """``ray.init(num_cpus=2)`` once; the cluster inherits the server's address."""
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
+def ray_workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The working directory of the cluster's workers: where the driver was when it
+    started the cluster, as for a user's script (relative paths are resolved there)."""
+    return tmp_path_factory.mktemp("ray-workdir")
+
+
+@pytest.fixture(scope="session")
+def ray_cluster(ray_server: FriendliTestServer, ray_workdir: Path) -> Iterator[Any]:
+    """``ray.init(num_cpus=2)`` once, from ``ray_workdir``; the cluster inherits the
+    server's address."""
+    with contextlib.chdir(ray_workdir):
+        ray.init(
+            num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR
+        )
     ray.data.DataContext.get_current().enable_progress_bars = False
     try:
         yield ray
