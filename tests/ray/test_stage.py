@@ -128,18 +128,36 @@ def test_one_wake_for_a_sleeping_endpoint(server: FriendliTestServer) -> None:
     assert "RUNNING" == endpoint.status
 
 
-def _stage_pids() -> list[int]:
-    """The processes of the stage's actors (Ray titles them after the operator)."""
-    pids = []
+def _descendants(root: int) -> set[int]:
+    """The pids of ``root``'s live descendants (Linux ``/proc``)."""
+    parents: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            command = (entry / "cmdline").read_bytes()
+            text = (entry / "stat").read_text(encoding="ascii")
+        except (OSError, UnicodeDecodeError):
+            continue
+        parents[int(entry.name)] = int(text[text.rindex(")") + 2 :].split()[1])
+    found: set[int] = set()
+    frontier = {root}
+    while frontier:
+        frontier = {pid for pid, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def _stage_pids() -> list[int]:
+    """The processes of this session's stage actors (Ray titles them after the operator):
+    descendants of this process only, never another cluster's on a shared machine."""
+    pids = []
+    for pid in sorted(_descendants(os.getpid())):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
             continue
         if b"FriendliImagesStage" in command:
-            pids.append(int(entry.name))
+            pids.append(pid)
     return pids
 
 
