@@ -7,6 +7,7 @@ Every error the package raises derives from ``FriendliImagesError``::
     ├── OutputExistsError (also FileExistsError)   save() would overwrite a file
     ├── MissingDependencyError (also ImportError)  an optional extra is not installed
     ├── ImageDownloadError                         fetching a ``url`` result failed
+    ├── RequestInterruptedError                    its worker died mid-request (ray)
     ├── BatchFailedError                           every request of a batch failed
     ├── EndpointError (see _endpoint_errors)       an endpoint did not become ready
     └── APIError                                   the API call failed
@@ -59,6 +60,7 @@ __all__ = [
     "OutputExistsError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RequestInterruptedError",
     "UnprocessableEntityError",
 ]
 
@@ -176,6 +178,14 @@ class BatchFailedError(FriendliImagesError):
 
 class MissingDependencyError(FriendliImagesError, ImportError):
     """An optional dependency (Pillow) is needed for this call."""
+
+
+class RequestInterruptedError(FriendliImagesError):
+    """The worker sending a request died before its answer came back, so whether it
+    generated (and was billed) is unknown; it is not sent again unless asked.
+
+    The error of such a row in ``friendli_images.ray`` (an actor killed mid-batch).
+    """
 
 
 class ImageDownloadError(FriendliImagesError):

@@ -36,7 +36,9 @@ __all__ = [
     "BadLine",
     "Job",
     "Shard",
+    "line_option_problem",
     "read_jobs",
+    "split_id",
     "unknown_field_problem",
 ]
 
@@ -143,31 +145,52 @@ def parse_line(raw: bytes, line: int, defaults: Mapping[str, Any]) -> Job | BadL
         return BadLine(line, key, f"not usable JSON ({exc})"[:300])
     if not isinstance(value, dict):
         return BadLine(line, key, f"a job must be a JSON object, got {type(value).__name__}")
-    for option in _RUN_OPTIONS:
-        if option in value:
-            return BadLine(
-                line,
-                key,
-                f"{option!r} is an option of the run, not of one line (it allows sending a "
-                "request again that may have generated, and been billed, already)",
-            )
-    job_id = value.pop("id", None)
+    problem = line_option_problem(value)
+    if problem is not None:
+        return BadLine(line, key, problem)
+    job_id, problem = split_id(value)
+    if problem is not None:
+        return BadLine(line, key, problem)
     if job_id is not None:
-        if isinstance(job_id, bool) or not isinstance(job_id, (str, int)):
-            return BadLine(line, key, "'id' must be a string or an integer")
-        job_id = str(job_id)
-        if not _ID.fullmatch(job_id) or _LINE_KEY.fullmatch(job_id):
-            return BadLine(
-                line,
-                key,
-                f"'id' {job_id[:100]!r} is not usable as a file name: use 1 to 100 letters, "
-                "digits, '_' or '-' (no dot, not 'line-<number>')",
-            )
         key = job_id
     unknown = unknown_field_problem(value)
     if unknown:
         return BadLine(line, key, unknown)
     return Job(line, key, {**defaults, **value})
+
+
+def line_option_problem(fields: Mapping[str, Any]) -> str | None:
+    """Why ``fields`` may not be one job's (it sets an option of the whole run), or ``None``.
+
+    Every source of jobs (a jobs file's line, a Dataset's row) is held to this rule.
+    """
+    for option in _RUN_OPTIONS:
+        if option in fields:
+            return (
+                f"{option!r} is an option of the run, not of one line (it allows sending a "
+                "request again that may have generated, and been billed, already)"
+            )
+    return None
+
+
+def split_id(fields: dict[str, Any]) -> tuple[str | None, str | None]:
+    """Take a job's ``id`` out of ``fields``: ``(id, None)``, ``(None, None)`` without one,
+    or ``(None, why)`` when it is unusable (not a string or integer, not a file-name stem).
+
+    Every source of jobs (a jobs file's line, a Dataset's row) names its jobs by this rule.
+    """
+    job_id = fields.pop("id", None)
+    if job_id is None:
+        return None, None
+    if isinstance(job_id, bool) or not isinstance(job_id, (str, int)):
+        return None, "'id' must be a string or an integer"
+    job_id = str(job_id)
+    if not _ID.fullmatch(job_id) or _LINE_KEY.fullmatch(job_id):
+        return None, (
+            f"'id' {job_id[:100]!r} is not usable as a file name: use 1 to 100 letters, "
+            "digits, '_' or '-' (no dot, not 'line-<number>')"
+        )
+    return job_id, None
 
 
 def read_jobs(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hmac
 import itertools
 import json
@@ -10,7 +11,7 @@ import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from types import TracebackType
 from typing import Any, Final, Literal, Self, TypeAlias
 
@@ -131,6 +132,8 @@ class FriendliTestServer:
         self._stored_images = StoredImages()  # edits answered as a url
         self._seeds = itertools.count(1)
         self._connections = itertools.count(1)
+        self._in_flight = 0
+        self._max_in_flight = 0
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -361,8 +364,15 @@ class FriendliTestServer:
         with self._lock:
             return list(self._errors)
 
+    @property
+    def max_in_flight(self) -> int:
+        """The most generation and edit requests answered at once since start or ``reset``."""
+        with self._lock:
+            return self._max_in_flight
+
     def reset(self) -> None:
-        """Forget recorded requests, queued faults and errors; restart the seed counter.
+        """Forget recorded requests, queued faults and errors; restart the seed counter
+        and ``max_in_flight``.
 
         Images already handed out as URLs stay downloadable.
         """
@@ -372,12 +382,25 @@ class FriendliTestServer:
                 queue.clear()
             self._errors.clear()
             self._seeds = itertools.count(1)
+            self._max_in_flight = self._in_flight
 
     # -- called from handler threads ----------------------------------------------------
 
     def _next_connection_id(self) -> int:
         with self._lock:
             return next(self._connections)
+
+    @contextlib.contextmanager
+    def _answering(self) -> Iterator[None]:
+        """Count a generation or edit request as in flight while it is answered."""
+        with self._lock:
+            self._in_flight += 1
+            self._max_in_flight = max(self._max_in_flight, self._in_flight)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._in_flight -= 1
 
     def _record_error(self, exc: BaseException) -> None:
         with self._lock:
@@ -466,7 +489,8 @@ class FriendliTestServer:
         if refusal is not None:
             return Response.json(503, {"detail": refusal})
         """``POST /dedicated/v1/images/generations``: one image after ``latency`` seconds."""
-        self._sleep(self.latency)
+        with self._answering():
+            self._sleep(self.latency)
         seed = parsed.get("seed")
         if seed is None:
             with self._lock:
@@ -486,7 +510,8 @@ class FriendliTestServer:
 
     def _image_operation(self, record: RecordedRequest, parsed: dict[str, Any]) -> Response:
         """An edit or a container operation: see :mod:`._operations`."""
-        self._sleep(self.latency)
+        with self._answering():
+            self._sleep(self.latency)
         seed = parsed.get("seed")
         if seed is None:
             with self._lock:
