@@ -6,5 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 python -m pip install --quiet -e ".[dev,ray]"
-pytest -m ray tests/ray tests/bench
+# Arguments go to pytest (default: the stage's tests and the Ray benchmark's smoke test).
+if [ "$#" -eq 0 ]; then set -- tests/ray tests/bench; fi
+pytest -m ray "$@"
 mypy

@@ -91,9 +91,11 @@ class FriendliImagesStage:
 
     ``generate_images`` builds the stage for you; use the class directly to place it in
     your own ``map_batches`` call, with ``batch_format="pyarrow"``, an actor pool
-    (``compute=ray.data.ActorPoolStrategy(size=ACTORS)``) and ``max_restarts=0``
-    (Ray Data's default restarts actors and retries their batches, which sends, and
-    bills, those requests again).
+    (``compute=ray.data.ActorPoolStrategy(size=ACTORS)``), and pass it the stage's
+    ``coordinator``: with it a batch Ray retries after an actor died sends none of the
+    rows the dead actor had claimed (they come back as ``RequestInterruptedError`` rows),
+    so Ray's restarts and task retries are safe. Without a coordinator there is no
+    ledger: use ``max_restarts=0`` (a restart would send, and bill, the batch again).
 
     :param defaults: Fields a row omits, as for ``run_jobs`` (``{"model": ENDPOINT}``).
     :param concurrency: The requests in flight over all ``actors``; each actor takes
