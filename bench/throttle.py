@@ -142,6 +142,18 @@ def render(rows: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def report(run: dict[str, Any], rows: list[dict[str, Any]], json_path: str | None) -> None:
+    """Print the table and the server's CPU share; write the run and rows to ``json_path``."""
+    print(render(rows))
+    print(
+        f"server CPU: {run['server_cpu_seconds']:.2f} s over {run['wall_seconds']:.1f} s "
+        f"({run['server_cpu_seconds'] / run['wall_seconds']:.2f} of a core)"
+    )
+    if json_path:
+        with open(json_path, "w", encoding="utf-8") as file:
+            json.dump({"run": run, "rows": rows}, file, indent=1)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--images", type=int, default=IMAGES)
@@ -152,14 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     ceilings = [int(level) for level in args.ceilings.split(",")]
     run = measure(args.images, args.reps, ceilings, lambda message: print(message, flush=True))
     rows = figures(run, ceilings)
-    print(render(rows))
-    print(
-        f"server CPU: {run['server_cpu_seconds']:.2f} s over {run['wall_seconds']:.1f} s "
-        f"({run['server_cpu_seconds'] / run['wall_seconds']:.2f} of a core)"
-    )
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as file:
-            json.dump({"run": run, "rows": rows}, file, indent=1)
+    report(run, rows, args.json)
     return 0
 
 

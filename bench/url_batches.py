@@ -146,7 +146,7 @@ def figures(run: dict[str, Any], levels: Sequence[int]) -> list[dict[str, Any]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from bench.throttle import render
+    from bench.throttle import report
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--jobs", type=int, default=JOBS)
@@ -157,14 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     levels = [int(level) for level in args.levels.split(",")]
     run = measure(args.jobs, args.reps, levels, lambda message: print(message, flush=True))
     rows = figures(run, levels)
-    print(render(rows))
-    print(
-        f"server CPU: {run['server_cpu_seconds']:.2f} s over {run['wall_seconds']:.1f} s "
-        f"({run['server_cpu_seconds'] / run['wall_seconds']:.2f} of a core)"
-    )
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as file:
-            json.dump({"run": run, "rows": rows}, file, indent=1)
+    report(run, rows, args.json)
     return 0
 
 
