@@ -147,9 +147,9 @@ class FriendliImagesStage:
             registered: ObjectRef[int]
             registered = coordinator.register.remote(self._actor_id, self._incarnation)
             index = ray.get(registered, timeout=60)
-        self.index = index
+        self.index: int = index
         """This actor's place in the pool (``Coordinator.register``)."""
-        self.concurrency = spread(concurrency, actors, index)
+        self.concurrency: int = spread(concurrency, actors, index)
         """This actor's share of the requests in flight."""
         self._throttle_on_503 = throttle_on_503
         pool = self._client._waiter_pool_for(wait_for_endpoint, wake)
