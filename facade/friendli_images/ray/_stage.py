@@ -80,7 +80,10 @@ class _SharedWaiter(AsyncEndpointWaiter):
             reference = self._coordinator.wait.remote(
                 self.endpoint_id, self.budget, self.wake, seen_round, cause
             )
-            shared_round, error = await _result(reference, self.budget + _COORDINATOR_MARGIN)
+            # Typed here: without the ray extra, mypy sees ObjectRef as Any.
+            waited: tuple[int, FriendliImagesError | None]
+            waited = await _result(reference, self.budget + _COORDINATOR_MARGIN)
+            shared_round, error = waited
             self.round = max(self.round + 1, shared_round)
             if error is not None:
                 raise error
@@ -234,7 +237,8 @@ class FriendliImagesStage:
             return -1, set()
         begun: ObjectRef[tuple[int, list[int]]]
         begun = self._coordinator.begin.remote(fingerprint, self._actor_id, self._incarnation)
-        number, claimed = await _result(begun)
+        begun_as: tuple[int, list[int]] = await _result(begun)
+        number, claimed = begun_as
         return number, set(claimed)
 
     async def _claimed(
