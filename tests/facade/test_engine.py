@@ -214,12 +214,19 @@ class TestGenerateN:
         assert all(isinstance(outcome, Outcome) for outcome in outcomes)
 
 
+SLOW_REFUSAL = 0.3
+"""Seconds the server takes to refuse in the overload tests: every request of the batch is
+out by then, so each refusal comes back while the batch could send less (an immediate one
+could come back before the next thread has even sent, at one in flight, where it is an
+ordinary failure)."""
+
+
 class TestAdaptive:
     def test_429_backs_off_instead_of_failing(
         self, client: FriendliImages, friendli_server: FriendliTestServer
     ) -> None:
         """Overload answers while the batch can send less cost no retry: all succeed."""
-        friendli_server.inject(ErrorStatus.rate_limited(), times=3)
+        friendli_server.inject(ErrorStatus(429, delay=SLOW_REFUSAL), times=3)
 
         result = client.generate("x", model="ep", n=4, concurrency=4, max_retries=0)
 
@@ -243,7 +250,7 @@ class TestAdaptive:
         self, client: FriendliImages, friendli_server: FriendliTestServer, opt_in: bool, failed: int
     ) -> None:
         """With throttle_on_503=True a 503 is an overload answer like 429; else a plain failure."""
-        friendli_server.inject(ErrorStatus(503), times=3)
+        friendli_server.inject(ErrorStatus(503, delay=SLOW_REFUSAL), times=3)
         requests = [{**request, "max_retries": 0} for request in _requests(4)]
 
         outcomes = list(client.generate_many(requests, concurrency=4, throttle_on_503=opt_in))

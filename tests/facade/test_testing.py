@@ -946,6 +946,18 @@ class TestFaults:
         assert str(status) in response.json()["detail"]
         assert "retry-after" not in response.headers
 
+    def test_error_status_after_a_delay(
+        self, mock_server: FriendliTestServer, http: httpx.Client
+    ) -> None:
+        """ErrorStatus(delay=...) refuses only after that long, as a queue timeout does."""
+        mock_server.inject(ErrorStatus(503, delay=0.3))
+        start = time.perf_counter()
+
+        response = generate(http, mock_server)
+
+        assert time.perf_counter() - start >= 0.29  # timer granularity
+        assert 503 == response.status_code
+
     @pytest.mark.parametrize(
         ("retry_after", "header"),
         [
@@ -1116,6 +1128,9 @@ class TestFaults:
             Delay(-1)
         with pytest.raises(ValueError, match="status"):
             ErrorStatus(99)
+        for delay in (-1.0, float("inf"), float("nan")):
+            with pytest.raises(ValueError, match="delay"):
+                ErrorStatus(503, delay=delay)
         with pytest.raises(ValueError, match="fraction"):
             TruncatedBody(1.0)
 

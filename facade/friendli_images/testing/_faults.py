@@ -46,6 +46,8 @@ class ErrorStatus:
     ``content_type``. ``retry_after`` becomes a ``Retry-After`` header: a number of
     seconds (``2`` -> ``"2"``, ``0.5`` -> ``"0.5"``), a ``datetime`` (sent as an HTTP-date;
     a naive one is taken as UTC), or a string sent as is (to test malformed values).
+    ``delay`` holds the answer back, as an overloaded server that refuses only after a
+    queue timeout does (and so that refusals can come while other requests are out).
 
     :param status: The HTTP status, in [200, 599].
     :param message: The ``detail`` of the default body.
@@ -53,6 +55,7 @@ class ErrorStatus:
     :param retry_after: The ``Retry-After`` header, if any.
     :param headers: More response headers.
     :param content_type: The ``Content-Type`` header.
+    :param delay: Seconds to wait before answering (``>= 0``, finite).
     """
 
     status: int
@@ -61,10 +64,13 @@ class ErrorStatus:
     retry_after: float | datetime | str | None = None
     headers: Mapping[str, str] = attrs.field(factory=dict)
     content_type: str = "application/json"
+    delay: float = 0.0
 
     def __attrs_post_init__(self) -> None:
         if isinstance(self.status, bool) or not 200 <= self.status <= 599:
             raise ValueError(f"status must be an HTTP status code in [200, 599], got {self.status}")
+        if not 0 <= self.delay < float("inf"):  # NaN fails both comparisons
+            raise ValueError(f"delay must be finite and >= 0, got {self.delay}")
 
     @classmethod
     def rate_limited(

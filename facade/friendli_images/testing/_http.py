@@ -216,6 +216,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
             return
         if isinstance(fault, ErrorStatus):
+            if fault.delay:
+                owner._sleep(fault.delay)
             self._send(Response(fault.status, fault.response_body(), fault.response_headers()))
             return
         if isinstance(fault, InvalidJson):
