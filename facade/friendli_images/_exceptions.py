@@ -212,9 +212,10 @@ def request_id_of(response: httpx.Response | None) -> str | None:
     if response is None:
         return None
     value: str = response.headers.get(REQUEST_ID_HEADER, "").strip()
-    if not value or len(value) > 200 or not all(0x20 < ord(c) < 0x7F for c in value):
+    # Visible ASCII only (0x21-0x7E): printable ASCII but the space.
+    if not value or len(value) > 200 or not (value.isascii() and value.isprintable()):
         return None
-    return value
+    return None if " " in value else value
 
 
 class APIError(FriendliImagesError):

@@ -315,9 +315,10 @@ class SyncEndpointMethods(_EndpointCommon):
 
     def _waiter(self, sent: Mapping[str, Any], params: Mapping[str, Any]) -> EndpointWaiter | None:
         """The waiter of ``generate()``/``edit()`` with these arguments (``None``: off)."""
-        return self._endpoint_waiter(
-            sent["model"], params.get("wait_for_endpoint"), params.get("wake", False)
-        )
+        wait_for_endpoint, wake = params.get("wait_for_endpoint"), params.get("wake", False)
+        if wait_for_endpoint is None and wake is False:  # the defaults: nothing to check
+            return None
+        return self._endpoint_waiter(sent["model"], wait_for_endpoint, wake)
 
     def _new_waiter_pool(self) -> WaiterPool[EndpointWaiter]:
         return WaiterPool(
@@ -453,9 +454,10 @@ class AsyncEndpointMethods(_EndpointCommon):
         self, sent: Mapping[str, Any], params: Mapping[str, Any]
     ) -> AsyncEndpointWaiter | None:
         """The waiter of ``generate()``/``edit()`` with these arguments (``None``: off)."""
-        return self._endpoint_waiter(
-            sent["model"], params.get("wait_for_endpoint"), params.get("wake", False)
-        )
+        wait_for_endpoint, wake = params.get("wait_for_endpoint"), params.get("wake", False)
+        if wait_for_endpoint is None and wake is False:  # the defaults: nothing to check
+            return None
+        return self._endpoint_waiter(sent["model"], wait_for_endpoint, wake)
 
     def _new_waiter_pool(self) -> WaiterPool[AsyncEndpointWaiter]:
         return WaiterPool(

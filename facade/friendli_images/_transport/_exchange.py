@@ -57,36 +57,34 @@ def attempt_seconds(timeout: httpx.Timeout) -> float | None:
     """
     if timeout.read is None:
         return None
-    return max(value for value in timeout.as_dict().values() if value is not None)
+    return max(timeout.read, timeout.connect or 0.0, timeout.write or 0.0, timeout.pool or 0.0)
 
 
 Part = bytes | Base64Payload
 
 
-def _replace_payloads(value: Any, found: dict[str, Base64Payload]) -> Any:
-    if isinstance(value, Base64Payload):
-        marker = f"friendli-images-payload-{os.urandom(16).hex()}"
-        found[marker] = value
-        return marker
-    if isinstance(value, dict):
-        return {key: _replace_payloads(item, found) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_replace_payloads(item, found) for item in value]
-    return value
-
-
 def encode_json_body(value: Any) -> tuple[list[Part], int]:
     """Serialise ``value`` to compact UTF-8 JSON parts and their total length in bytes.
 
-    Each ``Base64Payload`` inside becomes a JSON string written later, chunk by chunk.
+    Each ``Base64Payload`` inside becomes a JSON string written later, chunk by chunk: the
+    encoder (C, walking the value once) writes a marker where it meets one, and the text
+    is split at the markers.
     """
     payloads: dict[str, Base64Payload] = {}
+
+    def marker_for(item: object) -> str:
+        if not isinstance(item, Base64Payload):
+            raise TypeError(f"Object of type {type(item).__name__} is not JSON serializable")
+        marker = f"friendli-images-payload-{os.urandom(16).hex()}"
+        payloads[marker] = item
+        return marker
+
     text = json.dumps(
-        _replace_payloads(value, payloads),
-        ensure_ascii=False,
-        separators=(",", ":"),
-        allow_nan=False,
+        value, ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=marker_for
     )
+    if not payloads:
+        data = text.encode()
+        return [data], len(data)
     parts: list[Part] = []
     for marker, payload in payloads.items():
         before, after = text.split(f'"{marker}"', 1)
@@ -142,34 +140,34 @@ def build_request(
     ours once per distinct pair instead of on every request (about 20 us each).
 
     Only the plain case is built here: an absolute URL, no query parameters or cookies on
-    either side, and only ``content``, ``headers`` (a ``dict``) and ``timeout`` (an
-    ``httpx.Timeout``) given; anything else goes to httpx. The request is the one httpx
-    would build: the client's headers that ours do not replace, then ours, and the timeout
-    extension.
+    either side, and only ``content``, ``headers`` (a ``dict`` of ours) and ``timeout``
+    (the timeout extension's ``dict``) given; anything else goes to httpx. The request is
+    the one httpx would build: the client's headers that ours do not replace, then ours,
+    and the timeout extension.
     """
     headers = kwargs.get("headers")
     timeout = kwargs.get("timeout")
     if (
         not _BUILT_KWARGS.issuperset(kwargs)
         or not isinstance(headers, dict)
-        or not isinstance(timeout, httpx.Timeout)
+        or not isinstance(timeout, dict)
         or url.is_relative_url
         or http.params
         or http.cookies
     ):
+        if isinstance(timeout, dict):
+            kwargs = {**kwargs, "timeout": httpx.Timeout(**timeout)}
         return http.build_request(method, url, **kwargs)
-    length = headers.get("Content-Length")
-    key = (
-        tuple(http.headers.raw),
-        *(item for item in headers.items() if item[0] != "Content-Length"),
-    )
+    headers = dict(headers)
+    length = headers.pop("Content-Length", None)
+    key = (tuple(http.headers.raw), tuple(headers.items()))
     known = _MERGED_HEADERS.get(http)
     if known is None:
         known = _MERGED_HEADERS.setdefault(http, {})
     merged = known.get(key)
     if merged is None:
         merged = httpx.Headers(http.headers)
-        merged.update({name: value for name, value in headers.items() if name != "Content-Length"})
+        merged.update(headers)
         if len(known) >= _MAX_MERGED_HEADERS:
             known.clear()
         known[key] = merged
@@ -181,7 +179,7 @@ def build_request(
         url,
         content=kwargs.get("content"),
         headers=request_headers,
-        extensions={"timeout": timeout.as_dict()},
+        extensions={"timeout": timeout},
     )
 
 
@@ -224,15 +222,19 @@ class _ExchangeBase:
             return None
         return max(self._deadline - time.monotonic(), 0.0)
 
-    def _clipped_timeout(self) -> httpx.Timeout:
-        """The per-operation timeouts, none longer than what is left of the deadline."""
+    def _clipped_timeout(self) -> dict[str, float | None]:
+        """The per-operation timeouts, none longer than what is left of the deadline (as
+        the ``timeout`` extension of an ``httpx.Request`` holds them)."""
         left = self.remaining()
+        timeout = self._timeout
         if left is None:
-            return self._timeout
-        values = {
-            k: left if v is None else min(v, left) for k, v in self._timeout.as_dict().items()
+            return timeout.as_dict()
+        return {
+            "connect": left if timeout.connect is None else min(timeout.connect, left),
+            "read": left if timeout.read is None else min(timeout.read, left),
+            "write": left if timeout.write is None else min(timeout.write, left),
+            "pool": left if timeout.pool is None else min(timeout.pool, left),
         }
-        return httpx.Timeout(**values)
 
     def _add(self, chunks: list[bytes], chunk: bytes, size: int) -> int:
         size += len(chunk)
