@@ -54,7 +54,9 @@ class FriendliImages(SyncEndpointMethods, SyncClient):
         320 MiB.
     :param max_download_bytes: Largest ``url`` image downloaded, in bytes; default 64 MiB.
     :param http_client: Your own ``httpx.Client`` (proxies, transports, limits). It is
-        used as is, never modified, and not closed by ``close()``.
+        used as is, never modified, and not closed by ``close()``; its transport keeps
+        httpx's per-read timeouts (the package's own connections also end each attempt
+        by its deadline while the headers arrive).
     :raises InvalidRequestError: An argument is invalid, or no token is given or set.
     """
 

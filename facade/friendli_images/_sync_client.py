@@ -29,6 +29,7 @@ from ._endpoints._wait import (
 from ._operations import Operation
 from ._redaction import package_logger
 from ._results import GeneratedImage, ImageResult
+from ._transport._deadline import deadline_transport
 from ._transport._download import Downloader
 from ._transport._exchange import Exchange, check_open
 from ._transport._tls import shared_ssl_context
@@ -56,7 +57,9 @@ class SyncClient(BaseClient):
         self._http = (
             http_client
             if http_client is not None
-            else httpx.Client(timeout=self.timeout, verify=shared_ssl_context())
+            else httpx.Client(
+                timeout=self.timeout, verify=shared_ssl_context(), transport=deadline_transport()
+            )
         )
         self._downloader = Downloader(
             self._http, self._download_settings, user_client=not self._owns_http
@@ -66,7 +69,10 @@ class SyncClient(BaseClient):
         self._pool: ClientPool[httpx.Client] | None = (
             ClientPool(
                 lambda limits: httpx.Client(
-                    timeout=self.timeout, limits=limits, verify=shared_ssl_context()
+                    timeout=self.timeout,
+                    limits=limits,
+                    verify=shared_ssl_context(),
+                    transport=deadline_transport(limits),
                 )
             )
             if http_client is None

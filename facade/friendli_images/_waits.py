@@ -12,9 +12,9 @@ no other module of the package calls ``time.sleep``, ``asyncio.sleep`` or waits 
 condition with a timeout of its own (the test server aside).
 
 ``bounded`` is the rule (pure, table-tested); the other functions apply it to a plain
-sleep, a ``threading.Condition``, a ``threading.Event``, an ``asyncio`` future, and a
-blocking call (``call_within``: a sync request whose server trickles its headers, which
-httpx's per-read timeouts never stop, still returns by its deadline).
+sleep, a ``threading.Condition``, a ``threading.Event`` and an ``asyncio`` future. The
+other side of a deadline, a blocking socket read that must end by it, is
+``_transport._deadline``'s.
 """
 
 from __future__ import annotations
@@ -22,8 +22,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from . import _config
 
@@ -34,7 +33,6 @@ __all__ = [
     "MAX_WAIT",
     "asleep",
     "bounded",
-    "call_within",
     "deadline_after",
     "pause_end",
     "sleep",
@@ -43,7 +41,6 @@ __all__ = [
     "wait_future",
 ]
 
-T = TypeVar("T")
 
 MAX_WAIT = _config.MAX_RETRY_AFTER
 """The longest single wait, in seconds: 60, the documented cap on ``Retry-After``."""
@@ -154,32 +151,3 @@ async def wait_future(
         return False
     done, _ = await asyncio.wait({future}, timeout=wait)
     return bool(done)
-
-
-def call_within(function: Callable[[], T], seconds: float | None) -> T:
-    """``function()``, waited for at most ``seconds`` (bounded like every wait).
-
-    It runs in a daemon thread; the caller gets its result or its exception, or
-    ``TimeoutError`` when the time runs out first. The thread is then left to end by
-    itself (its result is dropped): a blocking call cannot be interrupted from outside,
-    but the caller's deadline holds. Only for calls that are safe to abandon (an endpoint
-    status read, a wake request the waiter accounts for), never for a generation.
-    """
-    done = threading.Event()
-    outcome: list[T] = []
-    failure: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            outcome.append(function())
-        except BaseException as error:  # handed to the caller, or dropped with the thread
-            failure.append(error)
-        finally:
-            done.set()
-
-    threading.Thread(target=run, name="friendli-images-call", daemon=True).start()
-    if not wait_event(done, seconds):
-        raise TimeoutError(f"the call did not end within {bounded(seconds):g} s")
-    if failure:
-        raise failure[0]
-    return outcome[0]

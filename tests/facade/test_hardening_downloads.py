@@ -209,7 +209,25 @@ def trickle_png(connection: RawConnection) -> None:
         connection.trickle(bytes(100_000), every=0.05)
 
 
+def trickle_png_head(connection: RawConnection) -> None:
+    """A status line, then one header byte every 50 ms: each read resets httpx's timer."""
+    connection.trickle(b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 5000, every=0.05)
+
+
 class TestDownloadDeadline:
+    def test_sync_trickled_headers(self, friendli_server: FriendliTestServer) -> None:
+        """Headers a byte at a time: the download still ends by download_timeout."""
+        with RawServer(trickle_png_head) as raw:
+            client = FriendliImages(
+                token=friendli_server.token, base_url=friendli_server.base_url, download_timeout=0.5
+            )
+            with client:
+                image = image_from(client, friendli_server, f"{raw.url}/x.png")
+                start = time.monotonic()
+                with pytest.raises(ImageDownloadError, match=r"took longer than 0\.5 s"):
+                    image.content()
+        assert time.monotonic() - start < 2.5
+
     def test_sync_trickle(self, friendli_server: FriendliTestServer) -> None:
         with RawServer(trickle_png) as raw:
             client = FriendliImages(

@@ -250,6 +250,28 @@ class TestAttemptDeadline:
             elapsed = time.monotonic() - start
         assert elapsed < 3
 
+    def test_sync_trickling_headers_are_bounded(self) -> None:
+        """Each header byte within the read timeout: the attempt still ends by its deadline."""
+        with RawServer(trickle_head) as raw:
+            client = FriendliImages(token=TOKEN, base_url=raw.url, timeout=0.6, max_retries=0)
+            start = time.monotonic()
+            with client, pytest.raises(APITimeoutError) as info:
+                client.generate("x", model="ep")
+            elapsed = time.monotonic() - start
+        assert elapsed < 3
+        assert info.value.sent
+
+    def test_sync_batch_with_trickling_headers_is_bounded(self) -> None:
+        """A batch's pooled connections end by the deadline too: each request fails alone."""
+        with RawServer(trickle_head) as raw:
+            client = FriendliImages(token=TOKEN, base_url=raw.url, timeout=0.6, max_retries=0)
+            start = time.monotonic()
+            with client:
+                outcomes = list(client.generate_many([{"prompt": "x", "model": "ep"}] * 3))
+            elapsed = time.monotonic() - start
+        assert elapsed < 4
+        assert [APITimeoutError] * 3 == [type(outcome.error) for outcome in outcomes]
+
     @pytest.mark.anyio
     async def test_async_trickling_headers_are_bounded(self) -> None:
         with RawServer(trickle_head) as raw:

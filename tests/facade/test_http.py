@@ -94,7 +94,8 @@ class TestEncodeJsonBody:
 )
 def test_request_id_of(header: str | bytes | None, expected: str | None) -> None:
     """The server's X-Request-Id is kept when it is 1-200 visible ASCII characters."""
-    headers = {} if header is None else {"X-Request-Id": header}
+    raw = header.encode() if isinstance(header, str) else header
+    headers = [] if raw is None else [(b"X-Request-Id", raw)]
     response = httpx.Response(200, headers=headers)
 
     assert expected == request_id_of(response)

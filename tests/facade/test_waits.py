@@ -166,28 +166,3 @@ class TestHugeRetryAfter:
                 return len(result.images)
 
         assert 4 == asyncio.run(asyncio.wait_for(main(), 30))
-
-
-class TestCallWithin:
-    """A blocking call waited for within its deadline (sync endpoint calls)."""
-
-    def test_result_and_exception_come_back(self) -> None:
-        assert 7 == _waits.call_within(lambda: 7, 1.0)
-        empty: dict[str, int] = {}
-        with pytest.raises(KeyError, match="x"):
-            _waits.call_within(lambda: empty["x"], 1.0)
-
-    def test_a_call_past_its_time_is_left_behind(self) -> None:
-        release = threading.Event()
-        start = time.monotonic()
-        with pytest.raises(TimeoutError):
-            _waits.call_within(lambda: release.wait(30), 0.2)
-        assert time.monotonic() - start < 1.5
-        release.set()
-
-    @pytest.mark.parametrize("seconds", [math.nan, -1.0, 0.0])
-    def test_no_time_means_no_wait(self, seconds: float) -> None:
-        release = threading.Event()
-        with pytest.raises(TimeoutError):
-            _waits.call_within(lambda: release.wait(30), seconds)
-        release.set()

@@ -280,15 +280,8 @@ class SyncEndpointMethods(_EndpointCommon):
         send = _operation_module(operation).sync_detailed
         client = self._api_client(exchange)
         try:
-            # In a thread, waited for until the exchange's deadline: httpx's timeouts are
-            # per read, so a server trickling its headers would hold a plain call forever
-            # (the async twin has asyncio.timeout for this).
-            response = _waits.call_within(
-                lambda: send(endpoint_id, client=client, x_friendli_team=self._team),
-                exchange.remaining(),
-            )
-        except TimeoutError:
-            failure = httpx.ReadTimeout("the request ran past its deadline")
+            # Bounded by the exchange's deadline, even against trickled headers (_deadline).
+            response = send(endpoint_id, client=client, x_friendli_team=self._team)
         except (httpx.RequestError, *_PARSE_ERRORS) as exc:
             failure = exc
         return self._endpoint_outcome(endpoint_id, operation, exchange, response, failure)

@@ -33,6 +33,7 @@ from .._exceptions import ClientClosedError, ImageDownloadError
 from .._redaction import package_logger
 from .._sniff import SNIFF_BYTES, TAIL_BYTES, sniff_image_type, truncation
 from .._version import __version__
+from ._deadline import deadline_transport, within
 from ._decoding import BoundedDecoder
 from ._rules import display_url, result_url_problem
 from ._tls import shared_ssl_context
@@ -111,13 +112,14 @@ class _Progress:
     def __init__(self, settings: DownloadSettings, url: str) -> None:
         self._settings = settings
         self._url = url
-        self._end = time.monotonic() + settings.timeout
+        self.end = time.monotonic() + settings.timeout
+        """The deadline (``time.monotonic()``) of the whole download, redirects included."""
         self._head = b""
         self._tail = b""
         self._size = 0
 
     def remaining(self) -> float:
-        left = self._end - time.monotonic()
+        left = self.end - time.monotonic()
         if left <= 0:
             raise self.expired()
         return left
@@ -268,7 +270,8 @@ class Downloader:
         if self._http is not None and not self._http.is_closed:
             yield self._http
         else:
-            with httpx.Client(verify=shared_ssl_context()) as http:
+            transport = deadline_transport()
+            with httpx.Client(verify=shared_ssl_context(), transport=transport) as http:
                 yield http
 
     def iter_bytes(self, url: str) -> Iterator[bytes]:
@@ -280,7 +283,10 @@ class Downloader:
             for hops in range(_config.MAX_DOWNLOAD_REDIRECTS + 1):
                 try:
                     request = progress.request(current)
-                    response: httpx.Response = _transport(http, request.url).handle_request(request)
+                    with within(progress.end):  # each socket operation ends by the deadline
+                        response: httpx.Response = _transport(http, request.url).handle_request(
+                            request
+                        )
                 except httpx.HTTPError as exc:
                     raise _transport_error(exc, url, progress) from exc
                 try:
@@ -293,7 +299,7 @@ class Downloader:
                         decoder = BoundedDecoder(None)
                         raws: Iterator[bytes] = iter([response.content])
                     else:
-                        raws = response.iter_raw()
+                        raws = _reads_within(response.iter_raw(), progress.end)
                     for raw in raws:
                         for piece in decoder.feed(raw):
                             if passed := progress.feed(piece):
@@ -307,6 +313,17 @@ class Downloader:
                     raise _transport_error(exc, url, progress) from exc
                 finally:
                     response.close()
+
+
+def _reads_within(raws: Iterator[bytes], deadline: float) -> Iterator[bytes]:
+    """``raws``, each read under ``deadline`` (set for the read only: between reads the
+    consumer runs, in this thread, with its own deadlines)."""
+    while True:
+        with within(deadline):
+            raw = next(raws, None)
+        if raw is None:
+            return
+        yield raw
 
 
 class AsyncDownloader:

@@ -31,6 +31,7 @@ from typing import Any
 import httpx
 
 from .._exceptions import ClientClosedError
+from ._deadline import within
 from ._decoding import BoundedDecoder
 from ._payload import Base64Payload
 
@@ -304,21 +305,22 @@ class Exchange(_ExchangeBase):
         if parts is not None:
             kwargs["content"] = _iter_parts(parts)
         self.sent_request = build_request(self._http, method, full_url, kwargs)
-        streamed = self._http.send(self.sent_request, follow_redirects=False, stream=True)
-        self.response = streamed
-        chunks: list[bytes] = []
-        size = 0
-        try:
-            if streamed.is_stream_consumed:  # a transport that answered with a read body
-                self._add(chunks, streamed.content, size)
-            else:
-                decoder = BoundedDecoder(streamed.headers.get("Content-Encoding"))
-                for raw in streamed.iter_raw():
-                    for piece in decoder.feed(raw):
-                        size = self._add(chunks, piece, size)
-                self._add(chunks, decoder.flush(), size)
-        finally:
-            streamed.close()
+        with within(self._deadline):  # each socket operation ends by the deadline (_deadline)
+            streamed = self._http.send(self.sent_request, follow_redirects=False, stream=True)
+            self.response = streamed
+            chunks: list[bytes] = []
+            size = 0
+            try:
+                if streamed.is_stream_consumed:  # a transport that answered with a read body
+                    self._add(chunks, streamed.content, size)
+                else:
+                    decoder = BoundedDecoder(streamed.headers.get("Content-Encoding"))
+                    for raw in streamed.iter_raw():
+                        for piece in decoder.feed(raw):
+                            size = self._add(chunks, piece, size)
+                    self._add(chunks, decoder.flush(), size)
+            finally:
+                streamed.close()
         return self._complete(streamed, chunks)
 
 
