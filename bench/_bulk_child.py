@@ -18,17 +18,10 @@ import sys
 import time
 from pathlib import Path
 
-from bench._common import MODEL, PROMPT, TOKEN, peak_rss_bytes
+from bench._common import MODEL, PROMPT, TOKEN, peak_rss_bytes, write_jobs
 
 CONCURRENCY = 64
 GENERATION_PATH = "/dedicated/v1/images/generations"
-
-
-def write_jobs(path: Path, count: int) -> Path:
-    with path.open("w", encoding="utf-8") as file:
-        for index in range(count):
-            file.write(json.dumps({"id": f"job-{index}", "prompt": PROMPT, "seed": index}) + "\n")
-    return path
 
 
 async def run_jobs(base_url: str, count: int, workdir: Path) -> None:

@@ -1,15 +1,22 @@
 """Pieces shared by the benchmarks, their runner and their child processes.
 
 The runner (``run.py``), the benchmark modules it runs (one per figure group: ``overhead``,
-``memory``, ``decoding``, ``concurrency``, ``import_time``, ``edit``, ``bulk``) and the
-processes they start (``python -m bench._serve`` for the loopback test server,
+``memory``, ``decoding``, ``concurrency``, ``import_time``, ``edit``, ``bulk``,
+``cpu_per_image``), the modules run on their own (``throttle``, ``url_batches``, ...) and
+the processes they start (``python -m bench._serve`` for the loopback test server,
 ``python -m bench._memory_child`` for one memory measurement, both from the repository
 root) share these: the settings of a run, a figure (one row of the table), timing by
-alternation, and the server process.
+alternation, repetitions of cases against a counting server, the raw and library clients
+of the per-call figures, a jobs file and ``friendli-images run`` in a process of its own,
+and the server process.
+
+Nothing here imports ``friendli_images`` or ``httpx`` at module level: the memory and
+import children import this module, and must load only what they measure.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import platform
@@ -18,38 +25,53 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, Self
+from typing import IO, TYPE_CHECKING, Any, Protocol, Self
+
+if TYPE_CHECKING:
+    import httpx
+    from friendli_images import FriendliImages
 
 __all__ = [
     "BENCH_DIR",
     "GENERATION_PATH",
+    "IN_MEMORY_URL",
     "MIB",
     "MODEL",
     "PROMPT",
     "REPO_ROOT",
     "TOKEN",
+    "Case",
+    "CountingServer",
     "Figure",
     "ServerProcess",
     "ServerSpec",
     "Settings",
     "alternate",
     "auth_headers",
+    "children_cpu_seconds",
     "git_state",
     "log",
+    "loopback_clients",
     "machine_info",
     "median",
+    "own_cpu_seconds",
     "peak_rss_bytes",
+    "repeat_cases",
+    "replay_clients",
     "rss_bytes",
+    "run_cli",
     "spread",
     "start_peak_window",
     "time_call",
     "url_body",
     "versions",
+    "write_jobs",
 ]
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -101,6 +123,8 @@ class Settings:
     connection_levels: tuple[int, ...] = (64, 256)
     adaptive_requests: int = 6000
     adaptive_after: float = 10.0
+    cpu_jobs: int = 10_000
+    cpu_reps: int = 3
 
     @classmethod
     def full(cls) -> Settings:
@@ -129,6 +153,8 @@ class Settings:
             connection_levels=(64,),
             adaptive_requests=300,
             adaptive_after=0.5,
+            cpu_jobs=100,
+            cpu_reps=1,
         )
 
 
@@ -200,6 +226,177 @@ def spread(values: Sequence[float], scale: float = 1.0) -> dict[str, float]:
         "p75": ordered[(3 * len(ordered)) // 4] * scale,
         "max": ordered[-1] * scale,
     }
+
+
+# -- CPU time, and repetitions of cases against a counting server ---------------------------
+
+
+def children_cpu_seconds() -> float:
+    """User plus system CPU of this process's children that have ended and been waited for."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def own_cpu_seconds() -> float:
+    """CPU of this process (every thread, those that ended included) and its ended children.
+
+    A server still running in a child process is not in it: its CPU is read apart.
+    """
+    return time.process_time() + children_cpu_seconds()
+
+
+class CountingServer(Protocol):
+    """A loopback server in a process of its own that counts what it receives."""
+
+    url: str
+
+    def cpu_seconds(self) -> float:
+        """User plus system CPU seconds the server's process has used so far."""
+        ...
+
+    def reset(self) -> None:
+        """Forget the counts."""
+        ...
+
+    def stats(self) -> dict[str, Any]:
+        """The counts since the last ``reset()``."""
+        ...
+
+
+Case = tuple[str, Callable[[], object]]
+"""``(key, run)``: one side of a comparison, ``run()`` doing its work once."""
+
+
+def repeat_cases(
+    server: CountingServer,
+    cases: Sequence[Case],
+    reps: int,
+    *,
+    stat: str,
+    name: str,
+    log: Callable[[str], None],
+    after: Callable[[str], object] | None = None,
+) -> dict[str, Any]:
+    """Run every case ``reps`` times, in order, then in reverse order, and so on.
+
+    Before each run the server's counts are reset and garbage collected; after it, the
+    run's wall seconds, this process's CPU seconds (``own_cpu_seconds``: threads and
+    ended children included), the server's CPU seconds and the server's count ``stat``
+    are recorded under the case's key, then ``after(key)`` runs (untimed: cleaning up).
+    The server's CPU over the whole run and the wall time are reported too, to show
+    whether the server was the bottleneck.
+    """
+    seconds: dict[str, list[float]] = {}
+    cpu: dict[str, list[float]] = {}
+    server_cpu: dict[str, list[float]] = {}
+    counts: dict[str, list[int]] = {}
+    cpu_before = server.cpu_seconds()
+    started = time.perf_counter()
+    for rep in range(reps):
+        for key, run in cases if rep % 2 == 0 else list(reversed(cases)):
+            server.reset()
+            gc.collect()
+            own, theirs, start = own_cpu_seconds(), server.cpu_seconds(), time.perf_counter()
+            run()
+            seconds.setdefault(key, []).append(time.perf_counter() - start)
+            cpu.setdefault(key, []).append(own_cpu_seconds() - own)
+            server_cpu.setdefault(key, []).append(server.cpu_seconds() - theirs)
+            counts.setdefault(key, []).append(server.stats()[stat])
+            log(
+                f"{name} {key}: {seconds[key][-1]:.2f} s, {cpu[key][-1]:.2f} s CPU "
+                f"(server {server_cpu[key][-1]:.2f} s), {counts[key][-1]} {stat}"
+            )
+            if after is not None:
+                after(key)
+    wall = time.perf_counter() - started
+    return {
+        "seconds": seconds,
+        "cpu_seconds": cpu,
+        "server_cpu_by_case": server_cpu,
+        stat: counts,
+        "server_cpu_seconds": server.cpu_seconds() - cpu_before,
+        "wall_seconds": wall,
+    }
+
+
+# -- the clients of the per-call figures: on loopback, and on an in-memory transport -------
+
+IN_MEMORY_URL = "http://friendli.bench.invalid"
+"""The base URL of ``replay_clients`` (nothing listens there)."""
+
+
+@contextmanager
+def loopback_clients(base_url: str) -> Iterator[tuple[httpx.Client, FriendliImages]]:
+    """A raw ``httpx.Client`` and a ``FriendliImages`` (no retries) for the same server."""
+    import httpx
+    from friendli_images import FriendliImages
+
+    with (
+        httpx.Client() as raw,
+        FriendliImages(token=TOKEN, base_url=base_url, max_retries=0) as client,
+    ):
+        yield raw, client
+
+
+@contextmanager
+def replay_clients(
+    answer: httpx.Response, *, read_body: bool = False
+) -> Iterator[tuple[httpx.Client, FriendliImages]]:
+    """``loopback_clients`` on in-memory transports that answer every request with ``answer``.
+
+    Their base URL is ``IN_MEMORY_URL``; the timings are then the clients' CPU without the
+    network and the server. With ``read_body`` each transport first reads the whole request
+    body, as it would be produced on the wire.
+    """
+    import httpx
+    from friendli_images import FriendliImages
+
+    def replay(request: httpx.Request) -> httpx.Response:
+        if read_body:
+            request.read()
+        return httpx.Response(200, content=answer.content, headers=answer.headers)
+
+    with (
+        httpx.Client(transport=httpx.MockTransport(replay)) as raw,
+        httpx.Client(transport=httpx.MockTransport(replay)) as ours,
+        FriendliImages(
+            token=TOKEN, base_url=IN_MEMORY_URL, max_retries=0, http_client=ours
+        ) as client,
+    ):
+        yield raw, client
+
+
+# -- jobs files, and ``friendli-images run`` in a process of its own -----------------------
+
+
+def write_jobs(path: Path, count: int) -> Path:
+    """A jobs file of ``count`` lines ``{"id": "job-I", "prompt": PROMPT, "seed": I}``."""
+    with path.open("w", encoding="utf-8") as file:
+        for index in range(count):
+            file.write(json.dumps({"id": f"job-{index}", "prompt": PROMPT, "seed": index}) + "\n")
+    return path
+
+
+def run_cli(
+    base_url: str, jobs: Path, out: Path, concurrency: int, response_format: str = "png"
+) -> dict[str, float]:
+    """``python -m friendli_images run JOBS`` in a fresh process: wall and CPU seconds, images.
+
+    The process's CPU (``RUSAGE_CHILDREN``) includes its start (interpreter, imports);
+    ``images`` counts the rows of the dataset's ``metadata.jsonl``.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FRIENDLI_")}
+    env |= {"FRIENDLI_TOKEN": TOKEN, "FRIENDLI_BASE_URL": base_url}
+    command = [sys.executable, "-m", "friendli_images", "run", str(jobs), "--out", str(out)]
+    command += ["--model", MODEL, "--format", response_format]
+    command += ["--concurrency", str(concurrency), "-q"]
+    before_cpu, before = children_cpu_seconds(), time.perf_counter()
+    subprocess.run(
+        command, cwd=REPO_ROOT, env=env, check=True, timeout=1200, stdout=subprocess.DEVNULL
+    )
+    seconds, cpu = time.perf_counter() - before, children_cpu_seconds() - before_cpu
+    images = len((out / "metadata.jsonl").read_text(encoding="utf-8").splitlines())
+    return {"seconds": seconds, "cpu_seconds": cpu, "images": images}
 
 
 # -- what ran where ------------------------------------------------------------------------

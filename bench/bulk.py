@@ -42,7 +42,17 @@ from typing import Any
 import httpx
 from friendli_images import AsyncFriendliImages, arun_jobs
 
-from bench._common import MODEL, PROMPT, REPO_ROOT, TOKEN, Figure, Settings, log, median
+from bench._common import (
+    MODEL,
+    PROMPT,
+    REPO_ROOT,
+    TOKEN,
+    Figure,
+    Settings,
+    log,
+    median,
+    write_jobs,
+)
 
 GENERATION_PATH = "/dedicated/v1/images/generations"
 LATENCY = 0.05
@@ -59,7 +69,7 @@ def process_cpu_seconds(pid: int) -> float:
 
 
 class BulkServer:
-    """A running ``bench._bulk_server``: its base URL and the CPU it has used."""
+    """A running ``bench._bulk_server``: its base URL, the CPU it has used, its counts."""
 
     def __init__(self, url: str, pid: int) -> None:
         self.url = url
@@ -67,6 +77,12 @@ class BulkServer:
 
     def cpu_seconds(self) -> float:
         return process_cpu_seconds(self.pid)
+
+    def reset(self) -> None:
+        reset(self.url)
+
+    def stats(self) -> dict[str, Any]:
+        return server_stats(self.url)
 
 
 @contextmanager
@@ -107,24 +123,20 @@ def reset(base_url: str) -> None:
     httpx.post(f"{base_url}/reset")
 
 
-def _write_jobs(path: Path, count: int) -> Path:
-    with path.open("w", encoding="utf-8") as file:
-        for index in range(count):
-            file.write(json.dumps({"id": f"job-{index}", "prompt": PROMPT, "seed": index}) + "\n")
-    return path
-
-
-async def _library_jobs(base_url: str, jobs: Path, out: Path, concurrency: int) -> None:
+async def library_jobs(
+    base_url: str, jobs: Path, out: Path, concurrency: int, response_format: str = "png"
+) -> None:
+    """``arun_jobs`` of the jobs file ``jobs`` into ``out`` (no retries); all must be done."""
     async with AsyncFriendliImages(token=TOKEN, base_url=base_url, max_retries=0) as client:
         summary = await arun_jobs(
             jobs,
             out,
             client=client,
-            defaults={"model": MODEL, "response_format": "png"},
+            defaults={"model": MODEL, "response_format": response_format},
             concurrency=concurrency,
         )
     if summary.done != summary.total:
-        raise RuntimeError(f"bulk run incomplete: {summary}")
+        raise RuntimeError(f"{response_format} jobs run incomplete: {summary}")
 
 
 async def _raw_jobs(base_url: str, count: int, out: Path, concurrency: int) -> None:
@@ -168,11 +180,11 @@ def throughput(jobs_count: int, reps: int, log: Callable[[str], None]) -> dict[s
     raw: list[float] = []
     with bulk_server() as base_url, tempfile.TemporaryDirectory(prefix="bulk-") as tmp:
         workdir = Path(tmp)
-        jobs = _write_jobs(workdir / "jobs.jsonl", jobs_count)
+        jobs = write_jobs(workdir / "jobs.jsonl", jobs_count)
         log(f"bulk throughput: {reps} round(s) of {jobs_count} png jobs, concurrency {CONCURRENCY}")
         for rep in range(reps):
             library_run = functools.partial(
-                _run, _library_jobs(base_url, jobs, workdir / f"library-{rep}", CONCURRENCY)
+                _run, library_jobs(base_url, jobs, workdir / f"library-{rep}", CONCURRENCY)
             )
             raw_run = functools.partial(
                 _run, _raw_jobs(base_url, jobs_count, workdir / f"raw-{rep}", CONCURRENCY)

@@ -12,7 +12,7 @@ import functools
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-from friendli_images import AsyncFriendliImages, FriendliImages
+from friendli_images import AsyncFriendliImages
 
 from bench._common import (
     GENERATION_PATH,
@@ -24,6 +24,7 @@ from bench._common import (
     alternate,
     auth_headers,
     log,
+    loopback_clients,
     median,
     url_body,
 )
@@ -39,9 +40,8 @@ def bench_batch(base_url: str, settings: Settings) -> list[Figure]:
     loop = asyncio.new_event_loop()
     try:
         with (
-            httpx.Client() as raw,
+            loopback_clients(base_url) as (raw, client),
             ThreadPoolExecutor(BATCH_CONCURRENCY) as pool,
-            FriendliImages(token=TOKEN, base_url=base_url, max_retries=0) as client,
         ):
             aclient = AsyncFriendliImages(token=TOKEN, base_url=base_url, max_retries=0)
             araw = httpx.AsyncClient()

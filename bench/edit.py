@@ -21,16 +21,18 @@ from friendli_images import FriendliImages
 from friendli_images.testing import render_png
 
 from bench._common import (
+    IN_MEMORY_URL,
     MIB,
     MODEL,
     PROMPT,
-    TOKEN,
     Figure,
     Settings,
     alternate,
     auth_headers,
     log,
+    loopback_clients,
     median,
+    replay_clients,
     spread,
 )
 from bench.memory import control_image, memory_run
@@ -55,10 +57,7 @@ def bench_edit(base_url: str, settings: Settings, workdir: Path) -> list[Figure]
         alternate([baseline, candidate], 3)
         return alternate([baseline, candidate], settings.edit_rounds)
 
-    with (
-        httpx.Client() as raw,
-        FriendliImages(token=TOKEN, base_url=base_url, max_retries=0) as client,
-    ):
+    with loopback_clients(base_url) as (raw, client):
         loopback = time_edits(raw, client, base_url + EDIT_PATH)
         answer = raw.post(
             base_url + EDIT_PATH,
@@ -66,18 +65,9 @@ def bench_edit(base_url: str, settings: Settings, workdir: Path) -> list[Figure]
             headers=headers,
         )
         answer.raise_for_status()
-
-    def replay(request: httpx.Request) -> httpx.Response:
-        request.read()  # both sides produce the whole body, as they would on the wire
-        return httpx.Response(200, content=answer.content, headers=answer.headers)
-
-    fake_url = "http://friendli.bench.invalid"
-    with (
-        httpx.Client(transport=httpx.MockTransport(replay)) as raw,
-        httpx.Client(transport=httpx.MockTransport(replay)) as ours,
-        FriendliImages(token=TOKEN, base_url=fake_url, max_retries=0, http_client=ours) as client,
-    ):
-        in_memory = time_edits(raw, client, fake_url + EDIT_PATH)
+    # read_body: both sides produce the whole body, as they would on the wire.
+    with replay_clients(answer, read_body=True) as (raw, client):
+        in_memory = time_edits(raw, client, IN_MEMORY_URL + EDIT_PATH)
     figures = [
         Figure(
             key=key,

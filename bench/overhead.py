@@ -15,15 +15,17 @@ from friendli_images import FriendliImages
 
 from bench._common import (
     GENERATION_PATH,
+    IN_MEMORY_URL,
     MODEL,
     PROMPT,
-    TOKEN,
     Figure,
     Settings,
     alternate,
     auth_headers,
     log,
+    loopback_clients,
     median,
+    replay_clients,
     spread,
     url_body,
 )
@@ -48,24 +50,12 @@ def _time_calls(
 
 def bench_per_call(base_url: str, settings: Settings) -> list[Figure]:
     log(f"per-call: {settings.call_rounds} calls each, alternating, loopback and in memory")
-    with (
-        httpx.Client() as raw,
-        FriendliImages(token=TOKEN, base_url=base_url, max_retries=0) as client,
-    ):
+    with loopback_clients(base_url) as (raw, client):
         loopback = _time_calls(raw, client, base_url, settings)
         answer = raw.post(base_url + GENERATION_PATH, json=url_body(), headers=auth_headers())
         answer.raise_for_status()
-
-    def replay(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, content=answer.content, headers=answer.headers)
-
-    fake_url = "http://friendli.bench.invalid"
-    with (
-        httpx.Client(transport=httpx.MockTransport(replay)) as raw,
-        httpx.Client(transport=httpx.MockTransport(replay)) as ours,
-        FriendliImages(token=TOKEN, base_url=fake_url, max_retries=0, http_client=ours) as client,
-    ):
-        in_memory = _time_calls(raw, client, fake_url, settings)
+    with replay_clients(answer) as (raw, client):
+        in_memory = _time_calls(raw, client, IN_MEMORY_URL, settings)
     rows = [
         ("per_call", "loopback test server, url format", loopback, 1.15, True),
         ("per_call_in_memory", "in-memory transport: client CPU only", in_memory, None, False),

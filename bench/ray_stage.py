@@ -33,19 +33,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import resource
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 if not __package__:  # run as `python bench/ray_stage.py`: make the `bench` package importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import BENCH_DIR, MODEL, PROMPT, REPO_ROOT, TOKEN, machine_info, median
+from bench._common import BENCH_DIR, PROMPT, REPO_ROOT, machine_info, median, run_cli
 from bench.bulk import LATENCY, bulk_server
 
 PARTS = 16
@@ -67,26 +64,6 @@ def write_inputs(workdir: Path, rows: int) -> tuple[Path, Path]:
         table = pa.Table.from_pylist(lines[start : start + size])
         pq.write_table(table, prompts / f"{part}.parquet")
     return jobs, prompts
-
-
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def run_cli(base_url: str, jobs: Path, out: Path, concurrency: int) -> dict[str, float]:
-    """``friendli-images run`` of ``jobs`` in a fresh process: wall and CPU seconds."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FRIENDLI_")}
-    env |= {"FRIENDLI_TOKEN": TOKEN, "FRIENDLI_BASE_URL": base_url}
-    command = [sys.executable, "-m", "friendli_images", "run", str(jobs), "--out", str(out)]
-    command += ["--model", MODEL, "--format", "png", "--concurrency", str(concurrency), "-q"]
-    before_cpu, before = _children_cpu(), time.perf_counter()
-    subprocess.run(
-        command, cwd=REPO_ROOT, env=env, check=True, timeout=1200, stdout=subprocess.DEVNULL
-    )
-    seconds, cpu = time.perf_counter() - before, _children_cpu() - before_cpu
-    images = len((out / "metadata.jsonl").read_text(encoding="utf-8").splitlines())
-    return {"seconds": seconds, "cpu_seconds": cpu, "images": images}
 
 
 def run_ray(

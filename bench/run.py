@@ -17,6 +17,7 @@ batch           bench/concurrency.py   batch and its reference rows
 edit            bench/edit.py          edit_per_call, edit_memory and their references
 bulk_throughput, bulk_memory, connections, adaptive
                 bench/bulk.py          bulk_*, connections_<c>, adaptive*
+cpu_per_image   bench/cpu_per_image.py cpu_per_image_sync, _async, _run and references
 
 Shared pieces (settings, the figure row, timing by alternation, the server process) are
 in ``bench/_common.py``.
@@ -52,6 +53,7 @@ from bench._common import (
 )
 from bench.bulk import bench_bulk
 from bench.concurrency import BATCH_LATENCY, bench_batch
+from bench.cpu_per_image import bench_cpu_per_image
 from bench.decoding import bench_decode_save
 from bench.edit import bench_edit
 from bench.import_time import bench_import
@@ -71,6 +73,7 @@ FIGURE_GROUPS = (
     "bulk_memory",
     "connections",
     "adaptive",
+    "cpu_per_image",
 )
 
 
@@ -176,6 +179,8 @@ def main(argv: list[str] | None = None) -> int:
         if "edit" in groups:
             figures.extend(bench_edit(servers.urls["fast"], settings, workdir))
     figures.extend(bench_bulk(groups, settings))
+    if "cpu_per_image" in groups:
+        figures.extend(bench_cpu_per_image(settings))
     figures.sort(key=lambda f: next(i for i, g in enumerate(FIGURE_GROUPS) if f.key.startswith(g)))
     report["duration_s"] = round(time.perf_counter() - started, 1)
     report["figures"] = [figure.to_json() for figure in figures]

@@ -20,15 +20,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
-import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from friendli_images import AsyncFriendliImages, FriendliImages
 
-from bench._common import MODEL, PROMPT, TOKEN, median
-from bench.bulk import bulk_server_process, reset, server_stats
+from bench._common import MODEL, PROMPT, TOKEN, Case, median, repeat_cases
+from bench.bulk import bulk_server_process
 
 CAP = 16
 LATENCY = 0.2
@@ -66,32 +66,14 @@ def measure(
 ) -> dict[str, Any]:
     """Seconds and requests of every (path, concurrency) run, ``reps`` interleaved rounds."""
     levels = (CAP, *ceilings)
-    seconds: dict[str, list[float]] = {}
-    requests: dict[str, list[int]] = {}
     with bulk_server_process(latency=LATENCY, cap=CAP) as server:
-        cpu_before = server.cpu_seconds()
-        started = time.perf_counter()
-        for rep in range(reps):
-            order = [(path, level) for path in RUNS for level in levels]
-            if rep % 2:
-                order.reverse()
-            for path, level in order:
-                key = f"{path}_{level}"
-                reset(server.url)
-                start = time.perf_counter()
-                RUNS[path](server.url, images, level)
-                seconds.setdefault(key, []).append(time.perf_counter() - start)
-                requests.setdefault(key, []).append(server_stats(server.url)["requests"])
-                log(f"throttle {key}: {seconds[key][-1]:.2f} s, {requests[key][-1]} requests")
-        wall = time.perf_counter() - started
-        server_cpu = server.cpu_seconds() - cpu_before
-    return {
-        "images": images,
-        "seconds": seconds,
-        "requests": requests,
-        "server_cpu_seconds": server_cpu,
-        "wall_seconds": wall,
-    }
+        cases: list[Case] = [
+            (f"{path}_{level}", functools.partial(RUNS[path], server.url, images, level))
+            for path in RUNS
+            for level in levels
+        ]
+        run = repeat_cases(server, cases, reps, stat="requests", name="throttle", log=log)
+    return {"images": images, **run}
 
 
 def figures(run: dict[str, Any], ceilings: Sequence[int]) -> list[dict[str, Any]]:

@@ -5,10 +5,14 @@
 Against ``bench._bulk_server`` (its own process, 50 ms per generation, url results
 served by the same server): ``arun_jobs`` (the call behind ``friendli-images run``) over
 ``jobs`` jobs with ``response_format="url"``, each image downloaded and written, against a
-raw ``httpx.AsyncClient`` + semaphore doing POST + GET + write. Per concurrency:
+raw ``httpx.AsyncClient`` + semaphore doing POST + GET + write (its pool sized to the
+concurrency, every connection kept alive, the library's timeouts). Per concurrency:
 
 url_batch_<c>
     Library wall time over raw wall time, same repetition (medians, range). Goal <= 1.1.
+url_cpu_<c>
+    The same for this process's CPU time (which other jobs on a shared machine disturb
+    less than the wall time).
 url_connections_<c>
     TCP connections the server accepted during the library run (POSTs and downloads);
     the raw client's count is the baseline column.
@@ -19,48 +23,36 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
-import json
+import shutil
 import tempfile
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
 import httpx
-from friendli_images import AsyncFriendliImages, arun_jobs
 
-from bench._common import MODEL, PROMPT, TOKEN, median
-from bench.bulk import GENERATION_PATH, bulk_server_process, reset, server_stats
+from bench._common import MODEL, PROMPT, TOKEN, Case, median, repeat_cases, write_jobs
+from bench.bulk import GENERATION_PATH, bulk_server_process, library_jobs
 
 LEVELS = (64, 256, 1024)
 JOBS = 1000
-
-
-def _write_jobs(path: Path, count: int) -> Path:
-    with path.open("w", encoding="utf-8") as file:
-        for index in range(count):
-            file.write(json.dumps({"id": f"job-{index}", "prompt": PROMPT, "seed": index}) + "\n")
-    return path
-
-
-async def _library(base_url: str, jobs: Path, out: Path, *, concurrency: int) -> None:
-    async with AsyncFriendliImages(token=TOKEN, base_url=base_url, max_retries=0) as client:
-        summary = await arun_jobs(
-            jobs,
-            out,
-            client=client,
-            defaults={"model": MODEL, "response_format": "url"},
-            concurrency=concurrency,
-        )
-    if summary.done != summary.total:
-        raise RuntimeError(f"url run incomplete: {summary}")
+RAW_TIMEOUT = httpx.Timeout(300.0, connect=10.0, pool=30.0)
+"""The raw client's timeouts: the library's defaults (``friendli_images._config``)."""
 
 
 async def _raw(base_url: str, count: int, out: Path, *, concurrency: int) -> None:
+    """POST, GET the url, write: ``concurrency`` at once on one client with as many connections.
+
+    httpx's default pool (100 connections, 20 kept alive) would make every request above
+    100 in flight wait for a connection (``PoolTimeout`` at 1024) and open a new one for
+    most requests above 20; a user running ``concurrency`` requests at once sizes the pool
+    to it, every connection kept alive.
+    """
     out.mkdir(parents=True, exist_ok=True)
     slots = asyncio.Semaphore(concurrency)
     headers = {"Authorization": f"Bearer {TOKEN}"}
-    async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base_url, timeout=RAW_TIMEOUT, limits=limits) as client:
 
         async def one(index: int) -> None:
             async with slots:
@@ -74,61 +66,63 @@ async def _raw(base_url: str, count: int, out: Path, *, concurrency: int) -> Non
         await asyncio.gather(*(one(index) for index in range(count)))
 
 
+def _run(coroutine: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    asyncio.run(coroutine())
+
+
 def measure(
     jobs_count: int, reps: int, levels: Sequence[int], log: Callable[[str], None]
 ) -> dict[str, Any]:
-    seconds: dict[str, list[float]] = {}
-    connections: dict[str, list[int]] = {}
+    """Seconds and connections of the library and raw runs at each level, interleaved."""
     with (
         bulk_server_process() as server,
         tempfile.TemporaryDirectory(prefix="url-batches-") as tmp,
     ):
         workdir = Path(tmp)
-        jobs = _write_jobs(workdir / "jobs.jsonl", jobs_count)
-        cpu_before = server.cpu_seconds()
-        started = time.perf_counter()
-        for rep in range(reps):
-            for level in levels:
-                cases: list[tuple[str, Callable[[Path], Any]]] = [
-                    ("library", functools.partial(_library, server.url, jobs, concurrency=level)),
-                    ("raw", functools.partial(_raw, server.url, jobs_count, concurrency=level)),
-                ]
-                for name, case in cases if rep % 2 == 0 else reversed(cases):
-                    key = f"{name}_{level}"
-                    reset(server.url)
-                    out = workdir / f"{key}-{rep}"
-                    start = time.perf_counter()
-                    asyncio.run(case(out))
-                    seconds.setdefault(key, []).append(time.perf_counter() - start)
-                    connections.setdefault(key, []).append(server_stats(server.url)["connections"])
-                    log(f"url {key}: {seconds[key][-1]:.2f} s, {connections[key][-1]} connections")
-        wall = time.perf_counter() - started
-        server_cpu = server.cpu_seconds() - cpu_before
-    return {
-        "jobs": jobs_count,
-        "seconds": seconds,
-        "connections": connections,
-        "server_cpu_seconds": server_cpu,
-        "wall_seconds": wall,
-    }
+        jobs = write_jobs(workdir / "jobs.jsonl", jobs_count)
+        cases: list[Case] = []
+        for level in levels:
+            library, raw = f"library_{level}", f"raw_{level}"
+            library_run = functools.partial(
+                library_jobs, server.url, jobs, workdir / library, level, "url"
+            )
+            raw_run = functools.partial(
+                _raw, server.url, jobs_count, workdir / raw, concurrency=level
+            )
+            cases += [
+                (library, functools.partial(_run, library_run)),
+                (raw, functools.partial(_run, raw_run)),
+            ]
+        run = repeat_cases(
+            server,
+            cases,
+            reps,
+            stat="connections",
+            name="url",
+            log=log,
+            after=lambda key: shutil.rmtree(workdir / key),
+        )
+    return {"jobs": jobs_count, **run}
 
 
 def figures(run: dict[str, Any], levels: Sequence[int]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for level in levels:
-        own, raw = run["seconds"][f"library_{level}"], run["seconds"][f"raw_{level}"]
-        ratios = [mine / theirs for mine, theirs in zip(own, raw, strict=True)]
-        rows.append(
-            {
-                "figure": f"url_batch_{level}",
-                "baseline": f"raw httpx {median(raw):.2f} s",
-                "value": median(ratios),
-                "range": (min(ratios), max(ratios)),
-                "unit": f"x ({median(own):.2f} s)",
-                "goal": "<= 1.1",
-                "holds": median(ratios) <= 1.1,
-            }
-        )
+        for figure, field in (("url_batch", "seconds"), ("url_cpu", "cpu_seconds")):
+            own, raw = run[field][f"library_{level}"], run[field][f"raw_{level}"]
+            ratios = [mine / theirs for mine, theirs in zip(own, raw, strict=True)]
+            what = "" if field == "seconds" else " CPU"
+            rows.append(
+                {
+                    "figure": f"{figure}_{level}",
+                    "baseline": f"raw httpx {median(raw):.2f} s{what}",
+                    "value": median(ratios),
+                    "range": (min(ratios), max(ratios)),
+                    "unit": f"x ({median(own):.2f} s{what})",
+                    "goal": "<= 1.1",
+                    "holds": median(ratios) <= 1.1,
+                }
+            )
         mine_c = run["connections"][f"library_{level}"]
         raw_c = run["connections"][f"raw_{level}"]
         rows.append(

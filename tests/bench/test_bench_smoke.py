@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import math
-import subprocess
 import sys
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
 REQUIRED = (
     "per_call",
     "control_image_memory",
@@ -20,6 +17,9 @@ REQUIRED = (
     "import",
     "edit_per_call",
     "edit_memory",
+    "cpu_per_image_sync",
+    "cpu_per_image_async",
+    "cpu_per_image_run",
 )
 TARGETS = {
     "per_call": 1.15,
@@ -29,23 +29,18 @@ TARGETS = {
     "import": 1.5,
     "edit_per_call": 1.15,
     "edit_memory": 0.2,
+    "cpu_per_image_sync": 1.1,
+    "cpu_per_image_async": 1.1,
+    "cpu_per_image_run": 1.1,
 }
 
 
 @pytest.fixture(scope="module")
-def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, Any]]:
+def quick_run(
+    tmp_path_factory: pytest.TempPathFactory, run_bench: Callable[..., tuple[str, dict[str, Any]]]
+) -> tuple[str, dict[str, Any]]:
     """Run the quick benchmark once; return its printed table and its JSON report."""
-    path = tmp_path_factory.mktemp("bench") / "quick.json"
-    done = subprocess.run(
-        [sys.executable, "bench/run.py", "--quick", "--json", str(path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout, json.loads(path.read_text(encoding="utf-8"))
+    return run_bench("run.py", tmp_path_factory.mktemp("bench") / "quick.json", "--quick")
 
 
 class TestQuickRun:
@@ -71,9 +66,12 @@ class TestQuickRun:
         _, report = quick_run
         references = [figure for figure in report["figures"] if figure["target"] is None]
 
-        assert {"control_image_memory_httpx_json", "batch_httpx_threads"} <= {
-            figure["key"] for figure in references
-        }
+        assert {
+            "control_image_memory_httpx_json",
+            "batch_httpx_threads",
+            "cpu_per_image_httpx_threads",
+            "cpu_per_image_httpx_async",
+        } <= {figure["key"] for figure in references}
         assert all(figure["met"] is None for figure in references)
 
     def test_machine_and_versions_are_recorded(self, quick_run: tuple[str, dict[str, Any]]) -> None:

@@ -6,11 +6,10 @@ in the ray step (``.ci/steps/ray.sh``), and skips without the extra.
 
 from __future__ import annotations
 
-import json
 import math
-import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,22 +17,13 @@ pytest.importorskip("ray.data", reason="the 'ray' extra is not installed")
 
 pytestmark = pytest.mark.ray
 
-ROOT = Path(__file__).resolve().parents[2]
 SIDES = ("run", "ray_1", "ray_2")
 
 
-def test_every_figure_is_reported(tmp_path: Path) -> None:
-    path = tmp_path / "ray_stage.json"
-    done = subprocess.run(
-        [sys.executable, "bench/ray_stage.py", "--quick", "--json", str(path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert 0 == done.returncode, done.stderr
-    report = json.loads(path.read_text(encoding="utf-8"))
+def test_every_figure_is_reported(
+    tmp_path: Path, run_bench: Callable[..., tuple[str, dict[str, Any]]]
+) -> None:
+    stdout, report = run_bench("ray_stage.py", tmp_path / "ray_stage.json", "--quick", timeout=300)
     figures = report["figures"]
     rows = report["rows"]
     for key in SIDES:
@@ -42,7 +32,7 @@ def test_every_figure_is_reported(tmp_path: Path) -> None:
         assert math.isclose(side["rows_per_second"], rows / side["seconds"])
         assert side["cpu_ms_per_image"] > 0
         assert all(sample["images"] == rows for sample in side["samples"])
-        assert key in done.stdout
+        assert key in stdout
     for key in SIDES[1:]:
         side = figures[key]
         run = figures["run"]
@@ -63,6 +53,6 @@ def test_every_figure_is_reported(tmp_path: Path) -> None:
     assert startup["cpu_seconds"] > 0
     assert startup["run_seconds"] > 0
     assert 1 == startup["images"]
-    assert "ray.init" in done.stdout
-    assert "crossover" in done.stdout
+    assert "ray.init" in stdout
+    assert "crossover" in stdout
     assert {"cores", "cpu", "python"} <= set(report["machine"])
