@@ -19,16 +19,16 @@ import importlib
 import json
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from .. import _config
 from .._base_client import DEFAULT_CONCURRENCY
-from .._client import AsyncFriendliImages, FriendliImages
+from .._client import FriendliImages
 from .._exceptions import InvalidRequestError
 from .._jobs._lines import Shard
-from .._jobs._runner import JobsSummary, arun_jobs, check_jobs
+from .._jobs._runner import JobsSummary, check_jobs, run_jobs
 from ._endpoint import add_wait_options, sleep_after
 from ._gallery import add_gallery_option, gallery_after, gallery_before
 from ._options import (
@@ -210,26 +210,45 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_FAILURE if count else EXIT_OK
 
 
-async def _run(
+class _Terminated(BaseException):
+    """SIGTERM arrived during the run (raised in the main thread, as Ctrl-C is)."""
+
+
+@contextlib.contextmanager
+def _sigterm_stops_the_run() -> Iterator[None]:
+    """SIGTERM stops the run as Ctrl-C does: the batch stops, the saves under way end,
+    the dataset stays resumable (then exit status 143)."""
+
+    def terminate(signum: int, frame: object) -> None:
+        raise _Terminated
+
+    try:
+        previous = signal.signal(signal.SIGTERM, terminate)
+    except ValueError:  # not the main thread: SIGTERM keeps its handler
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run(
     args: argparse.Namespace,
     connection: tuple[str, str | None, str | None],
     bar: _Bar,
     last: list[JobsSummary],
 ) -> None:
-    import asyncio
-
-    task = asyncio.current_task()
-    if task is not None:  # SIGTERM cancels like Ctrl-C: temporary files are removed
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    """The run, on the sync engine: threads cost less CPU per image than asyncio here
+    (``bench/cpu_per_image.py``), and a run has nothing else to do while it waits."""
 
     def progress(summary: JobsSummary) -> None:
         last[:] = [summary]
         bar.update(summary)
 
     token, base_url, team = connection
-    async with AsyncFriendliImages(token=token, base_url=base_url, team_id=team) as client:
-        await arun_jobs(
+    with FriendliImages(token=token, base_url=base_url, team_id=team) as client:
+        run_jobs(
             args.jobs,
             args.out,
             client=client,
@@ -287,17 +306,16 @@ def run_command(
             return _check(args)
         gallery_before(args, parser)
         connection = _resolve_api_connection(args, parser)
-        import asyncio
-
         bar = _Bar(sys.stderr, quiet=args.quiet)
         last: list[JobsSummary] = []
         slept: list[str] | None = None
         status = EXIT_OK
         try:
-            asyncio.run(_run(args, connection, bar, last))
+            with _sigterm_stops_the_run():
+                _run(args, connection, bar, last)
         except KeyboardInterrupt:
             status = EXIT_INTERRUPTED
-        except asyncio.CancelledError:
+        except _Terminated:
             status = EXIT_TERMINATED
         finally:
             bar.close()
