@@ -29,7 +29,6 @@ from ._endpoints._wait import (
 from ._operations import Operation
 from ._redaction import package_logger
 from ._results import GeneratedImage, ImageResult
-from ._transport._deadline import deadline_transport
 from ._transport._download import Downloader
 from ._transport._exchange import Exchange, check_open
 from ._transport._tls import shared_ssl_context
@@ -54,29 +53,14 @@ class SyncClient(BaseClient):
         super().__init__(**settings)
         self._owns_http = http_client is None
         self._closed = False
-        self._http = (
-            http_client
-            if http_client is not None
-            else httpx.Client(
-                timeout=self.timeout, verify=shared_ssl_context(), transport=deadline_transport()
-            )
-        )
+        self._http = http_client if http_client is not None else self._new_http()
         self._downloader = Downloader(
             self._http, self._download_settings, user_client=not self._owns_http
         )
         # Batches spread over small pools of kept-alive connections (see _pool); a caller's
         # own http_client is used as it is.
         self._pool: ClientPool[httpx.Client] | None = (
-            ClientPool(
-                lambda limits: httpx.Client(
-                    timeout=self.timeout,
-                    limits=limits,
-                    verify=shared_ssl_context(),
-                    transport=deadline_transport(limits),
-                )
-            )
-            if http_client is None
-            else None
+            ClientPool(self._new_http) if http_client is None else None
         )
         self._batch_downloader = (
             self._downloader
@@ -84,6 +68,19 @@ class SyncClient(BaseClient):
             else self._downloader.with_lease(self._pool.lease)
         )
         """Downloads of a batch's images go through the batch's pool (see ``_download``)."""
+
+    def _new_http(self, limits: httpx.Limits | None = None) -> httpx.Client:
+        """A client of the package's own: the shared TLS context, and connections whose
+        socket operations end by each exchange's deadline (``_transport._backend``)."""
+        from ._transport._backend import DEFAULT_LIMITS, deadline_transport  # needs httpcore
+
+        limits = DEFAULT_LIMITS if limits is None else limits
+        return httpx.Client(
+            timeout=self.timeout,
+            limits=limits,
+            verify=shared_ssl_context(),
+            transport=deadline_transport(limits),
+        )
 
     def close(self) -> None:
         """Close the connection pool (not a client you passed in).

@@ -10,8 +10,9 @@ import httpcore
 import httpx
 import pytest
 from friendli_images import FriendliImages
-from friendli_images._transport import _deadline
-from friendli_images._transport._deadline import DeadlineBackend, clip, deadline_transport, within
+from friendli_images._transport import _backend, _deadline
+from friendli_images._transport._backend import DeadlineBackend, deadline_transport
+from friendli_images._transport._deadline import clip, within
 from friendli_images.testing import FriendliTestServer
 
 NOW = time.monotonic
@@ -96,14 +97,14 @@ def test_the_clients_send_through_it(friendli_server: FriendliTestServer) -> Non
     """The client's own connections and a batch's pooled ones both use the transport."""
     client = FriendliImages(token=friendli_server.token, base_url=friendli_server.base_url)
     backends: list[object] = []
-    original = _deadline._Stream.read
+    original = _backend._Stream.read
 
-    def read(self: _deadline._Stream, max_bytes: int, timeout: float | None = None) -> bytes:
+    def read(self: _backend._Stream, max_bytes: int, timeout: float | None = None) -> bytes:
         backends.append(_deadline._local.deadline)
         return original(self, max_bytes, timeout)
 
     with client, pytest.MonkeyPatch.context() as patch:
-        patch.setattr(_deadline._Stream, "read", read)
+        patch.setattr(_backend._Stream, "read", read)
         client.generate("x", model="ep")
         single = len(backends)
         client.generate("x", model="ep", n=2, concurrency=2)

@@ -33,7 +33,7 @@ from .._exceptions import ClientClosedError, ImageDownloadError
 from .._redaction import package_logger
 from .._sniff import SNIFF_BYTES, TAIL_BYTES, sniff_image_type, truncation
 from .._version import __version__
-from ._deadline import deadline_transport, within
+from ._deadline import within
 from ._decoding import BoundedDecoder
 from ._rules import display_url, result_url_problem
 from ._tls import shared_ssl_context
@@ -270,6 +270,8 @@ class Downloader:
         if self._http is not None and not self._http.is_closed:
             yield self._http
         else:
+            from ._backend import deadline_transport  # needs httpcore: on first use
+
             transport = deadline_transport()
             with httpx.Client(verify=shared_ssl_context(), transport=transport) as http:
                 yield http
