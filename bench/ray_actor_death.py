@@ -39,39 +39,7 @@ if not __package__:  # run as `python bench/ray_actor_death.py`: make `bench` im
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import BENCH_DIR, machine_info
-
-
-def descendants(root: int) -> set[int]:
-    """The pids of ``root``'s live descendants (Linux ``/proc``)."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            text = (entry / "stat").read_text(encoding="ascii")
-        except (OSError, UnicodeDecodeError):
-            continue
-        parents[int(entry.name)] = int(text[text.rindex(")") + 2 :].split()[1])
-    found: set[int] = set()
-    frontier = {root}
-    while frontier:
-        frontier = {pid for pid, parent in parents.items() if parent in frontier} - found
-        found |= frontier
-    return found
-
-
-def stage_pids() -> list[int]:
-    """This process's stage actors (Ray titles their processes after the operator); never
-    another cluster's on a shared machine."""
-    pids = []
-    for pid in sorted(descendants(os.getpid())):
-        try:
-            command = Path(f"/proc/{pid}/cmdline").read_bytes()
-        except OSError:
-            continue
-        if b"FriendliImagesStage" in command:
-            pids.append(pid)
-    return pids
+from bench._ray_procs import stage_pids
 
 
 def trial(server: Any, rows: int, kill_after: int, *, resend: bool) -> dict[str, Any]:

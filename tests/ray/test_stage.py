@@ -20,6 +20,8 @@ from friendli_images import InvalidRequestError
 from friendli_images.ray import OUTPUT_SCHEMA, generate_images, write_imagefolder
 from friendli_images.testing import WAKE_PHASES, ErrorStatus, FriendliTestServer
 
+from bench._ray_procs import stage_pids
+
 pytestmark = pytest.mark.ray
 
 
@@ -128,39 +130,6 @@ def test_one_wake_for_a_sleeping_endpoint(server: FriendliTestServer) -> None:
     assert "RUNNING" == endpoint.status
 
 
-def _descendants(root: int) -> set[int]:
-    """The pids of ``root``'s live descendants (Linux ``/proc``)."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            text = (entry / "stat").read_text(encoding="ascii")
-        except (OSError, UnicodeDecodeError):
-            continue
-        parents[int(entry.name)] = int(text[text.rindex(")") + 2 :].split()[1])
-    found: set[int] = set()
-    frontier = {root}
-    while frontier:
-        frontier = {pid for pid, parent in parents.items() if parent in frontier} - found
-        found |= frontier
-    return found
-
-
-def _stage_pids() -> list[int]:
-    """The processes of this session's stage actors (Ray titles them after the operator):
-    descendants of this process only, never another cluster's on a shared machine."""
-    pids = []
-    for pid in sorted(_descendants(os.getpid())):
-        try:
-            command = Path(f"/proc/{pid}/cmdline").read_bytes()
-        except OSError:
-            continue
-        if b"FriendliImagesStage" in command:
-            pids.append(pid)
-    return pids
-
-
 def test_a_killed_actor_sends_no_request_again(server: FriendliTestServer) -> None:
     server.latency = 0.3
     rows = [{"id": f"k{i}", "prompt": f"kill {i}"} for i in range(60)]
@@ -175,7 +144,7 @@ def test_a_killed_actor_sends_no_request_again(server: FriendliTestServer) -> No
     deadline = time.monotonic() + 60
     while len(server.generation_requests) < 6 and time.monotonic() < deadline:
         time.sleep(0.02)
-    pids = _stage_pids()
+    pids = stage_pids()
     assert pids, "no stage actor process found"
     os.kill(pids[0], signal.SIGKILL)
     consumer.join(timeout=120)

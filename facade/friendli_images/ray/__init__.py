@@ -57,6 +57,7 @@ from typing import Any
 from .._checks import check_flag
 from ._coordinator import Coordinator
 from ._imagefolder import ImageFolderDatasink, write_imagefolder
+from ._resources import check_actors_fit, check_num_cpus, cluster_nodes
 from ._stage import OUTPUT_SCHEMA, FriendliImagesStage, check_stage_options, make_client
 
 __all__ = [
@@ -83,6 +84,7 @@ def generate_images(
     actors: int = 2,
     batch_size: int | None = None,
     num_cpus: float = 0.5,
+    cluster_may_grow: bool = False,
     client_options: Mapping[str, Any] | None = None,
     throttle_on_503: bool = False,
     wait_for_endpoint: float | None = None,
@@ -93,7 +95,17 @@ def generate_images(
 ) -> ray.data.Dataset:
     """The Dataset of the images of ``dataset``'s rows (lazy: nothing is sent yet).
 
-    Every option is checked here, on the driver, before any request is sent.
+    Every option is checked here, on the driver, before any request is sent. So is the
+    cluster: Ray waits forever for an actor it cannot place, so a pool that the cluster
+    can never run at once is refused (``actors`` actors of ``num_cpus`` CPUs, each on one
+    node: 4 of 1 CPU on 2 CPUs), and the error names the most actors that fit and the
+    most ``num_cpus`` with which ``actors`` fit. The cluster's total resources count, not
+    the ones free now (another job's come back when it ends). Never refused: a cluster
+    whose autoscaler Ray reports with a node group that can still add nodes (autoscaler
+    v2, KubeRay); one you say may grow (``cluster_may_grow=True``: an autoscaler Ray does
+    not report, such as the v1 autoscaler of ``ray up``); one Ray cannot describe (not
+    connected yet, Ray Client). A pool that fits exactly leaves no CPU to Ray Data's read
+    and write tasks, which then never start: leave them one.
 
     :param dataset: Rows of ``generate()`` arguments (``prompt``, ...), as jobs lines.
     :param model: The endpoint for rows without a ``model``; default: rows name theirs.
@@ -103,6 +115,9 @@ def generate_images(
     :param actors: Actors in the pool; each holds one client. Default 2.
     :param batch_size: Rows per batch; default 8 per request slot of an actor.
     :param num_cpus: CPUs Ray reserves per actor (the work is mostly waiting); 0.5.
+    :param cluster_may_grow: Do not refuse a pool larger than the cluster is now: its
+        autoscaler will add nodes. Default ``False``; an autoscaler that Ray reports
+        (its node groups can still grow) needs no telling.
     :param client_options: ``AsyncFriendliImages`` arguments (``base_url``,
         ``timeout``, ``max_retries``, ...) but ``token``, read from ``FRIENDLI_TOKEN``.
     :param throttle_on_503: Also send fewer requests at once on 503, as on 429.
@@ -116,7 +131,8 @@ def generate_images(
         without the rows it may have sent); default 3; 0: a death fails the Dataset.
     :param max_task_retries: Ray retries of a batch whose actor died; default 3.
     :returns: The Dataset with the output columns (``OUTPUT_SCHEMA``).
-    :raises InvalidRequestError: An option is invalid, or no token is set.
+    :raises InvalidRequestError: An option is invalid, no token is set, or the cluster
+        can never run ``actors`` actors of ``num_cpus`` CPUs (``param="actors"``).
     """
     merged = {**({} if model is None else {"model": model}), **(defaults or {})}
     client = make_client(client_options)
@@ -126,6 +142,11 @@ def generate_images(
     for name, value in (("max_restarts", max_restarts), ("max_task_retries", max_task_retries)):
         if isinstance(value, bool) or not isinstance(value, int) or value < -1:
             raise InvalidRequestError(f"{name} must be an integer >= -1", param=name)
+    per_actor = {"CPU": check_num_cpus(num_cpus)}
+    check_flag(cluster_may_grow, "cluster_may_grow")
+    nodes = None if cluster_may_grow else cluster_nodes()
+    if nodes is not None:
+        check_actors_fit(actors, per_actor, nodes)
     share = -(-concurrency // actors)
     coordinator = (
         ray.remote(Coordinator)
