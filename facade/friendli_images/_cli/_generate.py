@@ -7,7 +7,6 @@ import argparse
 import contextlib
 import json
 import os
-import signal
 import sys
 import traceback
 from pathlib import Path
@@ -16,16 +15,14 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from .._base_client import seed_for
-from .._client import AsyncFriendliImages
-from .._container import (
-    AsyncFriendliContainerImages,
-)
+from .._client import FriendliImages
+from .._container import FriendliContainerImages
 from .._endpoints._status import EndpointEvent
 from .._exceptions import (
     FriendliImagesError,
     InvalidRequestError,
 )
-from .._files import asave_chunks, check_writable, existing_output, remove_written
+from .._files import check_writable, existing_output, remove_written, save_chunks
 from .._operations import (
     CONTAINER_EDIT,
     CONTAINER_GENERATE,
@@ -40,6 +37,7 @@ from ._endpoint import (
     sleep_after,
 )
 from ._progress import Progress, progress_for
+from ._signals import Terminated, sigterm_stops_the_batch
 
 if TYPE_CHECKING:
     from .._batch._engine import Outcome
@@ -177,12 +175,12 @@ class _Job:
             return CONTAINER_EDIT if edit else CONTAINER_GENERATE
         return DEDICATED_EDIT if edit else DEDICATED_GENERATE
 
-    def client(self) -> AsyncFriendliImages | AsyncFriendliContainerImages:
+    def client(self) -> FriendliImages | FriendliContainerImages:
         if self.container:
-            return AsyncFriendliContainerImages(base_url=self.base_url, token=self.token)
-        return AsyncFriendliImages(token=self.token, base_url=self.base_url, team_id=self.team)
+            return FriendliContainerImages(base_url=self.base_url, token=self.token)
+        return FriendliImages(token=self.token, base_url=self.base_url, team_id=self.team)
 
-    def prepare(self, client: AsyncFriendliImages | AsyncFriendliContainerImages) -> _Call:
+    def prepare(self, client: FriendliImages | FriendliContainerImages) -> _Call:
         """The request of the batch, checked now (request ``i`` uses ``seed + i``)."""
         args = self.args
         params: dict[str, Any] = {
@@ -233,7 +231,6 @@ class _Report:
     """The token: never printed, whatever a server echoes back."""
     saved: list[_Saved] = attrs.Factory(list)
     failed: list[_Failed] = attrs.Factory(list)
-    terminated: bool = False
     endpoint_events: list[EndpointEvent] = attrs.Factory(list)
 
 
@@ -245,45 +242,28 @@ def _file_names(stem: str, count: int) -> list[str]:
     return [stem] if count == 1 else [f"{stem}-{index}" for index in range(count)]
 
 
-def _cancel_on_sigterm(report: _Report) -> None:
-    """Make SIGTERM cancel the run like Ctrl-C does, so no temporary file is left behind."""
-    import asyncio
-
-    task = asyncio.current_task()
-    if task is None:  # pragma: no cover - always called from the main task
-        return
-
-    def terminate() -> None:
-        report.terminated = True
-        task.cancel()
-
-    # Not available on Windows, nor outside the main thread: SIGTERM then kills as usual.
-    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, terminate)
-
-
-async def _run(job: _Job, report: _Report, *, verbose: bool) -> None:
+def _run(job: _Job, report: _Report, *, verbose: bool) -> None:
     """Run every request of ``job`` on the library's batching engine; record each in ``report``.
 
     The engine keeps at most ``--concurrency`` requests in flight (fewer while the endpoint
     answers 429) and sends nothing more once the run stops. Each request's images are saved
     in its slot as it completes, streamed to disk: a ``url`` result is never held whole,
-    its extension comes from its first bytes.
+    its extension comes from its first bytes. The sync engine (threads): it costs less CPU
+    per image than asyncio (``bench/cpu_per_image.py``), as for ``run``.
     """
-    from .._batch._engine import agenerate_each
-    from .._recipe.embed import asave_with_recipe
+    from .._batch._engine import generate_each
+    from .._recipe.embed import save_with_recipe
 
-    _cancel_on_sigterm(report)
     args = job.args
     pending = [index for index in range(job.count) if index not in job.skip]
     progress = progress_for(len(pending), sys.stderr, lines=verbose, quiet=args.quiet)
     try:
-        async with job.client() as client:
+        with job.client() as client:
             # An argument the API would reject: a usage error, now. The batch's requests
             # share the call's endpoint waiter: one wait, at most one wake request.
             call = job.prepare(client)
 
-            async def save(index: int, request: int, result: ImageResult) -> list[Path]:
+            def save(index: int, request: int, result: ImageResult) -> list[Path]:
                 if not result.images:
                     raise _NoImageError("the API reported success but sent no image")
                 paths: list[Path] = []
@@ -293,21 +273,19 @@ async def _run(job: _Job, report: _Report, *, verbose: bool) -> None:
                         if len(result.images) > 1:  # the API sent several images for one request
                             name = f"{name}-{position}"
                         target = image._named_target(args.out, name)  # + the sniffed extension
-                        chunks = image._achunks()
+                        chunks = image._chunks()
                         overwrite = args.overwrite or request in job.replace
                         if args.embed_params:
-                            path = await asave_with_recipe(
-                                image, chunks, target, overwrite=overwrite
-                            )
+                            path = save_with_recipe(image, chunks, target, overwrite=overwrite)
                         else:
-                            path = await asave_chunks(chunks, target, overwrite=overwrite)
+                            path = save_chunks(chunks, target, overwrite=overwrite)
                         paths.append(path)
                 except BaseException:
                     remove_written(paths)
                     raise
                 return paths
 
-            outcomes = agenerate_each(
+            outcomes = generate_each(
                 client,
                 pending,
                 lambda index: client._batch_call(call, args.seed, index),
@@ -315,8 +293,8 @@ async def _run(job: _Job, report: _Report, *, verbose: bool) -> None:
                 finish=save,
             )
             try:
-                async with contextlib.aclosing(outcomes):
-                    async for outcome in outcomes:
+                with contextlib.closing(outcomes):
+                    for outcome in outcomes:
                         _record(outcome, job, report, progress)
             finally:
                 waiter = call.endpoint_waiter
@@ -458,14 +436,13 @@ def _generate_command(
     skip, replace = _skip_existing(args, parser, names)
     if _check_output(args, parser, skip | replace) != EXIT_OK:
         return EXIT_FAILURE
-    import asyncio  # here: --version and mock-server do without it
-
     job = _Job(args, token, base_url, team, names, skip, replace)
     report = _Report(secret=token or "")
     status = EXIT_OK
     usage_error = False
     try:
-        asyncio.run(_run(job, report, verbose=verbose))
+        with sigterm_stops_the_batch():
+            _run(job, report, verbose=verbose)
     except InvalidRequestError as error:
         usage_error = True  # refused before sending: nothing to put to sleep
         if verbose:
@@ -473,9 +450,7 @@ def _generate_command(
         parser.error(_usage_message(error))
     except KeyboardInterrupt:
         status = EXIT_INTERRUPTED
-    except asyncio.CancelledError:
-        if not report.terminated:
-            raise
+    except Terminated:
         status = EXIT_TERMINATED
     finally:
         _print_endpoint_events(report.endpoint_events, quiet=args.quiet)

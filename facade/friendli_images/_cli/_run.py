@@ -14,12 +14,10 @@ a usage error; 130 after Ctrl-C, 143 after SIGTERM (rerun the command to resume)
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib
 import json
-import signal
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +48,7 @@ from ._options import (
     plural,
 )
 from ._recipe_options import add_embed_option
+from ._signals import Terminated, sigterm_stops_the_batch
 
 __all__ = ["add_run_parser", "run_command"]
 
@@ -210,29 +209,6 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_FAILURE if count else EXIT_OK
 
 
-class _Terminated(BaseException):
-    """SIGTERM arrived during the run (raised in the main thread, as Ctrl-C is)."""
-
-
-@contextlib.contextmanager
-def _sigterm_stops_the_run() -> Iterator[None]:
-    """SIGTERM stops the run as Ctrl-C does: the batch stops, the saves under way end,
-    the dataset stays resumable (then exit status 143)."""
-
-    def terminate(signum: int, frame: object) -> None:
-        raise _Terminated
-
-    try:
-        previous = signal.signal(signal.SIGTERM, terminate)
-    except ValueError:  # not the main thread: SIGTERM keeps its handler
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def _run(
     args: argparse.Namespace,
     connection: tuple[str, str | None, str | None],
@@ -311,11 +287,11 @@ def run_command(
         slept: list[str] | None = None
         status = EXIT_OK
         try:
-            with _sigterm_stops_the_run():
+            with sigterm_stops_the_batch():
                 _run(args, connection, bar, last)
         except KeyboardInterrupt:
             status = EXIT_INTERRUPTED
-        except _Terminated:
+        except Terminated:
             status = EXIT_TERMINATED
         finally:
             bar.close()
