@@ -4,7 +4,7 @@ Each runs against ``bench._bulk_server`` in its own process (50 ms per generatio
 PNG results) and is a ratio against a baseline from the same run:
 
 bulk_throughput
-    Wall time of ``arun_jobs`` (the library call behind ``friendli-images run``) over
+    Wall time of ``arun_jobs`` (the asyncio twin of ``run_jobs``, which ``run`` calls) over
     10,000 png jobs saved to disk at concurrency 64, against a raw ``httpx.AsyncClient``
     + semaphore + ``b64decode`` + file write loop doing the same work. Target <= 1.10.
     ``bulk_throughput_ideal``: the same wall time against max(ideal latency bound, raw).
@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from friendli_images import AsyncFriendliImages, arun_jobs
+from friendli_images import AsyncFriendliImages, FriendliImages, arun_jobs, run_jobs
 
 from bench._common import (
     MODEL,
@@ -126,9 +126,27 @@ def reset(base_url: str) -> None:
 async def library_jobs(
     base_url: str, jobs: Path, out: Path, concurrency: int, response_format: str = "png"
 ) -> None:
-    """``arun_jobs`` of the jobs file ``jobs`` into ``out`` (no retries); all must be done."""
+    """``arun_jobs`` (the asyncio twin of ``run_jobs``) of the jobs file ``jobs`` into
+    ``out`` (no retries); all must be done."""
     async with AsyncFriendliImages(token=TOKEN, base_url=base_url, max_retries=0) as client:
         summary = await arun_jobs(
+            jobs,
+            out,
+            client=client,
+            defaults={"model": MODEL, "response_format": response_format},
+            concurrency=concurrency,
+        )
+    if summary.done != summary.total:
+        raise RuntimeError(f"{response_format} jobs run incomplete: {summary}")
+
+
+def library_jobs_sync(
+    base_url: str, jobs: Path, out: Path, concurrency: int, response_format: str = "png"
+) -> None:
+    """``run_jobs`` (what ``friendli-images run`` calls) of ``jobs`` into ``out`` (no
+    retries); all must be done."""
+    with FriendliImages(token=TOKEN, base_url=base_url, max_retries=0) as client:
+        summary = run_jobs(
             jobs,
             out,
             client=client,

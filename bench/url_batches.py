@@ -3,7 +3,7 @@
     python -m bench.url_batches [--jobs 1000] [--reps 3] [--levels 64,256,1024]
 
 Against ``bench._bulk_server`` (its own process, 50 ms per generation, url results
-served by the same server): ``arun_jobs`` (the call behind ``friendli-images run``) over
+served by the same server): ``run_jobs`` (the call behind ``friendli-images run``) over
 ``jobs`` jobs with ``response_format="url"``, each image downloaded and written, against a
 raw ``httpx.AsyncClient`` + semaphore doing POST + GET + write (its pool sized to the
 concurrency, every connection kept alive, the library's timeouts). Per concurrency:
@@ -32,7 +32,7 @@ from typing import Any
 import httpx
 
 from bench._common import MODEL, PROMPT, TOKEN, Case, median, repeat_cases, write_jobs
-from bench.bulk import GENERATION_PATH, bulk_server_process, library_jobs
+from bench.bulk import GENERATION_PATH, bulk_server_process, library_jobs_sync
 
 LEVELS = (64, 256, 1024)
 JOBS = 1000
@@ -84,15 +84,12 @@ def measure(
         for level in levels:
             library, raw = f"library_{level}", f"raw_{level}"
             library_run = functools.partial(
-                library_jobs, server.url, jobs, workdir / library, level, "url"
+                library_jobs_sync, server.url, jobs, workdir / library, level, "url"
             )
             raw_run = functools.partial(
                 _raw, server.url, jobs_count, workdir / raw, concurrency=level
             )
-            cases += [
-                (library, functools.partial(_run, library_run)),
-                (raw, functools.partial(_run, raw_run)),
-            ]
+            cases += [(library, library_run), (raw, functools.partial(_run, raw_run))]
         run = repeat_cases(
             server,
             cases,
