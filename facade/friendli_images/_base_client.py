@@ -27,10 +27,6 @@ from friendli_images_api.models import (
 from friendli_images_api.types import UNSET, Response, Unset
 
 from . import _config
-from ._endpoints._wait import (
-    WaiterPool,
-    WaiterState,
-)
 from ._exceptions import (
     APIConnectionError,
     APIResponseValidationError,
@@ -60,6 +56,7 @@ from ._version import __version__
 
 if TYPE_CHECKING:
     from ._batch._engine import Outcome
+    from ._endpoints._wait import WaiterPool, WaiterState
 
 from ._calls import _Call, _Failure
 from ._checks import (

@@ -4,14 +4,11 @@ attempt with its retry decision (``_Failure``): what the clients hand the batch 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import httpx
 
-from ._endpoints._wait import (
-    WaiterState,
-)
 from ._exceptions import (
     APIError,
 )
@@ -19,6 +16,9 @@ from ._operations import DEDICATED_GENERATE, Operation
 from ._params import Extras
 
 __all__ = ["_Call", "_Failure"]
+
+if TYPE_CHECKING:
+    from ._endpoints._wait import WaiterState
 
 
 @attrs.frozen

@@ -22,7 +22,7 @@ from friendli_images_api.types import Response
 
 from . import _waits
 from ._batch._pool import ClientPool, close_pool
-from ._endpoints._wait import (
+from ._endpoints._hooks import (
     wait_if_not_ready,
     waits_seen,
 )

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 import attrs
 
 from .. import _waits
-from .._endpoints._wait import await_if_not_ready, wait_if_not_ready, waits_seen
+from .._endpoints._hooks import await_if_not_ready, wait_if_not_ready, waits_seen
 from .._exceptions import APIStatusError, FriendliImagesError
 from .._redaction import Secrets, package_logger, redact
 from .._results import ImageResult

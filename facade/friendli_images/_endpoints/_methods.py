@@ -24,22 +24,18 @@ from .._transport._retry import was_sent
 from . import _rules as _endpoint_rules
 from ._rules import check_wait_timeout, endpoint_id_for_model
 from ._status import EndpointStatus, parse_endpoint_status
-from ._wait import (
-    AsyncEndpointWaiter,
-    EndpointWaiter,
-    Operation,
-    Pause,
-    Plan,
-    StatusCallback,
-    Step,
-    WaiterPool,
-    adrive,
-    drive,
-    wait_plan,
-)
 
 if TYPE_CHECKING:
     from ._host import EndpointHost as _BaseClient
+    from ._wait import (
+        AsyncEndpointWaiter,
+        EndpointWaiter,
+        Operation,
+        Plan,
+        StatusCallback,
+        Step,
+        WaiterPool,
+    )
 
     _Base = _BaseClient
 else:
@@ -251,6 +247,8 @@ class SyncEndpointMethods(_EndpointCommon):
         endpoint_id, budget, wake, on_status = self._wait_args(
             endpoint_id, timeout, wake, on_status
         )
+        from ._wait import wait_plan  # the waiter: loaded when waiting is asked for
+
         plan = wait_plan(
             endpoint_id,
             deadline=time.monotonic() + budget,
@@ -263,6 +261,8 @@ class SyncEndpointMethods(_EndpointCommon):
         return self._run_plan(endpoint_id, plan)
 
     def _run_plan(self, endpoint_id: str, plan: Plan) -> EndpointStatus:
+        from ._wait import Pause, drive  # the waiter: loaded when waiting is asked for
+
         def perform(step: Step) -> EndpointStatus | None:
             if isinstance(step, Pause):
                 _waits.sleep(step.seconds)
@@ -303,6 +303,8 @@ class SyncEndpointMethods(_EndpointCommon):
             return None
         pool = pool if pool is not None else self._waiter_pool
         if pool is None:
+            from ._wait import EndpointWaiter  # the waiter: loaded when waiting is asked for
+
             return EndpointWaiter(self, *args, wake=wake)
         return pool.get(*args, wake=wake)
 
@@ -314,6 +316,8 @@ class SyncEndpointMethods(_EndpointCommon):
         return self._endpoint_waiter(sent["model"], wait_for_endpoint, wake)
 
     def _new_waiter_pool(self) -> WaiterPool[EndpointWaiter]:
+        from ._wait import EndpointWaiter, WaiterPool  # loaded when waiting is asked for
+
         return WaiterPool(
             lambda endpoint_id, budget, wake: EndpointWaiter(self, endpoint_id, budget, wake=wake)
         )
@@ -382,6 +386,8 @@ class AsyncEndpointMethods(_EndpointCommon):
         endpoint_id, budget, wake, on_status = self._wait_args(
             endpoint_id, timeout, wake, on_status
         )
+        from ._wait import wait_plan  # the waiter: loaded when waiting is asked for
+
         plan = wait_plan(
             endpoint_id,
             deadline=time.monotonic() + budget,
@@ -394,6 +400,8 @@ class AsyncEndpointMethods(_EndpointCommon):
         return await self._run_plan(endpoint_id, plan)
 
     async def _run_plan(self, endpoint_id: str, plan: Plan) -> EndpointStatus:
+
+        from ._wait import Pause, adrive  # the waiter: loaded when waiting is asked for
 
         async def perform(step: Step) -> EndpointStatus | None:
             if isinstance(step, Pause):
@@ -440,6 +448,8 @@ class AsyncEndpointMethods(_EndpointCommon):
             return None
         pool = pool if pool is not None else self._waiter_pool
         if pool is None:
+            from ._wait import AsyncEndpointWaiter  # loaded when waiting is asked for
+
             return AsyncEndpointWaiter(self, *args, wake=wake)
         return pool.get(*args, wake=wake)
 
@@ -453,6 +463,8 @@ class AsyncEndpointMethods(_EndpointCommon):
         return self._endpoint_waiter(sent["model"], wait_for_endpoint, wake)
 
     def _new_waiter_pool(self) -> WaiterPool[AsyncEndpointWaiter]:
+        from ._wait import AsyncEndpointWaiter, WaiterPool  # loaded when waiting is asked for
+
         return WaiterPool(
             lambda endpoint_id, budget, wake: AsyncEndpointWaiter(
                 self, endpoint_id, budget, wake=wake

@@ -56,11 +56,8 @@ __all__ = [
     "WaiterPool",
     "WaiterState",
     "adrive",
-    "await_if_not_ready",
     "drive",
-    "wait_if_not_ready",
     "wait_plan",
-    "waits_seen",
 ]
 
 logger = package_logger()
@@ -375,31 +372,3 @@ class AsyncEndpointWaiter(WaiterState):
                 self._failed(error)
                 raise
             self.round += 1
-
-
-# -- the hooks of the single-request path ------------------------------------------------
-
-
-def waits_seen(waiter: WaiterState | None) -> int:
-    """Noted before each attempt: how many waits ``waiter`` had completed."""
-    return 0 if waiter is None else waiter.round
-
-
-def wait_if_not_ready(waiter: WaiterState | None, seen: int, error: APIError) -> bool:
-    """With a waiter and a not-ready ``error``: wait until the endpoint is ready and
-    return ``True`` (send again: nothing was generated). ``False`` otherwise; raises
-    the ``EndpointError`` (or API error) of a wait that failed."""
-    if waiter is None or not waiter.handles(error):
-        return False
-    assert isinstance(waiter, EndpointWaiter)
-    waiter.wait(seen, error)
-    return True
-
-
-async def await_if_not_ready(waiter: WaiterState | None, seen: int, error: APIError) -> bool:
-    """``wait_if_not_ready`` for the async clients."""
-    if waiter is None or not waiter.handles(error):
-        return False
-    assert isinstance(waiter, AsyncEndpointWaiter)
-    await waiter.wait(seen, error)
-    return True
