@@ -29,7 +29,6 @@ from ._endpoints._hooks import (
 from ._operations import Operation
 from ._redaction import package_logger
 from ._results import GeneratedImage, ImageResult
-from ._transport._download import AsyncDownloader
 from ._transport._exchange import AsyncExchange
 from ._transport._tls import shared_ssl_context
 
@@ -64,6 +63,8 @@ class AsyncClient(BaseClient):
             else httpx.AsyncClient(timeout=self.timeout, verify=shared_ssl_context())
         )
         self._loop: object = None
+        from ._transport._download import AsyncDownloader  # with the first client
+
         self._downloader = AsyncDownloader(
             self._http, self._download_settings, user_client=not self._owns_http
         )
@@ -103,6 +104,8 @@ class AsyncClient(BaseClient):
         moved = self._loop is not None and self._loop is not loop
         if self._owns_http and (moved or self._http.is_closed):
             self._http = httpx.AsyncClient(timeout=self.timeout, verify=shared_ssl_context())
+            from ._transport._download import AsyncDownloader
+
             self._downloader = AsyncDownloader(self._http, self._download_settings)
             if self._pool is not None:
                 self._batch_downloader = self._downloader.with_lease(self._pool.lease)

@@ -50,8 +50,8 @@ from ._results import BatchFailure, GeneratedImage, ImageResult, decode_base64_i
 from ._sniff import SNIFF_BYTES, sniff_image_type
 from ._transport import _retry, _rules
 from ._transport._decoding import ACCEPT_ENCODING
-from ._transport._download import DownloadSettings
 from ._transport._exchange import AsyncExchange, BodyTooLargeError, Exchange
+from ._transport._limits import DownloadSettings
 from ._version import __version__
 
 if TYPE_CHECKING:

@@ -32,13 +32,15 @@ from ._files import (
     writing,
 )
 from ._sniff import FORMAT_TYPES, SNIFF_BYTES, extension_for, sniff_image_type
-from ._transport._download import AsyncDownloader, Downloader, DownloadSettings, display_url
+from ._transport._limits import DownloadSettings
+from ._transport._rules import display_url
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
 
     from ._endpoints._status import EndpointEvent
     from ._recipe.origin import RecipeSource
+    from ._transport._download import AsyncDownloader, Downloader
 
 __all__ = [
     "BatchFailure",
@@ -207,6 +209,8 @@ class GeneratedImage:
         """
         if self._downloader is not None:
             return self._downloader
+        from ._transport._download import Downloader  # loaded on a url's first read
+
         if self._async_downloader is None:
             return Downloader(None, DownloadSettings())
         if self._async_downloader.user_client:
@@ -307,7 +311,12 @@ class GeneratedImage:
             async for chunk in _in_thread(self._downloader.iter_bytes(self.url)):
                 yield chunk
             return
-        downloader = self._async_downloader or AsyncDownloader(None, DownloadSettings())
+        if self._async_downloader is not None:
+            downloader = self._async_downloader
+        else:
+            from ._transport._download import AsyncDownloader  # on a url's first read
+
+            downloader = AsyncDownloader(None, DownloadSettings())
         async for chunk in downloader.aiter_bytes(self.url):
             yield chunk
 

@@ -29,7 +29,6 @@ from ._endpoints._hooks import (
 from ._operations import Operation
 from ._redaction import package_logger
 from ._results import GeneratedImage, ImageResult
-from ._transport._download import Downloader
 from ._transport._exchange import Exchange, check_open
 from ._transport._tls import shared_ssl_context
 
@@ -54,6 +53,8 @@ class SyncClient(BaseClient):
         self._owns_http = http_client is None
         self._closed = False
         self._http = http_client if http_client is not None else self._new_http()
+        from ._transport._download import Downloader  # with the first client, not the package
+
         self._downloader = Downloader(
             self._http, self._download_settings, user_client=not self._owns_http
         )

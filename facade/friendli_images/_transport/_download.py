@@ -25,16 +25,15 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
-import attrs
 import httpx
 
 from .. import _config
 from .._exceptions import ClientClosedError, ImageDownloadError
 from .._redaction import package_logger
 from .._sniff import SNIFF_BYTES, TAIL_BYTES, sniff_image_type, truncation
-from .._version import __version__
 from ._deadline import within
 from ._decoding import BoundedDecoder
+from ._limits import DownloadSettings
 from ._rules import display_url, result_url_problem
 from ._tls import shared_ssl_context
 
@@ -43,15 +42,6 @@ __all__ = ["AsyncDownloader", "DownloadSettings", "Downloader", "display_url", "
 logger = package_logger()
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
-
-
-@attrs.frozen
-class DownloadSettings:
-    """How downloads are bounded; shared by a client's sync and async downloaders."""
-
-    timeout: float = _config.DEFAULT_DOWNLOAD_TIMEOUT
-    max_bytes: int = _config.DEFAULT_MAX_DOWNLOAD_BYTES
-    user_agent: str = f"friendli-images/{__version__} httpx/{httpx.__version__}"
 
 
 def check_url(url: str) -> None:
