@@ -16,15 +16,7 @@ from collections.abc import (
 )
 from typing import TYPE_CHECKING, Any, ClassVar, Self, Unpack, cast
 
-import attrs
 import httpx
-from friendli_images_api import AuthenticatedClient
-from friendli_images_api.models import (
-    B64ImageItem,
-    ImageGenerationDedicatedResult,
-    UrlImageItem,
-)
-from friendli_images_api.types import UNSET, Response, Unset
 
 from . import _config
 from ._exceptions import (
@@ -55,6 +47,16 @@ from ._transport._limits import DownloadSettings
 from ._version import __version__
 
 if TYPE_CHECKING:
+    # The generated package loads with the first call, not with the import (its models
+    # and attrs are most of an import's cost: bench/import_time.py).
+    from friendli_images_api import AuthenticatedClient
+    from friendli_images_api.models import (
+        B64ImageItem,
+        ImageGenerationDedicatedResult,
+        UrlImageItem,
+    )
+    from friendli_images_api.types import Response, Unset
+
     from ._batch._engine import Outcome
     from ._endpoints._wait import WaiterPool, WaiterState
 
@@ -93,6 +95,8 @@ def _field_names(body_type: type[Any]) -> tuple[str, ...]:
     """The fields of a generated request model, listed once per model."""
     names = _FIELD_NAMES.get(body_type)
     if names is None:
+        import attrs  # loaded with the generated models
+
         names = _FIELD_NAMES[body_type] = tuple(field.name for field in attrs.fields(body_type))
     return names
 
@@ -371,7 +375,7 @@ class BaseClient:
     def _api_client(self, exchange: Exchange | AsyncExchange) -> AuthenticatedClient:
         # The exchange adds the Authorization header itself, so the token is never stored
         # in a generated object (whose attrs repr would print it).
-        return cast(AuthenticatedClient, _AttemptClient(exchange))
+        return cast("AuthenticatedClient", _AttemptClient(exchange))
 
     def _exchange_settings(self, call: _Call) -> dict[str, Any]:
         extras = call.extras
@@ -388,7 +392,9 @@ class BaseClient:
 
     @property
     def _team(self) -> str | Unset:
-        return self.team_id if self.team_id else UNSET
+        from . import _generated
+
+        return self.team_id if self.team_id else _generated.UNSET
 
     # -- after an attempt --------------------------------------------------------------
 
@@ -453,6 +459,8 @@ class BaseClient:
         )
 
     def _images(self, result: ImageGenerationDedicatedResult) -> list[GeneratedImage]:
+        from . import _generated
+
         if not isinstance(result.data, list):
             raise ValueError("'data' is not a list")
         images = []
@@ -460,14 +468,14 @@ class BaseClient:
         for index, item in enumerate(items):
             if not is_int(item.seed) or not isinstance(item.response_format, str):
                 raise ValueError(f"data[{index}] has no integer 'seed' or string 'response_format'")
-            if isinstance(item, UrlImageItem):
+            if isinstance(item, _generated.UrlImageItem):
                 if not isinstance(item.url, str):
                     raise ValueError(f"data[{index}].url is not a string")
                 problem = _rules.result_url_problem(item.url)
                 if problem:
                     raise ValueError(f"data[{index}].url {problem}")
                 images.append(self._url_image(item))
-            elif isinstance(item, B64ImageItem):
+            elif isinstance(item, _generated.B64ImageItem):
                 if not isinstance(item.b64_json, str):
                     raise ValueError(f"data[{index}].b64_json is not a string")
                 try:

@@ -36,7 +36,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Literal
 
-import attrs
 import httpx
 
 __all__ = [
@@ -141,14 +140,20 @@ class FileWriteError(FriendliImagesError, OSError):
         return self.message
 
 
-@attrs.frozen
 class BatchFailure:
     """One request of a batch (``n > 1``) that failed; the others' images are kept.
+
+    Immutable, compared and hashed by its three fields.
 
     :param index: Position of the request in the batch (0-based).
     :param seed: The seed that request asked for (``None``: the server chose).
     :param error: Why the request failed.
     """
+
+    # A plain class, not an attrs one: this module loads with ``import friendli_images``,
+    # attrs with the first call (bench/import_time.py).
+    __slots__ = ("error", "index", "seed")
+    __match_args__ = ("index", "seed", "error")
 
     index: int
     """Position of the request in the batch (0-based)."""
@@ -156,6 +161,34 @@ class BatchFailure:
     """The seed that request asked for (``None``: the server chose)."""
     error: FriendliImagesError
     """Why the request failed (an ``APIError`` or an ``InvalidRequestError``)."""
+
+    def __init__(self, index: int, seed: int | None, error: FriendliImagesError) -> None:
+        object.__setattr__(self, "index", index)
+        object.__setattr__(self, "seed", seed)
+        object.__setattr__(self, "error", error)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"BatchFailure is immutable: cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"BatchFailure is immutable: cannot delete {name!r}")
+
+    def _fields(self) -> tuple[int, int | None, FriendliImagesError]:
+        return (self.index, self.seed, self.error)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, BatchFailure) or other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        return f"BatchFailure(index={self.index!r}, seed={self.seed!r}, error={self.error!r})"
+
+    def __reduce__(self) -> tuple[type[BatchFailure], tuple[int, int | None, FriendliImagesError]]:
+        return (self.__class__, self._fields())
 
 
 class BatchFailedError(FriendliImagesError):

@@ -14,28 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from enum import Enum
-from typing import Any, Protocol
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
-import attrs
-from friendli_images_api import AuthenticatedClient
-from friendli_images_api.api.container_image import (
-    container_images_edit,
-    container_images_generate,
-)
-from friendli_images_api.api.dedicated_image import dedicated_images_edit, dedicated_images_generate
-from friendli_images_api.models import (
-    ContainerImageEditBody,
-    ContainerImageEditBodyResponseFormatType0,
-    ContainerImageGenerationBody,
-    ContainerImageGenerationBodyResponseFormatType0,
-    DedicatedImageEditBody,
-    DedicatedImageEditBodyResponseFormatType0,
-    DedicatedImageGenerationBody,
-    ImageGenerationContainerResult,
-    ImageGenerationDedicatedResult,
-    ImageResponseFormat,
-)
-from friendli_images_api.types import Response, Unset
+if TYPE_CHECKING:
+    from friendli_images_api import AuthenticatedClient
+    from friendli_images_api.models import ImageGenerationDedicatedResult
+    from friendli_images_api.types import Response, Unset
 
 from ._params import (
     ContainerEditParams,
@@ -53,6 +38,7 @@ __all__ = [
     "CONTAINER_GENERATE",
     "DEDICATED_EDIT",
     "DEDICATED_GENERATE",
+    "Generated",
     "ImageReader",
     "Operation",
 ]
@@ -69,28 +55,80 @@ class ImageReader(Protocol):
 
 
 class _Images(Protocol):
-    def __call__(self, client: ImageReader, parsed: object, body: Any) -> list[GeneratedImage]: ...
+    def __call__(
+        self, client: ImageReader, parsed: object, body: Any, result_type: type[Any]
+    ) -> list[GeneratedImage]: ...
 
 
-@attrs.frozen
-class Operation:
-    """One image operation of the API, as the clients use it."""
+class Generated(NamedTuple):
+    """What an operation takes of the generated package: loaded with its first call, not
+    with ``import friendli_images`` (attrs and the generated models are most of the cost
+    of an import; ``bench/import_time.py``)."""
 
-    operation_id: str
     body_type: type[Any]
     """The generated request model."""
-    accepted: frozenset[str]
-    """The keyword parameters it takes (its ``TypedDict``'s keys)."""
     formats: type[Enum]
     """The generated enum of its ``response_format``."""
     send: Callable[[AuthenticatedClient, Any, str | Unset], Response[Any]]
     asend: Callable[[AuthenticatedClient, Any, str | Unset], Awaitable[Response[Any]]]
-    images: _Images
-    """The images of a 200 answer; ``ValueError`` if it does not match the spec."""
+    result_type: type[Any]
+    """The generated model of its 200 answer."""
 
 
-def _dedicated_images(client: ImageReader, parsed: object, body: Any) -> list[GeneratedImage]:
-    if not isinstance(parsed, ImageGenerationDedicatedResult):
+class Operation:
+    """One image operation of the API, as the clients use it.
+
+    ``body_type``, ``formats``, ``send`` and ``asend`` come from the generated package,
+    imported on first use (``load``); then they are plain attributes."""
+
+    def __init__(
+        self,
+        operation_id: str,
+        *,
+        accepted: frozenset[str],
+        images: _Images,
+        load: Callable[[], Generated],
+    ) -> None:
+        self.operation_id = operation_id
+        self.accepted = accepted
+        """The keyword parameters it takes (its ``TypedDict``'s keys)."""
+        self._images = images
+        self._load = load
+
+    def __repr__(self) -> str:
+        return f"Operation({self.operation_id!r})"
+
+    @cached_property
+    def generated(self) -> Generated:
+        return self._load()
+
+    def images(self, client: ImageReader, parsed: object, body: Any) -> list[GeneratedImage]:
+        """The images of a 200 answer; ``ValueError`` if it does not match the spec."""
+        return self._images(client, parsed, body, self.generated.result_type)
+
+    @cached_property
+    def body_type(self) -> type[Any]:
+        return self.generated.body_type
+
+    @cached_property
+    def formats(self) -> type[Enum]:
+        return self.generated.formats
+
+    @cached_property
+    def send(self) -> Callable[[AuthenticatedClient, Any, str | Unset], Response[Any]]:
+        return self.generated.send
+
+    @cached_property
+    def asend(
+        self,
+    ) -> Callable[[AuthenticatedClient, Any, str | Unset], Awaitable[Response[Any]]]:
+        return self.generated.asend
+
+
+def _dedicated_images(
+    client: ImageReader, parsed: object, body: Any, result_type: type[Any]
+) -> list[GeneratedImage]:
+    if not isinstance(parsed, result_type):
         raise ValueError("the answer is not the documented 200")
     images = client._images(parsed)
     if not images:  # a success must carry an image: "data": [] is no answer
@@ -98,8 +136,10 @@ def _dedicated_images(client: ImageReader, parsed: object, body: Any) -> list[Ge
     return images
 
 
-def _container_images(client: ImageReader, parsed: object, body: Any) -> list[GeneratedImage]:
-    if not isinstance(parsed, ImageGenerationContainerResult):
+def _container_images(
+    client: ImageReader, parsed: object, body: Any, result_type: type[Any]
+) -> list[GeneratedImage]:
+    if not isinstance(parsed, result_type):
         raise ValueError("the answer is not the documented 200")
     if not isinstance(parsed.image, str):
         raise ValueError("'image' is not a string")
@@ -118,54 +158,88 @@ def _container_images(client: ImageReader, parsed: object, body: Any) -> list[Ge
     return [GeneratedImage(seed=seed, response_format=requested, data=data, raw=parsed)]
 
 
+def _dedicated_generate() -> Generated:
+    from . import _generated
+
+    api = _generated.dedicated_images_generate
+    return Generated(
+        body_type=_generated.DedicatedImageGenerationBody,
+        formats=_generated.ImageResponseFormat,
+        send=lambda client, body, team: api.sync_detailed(
+            client=client, body=body, x_friendli_team=team
+        ),
+        asend=lambda client, body, team: api.asyncio_detailed(
+            client=client, body=body, x_friendli_team=team
+        ),
+        result_type=_generated.ImageGenerationDedicatedResult,
+    )
+
+
+def _dedicated_edit() -> Generated:
+    from . import _generated
+
+    api = _generated.dedicated_images_edit
+    return Generated(
+        body_type=_generated.DedicatedImageEditBody,
+        formats=_generated.DedicatedImageEditBodyResponseFormatType0,
+        send=lambda client, body, team: api.sync_detailed(
+            client=client, body=body, x_friendli_team=team
+        ),
+        asend=lambda client, body, team: api.asyncio_detailed(
+            client=client, body=body, x_friendli_team=team
+        ),
+        result_type=_generated.ImageGenerationDedicatedResult,
+    )
+
+
+# The container operations take no X-Friendli-Team: ``team`` is ignored.
+def _container_generate() -> Generated:
+    from . import _generated
+
+    api = _generated.container_images_generate
+    return Generated(
+        body_type=_generated.ContainerImageGenerationBody,
+        formats=_generated.ContainerImageGenerationBodyResponseFormatType0,
+        send=lambda client, body, team: api.sync_detailed(client=client, body=body),
+        asend=lambda client, body, team: api.asyncio_detailed(client=client, body=body),
+        result_type=_generated.ImageGenerationContainerResult,
+    )
+
+
+def _container_edit() -> Generated:
+    from . import _generated
+
+    api = _generated.container_images_edit
+    return Generated(
+        body_type=_generated.ContainerImageEditBody,
+        formats=_generated.ContainerImageEditBodyResponseFormatType0,
+        send=lambda client, body, team: api.sync_detailed(client=client, body=body),
+        asend=lambda client, body, team: api.asyncio_detailed(client=client, body=body),
+        result_type=_generated.ImageGenerationContainerResult,
+    )
+
+
 DEDICATED_GENERATE = Operation(
-    operation_id="dedicatedImagesGenerate",
-    body_type=DedicatedImageGenerationBody,
+    "dedicatedImagesGenerate",
     accepted=keys_of(GenerateParams),
-    formats=ImageResponseFormat,
-    send=lambda client, body, team: dedicated_images_generate.sync_detailed(
-        client=client, body=body, x_friendli_team=team
-    ),
-    asend=lambda client, body, team: dedicated_images_generate.asyncio_detailed(
-        client=client, body=body, x_friendli_team=team
-    ),
     images=_dedicated_images,
+    load=_dedicated_generate,
 )
 DEDICATED_EDIT = Operation(
-    operation_id="dedicatedImagesEdit",
-    body_type=DedicatedImageEditBody,
+    "dedicatedImagesEdit",
     accepted=keys_of(EditParams),
-    formats=DedicatedImageEditBodyResponseFormatType0,
-    send=lambda client, body, team: dedicated_images_edit.sync_detailed(
-        client=client, body=body, x_friendli_team=team
-    ),
-    asend=lambda client, body, team: dedicated_images_edit.asyncio_detailed(
-        client=client, body=body, x_friendli_team=team
-    ),
     images=_dedicated_images,
+    load=_dedicated_edit,
 )
-# The container operations take no X-Friendli-Team: ``team`` is ignored.
 CONTAINER_GENERATE = Operation(
-    operation_id="containerImagesGenerate",
-    body_type=ContainerImageGenerationBody,
+    "containerImagesGenerate",
     accepted=keys_of(ContainerGenerateParams),
-    formats=ContainerImageGenerationBodyResponseFormatType0,
-    send=lambda client, body, team: container_images_generate.sync_detailed(
-        client=client, body=body
-    ),
-    asend=lambda client, body, team: container_images_generate.asyncio_detailed(
-        client=client, body=body
-    ),
     images=_container_images,
+    load=_container_generate,
 )
 CONTAINER_EDIT = Operation(
-    operation_id="containerImagesEdit",
-    body_type=ContainerImageEditBody,
+    "containerImagesEdit",
     accepted=keys_of(ContainerEditParams),
-    formats=ContainerImageEditBodyResponseFormatType0,
-    send=lambda client, body, team: container_images_edit.sync_detailed(client=client, body=body),
-    asend=lambda client, body, team: container_images_edit.asyncio_detailed(
-        client=client, body=body
-    ),
     images=_container_images,
+    load=_container_edit,
 )

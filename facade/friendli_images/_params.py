@@ -14,11 +14,9 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from enum import Enum
-from typing import Any, Literal, TypeAlias, TypedDict, cast
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeAlias, TypedDict, cast
 
-import attrs
 import httpx
-from friendli_images_api.models import ImageInput
 
 from . import _config
 from ._checks import check_header_value
@@ -26,6 +24,9 @@ from ._config import ResponseFormat
 from ._control_images import ControlImage, prepare_control_image
 from ._exceptions import InvalidRequestError
 from ._transport import _rules
+
+if TYPE_CHECKING:
+    from friendli_images_api.models import ImageInput
 
 __all__ = [
     "CALL_OPTIONS",
@@ -121,8 +122,7 @@ _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 """An HTTP header name (a token, RFC 9110)."""
 
 
-@attrs.frozen
-class Extras:
+class Extras(NamedTuple):
     """A call's validated ``extra_headers``, ``extra_query`` and ``extra_body``."""
 
     headers: dict[str, str]
@@ -518,6 +518,8 @@ def _control_images(
                 )
     if images is None:
         return None, None
+    from ._generated import ImageInput  # with the first call, not the import
+
     # A Base64Payload stands in for the str the model declares: the exchange writes it
     # as a JSON string in chunks, so the base64 text never exists as one object.
     inputs = [
@@ -532,6 +534,8 @@ def edit_inputs(image: object) -> ImageInput | list[ImageInput]:
     """The ``image`` field of an edit: one input, or a list (a ``list`` or ``tuple``)."""
     if image is None:
         raise InvalidRequestError("image is required: the image(s) to edit", param="image")
+    from ._generated import ImageInput  # with the first call, not the import
+
     if isinstance(image, (list, tuple)):
         if not image:
             raise InvalidRequestError(

@@ -15,10 +15,6 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
 import httpx
-from friendli_images_api.models import (
-    UrlImageItem,
-)
-from friendli_images_api.types import Response
 
 from . import _waits
 from ._batch._pool import ClientPool, close_pool
@@ -33,6 +29,9 @@ from ._transport._exchange import Exchange, check_open
 from ._transport._tls import shared_ssl_context
 
 if TYPE_CHECKING:
+    from friendli_images_api.models import UrlImageItem
+    from friendli_images_api.types import Response
+
     from ._batch._engine import Outcome
 
 

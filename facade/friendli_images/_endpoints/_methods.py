@@ -14,7 +14,6 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import httpx
-from friendli_images_api.types import Response
 
 from .. import _waits
 from .._exceptions import APIConnectionError, APITimeoutError, InvalidRequestError
@@ -23,10 +22,12 @@ from .._transport._exchange import AsyncExchange, BodyTooLargeError, Exchange
 from .._transport._retry import was_sent
 from . import _rules as _endpoint_rules
 from ._rules import check_wait_timeout, endpoint_id_for_model
-from ._status import EndpointStatus, parse_endpoint_status
 
 if TYPE_CHECKING:
+    from friendli_images_api.types import Response
+
     from ._host import EndpointHost as _BaseClient
+    from ._status import EndpointStatus
     from ._wait import (
         AsyncEndpointWaiter,
         EndpointWaiter,
@@ -49,16 +50,12 @@ logger = package_logger()
 def _operation_module(operation: Operation) -> ModuleType:
     """The generated module of ``operation``, imported on first use (import time is
     measured in bench/, and most programs never call the endpoint API)."""
-    from friendli_images_api.api.dedicated_endpoint import (
-        dedicated_get_endpoint_status,
-        dedicated_sleep_endpoint,
-        dedicated_wake_endpoint,
-    )
+    from .. import _generated
 
     modules = {
-        "status": dedicated_get_endpoint_status,
-        "wake": dedicated_wake_endpoint,
-        "sleep": dedicated_sleep_endpoint,
+        "status": _generated.dedicated_get_endpoint_status,
+        "wake": _generated.dedicated_wake_endpoint,
+        "sleep": _generated.dedicated_sleep_endpoint,
     }
     return modules[operation]
 
@@ -122,6 +119,9 @@ class _EndpointCommon(_Base):
         if isinstance(failure, BodyTooLargeError):  # its body was not read: never parse it
             raise self._too_large_error(http_response, failure) from None
         if 200 <= http_response.status_code < 300:
+            # The status model (attrs, the generated model) loads on the first endpoint call.
+            from ._status import parse_endpoint_status
+
             try:
                 if failure is not None:
                     raise failure

@@ -8,9 +8,8 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 import attrs
-from friendli_images_api.models import DedicatedEndpointStatus
-from friendli_images_api.types import Unset
 
+from .._generated import DedicatedEndpointStatus, Unset
 from .._redaction import redact, redact_value
 
 __all__ = ["EndpointEvent", "EndpointStatus", "parse_endpoint_status"]

@@ -40,10 +40,10 @@ from typing import Any, BinaryIO
 
 import attrs
 import filelock
-from friendli_images_api.models import DedicatedImageGenerationBody
 
 from .._exceptions import APIStatusError, FriendliImagesError, ImageDownloadError
 from .._files import check_writable, remove_leftovers, remove_written, rewrite_owned, writing
+from .._generated import DedicatedImageGenerationBody
 from .._redaction import redact_value
 
 __all__ = [

@@ -222,7 +222,7 @@ class _JobsRun:
         (``--sleep-after`` sleeps only endpoints that were sent a request)."""
         call = self._prepare(job)
         endpoint = _endpoint_of(job.request["model"])
-        return attrs.evolve(call, on_send=lambda: self._endpoints.setdefault(endpoint, None))
+        return call._replace(on_send=lambda: self._endpoints.setdefault(endpoint, None))
 
     def target(self, image: GeneratedImage, job: Job, position: int) -> Callable[[bytes], Path]:
         """Where image ``position`` of ``job`` goes, with the extension its first bytes show;

@@ -16,8 +16,6 @@ from collections.abc import Iterable, Sequence
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Protocol
 
-from friendli_images_api.types import Unset
-
 from .._exceptions import FriendliImagesError
 from .._redaction import Secrets, redact_value
 from .._transport._payload import Base64Payload
@@ -39,7 +37,9 @@ _OPERATIONS = {
 
 def _set(value: Any) -> Any:
     """A body field's value, ``None`` when it was not sent."""
-    if isinstance(value, Unset):
+    from .. import _generated  # loaded: the body is a generated model
+
+    if isinstance(value, _generated.Unset):
         return None
     return value.value if isinstance(value, Enum) else value
 

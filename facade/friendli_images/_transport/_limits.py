@@ -4,7 +4,8 @@ package."""
 
 from __future__ import annotations
 
-import attrs
+from typing import NamedTuple
+
 import httpx
 
 from .. import _config
@@ -13,8 +14,7 @@ from .._version import __version__
 __all__ = ["DownloadSettings"]
 
 
-@attrs.frozen
-class DownloadSettings:
+class DownloadSettings(NamedTuple):
     """How downloads are bounded; shared by a client's sync and async downloaders."""
 
     timeout: float = _config.DEFAULT_DOWNLOAD_TIMEOUT
