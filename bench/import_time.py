@@ -57,7 +57,7 @@ def _top_level(stderr: str) -> dict[str, int]:
         if len(fields) != 3 or not fields[0].startswith("import time:"):
             continue
         name = fields[2]
-        if name.strip() == "package" or name.startswith("  "):  # the header, or nested
+        if not fields[1].strip().isdigit() or name.startswith("  "):  # the header, or nested
             continue
         modules[name.strip()] = int(fields[1])
     return modules

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any, Self
 import httpx
 
 from . import _waits
-from ._batch._pool import ClientPool, aclose_pool
 from ._endpoints._hooks import (
     await_if_not_ready,
     waits_seen,
@@ -26,13 +25,13 @@ from ._operations import Operation
 from ._redaction import package_logger
 from ._results import GeneratedImage, ImageResult
 from ._transport._exchange import AsyncExchange
-from ._transport._tls import shared_ssl_context
 
 if TYPE_CHECKING:
     from friendli_images_api.models import UrlImageItem
     from friendli_images_api.types import Response
 
     from ._batch._engine import Outcome
+    from ._batch._pool import ClientPool
 
 
 from ._base_client import PARSE_ERRORS, BaseClient, BatchCollector
@@ -55,6 +54,10 @@ class AsyncClient(BaseClient):
 
     def __init__(self, *, http_client: httpx.AsyncClient | None, **settings: Any) -> None:
         super().__init__(**settings)
+        # With the first client, not the package (bench/import_time.py).
+        from ._batch._pool import ClientPool
+        from ._transport._tls import shared_ssl_context
+
         self._owns_http = http_client is None
         self._http = (
             http_client
@@ -102,6 +105,8 @@ class AsyncClient(BaseClient):
         loop = asyncio.get_running_loop()
         moved = self._loop is not None and self._loop is not loop
         if self._owns_http and (moved or self._http.is_closed):
+            from ._transport._tls import shared_ssl_context
+
             self._http = httpx.AsyncClient(timeout=self.timeout, verify=shared_ssl_context())
             from ._transport._download import AsyncDownloader
 
@@ -128,6 +133,8 @@ class AsyncClient(BaseClient):
             if self._pool_loop is not None and self._pool_loop is not asyncio.get_running_loop():
                 self._pool.take_all()  # their loop is gone, and their connections with it
             else:
+                from ._batch._pool import aclose_pool
+
                 await aclose_pool(self._pool)
             self._pool_loop = None
 

@@ -70,7 +70,6 @@ from ._checks import (
     is_seconds,
 )
 from ._redaction import REDACTED, Secrets, package_logger, redact_value
-from ._transport._error_bodies import decode_error_body, error_message, parse_problem, safe_text
 
 __all__ = ["DEFAULT_CONCURRENCY", "PARSE_ERRORS", "BaseClient", "BatchCollector", "seed_for"]
 
@@ -535,6 +534,8 @@ class BaseClient:
     def _validation_error(
         self, response: httpx.Response, exc: BaseException
     ) -> APIResponseValidationError:
+        from ._transport._error_bodies import parse_problem, safe_text  # failures only
+
         body = redact_value(safe_text(response), self._secrets)[:2000]
         return APIResponseValidationError(
             f"The API answered {response.status_code} with a body that does not match the "
@@ -544,6 +545,8 @@ class BaseClient:
         )
 
     def _status_error(self, response: httpx.Response) -> APIStatusError:
+        from ._transport._error_bodies import decode_error_body, error_message  # failures only
+
         body = redact_value(decode_error_body(response), self._secrets)
         reason = redact_value(response.reason_phrase, self._secrets)
         message = error_message(body) or reason or "no message"

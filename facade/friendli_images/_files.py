@@ -27,7 +27,6 @@ import contextlib
 import errno
 import os
 import re
-import signal
 import stat
 import threading
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
@@ -316,6 +315,8 @@ class _Terminated(SystemExit):
     """
 
     def __init__(self) -> None:
+        import signal
+
         super().__init__(128 + signal.SIGTERM)
 
 
@@ -328,6 +329,8 @@ def cleanup_on_sigterm() -> Iterator[None]:
     would have: the default handler is put back and the signal raised again (or, when
     the exception surfaced outside the save, as in an event loop, it exits with 143).
     """
+    import signal  # here: its enums cost ~1 ms of every import of the package
+
     if (
         threading.current_thread() is not threading.main_thread()
         or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL

@@ -8,8 +8,6 @@ dictionaries by one function, so a field added upstream is one line here (plus i
 in ``_RULES`` when the spec constrains it) and a regeneration.
 """
 
-from __future__ import annotations
-
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -118,8 +116,8 @@ PROTECTED_HEADERS = frozenset(
 """Headers ``extra_headers`` may not set: the credentials, and what the library itself
 sends and relies on (the body's framing and encoding, the team)."""
 
-_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
-"""An HTTP header name (a token, RFC 9110)."""
+_HEADER_NAME = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+"""An HTTP header name (a token, RFC 9110); compiled on first use (``re`` caches it)."""
 
 
 class Extras(NamedTuple):
@@ -155,7 +153,7 @@ def check_extras(params: Mapping[str, Any], body_fields: Sequence[str] = ()) -> 
     checked_headers: dict[str, str] = {}
     for name, value in _mapping(headers or {}, "extra_headers").items():
         param = f"extra_headers[{name!r}]"
-        if not _HEADER_NAME.fullmatch(name):
+        if not re.fullmatch(_HEADER_NAME, name):
             raise InvalidRequestError(f"{param}: not a valid HTTP header name", param=param)
         if name.lower() in PROTECTED_HEADERS:
             raise InvalidRequestError(
@@ -490,7 +488,7 @@ def _is_list(value: object) -> bool:
 
 def _control_images(
     control_images: object, weights: object
-) -> tuple[list[ImageInput] | None, list[float] | None]:
+) -> "tuple[list[ImageInput] | None, list[float] | None]":
     for name, value in (("control_images", control_images), ("controlnet_weights", weights)):
         if value is not None and not _is_list(value):
             raise InvalidRequestError(
@@ -530,7 +528,7 @@ def _control_images(
     return inputs, floats
 
 
-def edit_inputs(image: object) -> ImageInput | list[ImageInput]:
+def edit_inputs(image: object) -> "ImageInput | list[ImageInput]":
     """The ``image`` field of an edit: one input, or a list (a ``list`` or ``tuple``)."""
     if image is None:
         raise InvalidRequestError("image is required: the image(s) to edit", param="image")

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any, Self
 import httpx
 
 from . import _waits
-from ._batch._pool import ClientPool, close_pool
 from ._endpoints._hooks import (
     wait_if_not_ready,
     waits_seen,
@@ -26,13 +25,13 @@ from ._operations import Operation
 from ._redaction import package_logger
 from ._results import GeneratedImage, ImageResult
 from ._transport._exchange import Exchange, check_open
-from ._transport._tls import shared_ssl_context
 
 if TYPE_CHECKING:
     from friendli_images_api.models import UrlImageItem
     from friendli_images_api.types import Response
 
     from ._batch._engine import Outcome
+    from ._batch._pool import ClientPool
 
 
 from ._base_client import PARSE_ERRORS, BaseClient, BatchCollector
@@ -49,6 +48,9 @@ class SyncClient(BaseClient):
 
     def __init__(self, *, http_client: httpx.Client | None, **settings: Any) -> None:
         super().__init__(**settings)
+        # With the first client, not the package (bench/import_time.py).
+        from ._batch._pool import ClientPool
+
         self._owns_http = http_client is None
         self._closed = False
         self._http = http_client if http_client is not None else self._new_http()
@@ -73,6 +75,7 @@ class SyncClient(BaseClient):
         """A client of the package's own: the shared TLS context, and connections whose
         socket operations end by each exchange's deadline (``_transport._backend``)."""
         from ._transport._backend import DEFAULT_LIMITS, deadline_transport  # needs httpcore
+        from ._transport._tls import shared_ssl_context
 
         limits = DEFAULT_LIMITS if limits is None else limits
         return httpx.Client(
@@ -96,6 +99,8 @@ class SyncClient(BaseClient):
         if self._owns_http:
             self._http.close()
         if self._pool is not None:
+            from ._batch._pool import close_pool
+
             close_pool(self._pool)
 
     def _connections(

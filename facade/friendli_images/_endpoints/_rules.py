@@ -53,11 +53,11 @@ STOPPED_STATUSES: Final = frozenset({"STOPPING", "TERMINATING", "TERMINATED"})
 
 _ENDPOINT_ID = re.compile(r"(?!\.{1,2}$)[^\s/\\:?#%]+")
 """No separator, no dot segment: the id becomes one path segment of the endpoint API."""
-_NOT_READY_WORDS = re.compile(
+_NOT_READY_WORDS = (
     r"\b(asleep|sleeping|awaking|waking|wake[ -]?up|not (yet )?ready|not running|"
-    r"initiali[sz]ing|cold start|scaling (up|from zero))\b",
-    re.IGNORECASE,
+    r"initiali[sz]ing|cold start|scaling (up|from zero))\b"
 )
+"""Compiled on first use (``re`` caches it): only a refusal's text is ever searched."""
 
 
 _NOT_READY_WITH_WORDS: Final = frozenset({429, 502})
@@ -132,7 +132,7 @@ def is_not_ready(status_code: int, message: str | None) -> bool:
     if status_code == 503:
         return True
     if status_code in _NOT_READY_WITH_WORDS:
-        return bool(message and _NOT_READY_WORDS.search(message))
+        return bool(message and re.search(_NOT_READY_WORDS, message, re.IGNORECASE))
     return False
 
 
