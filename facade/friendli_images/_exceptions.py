@@ -152,20 +152,31 @@ class BatchFailure:
 
     # A plain class, not an attrs one: this module loads with ``import friendli_images``,
     # attrs with the first call (bench/import_time.py).
-    __slots__ = ("error", "index", "seed")
+    __slots__ = ("_error", "_index", "_seed")
     __match_args__ = ("index", "seed", "error")
-
-    index: int
-    """Position of the request in the batch (0-based)."""
-    seed: int | None
-    """The seed that request asked for (``None``: the server chose)."""
-    error: FriendliImagesError
-    """Why the request failed (an ``APIError`` or an ``InvalidRequestError``)."""
+    _index: int
+    _seed: int | None
+    _error: FriendliImagesError
 
     def __init__(self, index: int, seed: int | None, error: FriendliImagesError) -> None:
-        object.__setattr__(self, "index", index)
-        object.__setattr__(self, "seed", seed)
-        object.__setattr__(self, "error", error)
+        object.__setattr__(self, "_index", index)
+        object.__setattr__(self, "_seed", seed)
+        object.__setattr__(self, "_error", error)
+
+    @property
+    def index(self) -> int:
+        """Position of the request in the batch (0-based)."""
+        return self._index
+
+    @property
+    def seed(self) -> int | None:
+        """The seed that request asked for (``None``: the server chose)."""
+        return self._seed
+
+    @property
+    def error(self) -> FriendliImagesError:
+        """Why the request failed (an ``APIError`` or an ``InvalidRequestError``)."""
+        return self._error
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"BatchFailure is immutable: cannot set {name!r}")

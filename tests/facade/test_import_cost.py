@@ -6,10 +6,13 @@ the endpoint waiter, the downloader, the CLI or the test server. Those load on f
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
+from pathlib import Path
 
+import friendli_images
 import pytest
 
 _LOADED = """\
@@ -137,3 +140,55 @@ def test_an_unknown_name_is_an_attribute_error() -> None:
 
     with pytest.raises(AttributeError, match="no attribute 'FriendliImage'"):
         friendli_images.FriendliImage  # noqa: B018 - the attribute access is the test
+
+
+def _runtime_imports(tree: ast.Module) -> list[tuple[int, str]]:
+    """The modules a source file imports when it runs: every ``import``/``from`` statement
+    (at any depth, functions included) except those under ``if TYPE_CHECKING:``."""
+    found: list[tuple[int, str]] = []
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.If) and ast.unparse(node.test) in (
+            "TYPE_CHECKING",
+            "typing.TYPE_CHECKING",
+        ):
+            for other in node.orelse:
+                visit(other)
+            return
+        if isinstance(node, ast.Import):
+            found.extend((node.lineno, alias.name) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.append((node.lineno, node.module))
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(tree)
+    return found
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("import friendli_images_api", [(1, "friendli_images_api")]),
+        ("if TYPE_CHECKING:\n    import a\nelse:\n    import b", [(4, "b")]),
+        ("def f():\n    from x.y import z", [(2, "x.y")]),
+        ("from . import sibling", []),
+    ],
+)
+def test_runtime_imports_table(source: str, expected: list[tuple[int, str]]) -> None:
+    assert expected == _runtime_imports(ast.parse(source))
+
+
+def test_only_the_generated_module_imports_the_generated_package() -> None:
+    """The facade reaches generated code at run time only through ``_generated.py``: one
+    place that loads with the first call and that the sync's facade check reads."""
+    facade = Path(friendli_images.__file__).parent
+    offenders = [
+        f"{path.relative_to(facade)}:{line} imports {module}"
+        for path in sorted(facade.rglob("*.py"))
+        if path.name != "_generated.py" or path.parent != facade
+        for line, module in _runtime_imports(ast.parse(path.read_text(encoding="utf-8")))
+        if module.partition(".")[0] == "friendli_images_api"
+    ]
+
+    assert [] == offenders

@@ -18,8 +18,10 @@ from friendli_images import (
     AsyncFriendliImages,
     BadRequestError,
     BatchFailedError,
+    BatchFailure,
     ClientClosedError,
     FriendliImages,
+    InvalidRequestError,
 )
 from friendli_images.testing import ErrorStatus, FriendliTestServer
 
@@ -160,3 +162,39 @@ class TestAllFailedIsAFailure:
         ) as client:
             with pytest.raises(BatchFailedError, match="2 different errors"):
                 client.generate("p", model="m", n=2, concurrency=1)
+
+
+class TestBatchFailureIsAValue:
+    """``BatchFailure`` is a plain class (attrs loads with the first call, not the import):
+    it keeps the value semantics it had as an attrs class."""
+
+    error = InvalidRequestError("no", param="seed")
+
+    def test_equal_and_hashed_by_its_fields(self) -> None:
+        one = BatchFailure(1, 7, self.error)
+
+        assert one == BatchFailure(1, 7, self.error)
+        assert one != BatchFailure(2, 7, self.error)
+        assert one != (1, 7, self.error)
+        assert 1 == len({one, BatchFailure(1, 7, self.error)})
+
+    def test_immutable(self) -> None:
+        one = BatchFailure(1, None, self.error)
+
+        with pytest.raises(AttributeError, match="immutable"):
+            one.index = 2  # type: ignore[misc]
+        with pytest.raises(AttributeError, match="immutable"):
+            del one.seed
+        assert not hasattr(one, "__dict__")
+
+    def test_repr_pickle_and_match(self) -> None:
+        one = BatchFailure(0, 3, self.error)
+
+        assert repr(one).startswith("BatchFailure(index=0, seed=3, error=InvalidRequestError(")
+        copy = pickle.loads(pickle.dumps(one))
+        assert (0, 3, str(self.error)) == (copy.index, copy.seed, str(copy.error))
+        match one:
+            case BatchFailure(index, seed, error):
+                assert (0, 3, self.error) == (index, seed, error)
+            case _:
+                pytest.fail("BatchFailure did not match its positional pattern")
