@@ -26,7 +26,7 @@ TARGETS = {
     "control_image_memory": 2.0,
     "decode_save": 1.5,
     "batch": 1.15,
-    "import": 1.5,
+    "import": 1.15,
     "edit_per_call": 1.15,
     "edit_memory": 0.2,
     "cpu_per_image_sync": 1.1,
