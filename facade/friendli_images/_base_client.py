@@ -391,9 +391,11 @@ class BaseClient:
 
     @property
     def _team(self) -> str | Unset:
-        from . import _generated
+        # Absolute, per attempt: a relative import in a function costs a Python-level
+        # lookup of the package's spec each time (bench/per_call.py).
+        from friendli_images._generated import UNSET
 
-        return self.team_id if self.team_id else _generated.UNSET
+        return self.team_id if self.team_id else UNSET
 
     # -- after an attempt --------------------------------------------------------------
 
@@ -458,7 +460,7 @@ class BaseClient:
         )
 
     def _images(self, result: ImageGenerationDedicatedResult) -> list[GeneratedImage]:
-        from . import _generated
+        from friendli_images._generated import B64ImageItem, UrlImageItem  # see _team
 
         if not isinstance(result.data, list):
             raise ValueError("'data' is not a list")
@@ -467,14 +469,14 @@ class BaseClient:
         for index, item in enumerate(items):
             if not is_int(item.seed) or not isinstance(item.response_format, str):
                 raise ValueError(f"data[{index}] has no integer 'seed' or string 'response_format'")
-            if isinstance(item, _generated.UrlImageItem):
+            if isinstance(item, UrlImageItem):
                 if not isinstance(item.url, str):
                     raise ValueError(f"data[{index}].url is not a string")
                 problem = _rules.result_url_problem(item.url)
                 if problem:
                     raise ValueError(f"data[{index}].url {problem}")
                 images.append(self._url_image(item))
-            elif isinstance(item, _generated.B64ImageItem):
+            elif isinstance(item, B64ImageItem):
                 if not isinstance(item.b64_json, str):
                     raise ValueError(f"data[{index}].b64_json is not a string")
                 try:
